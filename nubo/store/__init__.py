@@ -1,0 +1,299 @@
+"""The one store API for all of nubo's state.
+
+Services declare tables (``TableSpec``) of records: dicts whose key and queryable fields are real
+columns and whose other fields live in a per-row CBOR document. Every read or write names a key or
+an index range, so each request costs O(log n) in the stored data; nothing scans a whole table.
+
+The default engine is SQLite in WAL mode in the data directory: a committed transaction survives
+``kill -9`` (with ``synchronous=NORMAL`` only an OS crash may lose the last commits). ``--ephemeral``
+runs the same code on an in-memory SQLite database. The API speaks in keys, index prefixes and
+ranges, not SQL, so a PostgreSQL engine shared by several nubo processes can implement it later.
+
+Concurrency: the server runs handlers on one event-loop thread and each request's writes in one
+transaction, so readers never see half a request. Code running in other threads must not touch
+the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import cbor2
+
+__all__ = ["Store", "TableSpec", "Table"]
+
+_COLUMN_TYPES = {"text": "TEXT", "int": "INTEGER", "real": "REAL", "blob": "BLOB"}
+_DOC = "_doc"  # the column holding the fields that are not declared columns
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table of records.
+
+    key: primary-key columns. columns: every real column (key columns included) with its type
+    (text|int|real|blob). indexes: name -> column tuple, for ordered lookups by prefix and range.
+    version: the record layout's version; ``migrations[v]`` upgrades a record from v to v+1.
+    """
+
+    name: str
+    key: tuple[str, ...]
+    columns: dict[str, str]
+    indexes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    version: int = 1
+    migrations: dict[int, Callable[[dict], dict]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for column in self.key + tuple(c for cols in self.indexes.values() for c in cols):
+            if column not in self.columns:
+                raise ValueError(f"{self.name}: {column} is used as key/index but not declared")
+        for kind in self.columns.values():
+            if kind not in _COLUMN_TYPES:
+                raise ValueError(f"{self.name}: unknown column type {kind}")
+
+
+class Table:
+    """Records of one TableSpec. Obtain with ``Store.table(spec)``."""
+
+    def __init__(self, store: "Store", spec: TableSpec) -> None:
+        self._store = store
+        self.spec = spec
+        self._columns = tuple(spec.columns)
+        self._key_where = " AND ".join(f'"{c}"=?' for c in spec.key)
+        names = ", ".join(f'"{c}"' for c in self._columns + (_DOC,))
+        marks = ", ".join("?" for _ in range(len(self._columns) + 1))
+        self._select = f'SELECT {names} FROM "{spec.name}"'
+        self._get_sql = f"{self._select} WHERE {self._key_where}"
+        self._replace_sql = f'INSERT OR REPLACE INTO "{spec.name}" ({names}) VALUES ({marks})'
+        self._insert_sql = f'INSERT OR IGNORE INTO "{spec.name}" ({names}) VALUES ({marks})'
+        self._delete_sql = f'DELETE FROM "{spec.name}" WHERE {self._key_where}'
+        self._range_sql: dict[tuple, str] = {}
+
+    # -- records <-> rows -------------------------------------------------------------------
+
+    def _row(self, record: dict) -> tuple:
+        doc = {k: v for k, v in record.items() if k not in self.spec.columns}
+        return tuple(record.get(c) for c in self._columns) + (cbor2.dumps(doc) if doc else None,)
+
+    def _record(self, row: tuple) -> dict:
+        record = dict(zip(self._columns, row))
+        doc = row[-1]
+        if doc is not None:
+            record.update(cbor2.loads(doc))
+        return record
+
+    def _key_of(self, record: dict) -> tuple:
+        return tuple(record[c] for c in self.spec.key)
+
+    # -- single records ---------------------------------------------------------------------
+
+    def get(self, key: tuple) -> dict | None:
+        row = self._store._execute(self._get_sql, key).fetchone()
+        return None if row is None else self._record(row)
+
+    def put(self, record: dict) -> None:
+        """Insert or replace the record with this key."""
+        self._store._write(self._replace_sql, self._row(record))
+
+    def insert(self, record: dict) -> bool:
+        """Insert; False (and no change) if a record with this key exists."""
+        return self._store._write(self._insert_sql, self._row(record)).rowcount == 1
+
+    def update(self, key: tuple, changes: dict) -> dict | None:
+        """Merge ``changes`` into the record; returns the new record, None if there is none."""
+        with self._store.transaction():
+            record = self.get(key)
+            if record is None:
+                return None
+            record.update(changes)
+            self.put(record)
+            return record
+
+    def delete(self, key: tuple) -> bool:
+        return self._store._write(self._delete_sql, key).rowcount > 0
+
+    # -- ordered ranges ---------------------------------------------------------------------
+
+    def _range(self, verb: str, index: str | None, eq: tuple, lo: Any, hi: Any,
+               reverse: bool, limited: bool) -> str:
+        shape = (verb, index, len(eq), lo is not None, hi is not None, reverse, limited)
+        sql = self._range_sql.get(shape)
+        if sql is None:
+            columns = self.spec.key if index is None else self.spec.indexes[index]
+            if len(eq) >= len(columns) and (lo is not None or hi is not None):
+                raise ValueError("range bound needs a column after the equality prefix")
+            where = [f'"{c}"=?' for c in columns[: len(eq)]]
+            if lo is not None:
+                where.append(f'"{columns[len(eq)]}">=?')
+            if hi is not None:
+                where.append(f'"{columns[len(eq)]}"<?')
+            clause = f" WHERE {' AND '.join(where)}" if where else ""
+            if verb == "select":
+                direction = " DESC" if reverse else ""
+                order = ", ".join(f'"{c}"{direction}' for c in columns + self.spec.key)
+                sql = f"{self._select}{clause} ORDER BY {order}" + (" LIMIT ?" if limited else "")
+            elif verb == "count":
+                sql = f'SELECT COUNT(*) FROM "{self.spec.name}"{clause}'
+            else:
+                sql = f'DELETE FROM "{self.spec.name}"{clause}'
+            self._range_sql[shape] = sql
+        return sql
+
+    @staticmethod
+    def _args(eq: tuple, lo: Any, hi: Any) -> list:
+        args = list(eq)
+        if lo is not None:
+            args.append(lo)
+        if hi is not None:
+            args.append(hi)
+        return args
+
+    def find(self, index: str | None = None, eq: tuple = (), lo: Any = None, hi: Any = None,
+             limit: int | None = None, reverse: bool = False) -> list[dict]:
+        """Records whose index columns start with ``eq`` and whose next column is in [lo, hi),
+        in index order (then key order)."""
+        sql = self._range("select", index, eq, lo, hi, reverse, limit is not None)
+        args = self._args(eq, lo, hi)
+        if limit is not None:
+            args.append(limit)
+        return [self._record(row) for row in self._store._execute(sql, args)]
+
+    def count(self, index: str | None = None, eq: tuple = (), lo: Any = None,
+              hi: Any = None) -> int:
+        sql = self._range("count", index, eq, lo, hi, False, False)
+        return self._store._execute(sql, self._args(eq, lo, hi)).fetchone()[0]
+
+    def delete_where(self, index: str | None = None, eq: tuple = (), lo: Any = None,
+                     hi: Any = None) -> int:
+        sql = self._range("delete", index, eq, lo, hi, False, False)
+        return self._store._write(sql, self._args(eq, lo, hi)).rowcount
+
+
+class Store:
+    """All of nubo's state. ``path=None`` keeps it in memory (``--ephemeral``)."""
+
+    SCHEMA = 1  # version of the store's own bookkeeping tables
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = None if path is None else Path(path)
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly
+        # the scope of ``transaction()``.
+        self._db = sqlite3.connect(":memory:" if self.path is None else str(self.path),
+                                   isolation_level=None, check_same_thread=False)
+        if self.path is not None:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=OFF")
+        self._db.execute("PRAGMA cache_size=-16000")  # 16 MB page cache
+        self._depth = 0
+        self._lock = threading.RLock()  # guards the connection if a helper thread ever uses it
+        self._tables: dict[str, Table] = {}
+        self._db.execute("CREATE TABLE IF NOT EXISTS _nubo_tables "
+                         "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS _nubo_sequences "
+                         "(name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        self._db.execute("CREATE TABLE IF NOT EXISTS _nubo_meta (key TEXT PRIMARY KEY, value)")
+        self._db.execute("INSERT OR IGNORE INTO _nubo_meta VALUES ('schema', ?)", (self.SCHEMA,))
+
+    # -- low level ------------------------------------------------------------------------
+
+    def _execute(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        return self._db.execute(sql, args)
+
+    def _write(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        if self._depth:
+            return self._db.execute(sql, args)
+        with self.transaction():
+            return self._db.execute(sql, args)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together, or none do. Nested calls join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._db.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self._db.execute("COMMIT")
+
+    # -- tables ---------------------------------------------------------------------------
+
+    def table(self, spec: TableSpec) -> Table:
+        """The table for ``spec``, created or migrated to ``spec.version`` on first use."""
+        table = self._tables.get(spec.name)
+        if table is not None:
+            return table
+        with self.transaction():
+            row = self._db.execute("SELECT version FROM _nubo_tables WHERE name=?",
+                                   (spec.name,)).fetchone()
+            columns = ", ".join(f'"{c}" {_COLUMN_TYPES[t]}' for c, t in spec.columns.items())
+            key = ", ".join(f'"{c}"' for c in spec.key)
+            self._db.execute(f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({columns}, "{_DOC}" BLOB, '
+                             f"PRIMARY KEY ({key})) WITHOUT ROWID")
+            existing = {r[1] for r in self._db.execute(f'PRAGMA table_info("{spec.name}")')}
+            for column, kind in spec.columns.items():
+                if column not in existing:
+                    self._db.execute(f'ALTER TABLE "{spec.name}" ADD COLUMN "{column}" '
+                                     f"{_COLUMN_TYPES[kind]}")
+            for name, cols in spec.indexes.items():
+                names = ", ".join(f'"{c}"' for c in cols)
+                self._db.execute(f'CREATE INDEX IF NOT EXISTS "{spec.name}__{name}" '
+                                 f'ON "{spec.name}" ({names})')
+            table = Table(self, spec)
+            if row is not None and row[0] < spec.version:
+                self._migrate(table, row[0])
+            elif row is not None and row[0] > spec.version:
+                raise RuntimeError(f"table {spec.name} has version {row[0]}, newer than this "
+                                   f"nubo ({spec.version}); upgrade nubo")
+            self._db.execute("INSERT OR REPLACE INTO _nubo_tables VALUES (?, ?)",
+                             (spec.name, spec.version))
+        self._tables[spec.name] = table
+        return table
+
+    def _migrate(self, table: Table, version: int) -> None:
+        # Upgrades run once, at startup, when a newer nubo opens an older data directory.
+        records = [table._record(row) for row in self._db.execute(table._select)]
+        for v in range(version, table.spec.version):
+            step = table.spec.migrations.get(v)
+            if step is not None:
+                records = [step(r) for r in records]
+        self._db.execute(f'DELETE FROM "{table.spec.name}"')
+        for record in records:
+            table.put(record)
+
+    def sequence(self, name: str) -> int:
+        """The next value of a durable counter that only grows."""
+        with self.transaction():
+            row = self._db.execute(
+                "INSERT INTO _nubo_sequences VALUES (?, 1) ON CONFLICT(name) "
+                "DO UPDATE SET value=value+1 RETURNING value", (name,)).fetchone()
+        return row[0]
+
+    def reset(self) -> None:
+        """Wipe every service's state (``nubo reset``); table definitions stay."""
+        with self.transaction():
+            # Every table ever created here, loaded by this process or not.
+            for (name,) in self._db.execute("SELECT name FROM _nubo_tables").fetchall():
+                self._db.execute(f'DELETE FROM "{name}"')
+            self._db.execute("DELETE FROM _nubo_sequences")
+
+    def close(self) -> None:
+        self._db.close()
