@@ -1,0 +1,5 @@
+import sys
+
+from nubo.cli import main
+
+sys.exit(main())

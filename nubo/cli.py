@@ -1,0 +1,96 @@
+"""The ``nubo`` command: ``nubo start`` serves, ``nubo reset`` wipes a running server's state."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from nubo import __version__
+from nubo.config import Config
+
+
+def main(argv: list[str] | None = None) -> int:
+    defaults = Config.from_env()
+    parser = argparse.ArgumentParser(prog="nubo", description="The AWS cloud on one machine.")
+    parser.add_argument("--version", action="version", version=f"nubo {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    start = commands.add_parser("start", help="serve in the foreground")
+    start.add_argument("--host", default=defaults.host, help="address to bind (NUBO_HOST)")
+    start.add_argument("--port", type=int, default=defaults.port, help="port (NUBO_PORT)")
+    start.add_argument("--data-dir", type=Path, default=defaults.data_dir,
+                       help="where state lives (NUBO_DATA_DIR)")
+    start.add_argument("--ephemeral", action="store_true", default=defaults.ephemeral,
+                       help="keep state in memory only (NUBO_EPHEMERAL=1)")
+    start.add_argument("--log-level", default=defaults.log_level,
+                       help="debug|info|warning|error (NUBO_LOG_LEVEL)")
+
+    reset = commands.add_parser("reset", help="wipe all state of a running server")
+    reset.add_argument("--host", default=defaults.host)
+    reset.add_argument("--port", type=int, default=defaults.port)
+
+    args = parser.parse_args(argv)
+    if args.command == "start":
+        config = Config(host=args.host, port=args.port,
+                        data_dir=None if args.ephemeral else args.data_dir,
+                        ephemeral=args.ephemeral, log_level=args.log_level)
+        return serve(config)
+    return _reset(args.host, args.port)
+
+
+def serve(config: Config) -> int:
+    import uvicorn
+
+    from nubo.core.runtime import Runtime
+    from nubo.gateway.asgi import AsgiApp
+    from nubo.server import Gateway
+    from nubo.store import Store
+
+    logging.basicConfig(level=config.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = Store(config.store_path)
+    app = AsgiApp(Gateway(Runtime(config=config, store=store)))
+    where = "in memory (ephemeral)" if config.ephemeral else f"in {config.data_dir}"
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(f"nubo {__version__} ready on http://{config.host}:{config.port}, "
+                      f"state {where}", flush=True)
+
+    try:
+        import uvloop  # noqa: F401
+
+        loop = "uvloop"
+    except ImportError:
+        loop = "asyncio"
+    server = Server(uvicorn.Config(
+        app, host=config.host, port=config.port, loop=loop, http="httptools",
+        lifespan="on", log_level=config.log_level, access_log=False, server_header=False,
+        timeout_keep_alive=65, timeout_graceful_shutdown=2, backlog=2048))
+    try:
+        server.run()
+    finally:
+        store.close()
+    return 0 if server.started else 1
+
+
+def _reset(host: str, port: int) -> int:
+    url = f"http://{host}:{port}/_nubo/reset"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method="POST"), timeout=10):
+            print(f"nubo at {host}:{port} reset")
+            return 0
+    except (urllib.error.URLError, OSError) as error:
+        print(f"cannot reach nubo at {host}:{port}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The ASGI edge: turns ASGI events into HttpRequest values and HttpResponse values back."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+from nubo.core.http import HttpRequest, HttpResponse
+from nubo.server import Gateway
+
+log = logging.getLogger("nubo")
+
+
+class AsgiApp:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._background: list[asyncio.Task] = []
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            request = await _read_request(scope, receive)
+            response = await self.gateway.handle(request)
+            await _send_response(send, response, head_only=request.method == "HEAD")
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._background.append(asyncio.create_task(self._load_services()))
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                for task in self._background:
+                    task.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _load_services(self) -> None:
+        """Load every service after the server is up (so start stays fast) and run their
+        background work: sweepers must run after a restart even before the first request."""
+        from nubo.services import IMPLEMENTED
+
+        for name in IMPLEMENTED:
+            await asyncio.sleep(0)
+            provider = self.gateway.services.get(name)
+            self._background.append(asyncio.create_task(_supervise(provider.background)))
+
+
+async def _supervise(work: Callable) -> None:
+    while True:
+        try:
+            await work()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task %s failed; restarting in 1 s", work)
+            await asyncio.sleep(1)
+
+
+async def _read_request(scope: dict, receive: Callable) -> HttpRequest:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]},{value}" if name in headers else value
+    chunks = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    raw_path = scope.get("raw_path") or scope["path"].encode()
+    client = scope.get("client") or ("127.0.0.1", 0)
+    return HttpRequest(
+        method=scope["method"],
+        path=raw_path.decode("latin-1").split("?", 1)[0],
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        headers=headers,
+        body=b"".join(chunks),
+        host=headers.get("host", "").lower(),
+        scheme=scope.get("scheme", "http"),
+        client_ip=client[0],
+    )
+
+
+async def _send_response(send: Callable, response: HttpResponse, head_only: bool) -> None:
+    body: Any = response.body
+    headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in
+               response.headers.items()]
+    if isinstance(body, (bytes, bytearray)):
+        if not any(k.lower() == b"content-length" for k, _ in headers):
+            headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head_only else bytes(body)})
+        return
+    await send({"type": "http.response.start", "status": response.status, "headers": headers})
+    if not head_only:
+        if hasattr(body, "__aiter__"):
+            async for chunk in body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        else:
+            for chunk in body:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})

@@ -1,0 +1,186 @@
+"""Which AWS service a request is for.
+
+Clues, strongest first: the ``X-Amz-Target`` prefix (``AmazonSQS.SendMessage``), the smithy
+RPC v2 path (``/service/<Target>/operation/<Op>``), the SigV4 credential scope's service (header
+or presigned query), the host name (``sqs.us-east-1.localhost``, ``*.localhost.localstack.cloud``,
+``*.amazonaws.com``), and last the path (SQS queue URLs ``/<account>/<queue>``).
+
+The index of target prefixes, signing names and endpoint prefixes is read from the metadata of
+every model botocore ships, once, and cached on disk per botocore version.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import botocore
+import orjson
+
+from nubo.core.http import HttpRequest
+
+_HOST_SUFFIXES = (".localhost.localstack.cloud", ".amazonaws.com", ".localhost")
+_SQS_QUEUE_PATH = re.compile(r"^/\d{12}/[\w.-]+/?$")
+_RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
+_CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
+
+# Several services share a signing name; these say which one a request is when nothing else
+# does (a target prefix or host names the others).
+_SIGNING_NAME_DEFAULTS = {"s3": "s3", "dynamodb": "dynamodb", "execute-api": "apigateway",
+                          "iam": "iam", "sts": "sts", "ses": "ses", "sqs": "sqs"}
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    access_key_id: str
+    date: str
+    region: str
+    service: str
+
+
+def credential_of(request: HttpRequest) -> Credential | None:
+    """The SigV4 credential scope from the Authorization header or a presigned URL."""
+    auth = request.headers.get("authorization", "")
+    scope = None
+    if auth.startswith("AWS "):  # SigV2 header: "AWS <key id>:<signature>", no scope
+        return Credential(auth[4:].split(":", 1)[0].strip(), "", "", "")
+    if auth.startswith("AWS4-"):
+        match = _CREDENTIAL.search(auth)
+        scope = match.group(1) if match else None
+    elif "X-Amz-Credential=" in request.query_string:
+        from urllib.parse import parse_qs
+
+        scope = parse_qs(request.query_string).get("X-Amz-Credential", [None])[0]
+    if not scope:
+        return None
+    parts = scope.split("/")
+    if len(parts) < 5:
+        return Credential(parts[0], "", "", "")
+    return Credential(parts[0], parts[1], parts[2], parts[3])
+
+
+class ServiceIndex:
+    """Target prefixes, signing names and endpoint prefixes of every botocore service."""
+
+    def __init__(self, entries: dict[str, dict]) -> None:
+        self.by_target: dict[str, str] = {}
+        self.by_signing_name: dict[str, list[str]] = {}
+        self.by_endpoint_prefix: dict[str, list[str]] = {}
+        self.protocols: dict[str, list[str]] = {}
+        for service, meta in sorted(entries.items()):
+            if meta.get("targetPrefix"):
+                self.by_target[meta["targetPrefix"]] = service
+            signing = meta.get("signingName") or meta.get("endpointPrefix") or service
+            self.by_signing_name.setdefault(signing, []).append(service)
+            self.by_endpoint_prefix.setdefault(meta.get("endpointPrefix", service), []).append(
+                service)
+            self.protocols[service] = meta.get("protocols") or [meta.get("protocol")]
+
+    @classmethod
+    @lru_cache(maxsize=1)
+    def load(cls) -> "ServiceIndex":
+        cache = _cache_dir() / f"service-index-{botocore.__version__}.json"
+        try:
+            return cls(orjson.loads(cache.read_bytes()))
+        except (OSError, ValueError):
+            pass
+        entries = _read_botocore_metadata()
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(orjson.dumps(entries))
+            tmp.replace(cache)
+        except OSError:
+            pass  # a read-only home only costs the index rebuild next start
+        return cls(entries)
+
+    def by_signing(self, name: str) -> str | None:
+        candidates = self.by_signing_name.get(name)
+        if not candidates:
+            return None
+        if len(candidates) == 1:
+            return candidates[0]
+        return _SIGNING_NAME_DEFAULTS.get(name, name if name in candidates else candidates[0])
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nubo"
+
+
+def _read_botocore_metadata() -> dict[str, dict]:
+    """Each service's newest model's metadata. Only the head of each file is decompressed:
+    "metadata" comes first in botocore's model files."""
+    data = Path(botocore.__file__).parent / "data"
+    decoder = __import__("json").JSONDecoder()
+    entries: dict[str, dict] = {}
+    for service_dir in data.iterdir():
+        versions = sorted(p for p in service_dir.iterdir() if p.is_dir()) if \
+            service_dir.is_dir() else []
+        for version in reversed(versions):
+            model = version / "service-2.json.gz"
+            if not model.exists():
+                continue
+            with gzip.open(model, "rt", encoding="utf-8") as f:
+                head = f.read(8192)
+            start = head.find('"metadata"')
+            start = head.find("{", start)
+            try:
+                meta, _ = decoder.raw_decode(head, start)
+            except ValueError:
+                meta = __import__("json").loads(gzip.open(model).read())["metadata"]
+            entries[service_dir.name] = meta
+            break
+    return entries
+
+
+def service_of(request: HttpRequest, credential: Credential | None) -> str | None:
+    """The botocore service name the request is for, or None if nothing identifies one."""
+    index = ServiceIndex.load()
+    target = request.headers.get("x-amz-target")
+    if target:
+        service = index.by_target.get(target.rsplit(".", 1)[0])
+        if service:
+            return service
+    if request.path.startswith("/service/"):
+        match = _RPC_V2_PATH.match(request.path)
+        if match and match.group(1) in index.by_target:
+            return index.by_target[match.group(1)]
+    if credential is not None and credential.service:
+        service = index.by_signing(credential.service)
+        if service:
+            return service
+    prefix = _endpoint_prefix_of_host(request.host)
+    if prefix:
+        candidates = index.by_endpoint_prefix.get(prefix)
+        if candidates:
+            return candidates[0]
+    if _SQS_QUEUE_PATH.match(request.path):
+        return "sqs"
+    return None
+
+
+def region_of_host(host: str) -> str | None:
+    """``sqs.eu-west-1.localhost:4566`` -> ``eu-west-1``."""
+    name = host.split(":", 1)[0]
+    for suffix in _HOST_SUFFIXES:
+        if name.endswith(suffix):
+            labels = name[: -len(suffix)].split(".")
+            if len(labels) >= 2 and re.fullmatch(r"[a-z]{2}(-[a-z]+)+-\d", labels[-1]):
+                return labels[-1]
+    return None
+
+
+def _endpoint_prefix_of_host(host: str) -> str | None:
+    name = host.split(":", 1)[0]
+    for suffix in _HOST_SUFFIXES:
+        if name.endswith(suffix):
+            labels = name[: -len(suffix)].split(".")
+            if labels and labels[0]:
+                # sqs.us-east-1 -> sqs ; s3.localhost -> s3
+                return labels[-2] if len(labels) >= 2 and region_of_host(host) else labels[-1]
+    return None

@@ -1,0 +1,82 @@
+"""The base of every service provider: operation dispatch by the model's operation names.
+
+A provider declares one method per operation::
+
+    @handler("SendMessage")
+    def send_message(self, ctx, QueueUrl, MessageBody, DelaySeconds=None, ...): ...
+
+Parameters are named as the model's input members; the method returns the output shape as a
+dict (or an awaitable of it, for operations that wait, like long polling). An operation without a
+handler answers 501 naming the service and operation.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from nubo.core.context import RequestContext
+from nubo.core.errors import NotImplementedOperation
+from nubo.core.runtime import Runtime
+from nubo.protocols import load_service_model
+
+_OPERATION_ATTR = "_nubo_operation"
+
+
+def handler(operation: str) -> Callable[[Callable], Callable]:
+    """Mark a provider method as the handler of ``operation`` (the model's operation name)."""
+
+    def mark(fn: Callable) -> Callable:
+        setattr(fn, _OPERATION_ATTR, operation)
+        return fn
+
+    return mark
+
+
+class _Handler:
+    __slots__ = ("fn", "accepted", "is_async")
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+        params = inspect.signature(fn).parameters
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        # Members the handler does not declare (e.g. added by a newer botocore) are not passed.
+        self.accepted = None if takes_any else frozenset(params) - {"self", "ctx"}
+        self.is_async = inspect.iscoroutinefunction(fn)
+
+
+class ServiceProvider:
+    service_name: str = ""  # botocore service name
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.model = load_service_model(self.service_name)
+        self._handlers: dict[str, _Handler] = {}
+        for cls in reversed(type(self).__mro__):
+            for value in vars(cls).values():
+                operation = getattr(value, _OPERATION_ATTR, None)
+                if operation is not None:
+                    self._handlers[operation] = _Handler(getattr(self, value.__name__))
+
+    def is_async(self, operation: str) -> bool:
+        found = self._handlers.get(operation)
+        return found is not None and found.is_async
+
+    def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
+        """Call the operation's handler: its result, or a coroutine for async handlers."""
+        found = self._handlers.get(operation)
+        if found is None:
+            raise NotImplementedOperation(self.service_name, operation)
+        if found.accepted is not None:
+            params = {k: v for k, v in params.items() if k in found.accepted}
+        return found.fn(ctx, **params)
+
+    @property
+    def operations(self) -> list[str]:
+        return sorted(self._handlers)
+
+    async def background(self) -> None:
+        """Long-running work of the service (sweepers, schedulers); none by default."""
+
+    def reset(self) -> None:
+        """Forget in-memory caches after the store was wiped; nothing by default."""

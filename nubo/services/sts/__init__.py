@@ -1,0 +1,3 @@
+from nubo.services.sts.api import StsProvider
+
+__all__ = ["StsProvider"]

@@ -1,0 +1,191 @@
+"""The gateway: routing, identity, internal endpoints, errors every service shares, HTTP details."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import ACCESS_KEY, SECRET_KEY
+
+
+def raw(server, method: str, path: str, body: bytes = b"", headers: dict | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+SIGNED = {"Authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/sqs/"
+                           "aws4_request, SignedHeaders=host, Signature=abc"}
+
+
+def test_health_reports_version_and_services(nubo_server):
+    for path in ("/_nubo/health", "/_localstack/health"):
+        status, headers, body = raw(nubo_server, "GET", path)
+        assert status == 200
+        health = json.loads(body)
+        assert health["version"]
+        assert health["services"]["sqs"] in ("available", "running")
+        assert health["services"]["sts"] in ("available", "running")
+
+
+def test_sts_get_caller_identity(make_client, aws_cli):
+    identity = make_client("sts").get_caller_identity()
+    assert identity["Account"] == "000000000000"
+    assert identity["Arn"] == "arn:aws:iam::000000000000:root"
+    assert aws_cli("sts", "get-caller-identity")["Account"] == "000000000000"
+
+
+def test_twelve_digit_access_key_is_the_account(make_client):
+    session = boto3.Session(aws_access_key_id="111122223333", aws_secret_access_key=SECRET_KEY,
+                            region_name="eu-west-1")
+    identity = make_client("sts", session=session).get_caller_identity()
+    assert identity["Account"] == "111122223333"
+    assert identity["Arn"] == "arn:aws:iam::111122223333:root"
+
+
+def test_state_is_isolated_per_account_and_region(make_client):
+    name = f"iso-{uuid.uuid4().hex[:8]}"
+
+    def client(key: str, region: str):
+        session = boto3.Session(aws_access_key_id=key, aws_secret_access_key=SECRET_KEY,
+                                region_name=region)
+        return make_client("sqs", session=session)
+
+    owner = client("111111111111", "us-east-1")
+    url = owner.create_queue(QueueName=name)["QueueUrl"]
+    assert "111111111111" in url
+    assert owner.get_queue_url(QueueName=name)["QueueUrl"] == url
+    for other in (client("222222222222", "us-east-1"), client("111111111111", "eu-west-1")):
+        with pytest.raises(ClientError) as error:
+            other.get_queue_url(QueueName=name)
+        assert error.value.response["Error"]["Code"] == "AWS.SimpleQueueService.NonExistentQueue"
+
+
+def test_unimplemented_operation_answers_501_naming_it(make_client):
+    with pytest.raises(ClientError) as error:
+        make_client("sts").assume_role(RoleArn="arn:aws:iam::000000000000:role/r",
+                                       RoleSessionName="s")
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    message = error.value.response["Error"]["Message"]
+    assert "AssumeRole" in message and "sts" in message
+
+
+def test_unimplemented_service_answers_501_naming_operation(make_client):
+    with pytest.raises(ClientError) as error:
+        make_client("sns").list_topics()
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert "ListTopics" in error.value.response["Error"]["Message"]
+
+
+def test_request_without_credentials_is_rejected(nubo_server):
+    status, headers, body = raw(nubo_server, "POST", "/", b"{}", {
+        "X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"})
+    assert status == 400
+    assert json.loads(body)["__type"].endswith("MissingAuthenticationTokenException")
+    status, headers, body = raw(nubo_server, "POST", "/", b"Action=GetCallerIdentity&"
+                                b"Version=2011-06-15", {
+                                    "Content-Type": "application/x-www-form-urlencoded",
+                                    "Host": "sts.us-east-1.localhost"})
+    assert status == 403
+    assert b"<Code>MissingAuthenticationToken</Code>" in body
+
+
+def test_unknown_service_gets_an_error_not_a_crash(nubo_server):
+    status, headers, body = raw(nubo_server, "GET", "/nothing/here")
+    assert status == 400
+    assert b"UnknownService" in body
+
+
+def test_routing_by_host_name(nubo_server):
+    """A SigV2-signed request has no credential scope: the host names service and region."""
+    for host in (f"sts.eu-central-1.localhost:{nubo_server.port}",
+                 f"sts.eu-central-1.localhost.localstack.cloud:{nubo_server.port}",
+                 "sts.eu-central-1.amazonaws.com"):
+        status, headers, body = raw(nubo_server, "POST", "/", b"Action=GetCallerIdentity&"
+                                    b"Version=2011-06-15", {
+                                        "Content-Type": "application/x-www-form-urlencoded",
+                                        "Authorization": f"AWS {ACCESS_KEY}:c2lnbmF0dXJl",
+                                        "Host": host})
+        assert status == 200, body
+        assert b"<Account>000000000000</Account>" in body
+
+
+def test_request_ids_on_every_response(nubo_server):
+    status, headers, body = raw(nubo_server, "POST", "/", b"{}", {
+        **SIGNED, "X-Amz-Target": "AmazonSQS.ListQueues",
+        "Content-Type": "application/x-amz-json-1.0"})
+    assert status == 200
+    assert len(headers["x-amzn-RequestId"]) == 36
+
+
+def test_cors_preflight_and_headers(nubo_server):
+    status, headers, body = raw(nubo_server, "OPTIONS", "/", headers={
+        "Origin": "http://app.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-amz-target,content-type,authorization"})
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "x-amz-target" in headers["Access-Control-Allow-Headers"]
+    status, headers, body = raw(nubo_server, "POST", "/", b"{}", {
+        **SIGNED, "Origin": "http://app.example", "X-Amz-Target": "AmazonSQS.ListQueues",
+        "Content-Type": "application/x-amz-json-1.0"})
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "x-amzn-RequestId" in headers["Access-Control-Expose-Headers"]
+
+
+def test_expect_100_continue(nubo_server):
+    body = b"{}"
+    head = ("POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            f"X-Amz-Target: AmazonSQS.ListQueues\r\nAuthorization: {SIGNED['Authorization']}\r\n"
+            f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", nubo_server.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        interim = sock.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100 Continue")
+        sock.sendall(body)
+        final = b""
+        while b"\r\n\r\n" not in final:
+            final += sock.recv(4096)
+        assert final.startswith(b"HTTP/1.1 200")
+
+
+def test_long_poll_does_not_block_other_clients(sqs):
+    url = sqs.create_queue(QueueName=f"lp-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    results = {}
+
+    def long_poll():
+        started = time.monotonic()
+        results["messages"] = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=3).get(
+            "Messages", [])
+        results["waited"] = time.monotonic() - started
+
+    thread = threading.Thread(target=long_poll)
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    sqs.list_queues()
+    assert time.monotonic() - started < 1.0
+    thread.join()
+    assert results["messages"] == []
+    assert results["waited"] >= 2.5
+
+
+def test_clock_advances(nubo_server):
+    before = nubo_server.get("/_nubo/clock")
+    after = nubo_server.post("/_nubo/clock", {"advance": 0})
+    assert after["now"] >= before["now"]
+    status, headers, body = raw(nubo_server, "POST", "/_nubo/clock", b"not json")
+    assert status == 400
