@@ -1,0 +1,3 @@
+from nubo.services.sqs.api import SqsProvider
+
+__all__ = ["SqsProvider"]
