@@ -199,17 +199,28 @@ class Messages:
         received: list[dict] = []
         for group in self.groups.find("by_ready", eq=(queue.id,), hi=now + _TICK,
                                       limit=max_messages):
-            head = self.table.find("by_group", eq=(queue.id, group["group_id"]),
-                                   limit=max_messages - len(received))
-            for message in head:
-                if message["visible_at"] > now + _TICK:
-                    break  # still delayed: later messages of the group wait behind it
-                if not self._dead_lettered(queue, message):
-                    received.append(self._deliver(message, timeout, now))
+            self._receive_group(queue, group["group_id"], received, max_messages, timeout, now)
             self._refresh_group(queue.id, group["group_id"])
             if len(received) >= max_messages:
                 break
         return received
+
+    def _receive_group(self, queue: Queue, group_id: str, received: list[dict],
+                       max_messages: int, timeout: int, now: float) -> None:
+        """Take the group's messages in order into `received`; a message moved to the
+        dead-letter queue makes room for the next one."""
+        next_seq = None
+        while len(received) < max_messages:
+            head = self.table.find("by_group", eq=(queue.id, group_id), lo=next_seq,
+                                   limit=max_messages - len(received))
+            if not head:
+                return
+            for message in head:
+                if message["visible_at"] > now + _TICK:
+                    return  # still delayed: later messages of the group wait behind it
+                next_seq = message["seq"] + 1
+                if not self._dead_lettered(queue, message):
+                    received.append(self._deliver(message, timeout, now))
 
     def _deliver(self, message: dict, timeout: int, now: float) -> dict:
         message["receive_count"] += 1
