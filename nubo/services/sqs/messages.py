@@ -33,7 +33,7 @@ EXPIRY_BATCH = 500
 SWEEP_BATCH = 200  # queues visited per background sweep
 # Range bounds are [lo, hi): "visible at or before now" is "before now + a tick".
 _TICK = 1e-6
-_SEQUENCE = "sqs_message_seq"
+_EPOCH_BITS = 40  # message seq = process epoch << 40 | messages sent by this process
 
 SYSTEM_ATTRIBUTES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount",
                      "ApproximateFirstReceiveTimestamp", "SequenceNumber",
@@ -71,6 +71,9 @@ class Messages:
         self.deduplication = store.table(schema.DEDUPLICATION)
         self.attempts = store.table(schema.RECEIVE_ATTEMPTS)
         self._sweep_cursor = 0  # queue id the next background sweep starts at
+        # Message sequence numbers grow across restarts without a durable write per message:
+        # each process start takes a new epoch, then counts in memory.
+        self._next_seq = store.sequence("sqs_message_epoch") << _EPOCH_BITS
 
     # -- send -----------------------------------------------------------------------------
 
@@ -93,7 +96,7 @@ class Messages:
             if seen is not None and seen["expires"] > now:
                 return _without_none(result | {"MessageId": seen["message_id"],
                                                "SequenceNumber": seen["sequence_number"]})
-        seq = self.store.sequence(_SEQUENCE)
+        seq = self._new_seq()
         delay = queue.number("DelaySeconds") if delay_seconds is None else delay_seconds
         message = {
             "queue": queue.id, "seq": seq, "received": 0, "visible_at": now + delay,
@@ -333,7 +336,7 @@ class Messages:
         and, for standard queues, its retention clock) or back out of one by a move task."""
         self._remove(source, message)
         now = self.clock.now()
-        seq = self.store.sequence(_SEQUENCE)
+        seq = self._new_seq()
         moved = dict(message, queue=target.id, seq=seq, received=0, visible_at=now,
                      receipt=None, dead_letter_source=dead_letter_source,
                      sequence_number=_sequence_number(seq) if target.fifo else None)
@@ -393,6 +396,10 @@ class Messages:
         self.attempts.delete_where(eq=(queue.id,))
         self.queues.delete(queue)
         self.notify(queue.id)  # long polls on it end
+
+    def _new_seq(self) -> int:
+        self._next_seq += 1
+        return self._next_seq
 
     def reset(self) -> None:
         self._sweep_cursor = 0

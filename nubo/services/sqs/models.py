@@ -218,6 +218,7 @@ class Queues:
             raise ServiceError("QueueDeletedRecently",
                                "You must wait 60 seconds after deleting a queue before you can "
                                "create another with the same name.")
+        _check_throughput(FIFO_DEFAULTS | attributes if fifo else attributes)
         self._check_redrive(ref, fifo, attributes)
         self._check_tags(ref.name, tags or {})
         now = self.clock.now()
@@ -285,6 +286,7 @@ class Queues:
                                                         "FifoQueue. Reason: Modifying queue type "
                                                         "is not supported.")
         changes = self._validated(dict(attributes), queue.fifo, creating=False)
+        _check_throughput(queue.attributes | changes)
         self._check_redrive(queue.ref, queue.fifo, changes)
         merged = {**queue.record["attributes"], **changes}
         # An empty string removes an optional document (Policy, RedrivePolicy, ...).
@@ -331,13 +333,6 @@ class Queues:
             result[name] = _canonical(name, value)
         if not fifo:
             result.pop("FifoQueue", None)
-        if result.get("FifoThroughputLimit") == "perMessageGroupId" and \
-                result.get("DeduplicationScope", "messageGroup" if not creating else "queue") \
-                == "queue":
-            raise ServiceError("InvalidAttributeValue", "Invalid value for the parameter "
-                                                        "FifoThroughputLimit. Reason: "
-                                                        "perMessageGroupId is allowed only when "
-                                                        "DeduplicationScope is messageGroup.")
         if result.get("SqsManagedSseEnabled") == "true" and result.get("KmsMasterKeyId"):
             raise ServiceError("InvalidAttributeValue", "Invalid value for the parameter "
                                                         "SqsManagedSseEnabled. Reason: You can use "
@@ -448,6 +443,13 @@ def _check_max_results(max_results: int | None) -> None:
     if max_results is not None and not 1 <= max_results <= MAX_LIST_RESULTS:
         raise invalid_value("MaxResults", max_results,
                             f"MaxResults must be an integer between 1 and {MAX_LIST_RESULTS}.")
+
+
+def _check_throughput(attributes: dict[str, str]) -> None:
+    if attributes.get("FifoThroughputLimit") == "perMessageGroupId" and \
+            attributes.get("DeduplicationScope") == "queue":
+        raise _attribute_error("FifoThroughputLimit", "perMessageGroupId is allowed only when "
+                                                      "DeduplicationScope is messageGroup.")
 
 
 def _dead_letter_arn(attributes: dict[str, str]) -> str | None:
