@@ -1,0 +1,65 @@
+"""botocore service models with nubo's server-side patches, and per-protocol views of them.
+
+A *view* exists because a service can speak a protocol its current model no longer describes:
+SQS's model is JSON-only, but old SDKs still send query requests whose wire names (``Attribute.N``)
+the JSON model lost. ``protocol_view`` returns the model to read and write a given protocol with:
+the service model itself, or a copy with that protocol's patches (patches.PROTOCOL_VIEWS) applied.
+Operations are looked up by name in the view, so the server only ever sees the main model.
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel
+
+from nubo.protocols import patches
+
+_loader = Loader()
+
+
+@lru_cache(maxsize=None)
+def load_service_model(name: str) -> ServiceModel:
+    data = copy.deepcopy(_loader.load_service_model(name, "service-2"))
+    patches.apply(name, data)
+    model = ServiceModel(data, service_name=name)
+    model._nubo_raw = data  # kept for building protocol views
+    return model
+
+
+@lru_cache(maxsize=None)
+def _view(name: str, protocol: str) -> ServiceModel:
+    base = load_service_model(name)
+    data = copy.deepcopy(base._nubo_raw)
+    patches.apply_view(name, protocol, data)
+    return ServiceModel(data, service_name=name)
+
+
+def protocol_view(service_model: ServiceModel, protocol: str) -> ServiceModel:
+    if not patches.has_view(service_model.service_name, protocol):
+        return service_model
+    return _view(service_model.service_name, protocol)
+
+
+def view_operation(operation: OperationModel, protocol: str) -> OperationModel:
+    view = protocol_view(operation.service_model, protocol)
+    return operation if view is operation.service_model else view.operation_model(operation.name)
+
+
+def service_protocols(service_model: ServiceModel) -> list[str]:
+    metadata = service_model.metadata
+    return list(metadata.get("protocols") or [metadata["protocol"]])
+
+
+def nubo_settings(service_model: ServiceModel) -> dict:
+    """The ``nubo`` metadata block patches.py adds: wire conventions the model does not state."""
+    return service_model.metadata.get("nubo", {})
+
+
+def plan_cache(owner: object, kind: str) -> dict:
+    """A dict for compiled plans kept on ``owner`` (a model view or its shape resolver), so each
+    shape is compiled once per model view."""
+    caches = owner.__dict__.setdefault("_nubo_plans", {})
+    return caches.setdefault(kind, {})

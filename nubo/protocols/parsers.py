@@ -1,0 +1,48 @@
+"""Reading requests: which protocol a request speaks, which operation it calls, and its input."""
+
+from __future__ import annotations
+
+from botocore.model import OperationModel, ServiceModel
+
+from nubo.core.http import HttpRequest
+from nubo.protocols import query, rest, rpc
+from nubo.protocols.models import protocol_view, service_protocols
+from nubo.protocols.validation import validate
+
+_PARSERS = {
+    "json": rpc.parse,
+    "smithy-rpc-v2-cbor": rpc.parse,
+    "query": query.parse,
+    "ec2": query.parse,
+    "rest-json": rest.parse,
+    "rest-xml": rest.parse,
+}
+
+
+def detect_protocol(service_model: ServiceModel, request: HttpRequest) -> str:
+    """The protocol of the request among those the service accepts (never raises)."""
+    accepted = service_protocols(service_model)
+    if len(accepted) == 1:
+        return accepted[0]
+    headers = request.headers
+    content_type = headers.get("content-type", "")
+    if "smithy-rpc-v2-cbor" in accepted and (
+            "smithy-protocol" in headers or content_type.startswith("application/cbor")):
+        return "smithy-rpc-v2-cbor"
+    if "json" in accepted and (
+            "x-amz-target" in headers or content_type.startswith("application/x-amz-json")):
+        return "json"
+    if "query" in accepted and (content_type.startswith("application/x-www-form-urlencoded")
+                                or "Action=" in request.query_string):
+        return "query"
+    return accepted[0]
+
+
+def parse_request(service_model: ServiceModel, request: HttpRequest, protocol: str
+                  ) -> tuple[OperationModel, dict]:
+    view = protocol_view(service_model, protocol)
+    operation, params = _PARSERS[protocol](view, request, protocol)
+    validate(operation, params, service_model, protocol)
+    if view is not service_model:
+        operation = service_model.operation_model(operation.name)
+    return operation, params

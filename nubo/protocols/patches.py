@@ -1,0 +1,172 @@
+"""The single place where botocore's service models are patched for a server.
+
+botocore's models are the client's view of AWS. Where that view is wrong or incomplete for the
+server side, the fix is data here, never a code path elsewhere:
+
+* ``SERVICE_PATCHES``: applied to the model every protocol reads (error traits, accepted
+  protocols, namespaces, and the ``nubo`` metadata block of wire conventions below).
+* ``PROTOCOL_VIEWS``: applied only to the copy of the model used for one protocol (SQS's query
+  wire names, which its JSON model lost and which would be wrong on the JSON wire).
+
+The ``nubo`` metadata block (read through models.nubo_settings):
+    jsonErrorTypePrefix  prefix of the JSON/CBOR ``__type`` (SQS: ``com.amazonaws.sqs#``)
+    validation           "parameter": MissingParameter / InvalidParameterValue, first error only
+                         (EC2-era query services); default "coral": ValidationException(s)
+    validateEnums        False where the service answers unknown enum values itself
+                         (SQS: InvalidAttributeName, not a validation error)
+    xmlErrorEnvelope     "Error" for S3's bare ``<Error>`` (default ``<ErrorResponse>``)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+# --- SQS -------------------------------------------------------------------------------------
+# Legacy query codes and HTTP statuses of SQS's errors: the awsQueryError / httpError traits of
+# the Smithy SQS model (as carried by the AWS SDK for JavaScript v3's generated schema). botocore's
+# SQS model has no `error` traits, so without these an error would answer 400 with the shape name.
+# Errors without an awsQueryError trait keep their shape name as the query code.
+_SQS_ERRORS: dict[str, tuple[str | None, int]] = {
+    "BatchEntryIdsNotDistinct": ("AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400),
+    "BatchRequestTooLong": ("AWS.SimpleQueueService.BatchRequestTooLong", 400),
+    "EmptyBatchRequest": ("AWS.SimpleQueueService.EmptyBatchRequest", 400),
+    "InvalidAddress": ("InvalidAddress", 404),
+    "InvalidAttributeName": (None, 400),
+    "InvalidAttributeValue": (None, 400),
+    "InvalidBatchEntryId": ("AWS.SimpleQueueService.InvalidBatchEntryId", 400),
+    "InvalidIdFormat": (None, 400),
+    "InvalidMessageContents": (None, 400),
+    "InvalidSecurity": ("InvalidSecurity", 403),
+    "KmsAccessDenied": ("KMS.AccessDeniedException", 400),
+    "KmsDisabled": ("KMS.DisabledException", 400),
+    "KmsInvalidKeyUsage": ("KMS.InvalidKeyUsageException", 400),
+    "KmsInvalidState": ("KMS.InvalidStateException", 400),
+    "KmsNotFound": ("KMS.NotFoundException", 400),
+    "KmsOptInRequired": ("KMS.OptInRequired", 403),
+    "KmsThrottled": ("KMS.ThrottlingException", 400),
+    "MessageNotInflight": ("AWS.SimpleQueueService.MessageNotInflight", 400),
+    "OverLimit": ("OverLimit", 403),
+    "PurgeQueueInProgress": ("AWS.SimpleQueueService.PurgeQueueInProgress", 403),
+    "QueueDeletedRecently": ("AWS.SimpleQueueService.QueueDeletedRecently", 400),
+    "QueueDoesNotExist": ("AWS.SimpleQueueService.NonExistentQueue", 400),
+    "QueueNameExists": ("QueueAlreadyExists", 400),
+    "ReceiptHandleIsInvalid": ("ReceiptHandleIsInvalid", 404),
+    "RequestThrottled": ("RequestThrottled", 403),
+    "ResourceNotFoundException": ("ResourceNotFoundException", 404),
+    "TooManyEntriesInBatchRequest": ("AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400),
+    "UnsupportedOperation": ("AWS.SimpleQueueService.UnsupportedOperation", 400),
+}
+
+# SQS query wire names (the xmlName / xmlFlattened traits of the Smithy SQS model): structure
+# member -> name of its flattened list or map on the query wire (`Attribute.1.Name=...`).
+_SQS_QUERY_MEMBERS: dict[str, dict[str, str]] = {
+    "AddPermissionRequest": {"AWSAccountIds": "AWSAccountId", "Actions": "ActionName"},
+    "ChangeMessageVisibilityBatchRequest": {"Entries": "ChangeMessageVisibilityBatchRequestEntry"},
+    "ChangeMessageVisibilityBatchResult": {"Successful": "ChangeMessageVisibilityBatchResultEntry",
+                                           "Failed": "BatchResultErrorEntry"},
+    "CreateQueueRequest": {"Attributes": "Attribute", "tags": "Tag"},
+    "DeleteMessageBatchRequest": {"Entries": "DeleteMessageBatchRequestEntry"},
+    "DeleteMessageBatchResult": {"Successful": "DeleteMessageBatchResultEntry",
+                                 "Failed": "BatchResultErrorEntry"},
+    "GetQueueAttributesRequest": {"AttributeNames": "AttributeName"},
+    "GetQueueAttributesResult": {"Attributes": "Attribute"},
+    "ListDeadLetterSourceQueuesResult": {"queueUrls": "QueueUrl"},
+    "ListMessageMoveTasksResult": {"Results": "ListMessageMoveTasksResultEntry"},
+    "ListQueuesResult": {"QueueUrls": "QueueUrl"},
+    "ListQueueTagsResult": {"Tags": "Tag"},
+    "Message": {"Attributes": "Attribute", "MessageAttributes": "MessageAttribute"},
+    "MessageAttributeValue": {"StringListValues": "StringListValue",
+                              "BinaryListValues": "BinaryListValue"},
+    "MessageSystemAttributeValue": {"StringListValues": "StringListValue",
+                                    "BinaryListValues": "BinaryListValue"},
+    # Both name lists travel as AttributeName.N on the query wire (one list in the old API).
+    "ReceiveMessageRequest": {"AttributeNames": "AttributeName",
+                              "MessageSystemAttributeNames": "AttributeName",
+                              "MessageAttributeNames": "MessageAttributeName"},
+    "ReceiveMessageResult": {"Messages": "Message"},
+    "SendMessageBatchRequest": {"Entries": "SendMessageBatchRequestEntry"},
+    "SendMessageBatchRequestEntry": {"MessageAttributes": "MessageAttribute",
+                                     "MessageSystemAttributes": "MessageSystemAttribute"},
+    "SendMessageBatchResult": {"Successful": "SendMessageBatchResultEntry",
+                               "Failed": "BatchResultErrorEntry"},
+    "SendMessageRequest": {"MessageAttributes": "MessageAttribute",
+                           "MessageSystemAttributes": "MessageSystemAttribute"},
+    "SetQueueAttributesRequest": {"Attributes": "Attribute"},
+    "TagQueueRequest": {"Tags": "Tag"},
+    "UntagQueueRequest": {"TagKeys": "TagKey"},
+}
+# Map shape -> (key name, value name) on the query wire.
+_SQS_QUERY_MAPS = {
+    "MessageBodyAttributeMap": ("Name", "Value"),
+    "MessageBodySystemAttributeMap": ("Name", "Value"),
+    "MessageSystemAttributeMap": ("Name", "Value"),
+    "QueueAttributeMap": ("Name", "Value"),
+    "TagMap": ("Key", "Value"),
+}
+_SQS_QUERY_LIST_MEMBERS = {"StringList": "StringListValue", "BinaryList": "BinaryListValue"}
+
+
+def _patch_sqs(model: dict) -> None:
+    metadata = model["metadata"]
+    metadata["protocols"] = ["json", "query"]  # the old query API is still served
+    metadata["xmlNamespace"] = "http://queue.amazonaws.com/doc/2012-11-05/"
+    metadata["nubo"] = {"jsonErrorTypePrefix": "com.amazonaws.sqs#", "validation": "parameter",
+                        "validateEnums": False}
+    shapes = model["shapes"]
+    for name, (code, status) in _SQS_ERRORS.items():
+        trait: dict[str, Any] = {"httpStatusCode": status, "senderFault": True}
+        if code:
+            trait["code"] = code
+        shapes[name]["error"] = trait
+
+
+def _sqs_query_view(model: dict) -> None:
+    for operation in model["operations"].values():  # <OpResponse><OpResult> as in the query API
+        if "output" in operation:
+            operation["output"]["resultWrapper"] = f"{operation['name']}Result"
+    shapes = model["shapes"]
+    for shape_name, members in _SQS_QUERY_MEMBERS.items():
+        for member, wire_name in members.items():
+            shapes[shape_name]["members"][member].update(locationName=wire_name, flattened=True)
+    for shape_name, (key, value) in _SQS_QUERY_MAPS.items():
+        shapes[shape_name]["key"]["locationName"] = key
+        shapes[shape_name]["value"]["locationName"] = value
+    for shape_name, member_name in _SQS_QUERY_LIST_MEMBERS.items():
+        shapes[shape_name]["member"]["locationName"] = member_name
+
+
+# --- other services --------------------------------------------------------------------------
+def _patch_s3(model: dict) -> None:
+    # S3 answers with a bare <Error> and its responses carry the 2006-03-01 namespace.
+    model["metadata"]["xmlNamespace"] = "http://s3.amazonaws.com/doc/2006-03-01/"
+    model["metadata"]["nubo"] = {"xmlErrorEnvelope": "Error"}
+
+
+def _parameter_validation(model: dict) -> None:
+    # EC2-era query services answer MissingParameter / InvalidParameterValue.
+    model["metadata"]["nubo"] = {"validation": "parameter"}
+
+
+SERVICE_PATCHES: dict[str, Callable[[dict], None]] = {
+    "sqs": _patch_sqs,
+    "s3": _patch_s3,
+    "ec2": _parameter_validation,
+    "cloudwatch": _parameter_validation,
+}
+PROTOCOL_VIEWS: dict[tuple[str, str], Callable[[dict], None]] = {
+    ("sqs", "query"): _sqs_query_view,
+}
+
+
+def apply(service_name: str, model: dict) -> None:
+    patch = SERVICE_PATCHES.get(service_name)
+    if patch is not None:
+        patch(model)
+
+
+def has_view(service_name: str, protocol: str) -> bool:
+    return (service_name, protocol) in PROTOCOL_VIEWS
+
+
+def apply_view(service_name: str, protocol: str, model: dict) -> None:
+    PROTOCOL_VIEWS[(service_name, protocol)](model)

@@ -1,0 +1,229 @@
+"""The query and ec2 protocols: form-encoded ``Action=...`` requests, XML responses.
+
+Requests: the parameters (body and URL query string together) are split on '.' into a tree
+(``Attribute.1.Name`` -> tree["Attribute"]["1"]["Name"]), which compiled per-shape readers walk.
+Lists are ``Name.member.N`` (``Name.N`` when flattened, and always on ec2), maps
+``Name.entry.N.key/value`` (``Name.N.key/value`` when flattened), with the model's locationName
+overrides; ec2 names members by ``queryName`` or the capitalized locationName.
+Responses: ``<OpResponse><OpResult>..</OpResult><ResponseMetadata>`` (query) or
+``<OpResponse><requestId/>..`` (ec2); errors ``<ErrorResponse>`` / ``<Response><Errors>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+from botocore.model import OperationModel, ServiceModel
+
+from nubo.core.http import HttpRequest, HttpResponse
+from nubo.protocols import faults, xml
+from nubo.protocols.faults import WireError
+from nubo.protocols.models import plan_cache
+from nubo.protocols.values import BadValue, scalar_from_text
+
+_MISSING = object()
+_VALUE = None  # the tree key holding a node's own text
+Reader = Callable[[dict], Any]
+
+
+# --- requests --------------------------------------------------------------------------------
+def form_params(request: HttpRequest, protocol: str) -> dict:
+    """The parameter tree of the URL query string and a form-encoded body."""
+    try:
+        pairs = parse_qsl(request.query_string, keep_blank_values=True)
+        if request.body:
+            pairs += parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise faults.malformed(protocol, f"The request body is not a valid query string: {error}")
+    tree: dict = {}
+    for key, value in pairs:
+        node = tree
+        for part in key.split("."):
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            node = child
+        node[_VALUE] = value
+    return tree
+
+
+def action_of(tree: dict) -> str | None:
+    node = tree.get("Action")
+    return node.get(_VALUE) if node else None
+
+
+def parse(view: ServiceModel, request: HttpRequest, protocol: str
+          ) -> tuple[OperationModel, dict]:
+    tree = form_params(request, protocol)
+    action = action_of(tree)
+    if not action or action not in view.operation_names:
+        raise faults.unknown_operation(protocol, action or "")
+    operation = view.operation_model(action)
+    shape = operation.input_shape
+    if shape is None:
+        return operation, {}
+    read = compile_reader(shape, protocol)
+    try:
+        return operation, read(tree)
+    except BadValue as error:
+        raise faults.bad_value(protocol, error.member, error.message) from None
+
+
+def compile_reader(shape, protocol: str) -> Reader:
+    return _reader(shape, protocol == "ec2", plan_cache(shape._shape_resolver, protocol))
+
+
+def _member_wire_name(member, name: str, ec2: bool) -> str:
+    serialization = member.serialization
+    if ec2:
+        if "queryName" in serialization:
+            return serialization["queryName"]
+        location = serialization.get("name")
+        return location[0].upper() + location[1:] if location else name
+    return serialization.get("name", name)
+
+
+def _indexed(node: dict) -> list:
+    """The children of a node keyed by 1-based indices, in index order."""
+    try:
+        return [child for _, child in sorted(
+            (int(key), child) for key, child in node.items() if key is not _VALUE)]
+    except ValueError:
+        raise BadValue("list index is not a number") from None
+
+
+def _reader(shape, ec2: bool, cache: dict) -> Reader:
+    kind = shape.type_name
+    if kind == "structure":
+        found = cache.get(shape.name)
+        if found is None:
+            members: list = []
+            found = cache[shape.name] = _struct_reader(members)
+            for name, member in shape.members.items():
+                wire = _member_wire_name(member, name, ec2)
+                if member.type_name == "list" and (ec2 or member.serialization.get("flattened")):
+                    if not ec2:  # a flattened list is named by its member's locationName
+                        wire = member.member.serialization.get("name", wire)
+                    members.append((wire, name, _list_reader(member, ec2, cache, flat=True)))
+                else:
+                    members.append((wire, name, _reader(member, ec2, cache)))
+        return found
+    if kind == "list":
+        return _list_reader(shape, ec2, cache, flat=bool(shape.serialization.get("flattened")))
+    if kind == "map":
+        return _map_reader(shape, ec2, cache)
+    from_text = scalar_from_text(shape)
+
+    def read_scalar(node):
+        text = node.get(_VALUE)
+        return _MISSING if text is None else from_text(text)
+    return read_scalar
+
+
+def _struct_reader(members: list) -> Reader:
+    def read_struct(node):
+        out = {}
+        for wire, name, read in members:
+            child = node.get(wire)
+            if child is not None:
+                try:
+                    value = read(child)
+                except BadValue as error:
+                    error.member = error.member or name
+                    raise
+                if value is not _MISSING:
+                    out[name] = value
+        return out
+    return read_struct
+
+
+def _list_reader(shape, ec2: bool, cache: dict, flat: bool) -> Reader:
+    read_item = _reader(shape.member, ec2, cache)
+    item_name = shape.member.serialization.get("name", "member")
+
+    def read_list(node):
+        items = node if flat else node.get(item_name)
+        if not items:
+            return []  # `Name=` (an empty list) or no items
+        return [value for value in map(read_item, _indexed(items)) if value is not _MISSING]
+    return read_list
+
+
+def _map_reader(shape, ec2: bool, cache: dict) -> Reader:
+    read_key = _reader(shape.key, ec2, cache)
+    read_value = _reader(shape.value, ec2, cache)
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+    flat = bool(shape.serialization.get("flattened"))
+
+    def read_map(node):
+        entries = node if flat else node.get("entry")
+        out = {}
+        for entry in _indexed(entries) if entries else ():
+            key = read_key(entry.get(key_name, {}))
+            if key is _MISSING:
+                raise BadValue("map entry without a key")
+            value = read_value(entry.get(value_name, {}))
+            if value is not _MISSING:
+                out[key] = value
+        return out
+    return read_map
+
+
+# --- responses -------------------------------------------------------------------------------
+def namespace(service_model: ServiceModel) -> str:
+    metadata = service_model.metadata
+    return metadata.get("xmlNamespace") or (
+        f"https://{metadata['endpointPrefix']}.amazonaws.com/doc/{metadata['apiVersion']}/")
+
+
+def _xml_response(status: int, text: str, headers: dict | None = None) -> HttpResponse:
+    return HttpResponse(status, {"Content-Type": "text/xml", **(headers or {})},
+                        ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode())
+
+
+def serialize(operation: OperationModel, output: dict, request_id: str,
+              protocol: str) -> HttpResponse:
+    name = operation.name
+    ns = xml.escape_attr(namespace(operation.service_model))
+    parts = [f'<{name}Response xmlns="{ns}">']
+    shape = operation.output_shape
+    if protocol == "ec2":
+        parts.append(f"<requestId>{xml.escape(request_id)}</requestId>")
+        if shape is not None:
+            xml.write_members(parts, shape, output)
+    else:
+        if shape is not None:
+            wrapper = shape.serialization.get("resultWrapper") or f"{name}Result"
+            xml.compile_writer(shape)(parts, output, wrapper, "")
+        parts.append(f"<ResponseMetadata><RequestId>{xml.escape(request_id)}</RequestId>"
+                     "</ResponseMetadata>")
+    parts.append(f"</{name}Response>")
+    return _xml_response(200, "".join(parts))
+
+
+def _error_fields(wire: WireError) -> str:
+    if not wire.fields:
+        return ""
+    parts: list = []
+    if wire.shape is not None:
+        xml.write_members(parts, wire.shape, wire.fields)
+    else:
+        parts.extend(f"<{k}>{xml.escape(str(v))}</{k}>" for k, v in wire.fields.items())
+    return "".join(parts)
+
+
+def serialize_error(service_model: ServiceModel, wire: WireError, request_id: str,
+                    protocol: str) -> HttpResponse:
+    code, message = xml.escape(wire.code), xml.escape(wire.message)
+    rid = xml.escape(request_id)
+    if protocol == "ec2":
+        text = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+                f"{_error_fields(wire)}</Error></Errors><RequestID>{rid}</RequestID></Response>")
+    else:
+        ns = xml.escape_attr(namespace(service_model))
+        text = (f'<ErrorResponse xmlns="{ns}"><Error><Type>{wire.fault}</Type>'
+                f"<Code>{code}</Code><Message>{message}</Message>{_error_fields(wire)}"
+                f"<Detail/></Error><RequestId>{rid}</RequestId></ErrorResponse>")
+    return _xml_response(wire.status, text, wire.headers)

@@ -1,0 +1,428 @@
+"""The REST protocols: rest-json and rest-xml.
+
+An operation is found by HTTP method and the model's ``requestUri`` template (``{Bucket}``
+labels, greedy ``{Key+}`` labels, literal query parts such as ``?uploads`` or ``?list-type=2``),
+through a router compiled once per service: the most specific template wins, ties going to the
+operation whose required header and query members are present (S3's CopyObject and PutObject
+share a URI and differ by ``x-amz-copy-source``). Input members are bound to URI labels, query
+parameters, headers (including ``x-amz-meta-*`` prefix maps and base64 JSON ``jsonvalue``
+headers), the payload member, or the body document (JSON or XML); outputs likewise, plus the
+status code member.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote
+
+import orjson
+from botocore.model import OperationModel, ServiceModel
+
+from nubo.core.http import HttpRequest, HttpResponse
+from nubo.protocols import documents, faults, xml
+from nubo.protocols.documents import JSON
+from nubo.protocols.faults import WireError
+from nubo.protocols.models import plan_cache
+from nubo.protocols.values import (BadValue, b64decode, b64encode, bool_text, float_text,
+                                   parse_timestamp, scalar_from_text, timestamp_writer)
+
+_LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
+
+
+# --- routing ---------------------------------------------------------------------------------
+@dataclass
+class Route:
+    operation: OperationModel
+    pattern: re.Pattern
+    labels: dict[str, str]  # regex group -> label name
+    query: dict[str, str | None]  # literal query parts: key -> required value (None: present)
+    specificity: tuple
+    required_headers: tuple[str, ...]
+    required_query: tuple[str, ...]
+
+
+def _compile_route(operation: OperationModel) -> Route:
+    uri = operation.http.get("requestUri", "/")
+    path, _, query_part = uri.partition("?")
+    pattern, labels, literal_chars, greedy, position = [], {}, 0, 0, 0
+    for index, found in enumerate(_LABEL.finditer(path)):
+        literal = path[position:found.start()]
+        pattern.append(re.escape(literal))
+        literal_chars += len(literal)
+        group = f"g{index}"
+        labels[group] = found.group(1)
+        greedy += bool(found.group(2))
+        pattern.append(f"(?P<{group}>.+)" if found.group(2) else f"(?P<{group}>[^/]+)")
+        position = found.end()
+    tail = path[position:]
+    literal_chars += len(tail)
+    pattern.append(re.escape(tail))
+    if not tail.endswith("/"):
+        pattern.append("/?")  # clients differ on a trailing slash
+    query: dict[str, str | None] = {}
+    for part in filter(None, query_part.split("&")):
+        key, has_value, value = part.partition("=")
+        query[key] = value if has_value else None
+    required_headers, required_query = [], []
+    shape = operation.input_shape
+    if shape is not None:
+        for name in shape.required_members:
+            member = shape.members[name]
+            location = member.serialization.get("location")
+            if location == "header":
+                required_headers.append(member.serialization.get("name", name).lower())
+            elif location == "querystring":
+                required_query.append(member.serialization.get("name", name))
+    return Route(operation, re.compile("".join(pattern) + r"\Z"), labels, query,
+                 (literal_chars, len(query), -greedy), tuple(required_headers),
+                 tuple(required_query))
+
+
+def _router(view: ServiceModel) -> dict[str, list[Route]]:
+    cache = plan_cache(view, "rest-routes")
+    if not cache:
+        for name in view.operation_names:
+            route = _compile_route(view.operation_model(name))
+            cache.setdefault(route.operation.http.get("method", "POST").upper(), []).append(route)
+        for routes in cache.values():
+            routes.sort(key=lambda route: route.specificity, reverse=True)
+    return cache
+
+
+def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[str]]
+               ) -> tuple[OperationModel, dict[str, str]]:
+    best, best_score, best_labels = None, None, None
+    for route in _router(view).get(request.method.upper(), ()):
+        if best is not None and route.specificity < best.specificity:
+            break  # routes are sorted: nothing further is as specific
+        matched = route.pattern.match(request.path)
+        if matched is None or not all(
+                key in query and (value is None or value in query[key])
+                for key, value in route.query.items()):
+            continue
+        present = (sum(h in request.headers for h in route.required_headers)
+                   + sum(q in query for q in route.required_query))
+        missing = len(route.required_headers) + len(route.required_query) - present
+        score = (present, -missing)
+        if best is None or score > best_score:
+            best, best_score = route, score
+            best_labels = {route.labels[g]: unquote(v) for g, v in matched.groupdict().items()}
+    if best is None:
+        raise faults.unknown_operation("rest", f"{request.method} {request.path}")
+    return best.operation, best_labels
+
+
+# --- input bindings --------------------------------------------------------------------------
+def _header_reader(member) -> Callable[[str], Any]:
+    if member.serialization.get("jsonvalue"):
+        def read_json(text):
+            try:
+                return orjson.loads(b64decode(text))
+            except orjson.JSONDecodeError:
+                raise BadValue("invalid JSON value") from None
+        return read_json
+    if member.type_name == "list":
+        read_item = scalar_from_text(member.member)
+        return lambda text: [read_item(item.strip()) for item in text.split(",")]
+    return scalar_from_text(member)
+
+
+@dataclass
+class InputPlan:
+    labels: list = field(default_factory=list)  # (name, label, reader)
+    query: list = field(default_factory=list)  # (name, key, reader, is_list)
+    query_map: tuple | None = None  # (name, value reader, values are lists)
+    headers: list = field(default_factory=list)  # (name, header, reader)
+    header_maps: list = field(default_factory=list)  # (name, prefix)
+    payload: tuple | None = None  # (name, member shape)
+    body: Callable | None = None  # reader of the body document (members without location)
+
+
+def _input_plan(operation: OperationModel, protocol: str) -> InputPlan:
+    cache = plan_cache(operation.service_model, f"rest-input-{protocol}")
+    plan = cache.get(operation.name)
+    if plan is not None:
+        return plan
+    plan = InputPlan()
+    shape = operation.input_shape
+    body_members = []
+    payload_name = shape.serialization.get("payload") if shape is not None else None
+    for name, member in (shape.members.items() if shape is not None else ()):
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "uri":
+            plan.labels.append((name, wire, scalar_from_text(member)))
+        elif location == "querystring":
+            if member.type_name == "map":
+                values = member.value
+                plan.query_map = (name, scalar_from_text(values.member if values.type_name ==
+                                                         "list" else values),
+                                  values.type_name == "list")
+            elif member.type_name == "list":
+                plan.query.append((name, wire, scalar_from_text(member.member), True))
+            else:
+                plan.query.append((name, wire, scalar_from_text(member), False))
+        elif location == "header":
+            plan.headers.append((name, wire.lower(), _header_reader(member)))
+        elif location == "headers":
+            plan.header_maps.append((name, wire.lower()))
+        elif name == payload_name:
+            plan.payload = (name, member)
+        elif location is None:
+            body_members.append((member.serialization.get("name", name), name, member))
+    if body_members:
+        if protocol == "rest-json":
+            plan.body = documents.struct_reader_for(body_members, JSON)
+        else:
+            plan.body = xml.struct_reader(xml.struct_read_plan(
+                [(name, member) for _, name, member in body_members]))
+    cache[operation.name] = plan
+    return plan
+
+
+def request_body(request: HttpRequest) -> bytes:
+    """The one place the body is read, so streaming bodies can be introduced here later."""
+    return request.body
+
+
+def _decode_body(body: bytes, protocol: str):
+    if protocol == "rest-json":
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as error:
+            raise faults.malformed(protocol, f"Malformed JSON: {error}") from None
+    try:
+        return xml.parse_document(body)
+    except xml.MalformedXml:
+        raise faults.malformed(protocol, "") from None
+
+
+def parse(view: ServiceModel, request: HttpRequest, protocol: str
+          ) -> tuple[OperationModel, dict]:
+    query = parse_qs(request.query_string, keep_blank_values=True)
+    operation, labels = find_route(view, request, query)
+    plan = _input_plan(operation, protocol)
+    params: dict[str, Any] = {}
+    try:
+        _bind(plan, request, query, labels, params, protocol)
+    except BadValue as error:
+        raise faults.bad_value(protocol, error.member, error.message) from None
+    return operation, params
+
+
+def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, params: dict,
+          protocol: str) -> None:
+    for name, label, read in plan.labels:
+        if label in labels:
+            params[name] = _read(read, labels[label], name)
+    bound_keys = set()
+    for name, key, read, is_list in plan.query:
+        bound_keys.add(key)
+        if key in query:
+            values = query[key]
+            params[name] = ([_read(read, v, name) for v in values] if is_list
+                            else _read(read, values[-1], name))
+    if plan.query_map is not None:
+        name, read, lists = plan.query_map
+        params[name] = {key: ([_read(read, v, name) for v in values] if lists
+                              else _read(read, values[-1], name))
+                        for key, values in query.items() if key not in bound_keys}
+    headers = request.headers
+    for name, header, read in plan.headers:
+        if header in headers:
+            params[name] = _read(read, headers[header], name)
+    for name, prefix in plan.header_maps:
+        found = {key[len(prefix):]: value for key, value in headers.items()
+                 if key.startswith(prefix)}
+        if found:
+            params[name] = found
+    body = request_body(request)
+    if plan.payload is not None:
+        name, member = plan.payload
+        if member.type_name in ("blob", "string"):
+            if body:
+                params[name] = body  # raw bytes: the service decides what they mean
+        elif body:
+            document = _decode_body(body, protocol)
+            if protocol == "rest-json":
+                params[name] = documents.compile_reader(member, JSON)(document)
+            else:
+                params[name] = xml.compile_reader(member)(document)
+    elif plan.body is not None and body:
+        params.update(plan.body(_decode_body(body, protocol)))
+
+
+def _read(read: Callable, text: str, member: str):
+    try:
+        return read(text)
+    except BadValue as error:
+        error.member = error.member or member
+        raise
+
+
+# --- responses -------------------------------------------------------------------------------
+def _header_writer(member) -> Callable[[Any], str]:
+    if member.serialization.get("jsonvalue"):
+        return lambda value: b64encode(orjson.dumps(value))
+    kind = member.type_name
+    if kind == "list":
+        write_item = _header_writer(member.member)
+        return lambda value: ",".join(write_item(item) for item in value)
+    if kind == "timestamp":
+        write = timestamp_writer(member, "rfc822")
+        return lambda value: str(write(value))
+    if kind == "boolean":
+        return bool_text
+    if kind in ("float", "double"):
+        return float_text
+    if kind == "blob":
+        return b64encode
+    return str
+
+
+@dataclass
+class OutputPlan:
+    status: str | None = None
+    headers: list = field(default_factory=list)  # (name, header, writer)
+    header_maps: list = field(default_factory=list)  # (name, prefix)
+    payload: tuple | None = None  # (name, member shape)
+    body_members: list = field(default_factory=list)  # (wire, name, member shape)
+    body: Callable | None = None  # JSON writer of the body members (rest-json)
+
+
+def _output_plan(shape, protocol: str) -> OutputPlan:
+    cache = plan_cache(shape._shape_resolver, f"rest-output-{protocol}")
+    plan = cache.get(shape.name)
+    if plan is not None:
+        return plan
+    plan = OutputPlan()
+    payload_name = shape.serialization.get("payload")
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "statusCode":
+            plan.status = name
+        elif location == "header":
+            plan.headers.append((name, wire, _header_writer(member)))
+        elif location == "headers":
+            plan.header_maps.append((name, wire))
+        elif name == payload_name:
+            plan.payload = (name, member)
+        elif location is None:
+            plan.body_members.append((wire, name, member))
+    if plan.body_members and protocol == "rest-json":
+        plan.body = documents.struct_writer_for(plan.body_members, JSON)
+    cache[shape.name] = plan
+    return plan
+
+
+def _xml_document(root_tag: str, namespace: str, write: Callable) -> bytes:
+    parts = ['<?xml version="1.0" encoding="UTF-8"?>']
+    write(parts, root_tag, f' xmlns="{xml.escape_attr(namespace)}"' if namespace else "")
+    return "".join(parts).encode()
+
+
+def _namespace(service_model: ServiceModel) -> str:
+    return service_model.metadata.get("xmlNamespace", "")
+
+
+def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
+                 status: int, headers: dict) -> tuple[int, bytes | Any]:
+    """Status, headers (filled in) and body of a structure bound to HTTP: outputs and errors."""
+    plan = _output_plan(shape, protocol)
+    if plan.status is not None and value.get(plan.status) is not None:
+        status = int(value[plan.status])
+    for name, header, write in plan.headers:
+        if value.get(name) is not None:
+            headers[header] = write(value[name])
+    for name, prefix in plan.header_maps:
+        for key, item in (value.get(name) or {}).items():
+            headers[prefix + key] = str(item)
+    if plan.payload is not None:
+        name, member = plan.payload
+        item = value.get(name)
+        if item is None:
+            return status, b""
+        if member.type_name in ("blob", "string"):
+            return status, item.encode() if isinstance(item, str) else item  # may be a stream
+        if protocol == "rest-json":
+            headers.setdefault("Content-Type", "application/json")
+            return status, orjson.dumps(documents.compile_writer(member, JSON)(item))
+        headers.setdefault("Content-Type", "application/xml")
+        write = xml.compile_writer(member)
+        root = member.serialization.get("name", member.name)
+        namespace = xml.namespace_attr(member) or (
+            f' xmlns="{xml.escape_attr(_namespace(service_model))}"'
+            if _namespace(service_model) else "")
+        parts = ['<?xml version="1.0" encoding="UTF-8"?>']
+        write(parts, item, root, namespace)
+        return status, "".join(parts).encode()
+    if not plan.body_members:
+        return status, b""
+    if protocol == "rest-json":
+        headers.setdefault("Content-Type", "application/json")
+        return status, orjson.dumps(plan.body(value))
+    headers.setdefault("Content-Type", "application/xml")
+    body_value = {name: value[name] for _, name, _ in plan.body_members
+                  if value.get(name) is not None}
+    root = shape.serialization.get("name", shape.name)
+    return status, _xml_document(root, _namespace(service_model),
+                                 lambda parts, tag, ns: xml.compile_writer(shape)(
+                                     parts, body_value, tag, ns))
+
+
+def serialize(operation: OperationModel, output: dict, request_id: str,
+              protocol: str) -> HttpResponse:
+    shape = operation.output_shape
+    status = operation.http.get("responseCode", 200)
+    if shape is None:
+        return HttpResponse(status, {}, b"")
+    headers: dict[str, str] = {}
+    status, body = _write_shape(shape, output, protocol, operation.service_model, status,
+                                headers)
+    return HttpResponse(status, headers, body)
+
+
+def serialize_error(service_model: ServiceModel, wire: WireError, request_id: str,
+                    protocol: str) -> HttpResponse:
+    headers: dict[str, str] = {}
+    fields = wire.fields
+    if wire.shape is not None and fields:
+        plan = _output_plan(wire.shape, protocol)
+        for name, header, write in plan.headers:
+            if fields.get(name) is not None:
+                headers[header] = write(fields[name])
+        fields = {name: fields[name] for _, name, _ in plan.body_members if name in fields}
+    if protocol == "rest-json":
+        headers["Content-Type"] = "application/json"
+        headers["x-amzn-ErrorType"] = wire.code
+        document = dict(documents.compile_writer(wire.shape, JSON)(fields)
+                        if wire.shape is not None else fields)
+        document["message"] = wire.message
+        body = orjson.dumps(document)
+    else:
+        headers["Content-Type"] = "application/xml"
+        body = _xml_error(service_model, wire, fields, request_id).encode()
+    headers.update(wire.headers)
+    return HttpResponse(wire.status, headers, body)
+
+
+def _xml_error(service_model: ServiceModel, wire: WireError, fields: dict,
+               request_id: str) -> str:
+    parts = [f"<Code>{xml.escape(wire.code)}</Code><Message>{xml.escape(wire.message)}</Message>"]
+    if fields:
+        if wire.shape is not None:
+            xml.write_members(parts, wire.shape, fields)
+        else:
+            parts.extend(f"<{k}>{xml.escape(str(v))}</{k}>" for k, v in fields.items())
+    detail = "".join(parts)
+    rid = f"<RequestId>{xml.escape(request_id)}</RequestId>"
+    head = '<?xml version="1.0" encoding="UTF-8"?>'
+    if service_model.metadata.get("nubo", {}).get("xmlErrorEnvelope") == "Error":
+        return f"{head}<Error>{detail}{rid}</Error>"
+    namespace = _namespace(service_model)
+    ns = f' xmlns="{xml.escape_attr(namespace)}"' if namespace else ""
+    return (f"{head}<ErrorResponse{ns}><Error><Type>{wire.fault}</Type>{detail}</Error>"
+            f"{rid}</ErrorResponse>")

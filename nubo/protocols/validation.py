@@ -1,0 +1,218 @@
+"""Input validation against the model: required members, enums, length and range limits.
+
+Types are the parsers' business (a wrong type never reaches here); this module checks the
+constraints of values already parsed. Checks are compiled once per shape into closures that
+report ``Issue``s; how issues become an AWS error is the service's *style* (patches.py ``nubo``
+block): Coral's ``ValidationException`` listing every issue, or the EC2-era query services'
+``MissingParameter`` / ``InvalidParameterValue`` for the first one. Unknown members are ignored,
+as AWS does. Patterns are not checked: the models' Java regexes are costly and not always
+portable, and AWS enforces them inconsistently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from botocore.model import OperationModel, ServiceModel
+
+from nubo.core.errors import ServiceError
+from nubo.protocols.models import nubo_settings, plan_cache
+
+Check = Callable[[Any, tuple, list], None]  # (value, path, issues)
+
+
+@dataclass(slots=True)
+class Issue:
+    path: tuple  # member names, list indices (int) and map keys (1-tuples), from the root
+    value: Any
+    constraint: str  # Coral's wording: "Member must not be null", ...
+    member: str  # the member's own name, for the parameter style
+
+
+def validate(operation: OperationModel, params: dict, service_model: ServiceModel,
+             protocol: str) -> None:
+    shape = operation.input_shape
+    if shape is None:
+        return
+    settings = nubo_settings(service_model)
+    check = _compile(shape, settings.get("validateEnums", True))
+    if check is None:
+        return
+    issues: list[Issue] = []
+    check(params, (), issues)
+    if issues:
+        raise _error(issues, settings.get("validation", "coral"), protocol)
+
+
+def _compile(shape, enums: bool) -> Check | None:
+    cache = plan_cache(shape._shape_resolver, f"validate-{enums}")
+    return _check(shape, cache, enums)
+
+
+def _check(shape, cache: dict, enums: bool) -> Check | None:
+    kind = shape.type_name
+    if kind == "structure":
+        if shape.name in cache:
+            return cache[shape.name]
+        plan: list = []
+        cache[shape.name] = check = _struct_check(plan)
+        required = set(shape.required_members)
+        for name, member in shape.members.items():
+            if member.serialization.get("location") == "uri":
+                required.discard(name)  # a URI label is always present when the route matched
+            member_check = _check(member, cache, enums)
+            if member_check is not None or name in required:
+                plan.append((name, name in required, member_check))
+        if not plan:
+            cache[shape.name] = None
+            return None
+        return check
+    limits = _length_check(shape) if kind in ("string", "blob", "list", "map") else None
+    if kind in ("integer", "long", "float", "double", "byte", "short"):
+        limits = _range_check(shape)
+    checks = [c for c in (limits, _enum_check(shape) if enums and kind == "string" else None)
+              if c is not None]
+    if kind == "list":
+        item = _check(shape.member, cache, enums)
+        if item is not None:
+            checks.append(_items_check(item))
+    elif kind == "map":
+        key = _check(shape.key, cache, enums)
+        value = _check(shape.value, cache, enums)
+        if key is not None or value is not None:
+            checks.append(_entries_check(key, value))
+    if not checks:
+        return None
+    if len(checks) == 1:
+        return checks[0]
+
+    def check_all(value, path, issues):
+        for one in checks:
+            one(value, path, issues)
+    return check_all
+
+
+def _struct_check(plan: list) -> Check:
+    def check_struct(value, path, issues):
+        for name, required, check in plan:
+            item = value.get(name)
+            if item is None:
+                if required:
+                    issues.append(Issue(path + (name,), None, "Member must not be null", name))
+            elif check is not None:
+                check(item, path + (name,), issues)
+    return check_struct
+
+
+def _length_check(shape) -> Check | None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is None and high is None:
+        return None
+
+    def check_length(value, path, issues):
+        size = len(value)
+        if low is not None and size < low:
+            issues.append(Issue(path, value, "Member must have length greater than or equal to "
+                                f"{low}", _member(path)))
+        elif high is not None and size > high:
+            issues.append(Issue(path, value, "Member must have length less than or equal to "
+                                f"{high}", _member(path)))
+    return check_length
+
+
+def _range_check(shape) -> Check | None:
+    low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    if low is None and high is None:
+        return None
+
+    def check_range(value, path, issues):
+        if low is not None and value < low:
+            issues.append(Issue(path, value, "Member must have value greater than or equal to "
+                                f"{low}", _member(path)))
+        elif high is not None and value > high:
+            issues.append(Issue(path, value, "Member must have value less than or equal to "
+                                f"{high}", _member(path)))
+    return check_range
+
+
+def _enum_check(shape) -> Check | None:
+    allowed = shape.enum
+    if not allowed:
+        return None
+    members = frozenset(allowed)
+    wording = f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+
+    def check_enum(value, path, issues):
+        if value not in members:
+            issues.append(Issue(path, value, wording, _member(path)))
+    return check_enum
+
+
+def _items_check(item: Check) -> Check:
+    def check_items(value, path, issues):
+        for index, element in enumerate(value, 1):
+            item(element, path + (index,), issues)
+    return check_items
+
+
+def _entries_check(key: Check | None, value: Check | None) -> Check:
+    def check_entries(mapping, path, issues):
+        for k, v in mapping.items():
+            if key is not None:
+                key(k, path + ((k,),), issues)
+            if value is not None and v is not None:
+                value(v, path + ((k,),), issues)
+    return check_entries
+
+
+# --- issues to errors ------------------------------------------------------------------------
+def _coral_path(path: tuple) -> str:
+    parts = []
+    for part in path:
+        if isinstance(part, int):
+            parts.append(f"{part}.member")
+        elif isinstance(part, tuple):  # a map key
+            parts.append(str(part[0]))
+        else:
+            parts.append(part[:1].lower() + part[1:])
+    return ".".join(parts)
+
+
+def _member(path: tuple) -> str:
+    return next((part for part in reversed(path) if isinstance(part, str)), "")
+
+
+def _java_text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_java_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={_java_text(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def coral_message(issues: list[Issue]) -> str:
+    details = []
+    for issue in issues:
+        shown = "null" if issue.value is None else f"'{_java_text(issue.value)}'"
+        details.append(f"Value {shown} at '{_coral_path(issue.path)}' failed to satisfy "
+                       f"constraint: {issue.constraint}")
+    count = len(issues)
+    noun = "error" if count == 1 else "errors"
+    return f"{count} validation {noun} detected: " + "; ".join(details)
+
+
+def _error(issues: list[Issue], style: str, protocol: str) -> ServiceError:
+    if style == "parameter":
+        issue = issues[0]
+        member = str(issue.member)
+        if issue.value is None:
+            return ServiceError("MissingParameter",
+                                f"The request must contain the parameter {member}.", 400)
+        return ServiceError("InvalidParameterValue",
+                            f"Value {_java_text(issue.value)} for parameter {member} is invalid. "
+                            f"{issue.constraint.replace('Member', 'It')}.", 400)
+    code = "ValidationError" if protocol in ("query", "ec2", "rest-xml") else "ValidationException"
+    return ServiceError(code, coral_message(issues), 400)

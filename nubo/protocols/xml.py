@@ -1,0 +1,306 @@
+"""Shapes as XML: the bodies of query and ec2 responses and of rest-xml requests and responses.
+
+One set of rules serves all three (they are botocore's XML rules): a member's element is named by
+its ``locationName``; lists are ``<Name><member>..</member></Name>`` (the list member's
+locationName replaces ``member``) or, when flattened, repeated ``<Name>`` elements; maps are
+``<entry><key/><value/></entry>`` (flattened: repeated elements holding key and value);
+``xmlAttribute`` members are attributes; ``xmlNamespace`` adds ``xmlns``.
+Writers append text to a list of parts; readers take ElementTree elements.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from typing import Any, Callable
+
+from nubo.protocols.models import plan_cache
+from nubo.protocols.values import BadValue, scalar_from_text, scalar_to_text
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;"})
+_ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
+                               "\r": "&#xD;", "\n": "&#xA;", "\t": "&#x9;"})
+
+Writer = Callable[[list, Any, str, str], None]  # (parts, value, tag, namespace attributes)
+Reader = Callable[[ElementTree.Element], Any]
+
+
+def escape(text: str) -> str:
+    return text.translate(_TEXT_ESCAPES)
+
+
+def escape_attr(text: str) -> str:
+    return text.translate(_ATTR_ESCAPES)
+
+
+def element_name(shape, default: str) -> str:
+    return shape.serialization.get("name", default)
+
+
+def namespace_attr(shape) -> str:
+    """The xmlns declaration an element of this (member) shape carries, if any."""
+    namespace = shape.serialization.get("xmlNamespace")
+    if not namespace:
+        return ""
+    if isinstance(namespace, str):
+        return f' xmlns="{escape_attr(namespace)}"'
+    prefix = namespace.get("prefix")
+    attr = f"xmlns:{prefix}" if prefix else "xmlns"
+    return f' {attr}="{escape_attr(namespace["uri"])}"'
+
+
+def _flattened(shape) -> bool:
+    return bool(shape.serialization.get("flattened"))
+
+
+# --- writers ---------------------------------------------------------------------------------
+def compile_writer(shape) -> Writer:
+    return _writer(shape, plan_cache(shape._shape_resolver, "xml-writer"))
+
+
+def _writer(shape, cache: dict) -> Writer:
+    kind = shape.type_name
+    if kind == "structure":
+        found = cache.get(shape.name)
+        if found is None:
+            plan: list = []
+            found = cache[shape.name] = _struct_writer(plan)
+            plan.extend(_struct_member_plan(shape, cache))
+        return found
+    if kind == "list":
+        return _list_writer(shape, cache)
+    if kind == "map":
+        return _map_writer(shape, cache)
+    to_text = scalar_to_text(shape)
+
+    def write_scalar(parts, value, tag, ns=""):
+        parts.append(f"<{tag}{ns}>{escape(to_text(value))}</{tag}>")
+    return write_scalar
+
+
+def _struct_member_plan(shape, cache: dict) -> list:
+    plan = []
+    for name, member in shape.members.items():
+        if member.serialization.get("location"):  # headers, status code: not in the body
+            continue
+        tag = element_name(member, name)
+        if member.serialization.get("xmlAttribute"):
+            plan.append((name, tag, None, scalar_to_text(member), namespace_attr(member)))
+            continue
+        if member.type_name == "list" and _flattened(member):
+            tag = element_name(member.member, tag)
+        plan.append((name, tag, _writer(member, cache), None, namespace_attr(member)))
+    return plan
+
+
+def _struct_writer(plan: list) -> Writer:
+    def write_struct(parts, value, tag, ns=""):
+        attrs = ns
+        for name, attr_name, write, to_text, member_ns in plan:
+            if write is None and value.get(name) is not None:
+                attrs += f'{member_ns} {attr_name}="{escape_attr(to_text(value[name]))}"'
+        parts.append(f"<{tag}{attrs}>")
+        for name, member_tag, write, _, member_ns in plan:
+            if write is not None:
+                item = value.get(name)
+                if item is not None:
+                    write(parts, item, member_tag, member_ns)
+        parts.append(f"</{tag}>")
+    return write_struct
+
+
+def _list_writer(shape, cache: dict) -> Writer:
+    write_item = _writer(shape.member, cache)
+    if _flattened(shape):
+        def write_flat_list(parts, value, tag, ns=""):
+            for item in value:
+                write_item(parts, item, tag, ns)
+        return write_flat_list
+    item_tag = element_name(shape.member, "member")
+    item_ns = namespace_attr(shape.member)
+
+    def write_list(parts, value, tag, ns=""):
+        parts.append(f"<{tag}{ns}>")
+        for item in value:
+            write_item(parts, item, item_tag, item_ns)
+        parts.append(f"</{tag}>")
+    return write_list
+
+
+def _map_writer(shape, cache: dict) -> Writer:
+    write_key = _writer(shape.key, cache)
+    write_value = _writer(shape.value, cache)
+    key_tag = element_name(shape.key, "key")
+    value_tag = element_name(shape.value, "value")
+
+    def write_entries(parts, value, entry_tag):
+        for key, item in value.items():
+            parts.append(f"<{entry_tag}>")
+            write_key(parts, key, key_tag, "")
+            if item is not None:
+                write_value(parts, item, value_tag, "")
+            parts.append(f"</{entry_tag}>")
+
+    if _flattened(shape):
+        def write_flat_map(parts, value, tag, ns=""):
+            write_entries(parts, value, tag)
+        return write_flat_map
+
+    def write_map(parts, value, tag, ns=""):
+        parts.append(f"<{tag}{ns}>")
+        write_entries(parts, value, "entry")
+        parts.append(f"</{tag}>")
+    return write_map
+
+
+def write_members(parts: list, shape, value: dict) -> None:
+    """The members of a structure as XML children, without an enclosing element (ec2)."""
+    for name, tag, write, _, member_ns in _members_plan(shape):
+        item = value.get(name)
+        if item is not None and write is not None:
+            write(parts, item, tag, member_ns)
+
+
+def _members_plan(shape) -> list:
+    cache = plan_cache(shape._shape_resolver, "xml-writer")
+    plans = plan_cache(shape._shape_resolver, "xml-member-plans")
+    found = plans.get(shape.name)
+    if found is None:
+        found = plans[shape.name] = _struct_member_plan(shape, cache)
+    return found
+
+
+# --- readers ---------------------------------------------------------------------------------
+class MalformedXml(Exception):
+    pass
+
+
+def parse_document(body: bytes) -> ElementTree.Element:
+    # A DOCTYPE is never part of an AWS request; refusing it rules out entity expansion attacks.
+    if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
+        raise MalformedXml("DOCTYPE is not allowed")
+    try:
+        return ElementTree.fromstring(body)
+    except (ElementTree.ParseError, ValueError) as error:
+        raise MalformedXml(str(error)) from None
+
+
+def local_name(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if tag[:1] == "{" else tag
+
+
+def _children(element) -> dict[str, list]:
+    grouped: dict[str, list] = {}
+    for child in element:
+        if isinstance(child.tag, str):
+            grouped.setdefault(local_name(child.tag), []).append(child)
+    return grouped
+
+
+def compile_reader(shape) -> Reader:
+    return _reader(shape, plan_cache(shape._shape_resolver, "xml-reader"))
+
+
+def _reader(shape, cache: dict) -> Reader:
+    kind = shape.type_name
+    if kind == "structure":
+        found = cache.get(shape.name)
+        if found is None:
+            plan: list = []
+            found = cache[shape.name] = struct_reader(plan)
+            plan.extend(struct_read_plan(shape.members.items(), cache))
+        return found
+    if kind == "list":
+        read_item = _reader(shape.member, cache)
+        item_tag = element_name(shape.member, "member")
+
+        def read_list(element):
+            return [read_item(child) for child in element if isinstance(child.tag, str)
+                    and local_name(child.tag) == item_tag]
+        return read_list
+    if kind == "map":
+        read_entry = _entry_reader(shape, cache)
+
+        def read_map(element):
+            return dict(read_entry(child) for child in element if isinstance(child.tag, str)
+                        and local_name(child.tag) == "entry")
+        return read_map
+    from_text = scalar_from_text(shape)
+    if kind == "string":
+        return lambda element: element.text or ""
+    return lambda element: from_text(element.text or "")
+
+
+def _entry_reader(shape, cache: dict):
+    read_key = _reader(shape.key, cache)
+    read_value = _reader(shape.value, cache)
+    key_tag = element_name(shape.key, "key")
+    value_tag = element_name(shape.value, "value")
+
+    def read_entry(element):
+        key = value = None
+        for child in element:
+            if isinstance(child.tag, str):
+                tag = local_name(child.tag)
+                if tag == key_tag:
+                    key = read_key(child)
+                elif tag == value_tag:
+                    value = read_value(child)
+        if key is None:
+            raise BadValue("map entry without a key")
+        return key, value
+    return read_entry
+
+
+def _attribute_key(member, name: str) -> str:
+    # "xsi:type" is stored by ElementTree as "{uri}type"
+    prefix, _, local = name.rpartition(":")
+    if not prefix:
+        return name
+    namespace = member.serialization.get("xmlNamespace")
+    uri = namespace.get("uri") if isinstance(namespace, dict) else None
+    return f"{{{uri or XSI}}}{local}"
+
+
+def struct_read_plan(members, cache: dict | None = None) -> list:
+    """(name, tag, how, reader) per member: how is "attr", "flat" (repeated elements) or "one"."""
+    plan = []
+    for name, member in members:
+        if cache is None:
+            cache = plan_cache(member._shape_resolver, "xml-reader")
+        tag = element_name(member, name)
+        if member.serialization.get("xmlAttribute"):
+            from_text = scalar_from_text(member)
+            plan.append((name, _attribute_key(member, tag), "attr", from_text))
+        elif member.type_name == "list" and _flattened(member):
+            read_item = _reader(member.member, cache)
+            plan.append((name, element_name(member.member, tag), "flat",
+                         lambda elements, read=read_item: [read(e) for e in elements]))
+        elif member.type_name == "map" and _flattened(member):
+            read_entry = _entry_reader(member, cache)
+            plan.append((name, tag, "flat",
+                         lambda elements, read=read_entry: dict(read(e) for e in elements)))
+        else:
+            plan.append((name, tag, "one", _reader(member, cache)))
+    return plan
+
+
+def struct_reader(plan: list) -> Reader:
+    def read_struct(element):
+        children = _children(element)
+        out = {}
+        for name, tag, how, read in plan:
+            try:
+                if how == "attr":
+                    raw = element.attrib.get(tag)
+                    if raw is not None:
+                        out[name] = read(raw)
+                    continue
+                found = children.get(tag)
+                if found:
+                    out[name] = read(found) if how == "flat" else read(found[0])
+            except BadValue as error:
+                error.member = error.member or name
+                raise
+        return out
+    return read_struct
