@@ -4,7 +4,8 @@ An operation is found by HTTP method and the model's ``requestUri`` template (``
 labels, greedy ``{Key+}`` labels, literal query parts such as ``?uploads`` or ``?list-type=2``),
 through a router compiled once per service: the most specific template wins, ties going to the
 operation whose required header and query members are present (S3's CopyObject and PutObject
-share a URI and differ by ``x-amz-copy-source``). Input members are bound to URI labels, query
+share a URI and differ by ``x-amz-copy-source``), then to the non-deprecated one, then to the
+one binding more of the request's headers and query parameters. Input members are bound to URI labels, query
 parameters, headers (including ``x-amz-meta-*`` prefix maps and base64 JSON ``jsonvalue``
 headers), the payload member, or the body document (JSON or XML); outputs likewise, plus the
 status code member.
@@ -41,6 +42,8 @@ class Route:
     specificity: tuple
     required_headers: tuple[str, ...]
     required_query: tuple[str, ...]
+    headers: frozenset[str]  # every header and query key the input binds, to break ties
+    query_keys: frozenset[str]
 
 
 def _compile_route(operation: OperationModel) -> Route:
@@ -65,19 +68,23 @@ def _compile_route(operation: OperationModel) -> Route:
     for part in filter(None, query_part.split("&")):
         key, has_value, value = part.partition("=")
         query[key] = value if has_value else None
-    required_headers, required_query = [], []
+    headers, query_keys, required_headers, required_query = set(), set(), [], []
     shape = operation.input_shape
-    if shape is not None:
-        for name in shape.required_members:
-            member = shape.members[name]
-            location = member.serialization.get("location")
-            if location == "header":
-                required_headers.append(member.serialization.get("name", name).lower())
-            elif location == "querystring":
-                required_query.append(member.serialization.get("name", name))
+    for name, member in (shape.members.items() if shape is not None else ()):
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        required = name in shape.required_members
+        if location == "header":
+            headers.add(wire.lower())
+            if required:
+                required_headers.append(wire.lower())
+        elif location == "querystring" and member.type_name != "map":
+            query_keys.add(wire)
+            if required:
+                required_query.append(wire)
     return Route(operation, re.compile("".join(pattern) + r"\Z"), labels, query,
                  (literal_chars, len(query), -greedy), tuple(required_headers),
-                 tuple(required_query))
+                 tuple(required_query), frozenset(headers), frozenset(query_keys))
 
 
 def _router(view: ServiceModel) -> dict[str, list[Route]]:
@@ -92,7 +99,7 @@ def _router(view: ServiceModel) -> dict[str, list[Route]]:
 
 
 def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[str]]
-               ) -> tuple[OperationModel, dict[str, str]]:
+               ) -> tuple[Route, dict[str, str]]:
     best, best_score, best_labels = None, None, None
     for route in _router(view).get(request.method.upper(), ()):
         if best is not None and route.specificity < best.specificity:
@@ -105,13 +112,17 @@ def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[s
         present = (sum(h in request.headers for h in route.required_headers)
                    + sum(q in query for q in route.required_query))
         missing = len(route.required_headers) + len(route.required_query) - present
-        score = (present, -missing)
+        optional = (sum(h in request.headers for h in route.headers)
+                    + sum(q in query for q in route.query_keys))
+        # required members present, then the current operation over its deprecated twin
+        # (GetBucketLifecycle), then the one binding more of what the request carries
+        score = (present, -missing, not route.operation.deprecated, optional)
         if best is None or score > best_score:
             best, best_score = route, score
             best_labels = {route.labels[g]: unquote(v) for g, v in matched.groupdict().items()}
     if best is None:
         raise faults.unknown_operation("rest", f"{request.method} {request.path}")
-    return best.operation, best_labels
+    return best, best_labels
 
 
 # --- input bindings --------------------------------------------------------------------------
@@ -202,23 +213,23 @@ def _decode_body(body: bytes, protocol: str):
 def parse(view: ServiceModel, request: HttpRequest, protocol: str
           ) -> tuple[OperationModel, dict]:
     query = parse_qs(request.query_string, keep_blank_values=True)
-    operation, labels = find_route(view, request, query)
+    route, labels = find_route(view, request, query)
+    operation = route.operation
     plan = _input_plan(operation, protocol)
     params: dict[str, Any] = {}
     try:
-        _bind(plan, request, query, labels, params, protocol)
+        _bind(plan, request, query, labels, set(route.query), params, protocol)
     except BadValue as error:
         raise faults.bad_value(protocol, error.member, error.message) from None
     return operation, params
 
 
-def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, params: dict,
-          protocol: str) -> None:
+def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, bound_keys: set,
+          params: dict, protocol: str) -> None:
     for name, label, read in plan.labels:
         if label in labels:
             params[name] = _read(read, labels[label], name)
-    bound_keys = set()
-    for name, key, read, is_list in plan.query:
+    for name, key, read, is_list in plan.query:  # bound_keys: the URI's literal query parts
         bound_keys.add(key)
         if key in query:
             values = query[key]
