@@ -1,0 +1,205 @@
+"""The SQS workloads, run against one server: raw-HTTP loops (server cost) and boto3 loops
+(end-to-end cost). Every loop is bounded by a message count and a deadline."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable
+
+import boto3
+from botocore.config import Config
+
+from raw_client import CREDENTIALS, REGION, Connection, Run, Signer, Stats, drive
+from servers import ServerProcess
+
+BODY = "nubo-bench " + "x" * 117  # 128 bytes
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes and time bounds of one benchmark run."""
+    startups: int = 5             # server starts for the startup median
+    connections: int = 64         # raw client keep-alive connections
+    seconds: float = 10.0         # bound of each throughput loop
+    limit: int = 200_000          # message bound of each throughput loop
+    prefill: int = 40_000         # messages queued before a receive+delete loop
+    fill_seconds: float = 60.0    # bound of each queue fill
+    latency_samples: int = 1_000  # sequential sends per latency measurement
+    backlog: tuple[tuple[str, int], ...] = (("nubo", 100_000), ("moto", 1_280))
+    boto_threads: int = 4
+    boto_seconds: float = 10.0
+    boto_limit: int = 20_000
+
+
+FULL = Plan()
+QUICK = Plan(startups=2, connections=32, seconds=2.0, limit=20_000, prefill=4_000,
+             fill_seconds=5.0, latency_samples=200,
+             backlog=(("nubo", 10_000), ("moto", 300)),
+             boto_threads=2, boto_seconds=2.0, boto_limit=2_000)
+
+
+class SqsBench:
+    def __init__(self, server: ServerProcess, plan: Plan) -> None:
+        self.server, self.plan = server, plan
+        self.signer = Signer(server.port)
+        self.admin = self._client()
+
+    def _client(self):
+        return boto3.session.Session().client(
+            "sqs", endpoint_url=self.server.endpoint, region_name=REGION,
+            aws_access_key_id=CREDENTIALS.access_key, aws_secret_access_key=CREDENTIALS.secret_key,
+            config=Config(retries={"mode": "standard", "max_attempts": 1}))
+
+    def queue(self, purpose: str) -> str:
+        name = f"bench-{purpose}-{uuid.uuid4().hex[:8]}"
+        return self.admin.create_queue(QueueName=name)["QueueUrl"]
+
+    def depth(self, url: str) -> int:
+        attributes = self.admin.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    def _drive(self, step, *, connections: int | None = None, limit: int | None = None,
+               seconds: float | None = None) -> Run:
+        plan = self.plan
+        return drive(self.server.port, step,
+                     connections=plan.connections if connections is None else connections,
+                     limit=plan.limit if limit is None else limit,
+                     seconds=plan.seconds if seconds is None else seconds,
+                     server_cpu=self.server.cpu_seconds)
+
+    # --- steps
+
+    def _send_step(self, url: str):
+        raw = self.signer.sqs("SendMessage", {"QueueUrl": url, "MessageBody": BODY})
+
+        async def step(conn: Connection) -> int:
+            status, _ = await conn.call(raw)
+            return int(status == 200)
+        return step
+
+    def _batch_step(self, url: str):
+        entries = [{"Id": f"m{i}", "MessageBody": BODY} for i in range(10)]
+        raw = self.signer.sqs("SendMessageBatch", {"QueueUrl": url, "Entries": entries})
+
+        async def step(conn: Connection) -> int:
+            status, body = await conn.call(raw)
+            return len(json.loads(body).get("Successful", ())) if status == 200 else 0
+        return step
+
+    def _receive_delete_step(self, url: str):
+        """Receive up to 10, delete what came back in one batch signed for it. A connection
+        stops after three empty receives in a row: the queue is drained."""
+        receive = self.signer.sqs("ReceiveMessage", {
+            "QueueUrl": url, "MaxNumberOfMessages": 10, "VisibilityTimeout": 600,
+            "WaitTimeSeconds": 0})
+        empty: dict[int, int] = {}
+
+        async def step(conn: Connection) -> int | None:
+            status, body = await conn.call(receive)
+            messages = json.loads(body).get("Messages", []) if status == 200 else []
+            if not messages:
+                empty[id(conn)] = empty.get(id(conn), 0) + 1
+                return None if empty[id(conn)] >= 3 else 0
+            empty[id(conn)] = 0
+            entries = [{"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
+                       for i, message in enumerate(messages)]
+            status, body = await conn.call(
+                self.signer.sqs("DeleteMessageBatch", {"QueueUrl": url, "Entries": entries}))
+            return len(json.loads(body).get("Successful", ())) if status == 200 else 0
+        return step
+
+    # --- raw workloads
+
+    def warm_up(self) -> None:
+        url = self.queue("warmup")
+        self._drive(self._send_step(url), connections=8, limit=200, seconds=5)
+        self._drive(self._batch_step(url), connections=8, limit=200, seconds=5)
+        self._drive(self._receive_delete_step(url), connections=8, limit=400, seconds=5)
+
+    def fill(self, url: str, count: int) -> Run:
+        return self._drive(self._batch_step(url), limit=count, seconds=self.plan.fill_seconds)
+
+    def send(self) -> Run:
+        return self._drive(self._send_step(self.queue("send")))
+
+    def send_batch(self) -> Run:
+        return self._drive(self._batch_step(self.queue("batch")))
+
+    def receive_delete(self) -> Run:
+        url = self.queue("receive")
+        filled = self.fill(url, self.plan.prefill).messages
+        return self._drive(self._receive_delete_step(url), limit=filled)
+
+    def backlog(self, size: int) -> tuple[Run, Run, int]:
+        """Sequential SendMessage latency (one connection) on an empty queue, then on the
+        same queue once it holds ``size`` messages. Returns (empty, loaded, depth)."""
+        url = self.queue("backlog")
+
+        def latency() -> Run:
+            return self._drive(self._send_step(url), connections=1,
+                               limit=self.plan.latency_samples, seconds=self.plan.fill_seconds)
+        empty = latency()
+        self.fill(url, size - self.depth(url))
+        depth = self.depth(url)
+        return empty, latency(), depth
+
+    # --- boto3 workloads: one client per thread
+
+    def _boto_loop(self, work: Callable[[object], int | None], *, limit: int) -> Run:
+        clients = [self._client() for _ in range(self.plan.boto_threads)]
+        stats, lock, done = Stats(), threading.Lock(), 0
+        deadline = time.perf_counter() + self.plan.boto_seconds
+
+        def worker(client) -> None:
+            nonlocal done
+            while done < limit and time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    handled = work(client)
+                except Exception as error:  # noqa: BLE001 - counted and reported
+                    with lock:
+                        stats.error(repr(error))
+                    continue
+                with lock:
+                    stats.latencies.append(time.perf_counter() - started)
+                    stats.requests += 1
+                    if handled is None:
+                        return
+                    done += handled
+
+        cpu0, server0, wall0 = time.process_time(), self.server.cpu_seconds(), time.perf_counter()
+        with ThreadPoolExecutor(len(clients)) as pool:
+            list(pool.map(worker, clients))
+        wall = time.perf_counter() - wall0
+        return Run(messages=done, seconds=wall, stats=stats,
+                   client_cpu=(time.process_time() - cpu0) / wall,
+                   server_cpu=(self.server.cpu_seconds() - server0) / wall)
+
+    def boto_send(self) -> Run:
+        url = self.queue("boto-send")
+
+        def work(client) -> int:
+            client.send_message(QueueUrl=url, MessageBody=BODY)
+            return 1
+        return self._boto_loop(work, limit=self.plan.boto_limit)
+
+    def boto_receive_delete(self) -> Run:
+        url = self.queue("boto-receive")
+        filled = self.fill(url, self.plan.boto_limit).messages
+
+        def work(client) -> int | None:
+            messages = client.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600,
+                WaitTimeSeconds=0).get("Messages", [])
+            if not messages:
+                return None
+            entries = [{"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
+                       for i, message in enumerate(messages)]
+            return len(client.delete_message_batch(QueueUrl=url, Entries=entries)["Successful"])
+        return self._boto_loop(work, limit=filled)
