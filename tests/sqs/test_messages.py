@@ -178,11 +178,11 @@ def test_delay_queue_and_per_message_delay(client, make_queue, nubo_server):
     assert attributes_of(client, url, "ApproximateNumberOfMessagesDelayed",
                          "ApproximateNumberOfMessages") == {
         "ApproximateNumberOfMessagesDelayed": "2", "ApproximateNumberOfMessages": "1"}
-    assert [m["Body"] for m in receive(client, url)] == ["no delay"]
+    assert [m["Body"] for m in receive(client, url, VisibilityTimeout=1000)] == ["no delay"]
     nubo_server.advance_clock(11)
-    assert [m["Body"] for m in receive(client, url)] == ["queue delay"]
+    assert [m["Body"] for m in receive(client, url, VisibilityTimeout=1000)] == ["queue delay"]
     nubo_server.advance_clock(90)
-    assert [m["Body"] for m in receive(client, url)] == ["long delay"]
+    assert [m["Body"] for m in receive(client, url, VisibilityTimeout=1000)] == ["long delay"]
     with pytest.raises(ClientError) as raised:
         client.send_message(QueueUrl=url, MessageBody="x", DelaySeconds=901)
     assert error_of(raised)[:2] == ("InvalidParameterValue", "Value 901 for parameter "

@@ -205,10 +205,10 @@ class Queues:
 
     def create(self, ref: QueueRef, attributes: dict[str, str] | None,
                tags: dict[str, str] | None, new_id: Callable[[], int]) -> Queue:
-        attributes = dict(attributes or {})
-        fifo = _boolean("FifoQueue", attributes.get("FifoQueue", "false")) == "true"
+        requested = dict(attributes or {})
+        fifo = _boolean("FifoQueue", requested.get("FifoQueue", "false")) == "true"
         check_queue_name(ref.name, fifo)
-        attributes = self._validated(attributes, fifo, creating=True)
+        attributes = self._validated(requested, fifo, creating=True)
         existing = self.find(ref)
         if existing is not None:
             self._check_same_attributes(existing, attributes)
@@ -219,7 +219,7 @@ class Queues:
                                "You must wait 60 seconds after deleting a queue before you can "
                                "create another with the same name.")
         _check_throughput(FIFO_DEFAULTS | attributes if fifo else attributes)
-        self._check_redrive(ref, fifo, attributes)
+        self._check_redrive(ref, fifo, attributes, requested.get("RedrivePolicy"))
         self._check_tags(ref.name, tags or {})
         now = self.clock.now()
         record = {"account": ref.account, "region": ref.region, "name": ref.name, "id": new_id(),
@@ -287,7 +287,7 @@ class Queues:
                                                         "is not supported.")
         changes = self._validated(dict(attributes), queue.fifo, creating=False)
         _check_throughput(queue.attributes | changes)
-        self._check_redrive(queue.ref, queue.fifo, changes)
+        self._check_redrive(queue.ref, queue.fifo, changes, attributes.get("RedrivePolicy"))
         merged = {**queue.record["attributes"], **changes}
         # An empty string removes an optional document (Policy, RedrivePolicy, ...).
         merged = {name: value for name, value in merged.items() if value != ""}
@@ -343,12 +343,13 @@ class Queues:
             result.setdefault("SqsManagedSseEnabled", "false")
         return result
 
-    def _check_redrive(self, ref: QueueRef, fifo: bool, attributes: dict[str, str]) -> None:
-        """The dead-letter target must exist, be of the same type and accept this source."""
-        text = attributes.get("RedrivePolicy")
-        if not text:
+    def _check_redrive(self, ref: QueueRef, fifo: bool, attributes: dict[str, str],
+                       text: str | None) -> None:
+        """The dead-letter target must exist, be of the same type and accept this source.
+        `text` is the policy as sent, which AWS quotes in its errors."""
+        if not attributes.get("RedrivePolicy"):
             return
-        policy = json.loads(text)
+        policy = json.loads(attributes["RedrivePolicy"])
         target = self.find_by_arn(policy["deadLetterTargetArn"])
         if target is None or target.ref.account != ref.account or \
                 target.ref.region != ref.region:
