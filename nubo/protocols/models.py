@@ -13,7 +13,9 @@ import copy
 from functools import lru_cache
 
 from botocore.loaders import Loader
-from botocore.model import OperationModel, ServiceModel
+from typing import Callable
+
+from botocore.model import OperationModel, OperationNotFoundError, ServiceModel
 
 from nubo.protocols import patches
 
@@ -63,3 +65,23 @@ def plan_cache(owner: object, kind: str) -> dict:
     shape is compiled once per model view."""
     caches = owner.__dict__.setdefault("_nubo_plans", {})
     return caches.setdefault(kind, {})
+
+
+def operation_plan(operation: OperationModel, kind: str, build: Callable[[], object]):
+    """A plan compiled once per operation (its reader, writer, validator) and kept on it."""
+    plans = operation.__dict__.get("_nubo_plans")
+    if plans is None:
+        plans = operation.__dict__["_nubo_plans"] = {}
+    plan = plans.get(kind)
+    if plan is None:
+        plan = plans[kind] = build()
+    return plan
+
+
+def find_operation(view: ServiceModel, name: str) -> OperationModel | None:
+    if not name:
+        return None
+    try:
+        return view.operation_model(name)
+    except OperationNotFoundError:
+        return None

@@ -12,14 +12,14 @@ Responses: ``<OpResponse><OpResult>..</OpResult><ResponseMetadata>`` (query) or
 from __future__ import annotations
 
 from typing import Any, Callable
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_plus
 
 from botocore.model import OperationModel, ServiceModel
 
 from nubo.core.http import HttpRequest, HttpResponse
 from nubo.protocols import faults, xml
 from nubo.protocols.faults import WireError
-from nubo.protocols.models import plan_cache
+from nubo.protocols.models import find_operation, operation_plan, plan_cache
 from nubo.protocols.values import BadValue, scalar_from_text
 
 _MISSING = object()
@@ -28,14 +28,29 @@ Reader = Callable[[dict], Any]
 
 
 # --- requests --------------------------------------------------------------------------------
+def _pairs(text: str) -> list[tuple[str, str]]:
+    # parse_qsl, minus its generality: most keys and values need no unquoting at all
+    pairs = []
+    for field in text.split("&"):
+        if not field:
+            continue
+        key, _, value = field.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if "%" in value or "+" in value:
+            value = unquote_plus(value)
+        pairs.append((key, value))
+    return pairs
+
+
 def form_params(request: HttpRequest, protocol: str) -> dict:
     """The parameter tree of the URL query string and a form-encoded body."""
-    try:
-        pairs = parse_qsl(request.query_string, keep_blank_values=True)
-        if request.body:
-            pairs += parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
-    except (UnicodeDecodeError, ValueError) as error:
-        raise faults.malformed(protocol, f"The request body is not a valid query string: {error}")
+    pairs = _pairs(request.query_string) if request.query_string else []
+    if request.body:
+        try:
+            pairs += _pairs(request.body.decode("utf-8"))
+        except UnicodeDecodeError as error:
+            raise faults.malformed(protocol, f"The request body is not valid UTF-8: {error}")
     tree: dict = {}
     for key, value in pairs:
         node = tree
@@ -56,14 +71,14 @@ def action_of(tree: dict) -> str | None:
 def parse(view: ServiceModel, request: HttpRequest, protocol: str
           ) -> tuple[OperationModel, dict]:
     tree = form_params(request, protocol)
-    action = action_of(tree)
-    if not action or action not in view.operation_names:
-        raise faults.unknown_operation(protocol, action or "")
-    operation = view.operation_model(action)
+    action = action_of(tree) or ""
+    operation = find_operation(view, action)
+    if operation is None:
+        raise faults.unknown_operation(protocol, action)
     shape = operation.input_shape
     if shape is None:
         return operation, {}
-    read = compile_reader(shape, protocol)
+    read = operation_plan(operation, f"{protocol}-reader", lambda: compile_reader(shape, protocol))
     try:
         return operation, read(tree)
     except BadValue as error:
@@ -196,7 +211,8 @@ def serialize(operation: OperationModel, output: dict, request_id: str,
     else:
         if shape is not None:
             wrapper = shape.serialization.get("resultWrapper") or f"{name}Result"
-            xml.compile_writer(shape)(parts, output, wrapper, "")
+            write = operation_plan(operation, "xml-writer", lambda: xml.compile_writer(shape))
+            write(parts, output, wrapper, "")
         parts.append(f"<ResponseMetadata><RequestId>{xml.escape(request_id)}</RequestId>"
                      "</ResponseMetadata>")
     parts.append(f"</{name}Response>")

@@ -18,6 +18,7 @@ from nubo.core.http import HttpRequest, HttpResponse
 from nubo.protocols import documents, faults
 from nubo.protocols.documents import CBOR, JSON, DocumentCodec
 from nubo.protocols.faults import WireError
+from nubo.protocols.models import find_operation, operation_plan
 from nubo.protocols.values import BadValue
 
 CBOR_HEADERS = {"Content-Type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}
@@ -47,9 +48,9 @@ def _operation_name(request: HttpRequest, protocol: str) -> str:
 def parse(view: ServiceModel, request: HttpRequest, protocol: str
           ) -> tuple[OperationModel, dict]:
     name = _operation_name(request, protocol)
-    if not name or name not in view.operation_names:
+    operation = find_operation(view, name)
+    if operation is None:
         raise faults.unknown_operation(protocol, name)
-    operation = view.operation_model(name)
     codec = JSON if protocol == "json" else CBOR
     body = request.body
     document = (_decode_json(body) if codec is JSON else _decode_cbor(body)) if body else {}
@@ -59,7 +60,9 @@ def parse(view: ServiceModel, request: HttpRequest, protocol: str
     if document is None:
         document = {}
     try:
-        return operation, documents.compile_reader(shape, codec)(document)
+        read = operation_plan(operation, f"{codec.name}-reader",
+                              lambda: documents.compile_reader(shape, codec))
+        return operation, read(document)
     except BadValue as error:
         raise faults.bad_value(protocol, error.member, error.message) from None
 
@@ -81,7 +84,12 @@ def serialize(operation: OperationModel, output: dict, request_id: str,
               protocol: str) -> HttpResponse:
     codec = JSON if protocol == "json" else CBOR
     shape = operation.output_shape
-    document = documents.compile_writer(shape, codec)(output) if shape is not None else {}
+    if shape is None:
+        document = {}
+    else:
+        write = operation_plan(operation, f"{codec.name}-writer",
+                               lambda: documents.compile_writer(shape, codec))
+        document = write(output)
     return HttpResponse(200, _headers(operation.service_model, protocol), encode(codec, document))
 
 

@@ -17,9 +17,10 @@ from typing import Any, Callable
 from botocore.model import OperationModel, ServiceModel
 
 from nubo.core.errors import ServiceError
-from nubo.protocols.models import nubo_settings, plan_cache
+from nubo.protocols.models import nubo_settings, operation_plan, plan_cache
 
 Check = Callable[[Any, tuple, list], None]  # (value, path, issues)
+_NOTHING = object()  # an operation whose input has nothing to check
 
 
 @dataclass(slots=True)
@@ -36,8 +37,9 @@ def validate(operation: OperationModel, params: dict, service_model: ServiceMode
     if shape is None:
         return
     settings = nubo_settings(service_model)
-    check = _compile(shape, settings.get("validateEnums", True))
-    if check is None:
+    check = operation_plan(operation, "validate",
+                           lambda: _compile(shape, settings.get("validateEnums", True)) or _NOTHING)
+    if check is _NOTHING:
         return
     issues: list[Issue] = []
     check(params, (), issues)

@@ -26,7 +26,9 @@ Reader = Callable[[ElementTree.Element], Any]
 
 
 def escape(text: str) -> str:
-    return text.translate(_TEXT_ESCAPES)
+    if "&" in text or "<" in text or ">" in text or "\r" in text:
+        return text.translate(_TEXT_ESCAPES)
+    return text
 
 
 def escape_attr(text: str) -> str:

@@ -80,7 +80,7 @@ class ValueGenerator:
             return self.rng.choice(shape.enum)
         low = int(shape.metadata.get("min", 1))
         high = int(shape.metadata.get("max", max(low, 12)))
-        size = max(low, 1, min(high, self.rng.randint(4, 12)))
+        size = max(low, min(high, self.rng.randint(4, 12)))
         alphabet = SAFE if safe else TEXT
         return "".join(self.rng.choice(alphabet) for _ in range(size))
 

@@ -47,7 +47,14 @@ _session = botocore.session.get_session()
 # Members that share one wire name (the old SQS query API had a single AttributeName.N list):
 # a client sends one, the parser fills both.
 _ALIASES = {("sqs", "query", "ReceiveMessage"): ("AttributeNames", "MessageSystemAttributeNames")}
-_MESSAGE_MEMBERS = {"message", "Message", "errorMessage", "ErrorMessage"}
+# Members the protocol itself fills in: the message, the code, the error type header.
+_ENVELOPE_MEMBERS = {"message", "Message", "errorMessage", "ErrorMessage", "Code", "Type"}
+
+
+def _error_fields(shape, generator) -> dict:
+    fields = generator.structure(shape, 0, False)
+    return {k: v for k, v in fields.items() if k not in _ENVELOPE_MEMBERS
+            and shape.members[k].serialization.get("name", "").lower() != "x-amzn-errortype"}
 
 
 # Cases botocore itself cannot round-trip, with the reason.
@@ -132,8 +139,7 @@ def check_errors(model, protocol, client_model, failures):
     exceptions = ClientExceptionsFactory().create_client_exceptions(client_model)
     for shape in client_model.error_shapes:
         generator = ValueGenerator(_seed(model.service_name, protocol, shape.name))
-        fields = {k: v for k, v in generator.structure(shape, 0, False).items()
-                  if k not in _MESSAGE_MEMBERS}
+        fields = _error_fields(shape, generator)
         error = ServiceError(shape.name, "it failed", fields=fields)
         response = to_botocore_response(serialize_error(model, None, error, protocol, "r-1"))
         try:
