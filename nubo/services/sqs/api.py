@@ -286,6 +286,7 @@ class SqsProvider(ServiceProvider):
             self._housekeeping_due.clear()
 
     def reset(self) -> None:
+        self.queues.reset()
         self.messages.reset()
 
 

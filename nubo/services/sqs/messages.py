@@ -67,7 +67,9 @@ class Messages:
         self.notify = notify  # wakes long polls on a queue id
         self.table = store.table(schema.MESSAGES)
         self.groups = store.table(schema.GROUPS)
-        self.counts_table = store.table(schema.QUEUE_COUNTS)
+        # Messages stored per queue id: counted once per process, then kept by every insert
+        # and delete, so GetQueueAttributes does not count a backlog and sends write no counter.
+        self._stored: dict[int, int] = {}
         self.deduplication = store.table(schema.DEDUPLICATION)
         self.attempts = store.table(schema.RECEIVE_ATTEMPTS)
         self._sweep_cursor = 0  # queue id the next background sweep starts at
@@ -349,15 +351,18 @@ class Messages:
     # -- counts, retention, purge ---------------------------------------------------------
 
     def _count(self, queue_id: int, delta: int) -> None:
-        row = self.counts_table.get((queue_id,))
-        stored = (row["stored"] if row else 0) + delta
-        self.counts_table.put({"queue": queue_id, "stored": max(stored, 0)})
+        if queue_id in self._stored:
+            self._stored[queue_id] += delta
+
+    def _stored_messages(self, queue_id: int) -> int:
+        if queue_id not in self._stored:
+            self._stored[queue_id] = self.table.count(eq=(queue_id,))
+        return self._stored[queue_id]
 
     def counts(self, queue: Queue) -> dict[str, int]:
         now = self.clock.now()
         self.expire(queue, now)
-        row = self.counts_table.get((queue.id,))
-        stored = row["stored"] if row else 0
+        stored = self._stored_messages(queue.id)
         delayed = self.table.count("by_visibility", eq=(queue.id, 0), lo=now + _TICK)
         in_flight = self.table.count("by_visibility", eq=(queue.id, 1), lo=now + _TICK)
         return {"ApproximateNumberOfMessages": max(stored - delayed - in_flight, 0),
@@ -388,7 +393,7 @@ class Messages:
     def _delete_messages(self, queue: Queue) -> None:
         self.table.delete_where(eq=(queue.id,))
         self.groups.delete_where(eq=(queue.id,))
-        self.counts_table.delete((queue.id,))
+        self._stored[queue.id] = 0
 
     def delete_queue(self, queue: Queue) -> None:
         self._delete_messages(queue)
@@ -403,6 +408,7 @@ class Messages:
 
     def reset(self) -> None:
         self._sweep_cursor = 0
+        self._stored.clear()
 
     def sweep(self) -> None:
         """Background housekeeping: retention for the next slice of queues (every queue is

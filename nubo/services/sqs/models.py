@@ -174,12 +174,23 @@ class Queues:
         self.clock = clock
         self.table = store.table(schema.QUEUES)
         self.deleted = store.table(schema.DELETED_QUEUES)
+        # Queues by ref, read on every request. A write drops the entry (the next read loads
+        # it again), so the cache never holds what the store does not.
+        self._cache: dict[QueueRef, Queue] = {}
+
+    def reset(self) -> None:
+        self._cache.clear()
 
     # -- lookup ---------------------------------------------------------------------------
 
     def find(self, ref: QueueRef) -> Queue | None:
-        record = self.table.get((ref.account, ref.region, ref.name))
-        return None if record is None else Queue(record)
+        queue = self._cache.get(ref)
+        if queue is None:
+            record = self.table.get((ref.account, ref.region, ref.name))
+            if record is None:
+                return None
+            queue = self._cache[ref] = Queue(record)
+        return queue
 
     def get(self, ref: QueueRef, protocol: str = "json") -> Queue:
         queue = self.find(ref)
@@ -227,6 +238,7 @@ class Queues:
                   "created": now, "modified": now, "purged": None}
         record["dead_letter_arn"] = _dead_letter_arn(attributes)
         self.table.put(record)
+        self._cache.pop(ref, None)
         return Queue(record)
 
     def _check_same_attributes(self, queue: Queue, attributes: dict[str, str]) -> None:
@@ -240,6 +252,7 @@ class Queues:
     def delete(self, queue: Queue) -> None:
         ref = queue.ref
         self.table.delete((ref.account, ref.region, ref.name))
+        self._cache.pop(ref, None)
         self.deleted.put({"account": ref.account, "region": ref.region, "name": ref.name,
                           "deleted": self.clock.now()})
 
@@ -275,8 +288,8 @@ class Queues:
         self._save(queue, purged=now)
 
     def _save(self, queue: Queue, **changes) -> None:
-        queue.record.update(changes)
-        self.table.put(queue.record)
+        self.table.put(dict(queue.record, **changes))
+        self._cache.pop(queue.ref, None)
 
     # -- attributes -----------------------------------------------------------------------
 

@@ -21,13 +21,6 @@ DELETED_QUEUES = TableSpec(
     indexes={"by_deleted": ("deleted",)},
 )
 
-# Messages stored per queue, for ApproximateNumberOfMessages without counting a backlog.
-QUEUE_COUNTS = TableSpec(
-    name="sqs_queue_counts",
-    key=("queue",),
-    columns={"queue": "int", "stored": "int"},
-)
-
 # Messages. `received` (0/1) splits never-received (maybe delayed) from received (maybe in
 # flight) messages: receive reads the front of (queue, received, visible_at) up to now, the
 # counts of delayed and in-flight messages are ranges after now. `enqueued` drives retention;
