@@ -27,7 +27,7 @@ from nubo.protocols.documents import JSON
 from nubo.protocols.faults import WireError
 from nubo.protocols.models import plan_cache
 from nubo.protocols.values import (BadValue, b64decode, b64encode, bool_text, float_text,
-                                   parse_timestamp, scalar_from_text, timestamp_writer)
+                                   scalar_from_text, timestamp_writer)
 
 _LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
 
@@ -329,14 +329,19 @@ def _output_plan(shape, protocol: str) -> OutputPlan:
     return plan
 
 
-def _xml_document(root_tag: str, namespace: str, write: Callable) -> bytes:
+def _xml_body(write: Callable, value: Any, root: str, namespace: str) -> bytes:
     parts = ['<?xml version="1.0" encoding="UTF-8"?>']
-    write(parts, root_tag, f' xmlns="{xml.escape_attr(namespace)}"' if namespace else "")
+    write(parts, value, root, namespace)
     return "".join(parts).encode()
 
 
 def _namespace(service_model: ServiceModel) -> str:
     return service_model.metadata.get("xmlNamespace", "")
+
+
+def _namespace_attr(service_model: ServiceModel) -> str:
+    namespace = _namespace(service_model)
+    return f' xmlns="{xml.escape_attr(namespace)}"' if namespace else ""
 
 
 def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
@@ -362,26 +367,19 @@ def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
             headers.setdefault("Content-Type", "application/json")
             return status, orjson.dumps(documents.compile_writer(member, JSON)(item))
         headers.setdefault("Content-Type", "application/xml")
-        write = xml.compile_writer(member)
         root = member.serialization.get("name", member.name)
-        namespace = xml.namespace_attr(member) or (
-            f' xmlns="{xml.escape_attr(_namespace(service_model))}"'
-            if _namespace(service_model) else "")
-        parts = ['<?xml version="1.0" encoding="UTF-8"?>']
-        write(parts, item, root, namespace)
-        return status, "".join(parts).encode()
+        namespace = xml.namespace_attr(member) or _namespace_attr(service_model)
+        return status, _xml_body(xml.compile_writer(member), item, root, namespace)
     if not plan.body_members:
         return status, b""
     if protocol == "rest-json":
         headers.setdefault("Content-Type", "application/json")
         return status, orjson.dumps(plan.body(value))
     headers.setdefault("Content-Type", "application/xml")
-    body_value = {name: value[name] for _, name, _ in plan.body_members
-                  if value.get(name) is not None}
     root = shape.serialization.get("name", shape.name)
-    return status, _xml_document(root, _namespace(service_model),
-                                 lambda parts, tag, ns: xml.compile_writer(shape)(
-                                     parts, body_value, tag, ns))
+    # the structure writer skips header and status members by their location
+    return status, _xml_body(xml.compile_writer(shape), value, root,
+                             _namespace_attr(service_model))
 
 
 def serialize(operation: OperationModel, output: dict, request_id: str,
