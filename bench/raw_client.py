@@ -47,6 +47,7 @@ class Stats:
     requests: int = 0
     errors: int = 0
     reconnects: int = 0
+    abandoned: int = 0  # steps still in flight at the hard time limit
     latencies: list[float] = field(default_factory=list)  # seconds, one per request
     first_error: str = ""
 
@@ -125,6 +126,7 @@ class Run:
     stats: Stats
     client_cpu: float  # share of one core used by this client process
     server_cpu: float  # share of one core used by the server process tree
+    queued: int = 0    # messages queued beforehand (receive loops)
 
     @property
     def rate(self) -> float:
@@ -138,11 +140,13 @@ class Run:
 def drive(port: int, step: Step, *, connections: int, limit: int, seconds: float,
           server_cpu: Callable[[], float] = lambda: 0.0) -> Run:
     """Run ``step`` in a closed loop on ``connections`` connections until ``limit`` messages
-    are handled, ``seconds`` have passed, or every connection has stopped."""
+    are handled, every connection has stopped, or ``seconds`` have passed; steps in flight
+    then get half as long again to finish before they are abandoned (cancelled)."""
     stats = Stats()
     done = 0
+    deadline = time.perf_counter() + seconds
 
-    async def worker(deadline: float) -> None:
+    async def worker() -> None:
         nonlocal done
         conn = Connection(port, stats)
         try:
@@ -151,12 +155,18 @@ def drive(port: int, step: Step, *, connections: int, limit: int, seconds: float
                 if handled is None:
                     return
                 done += handled
+        except asyncio.CancelledError:
+            stats.abandoned += 1
+            raise
         finally:
             conn.close()
 
     async def main() -> None:
-        deadline = time.perf_counter() + seconds
-        await asyncio.gather(*(worker(deadline) for _ in range(connections)))
+        try:
+            async with asyncio.timeout(seconds * 1.5):
+                await asyncio.gather(*(worker() for _ in range(connections)))
+        except TimeoutError:
+            pass
 
     cpu0, server0, wall0 = time.process_time(), server_cpu(), time.perf_counter()
     asyncio.run(main())

@@ -151,6 +151,19 @@ class ServerProcess:
                 pass
         return total
 
+    def wait_idle(self, timeout: float, below: float = 0.05, window: float = 0.25) -> float:
+        """Wait until the server uses less than ``below`` of a core over ``window`` seconds
+        (e.g. done with requests a client abandoned), at most ``timeout``; return the wait."""
+        started = time.perf_counter()
+        before = self.cpu_seconds()
+        while time.perf_counter() - started < timeout:
+            time.sleep(window)
+            now = self.cpu_seconds()
+            if now - before < below * window:
+                break
+            before = now
+        return time.perf_counter() - started
+
     def cpu_seconds(self) -> float:
         """User + system CPU time consumed so far by the live process tree."""
         ticks = 0
