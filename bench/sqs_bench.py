@@ -264,7 +264,9 @@ def _method(results: list[Result]) -> list[str]:
         "receipt handles it got, signed per request; the rate counts messages deleted.",
         f"- Backlog: median of {p('latency_samples')} sequential SendMessage calls on one "
         f"connection to an empty queue, then to the same queue filled with SendMessageBatch "
-        f"to a target depth ({p('backlog')}; the depth reached is shown).",
+        f"to a target depth ({p('backlog')}; the depth reached is shown). It runs last; "
+        "every other loop uses a fresh queue deleted afterwards, the backlog queue is kept "
+        "for the RSS reading after the workloads.",
         f"- boto3 loops: {p('boto_threads')} threads, one client each, bounded by "
         f"{p('boto_seconds')} s and {p('boto_limit')} messages (also the prefill).",
         "- moto gets fewer connections and smaller queues where shown: it serves one request "

@@ -8,8 +8,9 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, Iterator
 
 import boto3
 from botocore.config import Config
@@ -70,6 +71,14 @@ class SqsBench:
         name = f"bench-{purpose}-{uuid.uuid4().hex[:8]}"
         return self.admin.create_queue(QueueName=name)["QueueUrl"]
 
+    @contextmanager
+    def transient_queue(self, purpose: str) -> Iterator[str]:
+        """A queue deleted after use, so that no loop runs beside the previous loops'
+        messages (moto slows down with every message it holds, in any queue)."""
+        url = self.queue(purpose)
+        yield url
+        self.admin.delete_queue(QueueUrl=url)
+
     def depth(self, url: str) -> int:
         attributes = self.admin.get_queue_attributes(
             QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
@@ -129,30 +138,35 @@ class SqsBench:
     # --- raw workloads
 
     def warm_up(self) -> None:
-        url, seconds = self.queue("warmup"), min(2.0, self.plan.seconds / 2)
-        self._drive(self._send_step(url), connections=8, limit=200, seconds=seconds)
-        self._drive(self._batch_step(url), connections=8, limit=200, seconds=seconds)
-        self._drive(self._receive_delete_step(url), connections=8, limit=400, seconds=seconds)
+        seconds = min(2.0, self.plan.seconds / 2)
+        with self.transient_queue("warmup") as url:
+            self._drive(self._send_step(url), connections=8, limit=200, seconds=seconds)
+            self._drive(self._batch_step(url), connections=8, limit=200, seconds=seconds)
+            self._drive(self._receive_delete_step(url), connections=8, limit=400,
+                        seconds=seconds)
 
     def fill(self, url: str, count: int) -> Run:
         return self._drive(self._batch_step(url), limit=count, seconds=self.plan.fill_seconds)
 
     def send(self) -> Run:
-        return self._drive(self._send_step(self.queue("send")))
+        with self.transient_queue("send") as url:
+            return self._drive(self._send_step(url))
 
     def send_batch(self) -> Run:
-        return self._drive(self._batch_step(self.queue("batch")))
+        with self.transient_queue("batch") as url:
+            return self._drive(self._batch_step(url))
 
     def receive_delete(self) -> Run:
-        url = self.queue("receive")
-        filled = self.fill(url, self.plan.prefill).messages
-        run = self._drive(self._receive_delete_step(url), limit=filled)
+        with self.transient_queue("receive") as url:
+            filled = self.fill(url, self.plan.prefill).messages
+            run = self._drive(self._receive_delete_step(url), limit=filled)
         run.queued = filled
         return run
 
     def backlog(self, size: int) -> tuple[Run, Run, int]:
         """Sequential SendMessage latency (one connection) on an empty queue, then on the
-        same queue once it holds ``size`` messages. Returns (empty, loaded, depth)."""
+        same queue once it holds ``size`` messages. Returns (empty, loaded, depth). The
+        queue is kept: the RSS read afterwards is with the backlog held."""
         url = self.queue("backlog")
 
         def latency() -> Run:
@@ -197,17 +211,13 @@ class SqsBench:
                    server_cpu=(self.server.cpu_seconds() - server0) / wall)
 
     def boto_send(self) -> Run:
-        url = self.queue("boto-send")
-
         def work(client) -> int:
             client.send_message(QueueUrl=url, MessageBody=BODY)
             return 1
-        return self._boto_loop(work, limit=self.plan.boto_limit)
+        with self.transient_queue("boto-send") as url:
+            return self._boto_loop(work, limit=self.plan.boto_limit)
 
     def boto_receive_delete(self) -> Run:
-        url = self.queue("boto-receive")
-        filled = self.fill(url, self.plan.boto_limit).messages
-
         def work(client) -> int | None:
             messages = client.receive_message(
                 QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=600,
@@ -217,6 +227,8 @@ class SqsBench:
             entries = [{"Id": str(i), "ReceiptHandle": message["ReceiptHandle"]}
                        for i, message in enumerate(messages)]
             return len(client.delete_message_batch(QueueUrl=url, Entries=entries)["Successful"])
-        run = self._boto_loop(work, limit=filled)
+        with self.transient_queue("boto-receive") as url:
+            filled = self.fill(url, self.plan.boto_limit).messages
+            run = self._boto_loop(work, limit=filled)
         run.queued = filled
         return run
