@@ -140,12 +140,13 @@ class ServerProcess:
             pending.extend(parents.get(pid, []))
         return tree
 
-    def rss_bytes(self) -> int:
+    def rss_bytes(self, field: str = "VmRSS") -> int:
+        """Resident memory of the process tree; ``field="VmHWM"`` for the peak."""
         total = 0
         for pid in self._tree():
             try:
                 for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
+                    if line.startswith(f"{field}:"):
                         total += int(line.split()[1]) * 1024
             except OSError:
                 pass

@@ -13,6 +13,7 @@ import argparse
 import datetime
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,7 @@ class Result:
     startups: list[float] = field(default_factory=list)
     idle_rss: int = 0
     loaded_rss: int = 0
+    peak_rss: int = 0
     runs: dict[str, Run] = field(default_factory=dict)
     backlog_depth: int = 0
     error: str = ""
@@ -59,6 +61,11 @@ def measure(spec: ServerSpec, plan: Plan) -> Result:
             result.idle_rss = server.rss_bytes()
             bench = SqsBench(server, plan)
             bench.warm_up()
+            # The backlog runs first: moto slows down with every request it has served.
+            empty, loaded, result.backlog_depth = bench.backlog(plan.backlog)
+            result.runs["latency_empty"], result.runs["latency_backlog"] = empty, loaded
+            say(f"{spec.name}: send p50 {empty.latency(0.5) * 1e3:.2f} ms empty, "
+                f"{loaded.latency(0.5) * 1e3:.2f} ms at {result.backlog_depth:,} messages")
             steps = [("send", bench.send), ("batch", bench.send_batch),
                      ("receive", bench.receive_delete), ("boto_send", bench.boto_send),
                      ("boto_receive", bench.boto_receive_delete)]
@@ -68,11 +75,8 @@ def measure(spec: ServerSpec, plan: Plan) -> Result:
                     f"{run.rate:,.0f} msgs/s, errors {run.stats.errors}, "
                     f"abandoned {run.stats.abandoned}, "
                     f"server CPU {run.server_cpu:.0%}, client CPU {run.client_cpu:.0%}")
-            empty, loaded, result.backlog_depth = bench.backlog(plan.backlog)
-            result.runs["latency_empty"], result.runs["latency_backlog"] = empty, loaded
-            say(f"{spec.name}: send p50 {empty.latency(0.5) * 1e3:.2f} ms empty, "
-                f"{loaded.latency(0.5) * 1e3:.2f} ms at {result.backlog_depth:,} messages")
             result.loaded_rss = server.rss_bytes()
+            result.peak_rss = server.rss_bytes("VmHWM")
     except Exception as error:  # noqa: BLE001 - reported in the table, other server still runs
         result.error = f"{type(error).__name__}: {error}".splitlines()[0][:200]
         say(f"{spec.name}: failed\n{traceback.format_exc()}")
@@ -129,9 +133,10 @@ def _metrics(r: Result) -> dict[str, tuple[str, float]]:
     if r.startups:
         median = statistics.median(r.startups)
         out["startup"] = (f"{median:.2f} s", median)
-    for key, rss in (("idle_rss", r.idle_rss), ("loaded_rss", r.loaded_rss)):
-        if rss:
-            out[key] = (f"{rss / MB:.0f} MB", rss / MB)
+    if r.idle_rss:
+        out["idle_rss"] = (f"{r.idle_rss / MB:.0f} MB", r.idle_rss / MB)
+    if r.loaded_rss:
+        out["loaded_rss"] = (f"{r.loaded_rss / MB:.0f} MB (peak {r.peak_rss / MB:.0f} MB)", 0.0)
     for key in ("send", "batch", "receive", "boto_send", "boto_receive"):
         if run := runs.get(key):
             queued = f" (of {run.queued:,} queued)" if run.queued else ""
@@ -264,9 +269,9 @@ def _method(results: list[Result]) -> list[str]:
         "receipt handles it got, signed per request; the rate counts messages deleted.",
         f"- Backlog: median of {p('latency_samples')} sequential SendMessage calls on one "
         f"connection to an empty queue, then to the same queue filled with SendMessageBatch "
-        f"to a target depth ({p('backlog')}; the depth reached is shown). It runs last; "
-        "every other loop uses a fresh queue deleted afterwards, the backlog queue is kept "
-        "for the RSS reading after the workloads.",
+        f"to a target depth ({p('backlog')}; the depth reached is shown). It runs first, "
+        "after a short warm-up, as moto slows down with every request served. Every loop "
+        "uses a fresh queue, deleted afterwards.",
         f"- boto3 loops: {p('boto_threads')} threads, one client each, bounded by "
         f"{p('boto_seconds')} s and {p('boto_limit')} messages (also the prefill).",
         "- moto gets fewer connections and smaller queues where shown: it serves one request "
@@ -294,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default="nubo,moto",
                         help="comma-separated subset of: " + ", ".join(SPECS))
     args = parser.parse_args(argv)
+    # On SIGTERM unwind normally, so that the servers started are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = [name.strip() for name in args.servers.split(",") if name.strip()]
     unknown = [name for name in names if name not in SPECS]
     if unknown:

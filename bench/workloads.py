@@ -65,7 +65,8 @@ class SqsBench:
         return boto3.session.Session().client(
             "sqs", endpoint_url=self.server.endpoint, region_name=REGION,
             aws_access_key_id=CREDENTIALS.access_key, aws_secret_access_key=CREDENTIALS.secret_key,
-            config=Config(retries={"mode": "standard", "max_attempts": 1}))
+            config=Config(retries={"mode": "standard", "max_attempts": 1},
+                          connect_timeout=5, read_timeout=30))
 
     def queue(self, purpose: str) -> str:
         name = f"bench-{purpose}-{uuid.uuid4().hex[:8]}"
@@ -165,17 +166,15 @@ class SqsBench:
 
     def backlog(self, size: int) -> tuple[Run, Run, int]:
         """Sequential SendMessage latency (one connection) on an empty queue, then on the
-        same queue once it holds ``size`` messages. Returns (empty, loaded, depth). The
-        queue is kept: the RSS read afterwards is with the backlog held."""
-        url = self.queue("backlog")
-
-        def latency() -> Run:
-            return self._drive(self._send_step(url), connections=1,
-                               limit=self.plan.latency_samples)
-        empty = latency()
-        self.fill(url, size - self.depth(url))
-        depth = self.depth(url)
-        return empty, latency(), depth
+        same queue once it holds ``size`` messages. Returns (empty, loaded, depth)."""
+        with self.transient_queue("backlog") as url:
+            def latency() -> Run:
+                return self._drive(self._send_step(url), connections=1,
+                                   limit=self.plan.latency_samples)
+            empty = latency()
+            self.fill(url, size - self.depth(url))
+            depth = self.depth(url)
+            return empty, latency(), depth
 
     # --- boto3 workloads: one client per thread
 
