@@ -278,7 +278,9 @@ def _method(results: list[Result]) -> list[str]:
         "at a time and its ReceiveMessage scans the whole queue, so otherwise its loops "
         "would finish no request within their bounds.",
         "- Client and server share the machine: a client CPU near 100% means the client "
-        "limits the figure, a server CPU near 100% means the server does.",
+        "limits the figure, a server CPU near 100% means the server does. Sub-millisecond "
+        "medians move by about 0.1 ms from run to run on a shared machine: repeat a run "
+        "before reading much into a latency ratio near its target.",
     ]
 
 
