@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
+import signal
 import sys
 import urllib.error
 import urllib.request
@@ -74,11 +74,19 @@ def serve(config: Config) -> int:
         app, host=config.host, port=config.port, loop=loop, http="httptools",
         lifespan="on", log_level=config.log_level, access_log=False, server_header=False,
         timeout_keep_alive=65, timeout_graceful_shutdown=2, backlog=2048))
+    # uvicorn re-raises the stop signal after its graceful shutdown; what it then finds
+    # installed turns it into a clean exit instead of death by signal.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, _exit_cleanly)
     try:
         server.run()
     finally:
         store.close()
     return 0 if server.started else 1
+
+
+def _exit_cleanly(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 def _reset(host: str, port: int) -> int:

@@ -127,12 +127,13 @@ def sqs(make_client):
 def query_protocol_session(tmp_path_factory) -> boto3.Session:
     """A boto3 session whose SQS client speaks the query protocol, as older SDKs and tools do.
 
-    The client is given nubo's patched SQS model (which carries the query wire names the current
-    JSON-only model lost) with its protocol set to query.
+    The client is given the protocol engine's query view of the SQS model (result wrappers and the
+    query wire names the current JSON-only model lost) with its protocol set to query.
     """
     from nubo.protocols import load_service_model
+    from nubo.protocols.models import protocol_view
 
-    model = load_service_model("sqs")
+    model = protocol_view(load_service_model("sqs"), "query")
     description = json.loads(json.dumps(model._service_description, default=str))
     description["metadata"]["protocol"] = "query"
     description["metadata"]["protocols"] = ["query"]
@@ -163,7 +164,9 @@ def aws_cli(nubo_server):
     prefix = [executable] if executable else [sys.executable, "-m", "awscli"]
 
     def run(*args: str, check: bool = True):
-        result = subprocess.run(prefix + list(args) + ["--output", "json"], env=env,
+        # AWS CLI v1 ignores AWS_ENDPOINT_URL for some services (SQS): name it explicitly.
+        result = subprocess.run(prefix + list(args) + ["--output", "json", "--endpoint-url",
+                                                       nubo_server.endpoint], env=env,
                                 capture_output=True, text=True, timeout=60)
         if check and result.returncode != 0:
             raise subprocess.CalledProcessError(result.returncode, args, result.stdout,

@@ -21,7 +21,7 @@ def raw(server, method: str, path: str, body: bytes = b"", headers: dict | None 
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     finally:
         connection.close()
 
@@ -76,7 +76,7 @@ def test_state_is_isolated_per_account_and_region(make_client):
 def test_unimplemented_operation_answers_501_naming_it(make_client):
     with pytest.raises(ClientError) as error:
         make_client("sts").assume_role(RoleArn="arn:aws:iam::000000000000:role/r",
-                                       RoleSessionName="s")
+                                       RoleSessionName="session")
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     message = error.value.response["Error"]["Message"]
     assert "AssumeRole" in message and "sts" in message
@@ -127,7 +127,7 @@ def test_request_ids_on_every_response(nubo_server):
         **SIGNED, "X-Amz-Target": "AmazonSQS.ListQueues",
         "Content-Type": "application/x-amz-json-1.0"})
     assert status == 200
-    assert len(headers["x-amzn-RequestId"]) == 36
+    assert len(headers["x-amzn-requestid"]) == 36
 
 
 def test_cors_preflight_and_headers(nubo_server):
@@ -135,15 +135,15 @@ def test_cors_preflight_and_headers(nubo_server):
         "Origin": "http://app.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "x-amz-target,content-type,authorization"})
     assert status == 200
-    assert headers["Access-Control-Allow-Origin"] == "*"
-    assert "POST" in headers["Access-Control-Allow-Methods"]
-    assert "x-amz-target" in headers["Access-Control-Allow-Headers"]
+    assert headers["access-control-allow-origin"] == "*"
+    assert "POST" in headers["access-control-allow-methods"]
+    assert "x-amz-target" in headers["access-control-allow-headers"]
     status, headers, body = raw(nubo_server, "POST", "/", b"{}", {
         **SIGNED, "Origin": "http://app.example", "X-Amz-Target": "AmazonSQS.ListQueues",
         "Content-Type": "application/x-amz-json-1.0"})
     assert status == 200
-    assert headers["Access-Control-Allow-Origin"] == "*"
-    assert "x-amzn-RequestId" in headers["Access-Control-Expose-Headers"]
+    assert headers["access-control-allow-origin"] == "*"
+    assert "x-amzn-RequestId" in headers["access-control-expose-headers"]
 
 
 def test_expect_100_continue(nubo_server):

@@ -3,35 +3,13 @@ unique queue names, error assertions."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import boto3
-import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import ACCESS_KEY, REGION, SECRET_KEY
-
-
-@pytest.fixture(scope="session")
-def query_protocol_session(tmp_path_factory) -> boto3.Session:
-    """Overrides the shared fixture: the client needs the model's query view (result wrappers
-    and query wire names), not just the protocol switched."""
-    from nubo.protocols import load_service_model
-    from nubo.protocols.models import protocol_view
-
-    model = protocol_view(load_service_model("sqs"), "query")
-    description = json.loads(json.dumps(model._service_description, default=str))
-    description["metadata"]["protocol"] = "query"
-    description["metadata"]["protocols"] = ["query"]
-    target = tmp_path_factory.mktemp("models") / "sqs" / model.api_version
-    target.mkdir(parents=True)
-    (target / "service-2.json").write_text(json.dumps(description))
-    core = botocore.session.Session()
-    core.get_component("data_loader").search_paths.insert(0, str(target.parent.parent))
-    return boto3.Session(botocore_session=core, aws_access_key_id=ACCESS_KEY,
-                         aws_secret_access_key=SECRET_KEY, region_name=REGION)
+from tests.conftest import REGION, SECRET_KEY
 
 
 @pytest.fixture(params=["json", "query"])
