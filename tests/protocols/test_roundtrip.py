@@ -94,6 +94,15 @@ def _expected_input(operation, params: dict) -> dict:
     return expected
 
 
+def _without_empty_structures(value):
+    if isinstance(value, dict):
+        kept = {k: _without_empty_structures(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v != {}}
+    if isinstance(value, list):
+        return [_without_empty_structures(v) for v in value]
+    return value
+
+
 def check_input(model, protocol, client_model, name, failures):
     operation = client_model.operation_model(name)
     if has_event_stream(operation.input_shape) or (model.service_name, name) in DEPRECATED_TWINS:
@@ -110,6 +119,9 @@ def check_input(model, protocol, client_model, name, failures):
         assert detect_protocol(model, request) == protocol, "protocol detected"
         parsed_operation, parsed = parse_request(model, request, protocol)
         assert parsed_operation.name == name, f"routed to {parsed_operation.name}"
+        if protocol in ("query", "ec2"):
+            # These form encodings have no way to send an empty structure: nothing to parse.
+            expected = _without_empty_structures(expected)
         assert normalize(parsed) == normalize(expected)
     except (AssertionError, ServiceError) as error:
         failures.append(f"{protocol} input {name}: {error!r}"[:2000])
