@@ -267,11 +267,12 @@ def _method(results: list[Result]) -> list[str]:
         f"{p('fill_seconds')} s), then each connection loops ReceiveMessage "
         "(MaxNumberOfMessages=10, VisibilityTimeout=600) and a DeleteMessageBatch of the "
         "receipt handles it got, signed per request; the rate counts messages deleted.",
-        f"- Backlog: median of {p('latency_samples')} sequential SendMessage calls on one "
-        f"connection to an empty queue, then to the same queue filled with SendMessageBatch "
-        f"to a target depth ({p('backlog')}; the depth reached is shown). It runs first, "
-        "after a short warm-up, as moto slows down with every request served. Every loop "
-        "uses a fresh queue, deleted afterwards.",
+        f"- Backlog: a queue is filled with SendMessageBatch to a target depth "
+        f"({p('backlog')}; the depth reached is shown), then {p('latency_samples')} "
+        "sequential SendMessage calls on one connection alternate between an empty queue and "
+        "the filled one, so both medians come from the same moments of the run. It runs "
+        "first, after a short warm-up, as moto slows down with every request served. Every "
+        "loop uses a fresh queue, deleted afterwards.",
         f"- boto3 loops: {p('boto_threads')} threads, one client each, bounded by "
         f"{p('boto_seconds')} s and {p('boto_limit')} messages (also the prefill).",
         "- moto gets fewer connections and smaller queues where shown: it serves one request "

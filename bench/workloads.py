@@ -169,16 +169,28 @@ class SqsBench:
         return run
 
     def backlog(self, size: int) -> tuple[Run, Run, int]:
-        """Sequential SendMessage latency (one connection) on an empty queue, then on the
-        same queue once it holds ``size`` messages. Returns (empty, loaded, depth)."""
-        with self.transient_queue("backlog") as url:
-            def latency() -> Run:
-                return self._drive(self._send_step(url), connections=1,
-                                   limit=self.plan.latency_samples)
-            empty = latency()
-            self.fill(url, size - self.depth(url))
-            depth = self.depth(url)
-            return empty, latency(), depth
+        """Sequential SendMessage latency (one connection) to an empty queue and to a queue
+        holding ``size`` messages, alternating request by request so that both see the same
+        machine and server state. Returns (empty, loaded, depth)."""
+        with self.transient_queue("empty") as empty_url, \
+                self.transient_queue("backlog") as full_url:
+            self.fill(full_url, size)
+            depth = self.depth(full_url)
+            targets = [(self.signer.sqs("SendMessage", {"QueueUrl": url, "MessageBody": BODY}),
+                        Stats()) for url in (empty_url, full_url)]
+
+            async def step(conn: Connection) -> int:
+                handled = 0
+                for raw, stats in targets:
+                    conn.stats = stats  # each queue's latencies are kept apart
+                    status, _ = await conn.call(raw)
+                    handled += status == 200
+                return handled
+
+            run = self._drive(step, connections=1, limit=2 * self.plan.latency_samples)
+            empty, loaded = (replace(run, messages=stats.requests, stats=stats)
+                             for _, stats in targets)
+            return empty, loaded, depth
 
     # --- boto3 workloads: one client per thread
 

@@ -72,7 +72,7 @@ def serve(config: Config) -> int:
         loop = "asyncio"
     server = Server(uvicorn.Config(
         app, host=config.host, port=config.port, loop=loop, http="httptools",
-        lifespan="on", log_level=config.log_level, access_log=False, server_header=False,
+        lifespan="on", proxy_headers=False, log_level=config.log_level, access_log=False, server_header=False,
         timeout_keep_alive=65, timeout_graceful_shutdown=2, backlog=2048))
     # uvicorn re-raises the stop signal after its graceful shutdown; what it then finds
     # installed turns it into a clean exit instead of death by signal.

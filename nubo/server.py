@@ -76,12 +76,13 @@ class Gateway:
                 raise missing_authentication(protocol)
             if provider is None:
                 raise NotImplementedOperation(service, operation.name)
-            # 4. handle: sync handlers run in one store transaction, committed before we answer
+            # 4. handle: sync handlers run in one store transaction; we answer once it is durable
             if provider.is_async(operation.name):
                 result = await provider.dispatch(ctx, operation.name, params)
             else:
                 with self.runtime.store.transaction():
                     result = provider.dispatch(ctx, operation.name, params)
+            await self._durable()
             # 5. serialize
             return serialize_response(operation, result or {}, protocol, request_id)
         except ServiceError as error:
@@ -99,6 +100,7 @@ class Gateway:
                                "services": self.services.states()})
         if path == "/_nubo/reset" and request.method == "POST":
             self.reset()
+            await self._durable()
             return _json(200, {"reset": True})
         if path == "/_nubo/clock":
             clock = self.runtime.clock
@@ -109,6 +111,12 @@ class Gateway:
                     return _json(400, {"error": f"expected {{\"advance\": seconds}}: {error}"})
             return _json(200, {"now": clock.now(), "offset": clock.offset})
         return _json(404, {"error": f"no nubo endpoint {request.method} {request.path}"})
+
+    async def _durable(self) -> None:
+        """Wait for the group commit holding this request's writes (see ``Store.committed``)."""
+        pending = self.runtime.store.committed()
+        if pending is not None:
+            await pending
 
     def reset(self) -> None:
         self.runtime.store.reset()

@@ -29,6 +29,7 @@ class AsgiApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.gateway.runtime.store.group_commits(asyncio.get_running_loop())
                 self._background.append(asyncio.create_task(self._load_services()))
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -16,12 +16,13 @@ the store.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 import cbor2
 
@@ -192,6 +193,9 @@ class Store:
         self._db.execute("PRAGMA foreign_keys=OFF")
         self._db.execute("PRAGMA cache_size=-16000")  # 16 MB page cache
         self._depth = 0
+        self._loop: asyncio.AbstractEventLoop | None = None  # set by group_commits
+        self._group_open = False
+        self._waiters: list[asyncio.Future] = []
         self._lock = threading.RLock()  # guards the connection if a helper thread ever uses it
         self._tables: dict[str, Table] = {}
         self._db.execute("CREATE TABLE IF NOT EXISTS _nubo_tables "
@@ -214,7 +218,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """All writes inside commit together, or none do. Nested calls join the outer one."""
+        """All writes inside commit together, or none do. Nested calls join the outer one.
+
+        With ``group_commits`` on, a transaction is a savepoint of the open group: its writes
+        roll back alone on error, and become durable when the group commits (``committed``).
+        """
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -223,16 +231,68 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            self._db.execute("BEGIN IMMEDIATE")
+            if self._loop is None:
+                begin, undo, end = ("BEGIN IMMEDIATE",), ("ROLLBACK",), ("COMMIT",)
+            else:
+                self._open_group()
+                begin, undo, end = ("SAVEPOINT tx",), ("ROLLBACK TO tx", "RELEASE tx"), \
+                    ("RELEASE tx",)
+            for sql in begin:
+                self._db.execute(sql)
             self._depth = 1
             try:
                 yield
             except BaseException:
                 self._depth = 0
-                self._db.execute("ROLLBACK")
+                for sql in undo:
+                    self._db.execute(sql)
                 raise
             self._depth = 0
-            self._db.execute("COMMIT")
+            for sql in end:
+                self._db.execute(sql)
+
+    # -- group commit ---------------------------------------------------------------------
+    # A commit costs more than a typical request's writes. On the event loop, every request
+    # that runs in one loop pass shares one commit, made on the next pass; each answers only
+    # after it (``committed``), so an acknowledged write is still a durable one.
+
+    def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Commit transactions run on ``loop``'s thread together, once per loop pass."""
+        self._loop = loop
+
+    def _open_group(self) -> None:
+        if not self._group_open:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._group_open = True
+            self._loop.call_soon(self.commit)
+
+    def commit(self) -> None:
+        """Commit the open group now and wake everyone waiting on it."""
+        if not self._group_open:
+            return
+        error: BaseException | None = None
+        with self._lock:
+            try:
+                self._db.execute("COMMIT")
+            except sqlite3.Error as failure:
+                error = failure
+                self._db.execute("ROLLBACK")
+            self._group_open = False
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done() and not waiter.get_loop().is_closed():
+                if error is None:
+                    waiter.set_result(None)
+                else:
+                    waiter.set_exception(error)
+
+    def committed(self) -> Awaitable[None] | None:
+        """Something to await until every write made so far is durable; None if all are."""
+        if not self._group_open:
+            return None
+        waiter = self._loop.create_future()
+        self._waiters.append(waiter)
+        return waiter
 
     # -- tables ---------------------------------------------------------------------------
 
@@ -296,4 +356,5 @@ class Store:
             self._db.execute("DELETE FROM _nubo_sequences")
 
     def close(self) -> None:
+        self.commit()
         self._db.close()

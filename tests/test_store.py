@@ -1,0 +1,67 @@
+"""The store's own guarantees, on a real SQLite file: group commit keeps each transaction
+atomic on its own, and nothing is acknowledged before it is on disk."""
+
+import asyncio
+import sqlite3
+
+import pytest
+
+from nubo.store import Store, TableSpec
+
+ITEMS = TableSpec("items", key=("id",), columns={"id": "text", "n": "int"},
+                  indexes={"by_n": ("n",)})
+
+
+def read_back(path) -> dict:
+    """What another process would find on disk now."""
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT id, n FROM items").fetchall())
+
+
+def test_group_commit_is_atomic_per_transaction_and_durable_when_awaited(tmp_path):
+    path = tmp_path / "nubo.db"
+
+    async def scenario() -> None:
+        store = Store(path)
+        store.group_commits(asyncio.get_running_loop())
+        items = store.table(ITEMS)
+        await store.committed()
+        with store.transaction():
+            items.put({"id": "a", "n": 1})
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                items.put({"id": "b", "n": 2})
+                items.update(("a",), {"n": 99})
+                raise RuntimeError("handler failed half way")
+        with store.transaction():
+            items.put({"id": "c", "n": 3})
+        # Within the group, the failed transaction left no trace and the others are visible.
+        assert [r["id"] for r in items.find("by_n")] == ["a", "c"]
+        assert items.get(("a",))["n"] == 1
+        assert read_back(path) == {}  # not committed yet: nobody has been answered
+        pending = store.committed()
+        assert pending is not None
+        await pending
+        assert read_back(path) == {"a": 1, "c": 3}
+        assert store.committed() is None  # nothing left to wait for
+        store.close()
+
+    asyncio.run(scenario())
+
+
+def test_transactions_without_a_loop_commit_immediately(tmp_path):
+    path = tmp_path / "nubo.db"
+    store = Store(path)
+    items = store.table(ITEMS)
+    with store.transaction():
+        items.put({"id": "a", "n": 1})
+    assert read_back(path) == {"a": 1}
+    with pytest.raises(ValueError):
+        with store.transaction():
+            items.put({"id": "b", "n": 2})
+            raise ValueError
+    assert read_back(path) == {"a": 1}
+    assert store.sequence("s") == 1 and store.sequence("s") == 2
+    store.reset()
+    assert read_back(path) == {} and store.sequence("s") == 1
+    store.close()
