@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib
 import threading
+from dataclasses import replace
+from typing import Any
 
+from nubo.core.context import RequestContext
+from nubo.core.errors import NotImplementedOperation
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider
 
@@ -37,6 +41,19 @@ class ServiceRegistry:
                 provider = cls(self.runtime)
                 self._providers[service] = provider
         return provider
+
+    def call(self, ctx: RequestContext, service: str, operation: str,
+             params: dict[str, Any]) -> dict:
+        """Call another service's operation from inside nubo (S3 -> SQS, Secrets Manager -> KMS)
+        on behalf of the caller of ``ctx``: the same handler, account and region as a request,
+        without HTTP. Errors are the callee's ``ServiceError``s. Runs inside the caller's
+        transaction, so the effects of both commit together."""
+        provider = self.get(service)
+        if provider is None:
+            raise NotImplementedOperation(service, operation)
+        inner = replace(ctx, service=service, operation=operation,
+                        extras={**ctx.extras, "called_by": f"{ctx.service}.{ctx.operation}"})
+        return provider.dispatch(inner, operation, params) or {}
 
     def loaded(self) -> list[ServiceProvider]:
         return list(self._providers.values())
