@@ -1,0 +1,3 @@
+from nubo.services.kms.api import KmsProvider
+
+__all__ = ["KmsProvider"]

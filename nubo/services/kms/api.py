@@ -1,0 +1,386 @@
+"""AWS KMS handlers: one per operation of the 2014-11-01 API (json protocol).
+
+DryRun: an operation asked to dry-run does its checks and its work, then answers
+DryRunOperationException; the error rolls back the request's transaction, so nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.core.runtime import Runtime
+from nubo.services.base import ServiceProvider, handler
+from nubo.services.kms.grants import Grants
+from nubo.services.kms.models import Keys, listing, page
+from nubo.services.kms.operations import Operations
+from nubo.services.kms.validation import dry_run
+
+log = logging.getLogger("nubo.kms")
+
+SWEEP_INTERVAL = 1.0  # seconds between checks for due deletions and rotations
+
+
+def _checked(result: dict, DryRun: bool | None) -> dict:
+    if DryRun:
+        raise dry_run()
+    return result
+
+
+class KmsProvider(ServiceProvider):
+    service_name = "kms"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.keys = Keys(runtime.store, runtime.clock)
+        self.cryptography = Operations(self.keys)
+        self.grants = Grants(runtime.store, runtime.clock, self.keys)
+        self._sweep_due = asyncio.Event()
+        runtime.clock.subscribe(self._sweep_due.set)
+
+    # -- keys -----------------------------------------------------------------------------
+
+    @handler("CreateKey")
+    def create_key(self, ctx: RequestContext, Policy: str | None = None, Description: str = "",
+                   KeyUsage: str | None = None, CustomerMasterKeySpec: str | None = None,
+                   KeySpec: str | None = None, Origin: str = "AWS_KMS",
+                   CustomKeyStoreId: str | None = None,
+                   BypassPolicyLockoutSafetyCheck: bool = False, Tags: list | None = None,
+                   MultiRegion: bool = False, XksKeyId: str | None = None) -> dict:
+        if KeySpec and CustomerMasterKeySpec:
+            raise ServiceError("ValidationException", "You cannot specify KeySpec and "
+                               "CustomerMasterKeySpec in the same request. "
+                               "CustomerMasterKeySpec parameter is deprecated.")
+        if CustomKeyStoreId or XksKeyId:
+            raise ServiceError("CustomKeyStoreNotFoundException",
+                               f"Custom key store {CustomKeyStoreId or XksKeyId} not found")
+        key = self.keys.create(ctx, spec_name=KeySpec or CustomerMasterKeySpec or
+                               "SYMMETRIC_DEFAULT", usage=KeyUsage, origin=Origin,
+                               description=Description, policy=Policy,
+                               bypass_lockout=BypassPolicyLockoutSafetyCheck, tags=Tags or [],
+                               multi_region=MultiRegion)
+        return {"KeyMetadata": self.keys.describe(key)}
+
+    @handler("DescribeKey")
+    def describe_key(self, ctx: RequestContext, KeyId: str, GrantTokens=None) -> dict:
+        return {"KeyMetadata": self.keys.describe(self.keys.resolve(ctx, KeyId))}
+
+    @handler("ListKeys")
+    def list_keys(self, ctx: RequestContext, Limit: int | None = None,
+                  Marker: str | None = None) -> dict:
+        return self.keys.list_keys(ctx, Limit, Marker)
+
+    @handler("EnableKey")
+    def enable_key(self, ctx: RequestContext, KeyId: str) -> dict:
+        self.keys.enable(self.keys.resolve(ctx, KeyId, aliases=False))
+        return {}
+
+    @handler("DisableKey")
+    def disable_key(self, ctx: RequestContext, KeyId: str) -> dict:
+        self.keys.disable(self.keys.resolve(ctx, KeyId, aliases=False))
+        return {}
+
+    @handler("ScheduleKeyDeletion")
+    def schedule_key_deletion(self, ctx: RequestContext, KeyId: str,
+                              PendingWindowInDays: int | None = None) -> dict:
+        key = self.keys.schedule_deletion(self.keys.resolve(ctx, KeyId, aliases=False),
+                                          PendingWindowInDays)
+        self._sweep_due.set()
+        return {"KeyId": key.arn, "DeletionDate": key.record["deletion_due"],
+                "KeyState": key.state, "PendingWindowInDays": key.record["pending_window"]}
+
+    @handler("CancelKeyDeletion")
+    def cancel_key_deletion(self, ctx: RequestContext, KeyId: str) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        self.keys.cancel_deletion(key)
+        return {"KeyId": key.arn}
+
+    @handler("UpdateKeyDescription")
+    def update_key_description(self, ctx: RequestContext, KeyId: str, Description: str) -> dict:
+        self.keys.update_description(self.keys.resolve(ctx, KeyId, aliases=False), Description)
+        return {}
+
+    # -- key policies ---------------------------------------------------------------------
+
+    @handler("GetKeyPolicy")
+    def get_key_policy(self, ctx: RequestContext, KeyId: str,
+                       PolicyName: str | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        self.keys.require_policy_name(PolicyName)
+        return {"Policy": key.record["policy"], "PolicyName": "default"}
+
+    @handler("PutKeyPolicy")
+    def put_key_policy(self, ctx: RequestContext, KeyId: str, Policy: str,
+                       PolicyName: str | None = None,
+                       BypassPolicyLockoutSafetyCheck: bool = False) -> dict:
+        self.keys.put_policy(self.keys.resolve(ctx, KeyId, aliases=False), PolicyName, Policy,
+                             BypassPolicyLockoutSafetyCheck)
+        return {}
+
+    @handler("ListKeyPolicies")
+    def list_key_policies(self, ctx: RequestContext, KeyId: str, Limit: int | None = None,
+                          Marker: str | None = None) -> dict:
+        self.keys.resolve(ctx, KeyId, aliases=False)
+        return {"PolicyNames": ["default"], "Truncated": False}
+
+    # -- tags -----------------------------------------------------------------------------
+
+    @handler("TagResource")
+    def tag_resource(self, ctx: RequestContext, KeyId: str, Tags: list) -> dict:
+        self.keys.tag(self.keys.resolve(ctx, KeyId, aliases=False), Tags)
+        return {}
+
+    @handler("UntagResource")
+    def untag_resource(self, ctx: RequestContext, KeyId: str, TagKeys: list) -> dict:
+        self.keys.untag(self.keys.resolve(ctx, KeyId, aliases=False), TagKeys)
+        return {}
+
+    @handler("ListResourceTags")
+    def list_resource_tags(self, ctx: RequestContext, KeyId: str, Limit: int | None = None,
+                           Marker: str | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        tags, marker = page(self.keys.tag_list(key), Limit, Marker)
+        return listing(tags, "Tags", marker)
+
+    # -- aliases --------------------------------------------------------------------------
+
+    @handler("CreateAlias")
+    def create_alias(self, ctx: RequestContext, AliasName: str, TargetKeyId: str) -> dict:
+        self.keys.create_alias(ctx, AliasName, TargetKeyId)
+        return {}
+
+    @handler("UpdateAlias")
+    def update_alias(self, ctx: RequestContext, AliasName: str, TargetKeyId: str) -> dict:
+        self.keys.update_alias(ctx, AliasName, TargetKeyId)
+        return {}
+
+    @handler("DeleteAlias")
+    def delete_alias(self, ctx: RequestContext, AliasName: str) -> dict:
+        self.keys.delete_alias(ctx, AliasName)
+        return {}
+
+    @handler("ListAliases")
+    def list_aliases(self, ctx: RequestContext, KeyId: str | None = None,
+                     Limit: int | None = None, Marker: str | None = None) -> dict:
+        key = None if KeyId is None else self.keys.resolve(ctx, KeyId, aliases=False)
+        return self.keys.list_aliases(ctx, key, Limit, Marker)
+
+    # -- rotation -------------------------------------------------------------------------
+
+    @handler("EnableKeyRotation")
+    def enable_key_rotation(self, ctx: RequestContext, KeyId: str,
+                            RotationPeriodInDays: int | None = None) -> dict:
+        self.keys.enable_rotation(self.keys.resolve(ctx, KeyId, aliases=False),
+                                  RotationPeriodInDays)
+        return {}
+
+    @handler("DisableKeyRotation")
+    def disable_key_rotation(self, ctx: RequestContext, KeyId: str) -> dict:
+        self.keys.disable_rotation(self.keys.resolve(ctx, KeyId, aliases=False))
+        return {}
+
+    @handler("GetKeyRotationStatus")
+    def get_key_rotation_status(self, ctx: RequestContext, KeyId: str) -> dict:
+        return self.keys.rotation_status(self.keys.resolve(ctx, KeyId, aliases=False))
+
+    @handler("RotateKeyOnDemand")
+    def rotate_key_on_demand(self, ctx: RequestContext, KeyId: str) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        self.keys.rotate_on_demand(key)
+        return {"KeyId": key.id}
+
+    @handler("ListKeyRotations")
+    def list_key_rotations(self, ctx: RequestContext, KeyId: str, Limit: int | None = None,
+                           Marker: str | None = None,
+                           IncludeKeyMaterial: str | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        if key.spec.family != "aes":
+            raise ServiceError("UnsupportedOperationException",
+                               f"{key.arn} key spec {key.record['spec']} does not support key "
+                               "rotation.")
+        rotations, marker = page(self.keys.rotations(key), Limit, Marker)
+        return listing(rotations, "Rotations", marker)
+
+    # -- cryptography ---------------------------------------------------------------------
+
+    @handler("Encrypt")
+    def encrypt(self, ctx: RequestContext, KeyId: str, Plaintext: bytes,
+                EncryptionContext: dict | None = None, GrantTokens=None,
+                EncryptionAlgorithm: str | None = None, DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.encrypt(ctx, KeyId, Plaintext, EncryptionContext,
+                                                EncryptionAlgorithm), DryRun)
+
+    @handler("Decrypt")
+    def decrypt(self, ctx: RequestContext, CiphertextBlob: bytes,
+                EncryptionContext: dict | None = None, GrantTokens=None,
+                KeyId: str | None = None, EncryptionAlgorithm: str | None = None,
+                Recipient: dict | None = None, DryRun: bool | None = None,
+                DryRunModifiers=None) -> dict:
+        _no_recipient(Recipient)
+        return _checked(self.cryptography.decrypt(ctx, CiphertextBlob, EncryptionContext, KeyId,
+                                                EncryptionAlgorithm), DryRun)
+
+    @handler("ReEncrypt")
+    def re_encrypt(self, ctx: RequestContext, CiphertextBlob: bytes, DestinationKeyId: str,
+                   SourceEncryptionContext: dict | None = None, SourceKeyId: str | None = None,
+                   DestinationEncryptionContext: dict | None = None,
+                   SourceEncryptionAlgorithm: str | None = None,
+                   DestinationEncryptionAlgorithm: str | None = None, GrantTokens=None,
+                   DryRun: bool | None = None, DryRunModifiers=None) -> dict:
+        return _checked(self.cryptography.re_encrypt(
+            ctx, CiphertextBlob, SourceEncryptionContext, SourceKeyId, DestinationKeyId,
+            DestinationEncryptionContext, SourceEncryptionAlgorithm,
+            DestinationEncryptionAlgorithm), DryRun)
+
+    @handler("GenerateDataKey")
+    def generate_data_key(self, ctx: RequestContext, KeyId: str,
+                          EncryptionContext: dict | None = None,
+                          NumberOfBytes: int | None = None, KeySpec: str | None = None,
+                          GrantTokens=None, Recipient: dict | None = None,
+                          DryRun: bool | None = None) -> dict:
+        _no_recipient(Recipient)
+        return _checked(self.cryptography.generate_data_key(
+            ctx, KeyId, KeySpec, NumberOfBytes, EncryptionContext, "GenerateDataKey"), DryRun)
+
+    @handler("GenerateDataKeyWithoutPlaintext")
+    def generate_data_key_without_plaintext(self, ctx: RequestContext, KeyId: str,
+                                            EncryptionContext: dict | None = None,
+                                            KeySpec: str | None = None,
+                                            NumberOfBytes: int | None = None, GrantTokens=None,
+                                            DryRun: bool | None = None) -> dict:
+        result = self.cryptography.generate_data_key(ctx, KeyId, KeySpec, NumberOfBytes,
+                                                   EncryptionContext,
+                                                   "GenerateDataKeyWithoutPlaintext")
+        del result["Plaintext"]
+        return _checked(result, DryRun)
+
+    @handler("GenerateDataKeyPair")
+    def generate_data_key_pair(self, ctx: RequestContext, KeyId: str, KeyPairSpec: str,
+                               EncryptionContext: dict | None = None, GrantTokens=None,
+                               Recipient: dict | None = None,
+                               DryRun: bool | None = None) -> dict:
+        _no_recipient(Recipient)
+        return _checked(self.cryptography.generate_data_key_pair(
+            ctx, KeyId, KeyPairSpec, EncryptionContext, "GenerateDataKeyPair"), DryRun)
+
+    @handler("GenerateDataKeyPairWithoutPlaintext")
+    def generate_data_key_pair_without_plaintext(self, ctx: RequestContext, KeyId: str,
+                                                 KeyPairSpec: str,
+                                                 EncryptionContext: dict | None = None,
+                                                 GrantTokens=None,
+                                                 DryRun: bool | None = None) -> dict:
+        result = self.cryptography.generate_data_key_pair(
+            ctx, KeyId, KeyPairSpec, EncryptionContext, "GenerateDataKeyPairWithoutPlaintext")
+        del result["PrivateKeyPlaintext"]
+        return _checked(result, DryRun)
+
+    @handler("GenerateRandom")
+    def generate_random(self, ctx: RequestContext, NumberOfBytes: int | None = None,
+                        CustomKeyStoreId: str | None = None,
+                        Recipient: dict | None = None) -> dict:
+        _no_recipient(Recipient)
+        if NumberOfBytes is None:
+            raise ServiceError("ValidationException", "NumberOfBytes is required.")
+        if CustomKeyStoreId:
+            raise ServiceError("CustomKeyStoreNotFoundException",
+                               f"Custom key store {CustomKeyStoreId} not found")
+        return {"Plaintext": os.urandom(NumberOfBytes)}
+
+    @handler("Sign")
+    def sign(self, ctx: RequestContext, KeyId: str, Message: bytes, SigningAlgorithm: str,
+             MessageType: str = "RAW", GrantTokens=None, DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.sign(ctx, KeyId, Message, MessageType,
+                                             SigningAlgorithm), DryRun)
+
+    @handler("Verify")
+    def verify(self, ctx: RequestContext, KeyId: str, Message: bytes, Signature: bytes,
+               SigningAlgorithm: str, MessageType: str = "RAW", GrantTokens=None,
+               DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.verify(ctx, KeyId, Message, MessageType, Signature,
+                                               SigningAlgorithm), DryRun)
+
+    @handler("GenerateMac")
+    def generate_mac(self, ctx: RequestContext, Message: bytes, KeyId: str, MacAlgorithm: str,
+                     GrantTokens=None, DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.generate_mac(ctx, KeyId, Message, MacAlgorithm), DryRun)
+
+    @handler("VerifyMac")
+    def verify_mac(self, ctx: RequestContext, Message: bytes, KeyId: str, MacAlgorithm: str,
+                   Mac: bytes, GrantTokens=None, DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.verify_mac(ctx, KeyId, Message, MacAlgorithm, Mac),
+                        DryRun)
+
+    @handler("GetPublicKey")
+    def get_public_key(self, ctx: RequestContext, KeyId: str, GrantTokens=None) -> dict:
+        return self.cryptography.get_public_key(ctx, KeyId)
+
+    @handler("DeriveSharedSecret")
+    def derive_shared_secret(self, ctx: RequestContext, KeyId: str, KeyAgreementAlgorithm: str,
+                             PublicKey: bytes, GrantTokens=None, DryRun: bool | None = None,
+                             Recipient: dict | None = None) -> dict:
+        _no_recipient(Recipient)
+        return _checked(self.cryptography.derive_shared_secret(ctx, KeyId, KeyAgreementAlgorithm,
+                                                             PublicKey), DryRun)
+
+    # -- grants ---------------------------------------------------------------------------
+
+    @handler("CreateGrant")
+    def create_grant(self, ctx: RequestContext, KeyId: str, GranteePrincipal: str,
+                     Operations: list, RetiringPrincipal: str | None = None,
+                     Constraints: dict | None = None, GrantTokens=None, Name: str | None = None,
+                     DryRun: bool | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        return _checked(self.grants.create(ctx, key, GranteePrincipal, Operations,
+                                           RetiringPrincipal, Constraints, Name), DryRun)
+
+    @handler("ListGrants")
+    def list_grants(self, ctx: RequestContext, KeyId: str, Limit: int | None = None,
+                    Marker: str | None = None, GrantId: str | None = None,
+                    GranteePrincipal: str | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        return self.grants.list(ctx, key, GrantId, GranteePrincipal, Limit, Marker)
+
+    @handler("ListRetirableGrants")
+    def list_retirable_grants(self, ctx: RequestContext, RetiringPrincipal: str,
+                              Limit: int | None = None, Marker: str | None = None) -> dict:
+        return self.grants.list_retirable(ctx, RetiringPrincipal, Limit, Marker)
+
+    @handler("RetireGrant")
+    def retire_grant(self, ctx: RequestContext, GrantToken: str | None = None,
+                     KeyId: str | None = None, GrantId: str | None = None,
+                     DryRun: bool | None = None) -> dict:
+        key = None if KeyId is None else self.keys.resolve(ctx, KeyId, aliases=False)
+        self.grants.retire(ctx, GrantToken, key, GrantId)
+        return _checked({}, DryRun)
+
+    @handler("RevokeGrant")
+    def revoke_grant(self, ctx: RequestContext, KeyId: str, GrantId: str,
+                     DryRun: bool | None = None) -> dict:
+        self.grants.revoke(ctx, self.keys.resolve(ctx, KeyId, aliases=False), GrantId)
+        return _checked({}, DryRun)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def background(self) -> None:
+        """Deletes keys whose waiting period is over, rotates keys that are due."""
+        while True:
+            try:
+                with self.runtime.store.transaction():
+                    self.keys.sweep()
+            except Exception:  # keep the sweeper alive; the error is ours to fix
+                log.exception("KMS sweep failed")
+            try:
+                await asyncio.wait_for(self._sweep_due.wait(), SWEEP_INTERVAL)
+            except asyncio.TimeoutError:
+                pass
+            self._sweep_due.clear()
+
+
+def _no_recipient(recipient: dict | None) -> None:
+    # Recipient is for Nitro Enclaves attestation documents, which nubo cannot verify.
+    if recipient:
+        raise ServiceError("NotImplemented", "Recipient (Nitro Enclaves attestation) is not "
+                           "implemented by nubo.", 501, sender_fault=False)
