@@ -176,3 +176,10 @@ def aws_cli(nubo_server):
         return json.loads(result.stdout) if result.stdout.strip() else None
 
     return run
+
+
+def error_of(excinfo) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a botocore ClientError caught by pytest.raises."""
+    error = excinfo.value.response
+    return (error["Error"]["Code"], error["Error"].get("Message", ""),
+            error["ResponseMetadata"]["HTTPStatusCode"])
