@@ -22,7 +22,7 @@ from nubo.core.runtime import Runtime
 from nubo.gateway import cors
 from nubo.gateway.identity import identify, missing_authentication
 from nubo.gateway.routing import credential_of, service_of
-from nubo.protocols import (detect_protocol, load_service_model, parse_request,
+from nubo.protocols import (detect_protocol, load_service_model, parse_request, read_body,
                             serialize_error, serialize_response)
 from nubo.services import ServiceRegistry
 
@@ -62,7 +62,8 @@ class Gateway:
         protocol = detect_protocol(model, request)
         operation = None
         try:
-            # 2. parse and validate the input from the model
+            # 2. parse and validate the input from the model (streaming payloads stay unread)
+            await read_body(model, request, protocol)
             operation, params = parse_request(model, request, protocol)
             ctx = RequestContext(request_id=request_id, service=service,
                                  operation=operation.name, account_id=identity.account_id,

@@ -6,7 +6,8 @@ import asyncio
 import logging
 from typing import Any, Callable
 
-from nubo.core.http import HttpRequest, HttpResponse
+from nubo.core.errors import ServiceError
+from nubo.core.http import BodyStream, HttpRequest, HttpResponse, aws_chunked, is_aws_chunked
 from nubo.server import Gateway
 
 log = logging.getLogger("nubo")
@@ -19,7 +20,10 @@ class AsgiApp:
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] == "http":
-            request = await _read_request(scope, receive)
+            try:
+                request = await _read_request(scope, receive)
+            except ClientDisconnected:
+                return
             response = await self.gateway.handle(request)
             await _send_response(send, response, head_only=request.method == "HEAD")
         elif scope["type"] == "lifespan":
@@ -61,32 +65,66 @@ async def _supervise(work: Callable) -> None:
             await asyncio.sleep(1)
 
 
+# Bodies up to this size are read at once; larger ones, or of unknown length, stream.
+SMALL_BODY = 1 << 20
+
+
 async def _read_request(scope: dict, receive: Callable) -> HttpRequest:
     headers: dict[str, str] = {}
     for raw_name, raw_value in scope["headers"]:
         name = raw_name.decode("latin-1").lower()
         value = raw_value.decode("latin-1")
         headers[name] = f"{headers[name]},{value}" if name in headers else value
-    chunks = []
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        more = message.get("more_body", False)
     raw_path = scope.get("raw_path") or scope["path"].encode()
     client = scope.get("client") or ("127.0.0.1", 0)
-    return HttpRequest(
+    request = HttpRequest(
         method=scope["method"],
         path=raw_path.decode("latin-1").split("?", 1)[0],
         query_string=scope.get("query_string", b"").decode("latin-1"),
         headers=headers,
-        body=b"".join(chunks),
         host=headers.get("host", "").lower(),
         scheme=scope.get("scheme", "http"),
         client_ip=client[0],
     )
+    length = _int_header(headers, "content-length")
+    stream = BodyStream(_receive_body(receive), length)
+    if is_aws_chunked(headers):
+        request.stream = aws_chunked(stream, _int_header(headers, "x-amz-decoded-content-length"))
+    elif length is None and "transfer-encoding" not in headers or \
+            length is not None and length <= SMALL_BODY:
+        request.body = await stream.read_all()
+    else:
+        # Read only when the operation asks for it: the first receive() is also what makes
+        # uvicorn answer `Expect: 100-continue`.
+        request.stream = stream
+    return request
+
+
+def _int_header(headers: dict[str, str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+async def _receive_body(receive: Callable):
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        more = message.get("more_body", False)
+
+
+class ClientDisconnected(ServiceError):
+    """The client went away before sending the whole body (what a handler reading the stream
+    then answers goes nowhere, but it unwinds the handler like any client error)."""
+
+    def __init__(self) -> None:
+        super().__init__("IncompleteBody", "The request body terminated unexpectedly", 400)
 
 
 async def _send_response(send: Callable, response: HttpResponse, head_only: bool) -> None:

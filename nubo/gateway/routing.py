@@ -21,12 +21,10 @@ from pathlib import Path
 import botocore
 import orjson
 
-from nubo.core.http import HttpRequest
+from nubo.core.http import REGION, HttpRequest, service_host_labels
 
-_HOST_SUFFIXES = (".localhost.localstack.cloud", ".amazonaws.com", ".localhost")
 _SQS_QUEUE_PATH = re.compile(r"^/\d{12}/[\w.-]+/?$")
 _RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
-_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 _CREDENTIAL = re.compile(r"Credential=([^,\s]+)")
 
 # Several services share a signing name; these say which one a request is when nothing else
@@ -168,17 +166,14 @@ def service_of(request: HttpRequest, credential: Credential | None) -> str | Non
 def _host_labels(host: str) -> list[str] | None:
     """The labels before a known service-host suffix: ``sqs.eu-west-1.localhost:4566`` ->
     ``["sqs", "eu-west-1"]``; None for other hosts."""
-    name = host.split(":", 1)[0]
-    for suffix in _HOST_SUFFIXES:
-        if name.endswith(suffix):
-            return name[: -len(suffix)].split(".")
-    return None
+    found = service_host_labels(host)
+    return None if found is None else found[0]
 
 
 def region_of_host(host: str) -> str | None:
     """``sqs.eu-west-1.localhost:4566`` -> ``eu-west-1``."""
     labels = _host_labels(host)
-    if labels and len(labels) >= 2 and _REGION.fullmatch(labels[-1]):
+    if labels and len(labels) >= 2 and REGION.fullmatch(labels[-1]):
         return labels[-1]
     return None
 
@@ -188,4 +183,4 @@ def _endpoint_prefix_of_host(host: str) -> str | None:
     if not labels or not labels[0]:
         return None
     # sqs.us-east-1 -> sqs ; bucket.s3.us-east-1 -> s3 ; s3 -> s3
-    return labels[-2] if len(labels) >= 2 and _REGION.fullmatch(labels[-1]) else labels[-1]
+    return labels[-2] if len(labels) >= 2 and REGION.fullmatch(labels[-1]) else labels[-1]

@@ -12,6 +12,11 @@ Public API (used by nubo.server; services never touch wire formats):
         CloudWatch: cbor, json and query) are told apart by Content-Type / X-Amz-Target /
         smithy-protocol headers.
 
+    read_body(service_model, request, protocol) -> awaitable
+        Reads a request body that is still a stream into ``request.body``, unless the
+        operation's payload is a streaming blob (S3 PutObject's Body): that one the handler
+        receives as a ``BodyStream`` and reads as it arrives.
+
     parse_request(service_model, request, protocol) -> (OperationModel, dict)
         Finds the operation (X-Amz-Target, Action parameter, or REST method + URI template) and
         parses the input into a dict keyed by the model's member names, with Python values:
@@ -25,12 +30,13 @@ Public API (used by nubo.server; services never touch wire formats):
 """
 
 from nubo.protocols.models import load_service_model
-from nubo.protocols.parsers import detect_protocol, parse_request
+from nubo.protocols.parsers import detect_protocol, parse_request, read_body
 from nubo.protocols.serializers import serialize_error, serialize_response
 
 __all__ = [
     "load_service_model",
     "detect_protocol",
+    "read_body",
     "parse_request",
     "serialize_response",
     "serialize_error",

@@ -38,6 +38,16 @@ def detect_protocol(service_model: ServiceModel, request: HttpRequest) -> str:
     return accepted[0]
 
 
+async def read_body(service_model: ServiceModel, request: HttpRequest, protocol: str) -> None:
+    """Read a body not read yet into ``request.body``, unless the operation streams its
+    payload (then the handler reads it as it arrives)."""
+    if request.stream is None or protocol in ("rest-json", "rest-xml") and \
+            rest.streams_input(protocol_view(service_model, protocol), request):
+        return
+    request.body = await request.stream.read_all()
+    request.stream = None
+
+
 def parse_request(service_model: ServiceModel, request: HttpRequest, protocol: str
                   ) -> tuple[OperationModel, dict]:
     view = protocol_view(service_model, protocol)

@@ -15,6 +15,8 @@ The ``nubo`` metadata block (read through models.nubo_settings):
     validateEnums        False where the service answers unknown enum values itself
                          (SQS: InvalidAttributeName, not a validation error)
     xmlErrorEnvelope     "Error" for S3's bare ``<Error>`` (default ``<ErrorResponse>``)
+    virtualHostedLabel   the URI label a virtual-hosted name carries (S3: ``Bucket`` in
+                         ``bucket.s3.localhost``); rest.request_path moves it into the path
 """
 
 from __future__ import annotations
@@ -136,10 +138,56 @@ def _sqs_query_view(model: dict) -> None:
 
 
 # --- other services --------------------------------------------------------------------------
+# The root element of each S3 response body as AWS sends it (botocore's client ignores the
+# root's name, so its model leaves them as the output shapes' names).
+_S3_RESPONSE_ROOTS = {
+    "CompleteMultipartUploadOutput": "CompleteMultipartUploadResult",
+    "CreateMultipartUploadOutput": "InitiateMultipartUploadResult",
+    "CreateSessionOutput": "CreateSessionResult",
+    "DeleteObjectsOutput": "DeleteResult",
+    "GetBucketAccelerateConfigurationOutput": "AccelerateConfiguration",
+    "GetBucketAclOutput": "AccessControlPolicy",
+    "GetBucketCorsOutput": "CORSConfiguration",
+    "GetBucketLifecycleOutput": "LifecycleConfiguration",
+    "GetBucketLifecycleConfigurationOutput": "LifecycleConfiguration",
+    "GetBucketLoggingOutput": "BucketLoggingStatus",
+    "GetBucketRequestPaymentOutput": "RequestPaymentConfiguration",
+    "GetBucketTaggingOutput": "Tagging",
+    "GetBucketVersioningOutput": "VersioningConfiguration",
+    "GetBucketWebsiteOutput": "WebsiteConfiguration",
+    "GetObjectAclOutput": "AccessControlPolicy",
+    "GetObjectAttributesOutput": "GetObjectAttributesResponse",
+    "GetObjectTaggingOutput": "Tagging",
+    "ListBucketAnalyticsConfigurationsOutput": "ListBucketAnalyticsConfigurationResult",
+    "ListBucketInventoryConfigurationsOutput": "ListInventoryConfigurationsResult",
+    "ListBucketMetricsConfigurationsOutput": "ListMetricsConfigurationsResult",
+    "ListBucketsOutput": "ListAllMyBucketsResult",
+    "ListDirectoryBucketsOutput": "ListAllMyDirectoryBucketsResult",
+    "ListMultipartUploadsOutput": "ListMultipartUploadsResult",
+    "ListObjectVersionsOutput": "ListVersionsResult",
+    "ListObjectsOutput": "ListBucketResult",
+    "ListObjectsV2Output": "ListBucketResult",
+    "ListPartsOutput": "ListPartsResult",
+    "NotificationConfiguration": "NotificationConfiguration",
+    "NotificationConfigurationDeprecated": "NotificationConfiguration",
+}
+_S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
+
+
 def _patch_s3(model: dict) -> None:
-    # S3 answers with a bare <Error> and its responses carry the 2006-03-01 namespace.
-    model["metadata"]["xmlNamespace"] = "http://s3.amazonaws.com/doc/2006-03-01/"
-    model["metadata"]["nubo"] = {"xmlErrorEnvelope": "Error"}
+    # S3 answers with a bare <Error> and its responses carry the 2006-03-01 namespace. Buckets
+    # are also named by the host (virtual-hosted style: bucket.s3.localhost).
+    model["metadata"]["xmlNamespace"] = _S3_NAMESPACE
+    model["metadata"]["nubo"] = {"xmlErrorEnvelope": "Error", "virtualHostedLabel": "Bucket"}
+    shapes = model["shapes"]
+    for shape, root in _S3_RESPONSE_ROOTS.items():
+        shapes[shape]["locationName"] = root
+    # GetBucketLocation's body is the bare element <LocationConstraint>region</..> (empty for
+    # us-east-1), which botocore reads as the root's text.
+    location = shapes["GetBucketLocationOutput"]
+    location["payload"] = "LocationConstraint"
+    location["members"]["LocationConstraint"].update(locationName="LocationConstraint",
+                                                     xmlNamespace={"uri": _S3_NAMESPACE})
 
 
 def _parameter_validation(model: dict) -> None:

@@ -13,21 +13,24 @@ status code member.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Callable
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 import orjson
 from botocore.model import OperationModel, ServiceModel
 
-from nubo.core.http import HttpRequest, HttpResponse
+from nubo.core.errors import ServiceError
+from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
 from nubo.protocols import documents, faults, xml
 from nubo.protocols.documents import JSON
 from nubo.protocols.faults import WireError
-from nubo.protocols.models import plan_cache
+from nubo.protocols.models import nubo_settings, plan_cache
 from nubo.protocols.values import (BadValue, b64decode, b64encode, bool_text, float_text,
-                                   scalar_from_text, timestamp_writer)
+                                   rfc822, scalar_from_text, timestamp_writer)
 
 _LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
 
@@ -98,13 +101,24 @@ def _router(view: ServiceModel) -> dict[str, list[Route]]:
     return cache
 
 
+def request_path(view: ServiceModel, request: HttpRequest) -> str:
+    """The path to route by: on a virtual-hosted name (``bucket.s3.localhost``) the resource
+    the host names becomes the path's first segment, as in path-style requests."""
+    if nubo_settings(view).get("virtualHostedLabel"):
+        resource = virtual_host_label(request.host, view.metadata.get("endpointPrefix", ""))
+        if resource:
+            return f"/{quote(resource)}{request.path}"
+    return request.path
+
+
 def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[str]]
                ) -> tuple[Route, dict[str, str]]:
     best, best_score, best_labels = None, None, None
+    path = request_path(view, request)
     for route in _router(view).get(request.method.upper(), ()):
         if best is not None and route.specificity < best.specificity:
             break  # routes are sorted: nothing further is as specific
-        matched = route.pattern.match(request.path)
+        matched = route.pattern.match(path)
         if matched is None or not all(
                 key in query and (value is None or value in query[key])
                 for key, value in route.query.items()):
@@ -121,7 +135,7 @@ def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[s
             best, best_score = route, score
             best_labels = {route.labels[g]: unquote(v) for g, v in matched.groupdict().items()}
     if best is None:
-        raise faults.unknown_operation("rest", f"{request.method} {request.path}")
+        raise faults.unknown_operation("rest", f"{request.method} {path}")
     return best, best_labels
 
 
@@ -193,9 +207,20 @@ def _input_plan(operation: OperationModel, protocol: str) -> InputPlan:
     return plan
 
 
-def request_body(request: HttpRequest) -> bytes:
-    """The one place the body is read, so streaming bodies can be introduced here later."""
-    return request.body
+def _streams(member) -> bool:
+    return member.type_name == "blob" and bool(member.serialization.get("streaming"))
+
+
+def streams_input(view: ServiceModel, request: HttpRequest) -> bool:
+    """Whether the request's operation takes its payload as a stream (S3's PutObject Body):
+    then its body is handed over unread, however large."""
+    try:
+        route, _ = find_route(view, request, parse_qs(request.query_string,
+                                                      keep_blank_values=True))
+    except ServiceError:  # parse() reports it
+        return False
+    payload = _input_plan(route.operation, view.metadata["protocol"]).payload
+    return payload is not None and _streams(payload[1])
 
 
 def _decode_body(body: bytes, protocol: str):
@@ -249,10 +274,13 @@ def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, boun
                  if key.startswith(prefix)}
         if found:
             params[name] = found
-    body = request_body(request)
+    body = request.body
     if plan.payload is not None:
         name, member = plan.payload
-        if member.type_name in ("blob", "string"):
+        if _streams(member):  # read by the handler, as the client sends it
+            params[name] = request.stream if request.stream is not None else \
+                BodyStream.of(body)
+        elif member.type_name in ("blob", "string"):
             if body:
                 params[name] = body  # raw bytes: the service decides what they mean
         elif body:
@@ -361,7 +389,8 @@ def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
         item = value.get(name)
         if item is None:
             return status, b""
-        if member.type_name in ("blob", "string"):
+        if member.type_name in ("blob", "string") and "xmlNamespace" not in \
+                member.serialization:  # raw bytes, else an XML element (S3's LocationConstraint)
             return status, item.encode() if isinstance(item, str) else item  # may be a stream
         if protocol == "rest-json":
             headers.setdefault("Content-Type", "application/json")
@@ -403,7 +432,11 @@ def serialize_error(service_model: ServiceModel, wire: WireError, request_id: st
         for name, header, write in plan.headers:
             if fields.get(name) is not None:
                 headers[header] = write(fields[name])
-        fields = {name: fields[name] for _, name, _ in plan.body_members if name in fields}
+        bound = {name for _, name, _ in plan.headers}
+        described = {name for _, name, _ in plan.body_members}
+        # XML errors also carry details their shape does not list (S3's BucketName, Key, ...)
+        fields = {name: value for name, value in fields.items() if name in described or
+                  protocol == "rest-xml" and name not in bound}
     if protocol == "rest-json":
         headers["Content-Type"] = "application/json"
         headers["x-amzn-ErrorType"] = wire.code
@@ -413,25 +446,40 @@ def serialize_error(service_model: ServiceModel, wire: WireError, request_id: st
         body = orjson.dumps(document)
     else:
         headers["Content-Type"] = "application/xml"
-        body = _xml_error(service_model, wire, fields, request_id).encode()
+        body = _xml_error(service_model, wire, fields, request_id, headers).encode()
     headers.update(wire.headers)
     return HttpResponse(wire.status, headers, body)
 
 
+def host_id(request_id: str) -> str:
+    """S3's extended request id (``x-amz-id-2``, ``<HostId>``), derived from the request id."""
+    return b64encode(hashlib.sha256(request_id.encode()).digest())
+
+
 def _xml_error(service_model: ServiceModel, wire: WireError, fields: dict,
-               request_id: str) -> str:
+               request_id: str, headers: dict[str, str]) -> str:
     parts = [f"<Code>{xml.escape(wire.code)}</Code><Message>{xml.escape(wire.message)}</Message>"]
     if fields:
-        if wire.shape is not None:
+        described = wire.shape.members if wire.shape is not None else {}
+        if described:
             xml.write_members(parts, wire.shape, fields)
-        else:
-            parts.extend(f"<{k}>{xml.escape(str(v))}</{k}>" for k, v in fields.items())
+        parts.extend(f"<{k}>{xml.escape(_detail_text(v))}</{k}>" for k, v in fields.items()
+                     if k not in described and v is not None)
     detail = "".join(parts)
     rid = f"<RequestId>{xml.escape(request_id)}</RequestId>"
     head = '<?xml version="1.0" encoding="UTF-8"?>'
     if service_model.metadata.get("nubo", {}).get("xmlErrorEnvelope") == "Error":
-        return f"{head}<Error>{detail}{rid}</Error>"
+        headers["x-amz-id-2"] = extended = host_id(request_id)
+        return f"{head}<Error>{detail}{rid}<HostId>{extended}</HostId></Error>"
     namespace = _namespace(service_model)
     ns = f' xmlns="{xml.escape_attr(namespace)}"' if namespace else ""
     return (f"{head}<ErrorResponse{ns}><Error><Type>{wire.fault}</Type>{detail}</Error>"
             f"{rid}</ErrorResponse>")
+
+
+def _detail_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return bool_text(value)
+    if isinstance(value, datetime):
+        return rfc822(value)
+    return str(value)

@@ -3,6 +3,7 @@ request/response dicts and nubo's HttpRequest/HttpResponse."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import string
@@ -11,7 +12,7 @@ from urllib.parse import urlsplit
 
 from botocore.awsrequest import HeadersDict, create_request_object, prepare_request_dict
 
-from nubo.core.http import HttpRequest, HttpResponse
+from nubo.core.http import BodyStream, HttpRequest, HttpResponse
 
 SAFE = string.ascii_letters + string.digits
 TEXT = SAFE + " -_.é&<>'\""
@@ -111,7 +112,7 @@ def has_event_stream(shape) -> bool:
 
 def to_http_request(request_dict: dict) -> HttpRequest:
     """A botocore-serialized request as the server receives it."""
-    prepare_request_dict(request_dict, endpoint_url="https://service.localhost")
+    prepare_request_dict(request_dict, endpoint_url="https://localhost")
     prepared = create_request_object(request_dict).prepare()
     url = urlsplit(prepared.url)
     body = prepared.body or b""
@@ -148,4 +149,6 @@ def normalize(value):
         return bytes(value)
     if hasattr(value, "read"):
         return value.read()
+    if isinstance(value, BodyStream):  # a streaming payload, as its handler reads it
+        return asyncio.run(value.read_all())
     return value

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import zlib
 
+import botocore.handlers
 import botocore.session
 import pytest
 from botocore.errorfactory import ClientExceptionsFactory
@@ -61,10 +62,21 @@ def _error_fields(shape, generator) -> dict:
 SKIPS = {
     ("s3", "GetBucketNotification"): "deprecated model names two members <Event>",
     ("s3", "PutBucketNotification"): "deprecated model names two members <Event>",
+    ("s3", "WriteGetObjectResponse"): "its host prefix ({RequestRoute}.) on a *.localhost name "
+                                      "reads as a virtual-hosted bucket",
 }
+# Responses botocore reads with an event handler rather than its parser.
+_CLIENT_HANDLERS = {("s3", "GetBucketLocation"): botocore.handlers.parse_get_bucket_location}
 # Deprecated operations whose requests are byte-identical to their replacement's: the server
 # routes them to the replacement, as AWS does.
 DEPRECATED_TWINS = {("s3", "GetBucketLifecycle"), ("s3", "PutBucketLifecycle")}
+
+
+class _Raw:
+    """What botocore's response handlers read of an HTTP response."""
+
+    def __init__(self, body: bytes) -> None:
+        self.raw = self.content = body
 
 
 def _seed(*parts: str) -> int:
@@ -140,8 +152,11 @@ def check_output(model, protocol, client_model, name, failures):
         output[payload[0]] = expected[payload[0]] = "payload text"
     response = serialize_response(model.operation_model(name), output, protocol, "request-1")
     try:
-        parsed = create_parser(protocol).parse(to_botocore_response(response),
-                                               operation.output_shape)
+        raw = to_botocore_response(response)
+        parsed = create_parser(protocol).parse(raw, operation.output_shape)
+        handle = _CLIENT_HANDLERS.get((model.service_name, name))
+        if handle is not None:
+            handle(parsed, http_response=_Raw(raw["body"]))
         assert normalize(parsed) == normalize(expected)
     except Exception as error:  # noqa: BLE001 - a botocore parse failure is a test failure
         failures.append(f"{protocol} output {name}: {error!r}"[:2000])
