@@ -1,0 +1,3 @@
+from nubo.services.dynamodb.api import DynamodbProvider
+
+__all__ = ["DynamodbProvider"]

@@ -1,0 +1,156 @@
+"""Amazon DynamoDB handlers (API 2012-08-10, awsJson1_0): one per operation, named and typed as
+the model says. Domain work lives in models.py (tables), requests.py (single items),
+queries.py (Query/Scan) and batches.py (batches and transactions)."""
+
+from __future__ import annotations
+
+from nubo.core.context import RequestContext
+from nubo.core.runtime import Runtime
+from nubo.services.base import ServiceProvider, handler
+from nubo.services.dynamodb.batches import Batches
+from nubo.services.dynamodb.items import Items
+from nubo.services.dynamodb.models import LIMITS, Tables
+from nubo.services.dynamodb.queries import Queries
+from nubo.services.dynamodb.requests import ItemRequests
+
+
+class DynamodbProvider(ServiceProvider):
+    service_name = "dynamodb"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.tables = Tables(runtime.store, runtime.clock)
+        self.items = Items(runtime.store, runtime.clock, self.tables)
+        self.requests = ItemRequests(self.tables, self.items)
+        self.queries = Queries(self.tables, self.items)
+        self.batches = Batches(self.tables, self.items, self.requests, runtime.store,
+                               runtime.clock)
+
+    def reset(self) -> None:
+        self.tables.reset()
+        self.items.reset()
+
+    # -- tables -----------------------------------------------------------------------------
+
+    @handler("CreateTable")
+    def create_table(self, ctx: RequestContext, **params) -> dict:
+        table = self.tables.create(ctx, **params)
+        return {"TableDescription": self.tables.describe(table, "CREATING")}
+
+    @handler("DescribeTable")
+    def describe_table(self, ctx: RequestContext, TableName: str) -> dict:
+        return {"Table": self.tables.describe(self.tables.describe_target(ctx, TableName))}
+
+    @handler("ListTables")
+    def list_tables(self, ctx: RequestContext, ExclusiveStartTableName: str | None = None,
+                    Limit: int | None = None) -> dict:
+        names, last = self.tables.list(ctx.account_id, ctx.region, ExclusiveStartTableName,
+                                       Limit)
+        output: dict = {"TableNames": names}
+        if last is not None:
+            output["LastEvaluatedTableName"] = last
+        return output
+
+    @handler("DeleteTable")
+    def delete_table(self, ctx: RequestContext, TableName: str) -> dict:
+        table = self.tables.describe_target(ctx, TableName)
+        description = self.tables.describe(table, "DELETING")
+        self.tables.delete(table)
+        return {"TableDescription": description}
+
+    @handler("UpdateTable")
+    def update_table(self, ctx: RequestContext, TableName: str, **params) -> dict:
+        table = self.tables.describe_target(ctx, TableName)
+        for index in self.tables.update(table, **params):
+            self.items.backfill(self.tables.get(ctx, TableName), index)
+        return {"TableDescription": self.tables.describe(self.tables.get(ctx, TableName),
+                                                         "UPDATING")}
+
+    @handler("DescribeLimits")
+    def describe_limits(self, ctx: RequestContext) -> dict:
+        return dict(LIMITS)
+
+    @handler("DescribeEndpoints")
+    def describe_endpoints(self, ctx: RequestContext) -> dict:
+        return {"Endpoints": [{"Address": ctx.host, "CachePeriodInMinutes": 1440}]}
+
+    @handler("TagResource")
+    def tag_resource(self, ctx: RequestContext, ResourceArn: str, Tags: list[dict]) -> dict:
+        self.tables.tag(self.tables.by_arn(ctx, ResourceArn), Tags)
+        return {}
+
+    @handler("UntagResource")
+    def untag_resource(self, ctx: RequestContext, ResourceArn: str,
+                       TagKeys: list[str]) -> dict:
+        self.tables.untag(self.tables.by_arn(ctx, ResourceArn), TagKeys)
+        return {}
+
+    @handler("ListTagsOfResource")
+    def list_tags_of_resource(self, ctx: RequestContext, ResourceArn: str,
+                              NextToken: str | None = None) -> dict:
+        tags = self.tables.by_arn(ctx, ResourceArn).record["Tags"]
+        return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    @handler("UpdateTimeToLive")
+    def update_time_to_live(self, ctx: RequestContext, TableName: str,
+                            TimeToLiveSpecification: dict) -> dict:
+        self.tables.set_ttl(self.tables.describe_target(ctx, TableName), TimeToLiveSpecification)
+        return {"TimeToLiveSpecification": TimeToLiveSpecification}
+
+    @handler("DescribeTimeToLive")
+    def describe_time_to_live(self, ctx: RequestContext, TableName: str) -> dict:
+        ttl = self.tables.describe_target(ctx, TableName).record.get("ttl")
+        if not ttl or not ttl["enabled"]:
+            return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
+        return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED",
+                                          "AttributeName": ttl["attribute"]}}
+
+    # -- items ------------------------------------------------------------------------------
+
+    @handler("PutItem")
+    def put_item(self, ctx: RequestContext, **params) -> dict:
+        return self.requests.put_item(ctx, **params)
+
+    @handler("GetItem")
+    def get_item(self, ctx: RequestContext, **params) -> dict:
+        return self.requests.get_item(ctx, **params)
+
+    @handler("UpdateItem")
+    def update_item(self, ctx: RequestContext, **params) -> dict:
+        return self.requests.update_item(ctx, **params)
+
+    @handler("DeleteItem")
+    def delete_item(self, ctx: RequestContext, **params) -> dict:
+        return self.requests.delete_item(ctx, **params)
+
+    @handler("Query")
+    def query(self, ctx: RequestContext, **params) -> dict:
+        return self.queries.query(ctx, **params)
+
+    @handler("Scan")
+    def scan(self, ctx: RequestContext, **params) -> dict:
+        return self.queries.scan(ctx, **params)
+
+    @handler("BatchGetItem")
+    def batch_get_item(self, ctx: RequestContext, RequestItems: dict,
+                       ReturnConsumedCapacity: str | None = None) -> dict:
+        return self.batches.get(ctx, RequestItems, ReturnConsumedCapacity)
+
+    @handler("BatchWriteItem")
+    def batch_write_item(self, ctx: RequestContext, RequestItems: dict,
+                         ReturnConsumedCapacity: str | None = None,
+                         ReturnItemCollectionMetrics: str | None = None) -> dict:
+        return self.batches.write(ctx, RequestItems, ReturnConsumedCapacity)
+
+    @handler("TransactGetItems")
+    def transact_get_items(self, ctx: RequestContext, TransactItems: list[dict],
+                           ReturnConsumedCapacity: str | None = None) -> dict:
+        return self.batches.transact_get(ctx, TransactItems, ReturnConsumedCapacity)
+
+    @handler("TransactWriteItems")
+    def transact_write_items(self, ctx: RequestContext, TransactItems: list[dict],
+                             ReturnConsumedCapacity: str | None = None,
+                             ReturnItemCollectionMetrics: str | None = None,
+                             ClientRequestToken: str | None = None) -> dict:
+        return self.batches.transact_write(ctx, TransactItems, ReturnConsumedCapacity,
+                                           ClientRequestToken)

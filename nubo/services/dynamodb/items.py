@@ -1,0 +1,352 @@
+"""DynamoDB items: single-item reads and writes, Query and Scan, batches and transactions.
+
+Every item operation resolves its key to a position (models.KeySchema.position) and reads or
+writes that one row; Query reads one range of positions and Scan the range of its segment.
+Secondary-index rows and the table's item count and size follow each write in the same store
+transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+import cbor2
+
+from nubo.core.clock import Clock
+from nubo.core.errors import ServiceError
+from nubo.services.dynamodb import legacy, schema
+from nubo.services.dynamodb.evaluation import (apply_update, check_static_between,
+                                               check_update_paths, evaluate, paths_of, project)
+from nubo.services.dynamodb.expressions import Expressions
+from nubo.services.dynamodb.models import Index, KeySchema, Table, Tables
+from nubo.services.dynamodb.values import (INVALID, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE,
+                                           check_item, check_item_size, check_value, item_size,
+                                           key_bytes, key_value_size, prefix_bytes, successor,
+                                           validation)
+from nubo.store import Store
+
+PAGE_BYTES = 1024 * 1024  # Query and Scan stop after reading 1 MB
+READ_BATCH = 256  # rows fetched per store call while paging through a range
+MAX_BATCH_GET = 100
+MAX_BATCH_WRITE = 25
+MAX_TRANSACTION_ITEMS = 100
+TOKEN_LIFETIME = 600  # seconds a ClientRequestToken is remembered
+KEY_MISMATCH = "The provided key element does not match the schema"
+
+
+def conditional_failed(item: dict | None = None) -> ServiceError:
+    fields = {"Item": item} if item is not None else None
+    return ServiceError("ConditionalCheckFailedException", "The conditional request failed",
+                        fields=fields)
+
+
+# -- capacity ---------------------------------------------------------------------------------
+
+def read_units(size: int, consistent: bool, transactional: bool = False) -> float:
+    units = float(max(1, math.ceil(size / 4096)))
+    if transactional:
+        return units * 2
+    return units if consistent else units / 2
+
+
+def write_units(size: int, transactional: bool = False) -> float:
+    units = float(max(1, math.ceil(size / 1024)))
+    return units * 2 if transactional else units
+
+
+@dataclass
+class Capacity:
+    """Capacity consumed by one request on one table and its indexes."""
+
+    table: Table
+    units: float = 0.0
+    indexes: dict[str, float] = field(default_factory=dict)
+    read: bool = True
+
+    def view(self, mode: str | None) -> dict | None:
+        if mode not in ("TOTAL", "INDEXES"):
+            return None
+        total = self.units + sum(self.indexes.values())
+        kind = "ReadCapacityUnits" if self.read else "WriteCapacityUnits"
+        view: dict[str, Any] = {"TableName": self.table.name, "CapacityUnits": total,
+                                kind: total}
+        if mode == "INDEXES":
+            view["Table"] = {"CapacityUnits": self.units, kind: self.units}
+            for name, units in self.indexes.items():
+                group = ("GlobalSecondaryIndexes" if self.table.indexes[name].kind == "global"
+                         else "LocalSecondaryIndexes")
+                view.setdefault(group, {})[name] = {"CapacityUnits": units, kind: units}
+        return view
+
+
+# -- request-level expression handling ----------------------------------------------------------
+
+def expressions_for(names: dict | None, values: dict | None, used: bool) -> Expressions:
+    if not used:
+        if names is not None:
+            raise validation("ExpressionAttributeNames can only be specified when using "
+                             "expressions")
+        if values is not None:
+            raise validation("ExpressionAttributeValues can only be specified when using "
+                             "expressions")
+    return Expressions(names, values)
+
+
+def condition_of(expressions: Expressions, source: str | None, label: str) -> tuple | None:
+    if source is None:
+        return None
+    tree = expressions.condition(source, label)
+    check_static_between(tree, label)
+    return tree
+
+
+@dataclass
+class Read:
+    """What a read asks for: which attributes, and whether strongly consistent."""
+
+    projection: list[tuple] | None = None
+    consistent: bool = False
+
+
+class Items:
+    def __init__(self, store: Store, clock: Clock, tables: Tables) -> None:
+        self.store = store
+        self.clock = clock
+        self.tables = tables
+        self.rows = store.table(schema.ITEMS)
+        self.index_rows = store.table(schema.INDEX_ITEMS)
+        self.stats = store.table(schema.STATS)
+        self.tokens = store.table(schema.TRANSACTION_TOKENS)
+        self._counts: dict[int, list[int]] = {}
+
+    def reset(self) -> None:
+        self._counts.clear()
+
+    # -- keys -------------------------------------------------------------------------------
+
+    @staticmethod
+    def key_position(table: Table, key: dict, message: str = KEY_MISMATCH) -> tuple[bytes, dict]:
+        """The position of ``key`` (exactly the table's key attributes) and the key with its
+        numbers canonical."""
+        schema_key = table.key
+        if len(key) != len(schema_key.names):
+            raise validation(message)
+        canonical = {}
+        for name, kind in ((schema_key.hash_name, schema_key.hash_type),
+                           (schema_key.range_name, schema_key.range_type)):
+            if name is None:
+                continue
+            value = key.get(name)
+            if value is None or kind not in value or len(value) != 1:
+                raise validation(message)
+            canonical[name] = value = check_value(value)
+            _check_key_value(name, value, name == schema_key.hash_name)
+        return schema_key.position(canonical), canonical
+
+    @staticmethod
+    def check_item_keys(table: Table, item: dict) -> None:
+        """PutItem's rules for the key attributes of the table and of its indexes."""
+        for name, kind in ((table.key.hash_name, table.key.hash_type),
+                           (table.key.range_name, table.key.range_type)):
+            if name is None:
+                continue
+            value = item.get(name)
+            if value is None:
+                raise validation(INVALID + f"Missing the key {name} in the item")
+            actual = next(iter(value))
+            if actual != kind:
+                raise validation(INVALID + f"Type mismatch for key {name} expected: {kind} "
+                                 f"actual: {actual}")
+            _check_key_value(name, value, name == table.key.hash_name)
+        for index in table.indexes.values():
+            for name, kind in ((index.key.hash_name, index.key.hash_type),
+                               (index.key.range_name, index.key.range_type)):
+                value = item.get(name) if name is not None else None
+                if value is None:
+                    continue
+                actual = next(iter(value))
+                if actual != kind:
+                    raise validation(INVALID + f"Type mismatch for Index Key {name} Expected: "
+                                     f"{kind} Actual: {actual} IndexName: {index.name}")
+                if value[actual] in ("", b""):
+                    raise validation(
+                        "One or more parameter values are not valid. A value specified for a "
+                        "secondary index key is not supported. The AttributeValue for a key "
+                        f"attribute cannot contain an empty {_empty_word(actual)} value. "
+                        f"IndexName: {index.name}, IndexKey: {name}")
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def load(self, table: Table, position: bytes) -> dict | None:
+        row = self.rows.get((table.id, position))
+        return None if row is None else row["item"]
+
+    def _count(self, owner: int) -> list[int]:
+        counts = self._counts.get(owner)
+        if counts is None:
+            row = self.stats.get((owner,))
+            counts = self._counts[owner] = [row["items"], row["bytes"]] if row else [0, 0]
+        return counts
+
+    def _adjust(self, owner: int, items: int, size: int) -> None:
+        counts = self._count(owner)
+        counts[0] += items
+        counts[1] += size
+        self.stats.put({"owner": owner, "items": counts[0], "bytes": counts[1]})
+
+    def write(self, table: Table, position: bytes, old: dict | None,
+              new: dict | None) -> dict[str, float]:
+        """Replace the item at ``position`` (None deletes it), its index entries and the
+        table's counts; returns the write units consumed per index."""
+        old_size = item_size(old) if old is not None else 0
+        if new is None:
+            if old is not None:
+                self.rows.delete((table.id, position))
+        else:
+            new_size = item_size(new)
+            self.rows.put({"table": table.id, "position": position, "item": new,
+                           "size": new_size})
+        new_size = item_size(new) if new is not None else 0
+        if (old is None) != (new is None) or old_size != new_size:
+            self._adjust(table.id, (new is not None) - (old is not None), new_size - old_size)
+        index_units: dict[str, float] = {}
+        for index in table.indexes.values():
+            units = self._write_index(table, index, position, old, new)
+            if units:
+                index_units[index.name] = units
+        return index_units
+
+    def _write_index(self, table: Table, index: Index, table_position: bytes,
+                     old: dict | None, new: dict | None) -> float:
+        old_position = (index.key.position(old) + table_position
+                        if old is not None and index.key.covers(old) else None)
+        new_position = (index.key.position(new) + table_position
+                        if new is not None and index.key.covers(new) else None)
+        units = 0.0
+        old_size = 0
+        if old_position is not None:
+            old_size = item_size(index.project(old, table.key))
+        if old_position is not None and old_position != new_position:
+            self.index_rows.delete((index.id, old_position))
+            self._adjust(index.id, -1, -old_size)
+            units += write_units(old_size)
+        if new_position is not None:
+            projected = index.project(new, table.key)
+            size = item_size(projected)
+            if old_position == new_position and projected == index.project(old, table.key):
+                return units
+            self.index_rows.put({"index": index.id, "position": new_position,
+                                 "item": projected, "size": size})
+            if old_position == new_position:
+                self._adjust(index.id, 0, size - old_size)
+            else:
+                self._adjust(index.id, 1, size)
+            units += write_units(size)
+        return units
+
+    def backfill(self, table: Table, index: Index) -> None:
+        """Index the existing items of a table (a GSI created by UpdateTable)."""
+        for row in self._range(self.rows, table.id, None, None, False):
+            self._write_index(table, index, row["position"], None, row["item"])
+
+    # -- single items ---------------------------------------------------------------------
+
+    def get_item(self, table: Table, key: dict, read: Read) -> tuple[dict | None, float]:
+        position, _ = self.key_position(table, key)
+        item = self.load(table, position)
+        units = read_units(item_size(item) if item else 0, read.consistent)
+        if item is not None and read.projection is not None:
+            item = project(item, read.projection)
+        return item, units
+
+    def put_item(self, table: Table, item: dict, condition: tuple | None,
+                 return_old_on_failure: bool) -> tuple[dict | None, Capacity]:
+        self.check_item_keys(table, item)
+        position = table.key.position(item)
+        old = self.load(table, position)
+        self._check_condition(condition, old, return_old_on_failure)
+        indexes = self.write(table, position, old, item)
+        size = max(item_size(item), item_size(old) if old else 0)
+        return old, Capacity(table, write_units(size), indexes, read=False)
+
+    def delete_item(self, table: Table, key: dict, condition: tuple | None,
+                    return_old_on_failure: bool) -> tuple[dict | None, Capacity]:
+        position, _ = self.key_position(table, key)
+        old = self.load(table, position)
+        self._check_condition(condition, old, return_old_on_failure)
+        indexes = self.write(table, position, old, None) if old is not None else {}
+        return old, Capacity(table, write_units(item_size(old) if old else 0), indexes,
+                             read=False)
+
+    def update_item(self, table: Table, key: dict, clauses: dict[str, list] | None,
+                    condition: tuple | None,
+                    return_old_on_failure: bool) -> tuple[dict | None, dict, list, Capacity]:
+        """Returns (old item, new item, written paths, capacity)."""
+        position, canonical = self.key_position(table, key)
+        paths = check_update_paths(clauses, table.key.names) if clauses else []
+        old = self.load(table, position)
+        self._check_condition(condition, old, return_old_on_failure)
+        base = old if old is not None else dict(canonical)
+        new = apply_update(clauses, base) if clauses else dict(base)
+        check_item_size(new)
+        self.check_item_keys(table, new)
+        indexes = self.write(table, position, old, new)
+        size = max(item_size(new), item_size(old) if old else 0)
+        return old, new, paths, Capacity(table, write_units(size), indexes, read=False)
+
+    @staticmethod
+    def _check_condition(condition: tuple | None, item: dict | None,
+                         return_item: bool) -> None:
+        if condition is not None and not evaluate(condition, item):
+            raise conditional_failed(item if return_item else None)
+
+    # -- ranges -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _range(rows, owner: int, lo: bytes | None, hi: bytes | None,
+               reverse: bool) -> Iterator[dict]:
+        """Rows of ``owner`` with lo <= position < hi, in order, fetched a batch at a time."""
+        while True:
+            batch = rows.find(eq=(owner,), lo=lo, hi=hi, limit=READ_BATCH, reverse=reverse)
+            yield from batch
+            if len(batch) < READ_BATCH:
+                return
+            last = batch[-1]["position"]
+            if reverse:
+                hi = last
+            else:
+                lo = last + b"\x00"
+
+    def read_page(self, owner_rows, owner: int, lo: bytes | None, hi: bytes | None,
+                  reverse: bool, limit: int | None) -> tuple[list[dict], bool, int]:
+        """Up to ``limit`` rows or 1 MB from the range; (rows, stopped early, bytes read)."""
+        rows: list[dict] = []
+        total = 0
+        for row in self._range(owner_rows, owner, lo, hi, reverse):
+            rows.append(row)
+            total += row["size"]
+            if (limit is not None and len(rows) >= limit) or total >= PAGE_BYTES:
+                return rows, True, total
+        return rows, False, total
+
+
+def _check_key_value(name: str, value: dict, is_hash: bool) -> None:
+    kind = next(iter(value))
+    if value[kind] in ("", b""):
+        raise validation("One or more parameter values are not valid. The AttributeValue for a "
+                         f"key attribute cannot contain an empty {_empty_word(kind)} value. "
+                         f"Key: {name}")
+    size = key_value_size(value)
+    if is_hash and size > MAX_HASH_KEY_SIZE:
+        raise validation(INVALID + "Size of hashkey has exceeded the maximum size limit "
+                         f"of{MAX_HASH_KEY_SIZE} bytes")
+    if not is_hash and size > MAX_RANGE_KEY_SIZE:
+        raise validation(INVALID + "Aggregated size of all range keys has exceeded the size "
+                         f"limit of {MAX_RANGE_KEY_SIZE} bytes")
+
+
+def _empty_word(kind: str) -> str:
+    return "string" if kind == "S" else "binary"

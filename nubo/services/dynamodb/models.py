@@ -1,0 +1,635 @@
+"""DynamoDB tables: definitions, validation of CreateTable/UpdateTable with AWS's messages,
+the DescribeTable view, listing, tags and time-to-live settings.
+
+Items live in items.py; both share ``Table`` (a table record with its key schemas).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from nubo.core.clock import Clock
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.services.dynamodb import schema
+from nubo.services.dynamodb.values import INVALID, key_bytes, validation
+from nubo.store import Store
+
+MAX_LIST_TABLES = 100
+MAX_GSIS = 20
+MAX_LSIS = 5
+MAX_TAGS = 50
+MAX_PROJECTED_ATTRIBUTES = 100
+LIMITS = {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
+          "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
+
+
+def not_found(message: str = "Requested resource not found") -> ServiceError:
+    return ServiceError("ResourceNotFoundException", message)
+
+
+def in_use(message: str) -> ServiceError:
+    return ServiceError("ResourceInUseException", message)
+
+
+@dataclass(frozen=True)
+class KeySchema:
+    """The key of a table or an index: names and scalar types of its HASH and RANGE parts."""
+
+    hash_name: str
+    hash_type: str
+    range_name: str | None = None
+    range_type: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.hash_name,) if self.range_name is None else (self.hash_name,
+                                                                  self.range_name)
+
+    def partition(self, hash_value: dict) -> bytes:
+        """The position prefix of one partition: a 4-byte hash (the Scan order and the
+        parallel-Scan segments), then the partition key itself."""
+        encoded = key_bytes(hash_value)
+        return hashlib.md5(encoded).digest()[:4] + encoded
+
+    def position(self, item: dict) -> bytes:
+        prefix = self.partition(item[self.hash_name])
+        if self.range_name is None:
+            return prefix
+        return prefix + key_bytes(item[self.range_name])
+
+    def key_of(self, item: dict) -> dict:
+        return {name: item[name] for name in self.names}
+
+    def covers(self, item: dict) -> bool:
+        """Whether the item has this key's attributes with the right types (sparse indexes)."""
+        for name, kind in ((self.hash_name, self.hash_type), (self.range_name, self.range_type)):
+            if name is not None:
+                value = item.get(name)
+                if value is None or kind not in value:
+                    return False
+        return True
+
+
+def key_schema_of(elements: list[dict], types: dict[str, str]) -> KeySchema:
+    hash_name = elements[0]["AttributeName"]
+    range_name = elements[1]["AttributeName"] if len(elements) > 1 else None
+    return KeySchema(hash_name, types[hash_name], range_name,
+                     types[range_name] if range_name else None)
+
+
+@dataclass
+class Index:
+    name: str
+    id: int
+    kind: str  # "global" | "local"
+    key: KeySchema
+    projection: dict  # {"ProjectionType": ..., "NonKeyAttributes": [...]}
+
+    def project(self, item: dict, table_key: KeySchema) -> dict:
+        kind = self.projection["ProjectionType"]
+        if kind == "ALL":
+            return item
+        names = set(self.key.names) | set(table_key.names)
+        if kind == "INCLUDE":
+            names |= set(self.projection.get("NonKeyAttributes", ()))
+        return {k: v for k, v in item.items() if k in names}
+
+
+class Table:
+    """A table record with its key schemas resolved."""
+
+    __slots__ = ("record", "key", "indexes")
+
+    def __init__(self, record: dict) -> None:
+        self.record = record
+        types = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
+        self.key = key_schema_of(record["KeySchema"], types)
+        self.indexes: dict[str, Index] = {}
+        for kind, field in (("local", "LocalSecondaryIndexes"),
+                            ("global", "GlobalSecondaryIndexes")):
+            for index in record.get(field) or ():
+                self.indexes[index["IndexName"]] = Index(
+                    index["IndexName"], index["id"], kind,
+                    key_schema_of(index["KeySchema"], types), index["Projection"])
+
+    @property
+    def id(self) -> int:
+        return self.record["id"]
+
+    @property
+    def name(self) -> str:
+        return self.record["name"]
+
+    @property
+    def arn(self) -> str:
+        return self.record["TableArn"]
+
+    def attribute_types(self) -> dict[str, str]:
+        return {d["AttributeName"]: d["AttributeType"]
+                for d in self.record["AttributeDefinitions"]}
+
+
+# -- CreateTable validation -------------------------------------------------------------------
+
+def _check_key_schema(elements: list[dict], where: str = "") -> None:
+    if elements[0]["KeyType"] != "HASH":
+        raise validation(f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+    if len(elements) > 1:
+        if elements[1]["KeyType"] != "RANGE":
+            raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE "
+                             "key type")
+        if elements[0]["AttributeName"] == elements[1]["AttributeName"]:
+            raise validation(INVALID + "Both the Hash Key and the Range Key element in the "
+                             f"KeySchema{where} have the same name")
+
+
+def _check_projection(projection: dict, index_name: str) -> None:
+    kind = projection.get("ProjectionType")
+    extra = projection.get("NonKeyAttributes")
+    if kind is None:
+        raise validation(INVALID + "Unknown ProjectionType: null")
+    if kind == "INCLUDE" and not extra:
+        raise validation(INVALID + "ProjectionType is INCLUDE, but NonKeyAttributes is not "
+                         "specified")
+    if kind != "INCLUDE" and extra:
+        raise validation(INVALID + f"ProjectionType is {kind}, but NonKeyAttributes is "
+                         "specified")
+
+
+def _check_throughput(billing: str, throughput: dict | None, index: str | None = None) -> None:
+    if billing == "PAY_PER_REQUEST" and throughput:
+        where = f" for index {index}" if index else ""
+        raise validation(INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be "
+                         f"specified when BillingMode is PAY_PER_REQUEST{where}".rstrip())
+    if billing == "PROVISIONED" and not throughput:
+        if index:
+            raise validation(INVALID + "ProvisionedThroughput should not be null for index: "
+                             f"{index}")
+        raise validation(INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be "
+                         "specified when BillingMode is PROVISIONED")
+
+
+def validate_definition(KeySchema: list[dict], AttributeDefinitions: list[dict],
+                        BillingMode: str, ProvisionedThroughput: dict | None,
+                        LocalSecondaryIndexes: list[dict] | None,
+                        GlobalSecondaryIndexes: list[dict] | None) -> None:
+    """CreateTable's rules, in the order AWS checks them."""
+    _check_key_schema(KeySchema)
+    defined: dict[str, str] = {}
+    for definition in AttributeDefinitions:
+        name = definition["AttributeName"]
+        if name in defined:
+            raise validation(INVALID + "Duplicate AttributeName in AttributeDefinitions")
+        defined[name] = definition["AttributeType"]
+    used = [e["AttributeName"] for e in KeySchema]
+    for index in (LocalSecondaryIndexes or []) + (GlobalSecondaryIndexes or []):
+        used += [e["AttributeName"] for e in index["KeySchema"]]
+    missing = [name for name in dict.fromkeys(used) if name not in defined]
+    if missing:
+        raise validation(INVALID + "Some index key attributes are not defined in "
+                         f"AttributeDefinitions. Keys: [{', '.join(missing)}], "
+                         f"AttributeDefinitions: [{', '.join(defined)}]")
+    if len(set(used)) != len(defined):
+        raise validation(INVALID + "Number of attributes in key schema must match the number "
+                         "of attributes defined in attribute definitions.")
+    _check_throughput(BillingMode, ProvisionedThroughput)
+    names: set[str] = set()
+    table_hash = KeySchema[0]["AttributeName"]
+    if LocalSecondaryIndexes is not None:
+        if not LocalSecondaryIndexes:
+            raise validation(INVALID + "List of LocalSecondaryIndexes is empty")
+        if len(LocalSecondaryIndexes) > MAX_LSIS:
+            raise validation(INVALID + "Number of LocalSecondaryIndexes exceeds per-table limit "
+                             f"of {MAX_LSIS}")
+        if len(KeySchema) < 2:
+            raise validation(INVALID + "Table KeySchema does not have a range key, which is "
+                             "required when specifying a LocalSecondaryIndex")
+    for index in LocalSecondaryIndexes or ():
+        name = index["IndexName"]
+        _check_index_name(name, names)
+        _check_key_schema(index["KeySchema"])
+        if len(index["KeySchema"]) < 2:
+            raise validation(INVALID + f"Index KeySchema does not have a range key for index: "
+                             f"{name}")
+        if index["KeySchema"][0]["AttributeName"] != table_hash:
+            raise validation(INVALID + "Index KeySchema does not have the same leading hash "
+                             f"key as table KeySchema for index: {name}. index hash key: "
+                             f"{index['KeySchema'][0]['AttributeName']}, table hash key: "
+                             f"{table_hash}")
+        _check_projection(index["Projection"], name)
+    if GlobalSecondaryIndexes is not None:
+        if not GlobalSecondaryIndexes:
+            raise validation(INVALID + "List of GlobalSecondaryIndexes is empty")
+        if len(GlobalSecondaryIndexes) > MAX_GSIS:
+            raise validation(INVALID + "GlobalSecondaryIndex count exceeds the per-table limit "
+                             f"of {MAX_GSIS}")
+    for index in GlobalSecondaryIndexes or ():
+        check_global_index(index, names, BillingMode)
+
+
+def _check_index_name(name: str, names: set[str]) -> None:
+    if name in names:
+        raise validation(INVALID + f"Duplicate index name: {name}")
+    names.add(name)
+
+
+def check_global_index(index: dict, names: set[str], billing: str) -> None:
+    name = index["IndexName"]
+    _check_index_name(name, names)
+    _check_key_schema(index["KeySchema"])
+    _check_projection(index["Projection"], name)
+    _check_throughput(billing, index.get("ProvisionedThroughput"), name)
+
+
+# -- the tables -------------------------------------------------------------------------------
+
+class Tables:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.tables = store.table(schema.TABLES)
+        self.stats = store.table(schema.STATS)
+        self.items = store.table(schema.ITEMS)
+        self.index_items = store.table(schema.INDEX_ITEMS)
+        self._cache: dict[tuple[str, str, str], Table] = {}
+
+    def reset(self) -> None:
+        self._cache.clear()
+
+    # -- lookup ---------------------------------------------------------------------------
+
+    def find(self, account: str, region: str, name: str) -> Table | None:
+        name = name_from_arn(name)
+        key = (account, region, name)
+        table = self._cache.get(key)
+        if table is None:
+            record = self.tables.get(key)
+            if record is None:
+                return None
+            table = self._cache[key] = Table(record)
+        return table
+
+    def get(self, ctx: RequestContext, name: str, message: str | None = None) -> Table:
+        """The table, or ResourceNotFoundException (item operations say only "Requested
+        resource not found"; table operations name the table)."""
+        table = self.find(ctx.account_id, ctx.region, name)
+        if table is None:
+            raise not_found(message or "Requested resource not found")
+        return table
+
+    def describe_target(self, ctx: RequestContext, name: str) -> Table:
+        return self.get(ctx, name, f"Requested resource not found: Table: "
+                                   f"{name_from_arn(name)} not found")
+
+    def _save(self, table: Table) -> None:
+        record = table.record
+        self.tables.put(record)
+        self._cache[(record["account"], record["region"], record["name"])] = Table(record)
+
+    # -- create / delete / list -----------------------------------------------------------
+
+    def create(self, ctx: RequestContext, TableName: str, KeySchema: list[dict],
+               AttributeDefinitions: list[dict], BillingMode: str | None = None,
+               ProvisionedThroughput: dict | None = None,
+               LocalSecondaryIndexes: list[dict] | None = None,
+               GlobalSecondaryIndexes: list[dict] | None = None,
+               StreamSpecification: dict | None = None, SSESpecification: dict | None = None,
+               Tags: list[dict] | None = None, TableClass: str | None = None,
+               DeletionProtectionEnabled: bool | None = None,
+               OnDemandThroughput: dict | None = None, **_: Any) -> Table:
+        billing = BillingMode or "PROVISIONED"
+        validate_definition(KeySchema, AttributeDefinitions, billing, ProvisionedThroughput,
+                            LocalSecondaryIndexes, GlobalSecondaryIndexes)
+        _check_stream(StreamSpecification)
+        if Tags is not None:
+            check_tags(Tags)
+        if self.find(ctx.account_id, ctx.region, TableName) is not None:
+            raise in_use(f"Table already exists: {TableName}")
+        now = self.clock.now()
+        table_id = self.store.sequence("dynamodb_table")
+        arn = ctx.arn("dynamodb", f"table/{TableName}")
+        record: dict[str, Any] = {
+            "account": ctx.account_id, "region": ctx.region, "name": TableName, "id": table_id,
+            "TableArn": arn, "TableId": str(uuid.uuid4()), "created": now,
+            "KeySchema": KeySchema, "AttributeDefinitions": AttributeDefinitions,
+            "BillingMode": billing, "throughput": _throughput(ProvisionedThroughput),
+            "Tags": {t["Key"]: t["Value"] for t in Tags or ()},
+            "DeletionProtectionEnabled": bool(DeletionProtectionEnabled),
+        }
+        if billing == "PAY_PER_REQUEST":
+            record["billing_switched"] = now
+        if TableClass:
+            record["TableClass"] = TableClass
+        if SSESpecification and SSESpecification.get("Enabled"):
+            record["SSESpecification"] = SSESpecification
+        if OnDemandThroughput:
+            record["OnDemandThroughput"] = OnDemandThroughput
+        if StreamSpecification and StreamSpecification.get("StreamEnabled"):
+            record["stream"] = self._new_stream(arn, StreamSpecification["StreamViewType"], now)
+        if LocalSecondaryIndexes:
+            record["LocalSecondaryIndexes"] = [
+                self._new_index(arn, index, None) for index in LocalSecondaryIndexes]
+        if GlobalSecondaryIndexes:
+            record["GlobalSecondaryIndexes"] = [
+                self._new_index(arn, index, billing) for index in GlobalSecondaryIndexes]
+        table = Table(record)
+        self._save(table)
+        return table
+
+    def _new_index(self, table_arn: str, index: dict, billing: str | None) -> dict:
+        created = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
+                   "Projection": index["Projection"],
+                   "id": self.store.sequence("dynamodb_index"),
+                   "IndexArn": f"{table_arn}/index/{index['IndexName']}"}
+        if billing is not None:
+            created["throughput"] = _throughput(index.get("ProvisionedThroughput"))
+        return created
+
+    @staticmethod
+    def _new_stream(table_arn: str, view_type: str, now: float) -> dict:
+        from datetime import datetime, timezone
+        label = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        return {"StreamViewType": view_type, "StreamLabel": label,
+                "StreamArn": f"{table_arn}/stream/{label}"}
+
+    def delete(self, table: Table) -> None:
+        if table.record.get("DeletionProtectionEnabled"):
+            raise validation(f"Resource cannot be deleted as it is currently protected against "
+                             f"deletion. Disable deletion protection first.")
+        record = table.record
+        self.tables.delete((record["account"], record["region"], record["name"]))
+        self._cache.pop((record["account"], record["region"], record["name"]), None)
+        self.items.delete_where(eq=(table.id,))
+        self.stats.delete((table.id,))
+        for index in table.indexes.values():
+            self.index_items.delete_where(eq=(index.id,))
+            self.stats.delete((index.id,))
+
+    def list(self, account: str, region: str, start: str | None,
+             limit: int | None) -> tuple[list[str], str | None]:
+        limit = limit or MAX_LIST_TABLES
+        rows = self.tables.find(eq=(account, region), lo=start, limit=limit + 2)
+        names = [row["name"] for row in rows if row["name"] != start][:limit + 1]
+        if len(names) > limit:
+            return names[:limit], names[limit - 1]
+        return names, None
+
+    # -- describe ---------------------------------------------------------------------------
+
+    def counts(self, owner: int) -> tuple[int, int]:
+        row = self.stats.get((owner,))
+        return (row["items"], row["bytes"]) if row else (0, 0)
+
+    def describe(self, table: Table, status: str = "ACTIVE") -> dict:
+        record = table.record
+        items, size = self.counts(table.id)
+        described: dict[str, Any] = {
+            "AttributeDefinitions": record["AttributeDefinitions"],
+            "TableName": record["name"],
+            "KeySchema": record["KeySchema"],
+            "TableStatus": status,
+            "CreationDateTime": record["created"],
+            "ProvisionedThroughput": _throughput_view(record["throughput"]),
+            "TableSizeBytes": size,
+            "ItemCount": items,
+            "TableArn": record["TableArn"],
+            "TableId": record["TableId"],
+            "DeletionProtectionEnabled": record.get("DeletionProtectionEnabled", False),
+        }
+        if "billing_switched" in record:
+            described["BillingModeSummary"] = {
+                "BillingMode": record["BillingMode"],
+                "LastUpdateToPayPerRequestDateTime": record["billing_switched"]}
+        if record.get("OnDemandThroughput"):
+            described["OnDemandThroughput"] = record["OnDemandThroughput"]
+        for field in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
+            indexes = record.get(field)
+            if indexes:
+                described[field] = [self._describe_index(index, field) for index in indexes]
+        stream = record.get("stream")
+        if stream is not None:
+            described["StreamSpecification"] = {
+                "StreamEnabled": stream.get("enabled", True),
+                "StreamViewType": stream["StreamViewType"]}
+            described["LatestStreamLabel"] = stream["StreamLabel"]
+            described["LatestStreamArn"] = stream["StreamArn"]
+        if record.get("TableClass"):
+            described["TableClassSummary"] = {"TableClass": record["TableClass"]}
+        if record.get("SSESpecification"):
+            sse = record["SSESpecification"]
+            described["SSEDescription"] = {
+                "Status": "ENABLED", "SSEType": sse.get("SSEType", "KMS"),
+                "KMSMasterKeyArn": sse.get("KMSMasterKeyId") or
+                f"arn:aws:kms:{record['region']}:{record['account']}:key/"
+                f"{uuid.uuid5(uuid.NAMESPACE_URL, record['TableArn'])}"}
+        return described
+
+    def _describe_index(self, index: dict, field: str) -> dict:
+        items, size = self.counts(index["id"])
+        described = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
+                     "Projection": index["Projection"], "IndexSizeBytes": size,
+                     "ItemCount": items, "IndexArn": index["IndexArn"]}
+        if field == "GlobalSecondaryIndexes":
+            described["IndexStatus"] = index.get("status", "ACTIVE")
+            described["ProvisionedThroughput"] = _throughput_view(index.get("throughput"))
+        return described
+
+    # -- update -----------------------------------------------------------------------------
+
+    def update(self, table: Table, AttributeDefinitions: list[dict] | None = None,
+               BillingMode: str | None = None, ProvisionedThroughput: dict | None = None,
+               GlobalSecondaryIndexUpdates: list[dict] | None = None,
+               StreamSpecification: dict | None = None, TableClass: str | None = None,
+               DeletionProtectionEnabled: bool | None = None,
+               OnDemandThroughput: dict | None = None, **_: Any) -> list[Index]:
+        """Applies the changes; returns the global indexes created (to be backfilled)."""
+        record = dict(table.record)
+        changed = False
+        billing = BillingMode or record["BillingMode"]
+        if BillingMode is not None and BillingMode != record["BillingMode"]:
+            _check_throughput(BillingMode, ProvisionedThroughput)
+            record["BillingMode"] = BillingMode
+            record["billing_switched"] = self.clock.now()
+            record["throughput"] = _throughput(ProvisionedThroughput)
+            for index in record.get("GlobalSecondaryIndexes") or ():
+                index["throughput"] = _throughput(None)
+            changed = True
+        elif ProvisionedThroughput is not None:
+            if billing == "PAY_PER_REQUEST":
+                _check_throughput(billing, ProvisionedThroughput)
+            current = record["throughput"]
+            if (current["ReadCapacityUnits"], current["WriteCapacityUnits"]) == (
+                    ProvisionedThroughput["ReadCapacityUnits"],
+                    ProvisionedThroughput["WriteCapacityUnits"]):
+                raise validation("The provisioned throughput for the table will not change. The "
+                                 "requested value equals the current value. Current "
+                                 f"ReadCapacityUnits provisioned for the table: "
+                                 f"{current['ReadCapacityUnits']}. Requested "
+                                 f"ReadCapacityUnits: "
+                                 f"{ProvisionedThroughput['ReadCapacityUnits']}. Current "
+                                 f"WriteCapacityUnits provisioned for the table: "
+                                 f"{current['WriteCapacityUnits']}. Requested "
+                                 f"WriteCapacityUnits: "
+                                 f"{ProvisionedThroughput['WriteCapacityUnits']}. Refer to the "
+                                 "Amazon DynamoDB Developer Guide for current limits and how "
+                                 "to request higher limits.")
+            record["throughput"] = _throughput(ProvisionedThroughput)
+            changed = True
+        if AttributeDefinitions:
+            known = {d["AttributeName"]: d for d in record["AttributeDefinitions"]}
+            for definition in AttributeDefinitions:
+                known.setdefault(definition["AttributeName"], definition)
+            record["AttributeDefinitions"] = list(known.values())
+        created: list[Index] = []
+        if GlobalSecondaryIndexUpdates:
+            changed = True
+            created = self._update_indexes(record, GlobalSecondaryIndexUpdates, billing)
+        if StreamSpecification is not None:
+            _check_stream(StreamSpecification)
+            stream = record.get("stream")
+            enabled = StreamSpecification.get("StreamEnabled")
+            if enabled and stream is not None and stream.get("enabled", True):
+                raise validation(f"Table already has an enabled stream: {stream['StreamArn']}")
+            if not enabled and (stream is None or not stream.get("enabled", True)):
+                raise validation("Table already has no stream enabled")  # AWS: nothing to do
+            if enabled:
+                record["stream"] = self._new_stream(record["TableArn"],
+                                                    StreamSpecification["StreamViewType"],
+                                                    self.clock.now())
+            else:
+                record["stream"] = dict(stream, enabled=False)
+            changed = True
+        if TableClass is not None:
+            record["TableClass"] = TableClass
+            changed = True
+        if DeletionProtectionEnabled is not None:
+            record["DeletionProtectionEnabled"] = DeletionProtectionEnabled
+            changed = True
+        if OnDemandThroughput is not None:
+            record["OnDemandThroughput"] = OnDemandThroughput
+            changed = True
+        if not changed:
+            raise validation("At least one of ProvisionedThroughput, BillingMode, "
+                             "UpdateStreamEnabled, GlobalSecondaryIndexUpdates or "
+                             "SSESpecification or ReplicaUpdates is required")
+        table.record = record
+        self._save(table)
+        updated = self.find(record["account"], record["region"], record["name"])
+        return [updated.indexes[index.name] for index in created]
+
+    def _update_indexes(self, record: dict, updates: list[dict], billing: str) -> list[Index]:
+        indexes = [dict(i) for i in record.get("GlobalSecondaryIndexes") or ()]
+        names = {i["IndexName"] for i in indexes} | {
+            i["IndexName"] for i in record.get("LocalSecondaryIndexes") or ()}
+        created: list[Index] = []
+        types = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
+        for update in updates:
+            if "Create" in update:
+                spec = update["Create"]
+                check_global_index(spec, set(names), billing)
+                missing = [e["AttributeName"] for e in spec["KeySchema"]
+                           if e["AttributeName"] not in types]
+                if missing:
+                    raise validation(INVALID + "Some index key attributes are not defined in "
+                                     f"AttributeDefinitions. Keys: [{', '.join(missing)}], "
+                                     f"AttributeDefinitions: [{', '.join(types)}]")
+                if len(indexes) >= MAX_GSIS:
+                    raise ServiceError("LimitExceededException",
+                                       "Subscriber limit exceeded: Number of global "
+                                       "secondary indexes exceeds the per-table limit of 20")
+                index = self._new_index(record["TableArn"], spec, billing)
+                indexes.append(index)
+                names.add(spec["IndexName"])
+                created.append(Index(index["IndexName"], index["id"], "global",
+                                     key_schema_of(index["KeySchema"], types),
+                                     index["Projection"]))
+            elif "Delete" in update:
+                name = update["Delete"]["IndexName"]
+                found = [i for i in indexes if i["IndexName"] == name]
+                if not found:
+                    raise not_found(f"Requested resource not found: Index: {name} not found")
+                indexes.remove(found[0])
+                self.index_items.delete_where(eq=(found[0]["id"],))
+                self.stats.delete((found[0]["id"],))
+            elif "Update" in update:
+                name = update["Update"]["IndexName"]
+                found = [i for i in indexes if i["IndexName"] == name]
+                if not found:
+                    raise not_found(f"Requested resource not found: Index: {name} not found")
+                if "ProvisionedThroughput" in update["Update"]:
+                    found[0]["throughput"] = _throughput(update["Update"]["ProvisionedThroughput"])
+        record["GlobalSecondaryIndexes"] = indexes
+        if not indexes:
+            del record["GlobalSecondaryIndexes"]
+        return created
+
+    # -- tags and settings ------------------------------------------------------------------
+
+    def by_arn(self, ctx: RequestContext, arn: str) -> Table:
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
+            raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
+        name = parts[5][len("table/"):].split("/")[0]
+        table = self.find(parts[4], parts[3], name)
+        if table is None:
+            raise not_found(f"Requested resource not found: ResourcArn: {arn} not found")
+        return table
+
+    def tag(self, table: Table, tags: list[dict]) -> None:
+        merged = dict(table.record["Tags"])
+        merged.update({t["Key"]: t["Value"] for t in tags})
+        check_tags([{"Key": k, "Value": v} for k, v in merged.items()])
+        self._change(table, Tags=merged)
+
+    def untag(self, table: Table, keys: list[str]) -> None:
+        self._change(table, Tags={k: v for k, v in table.record["Tags"].items()
+                                  if k not in keys})
+
+    def set_ttl(self, table: Table, spec: dict) -> None:
+        current = table.record.get("ttl")
+        enabled = spec["Enabled"]
+        if current and current["enabled"] == enabled:
+            raise validation("TimeToLive is already " + ("enabled" if enabled else "disabled"))
+        if not enabled and current is None:
+            raise validation("TimeToLive is already disabled")
+        self._change(table, ttl={"enabled": enabled, "attribute": spec["AttributeName"]})
+
+    def _change(self, table: Table, **fields: Any) -> None:
+        table.record = dict(table.record, **fields)
+        self._save(table)
+
+
+def check_tags(tags: list[dict]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise validation("One or more parameter values were invalid: The number of tags "
+                         f"exceeds the limit of {MAX_TAGS}")
+
+
+def _check_stream(spec: dict | None) -> None:
+    if spec and spec.get("StreamEnabled") and not spec.get("StreamViewType"):
+        raise validation(INVALID + "You must specify a StreamViewType when enabling a stream")
+    if spec and not spec.get("StreamEnabled") and spec.get("StreamViewType"):
+        raise validation(INVALID + "You cannot modify the StreamViewType when disabling a "
+                         "stream")
+
+
+def _throughput(spec: dict | None) -> dict:
+    if not spec:
+        return {"ReadCapacityUnits": 0, "WriteCapacityUnits": 0}
+    return {"ReadCapacityUnits": spec["ReadCapacityUnits"],
+            "WriteCapacityUnits": spec["WriteCapacityUnits"]}
+
+
+def _throughput_view(throughput: dict | None) -> dict:
+    return {"NumberOfDecreasesToday": 0, **(throughput or _throughput(None))}
+
+
+def name_from_arn(name: str) -> str:
+    """TableName may be the table's ARN (AWS accepts both)."""
+    if name.startswith("arn:") and ":table/" in name:
+        return name.split(":table/", 1)[1].split("/")[0]
+    return name

@@ -1,0 +1,49 @@
+"""The DynamoDB tables in nubo's store.
+
+Items are rows keyed by (table id, position): the position is the item's primary key encoded so
+that byte order is DynamoDB's order (values.key_bytes) behind a 4-byte hash of the partition
+key. A partition is one contiguous range of positions sorted by sort key, so GetItem/PutItem are
+one B-tree lookup, Query a range scan, and a parallel Scan segment a range of hash prefixes.
+Secondary indexes keep their own rows the same way, keyed by (index id, position).
+"""
+
+from nubo.store import TableSpec
+
+# One row per table: its definition (key schema, indexes, billing, streams, tags, ...).
+TABLES = TableSpec(
+    name="dynamodb_tables",
+    key=("account", "region", "name"),
+    columns={"account": "text", "region": "text", "name": "text", "id": "int"},
+    indexes={"by_id": ("id",)},
+)
+
+# Item count and size per table, updated with each write (DescribeTable's ItemCount and
+# TableSizeBytes, and the same for each secondary index).
+STATS = TableSpec(
+    name="dynamodb_stats",
+    key=("owner",),
+    columns={"owner": "int", "items": "int", "bytes": "int"},
+)
+
+# Items of every table: `item` is the item in its wire form, `size` its AWS size in bytes.
+ITEMS = TableSpec(
+    name="dynamodb_items",
+    key=("table", "position"),
+    columns={"table": "int", "position": "blob"},
+)
+
+# Entries of every secondary index: the projected item, positioned by the index key then the
+# table key (two items may share an index key).
+INDEX_ITEMS = TableSpec(
+    name="dynamodb_index_items",
+    key=("index", "position"),
+    columns={"index": "int", "position": "blob"},
+)
+
+# ClientRequestTokens of TransactWriteItems in the last 10 minutes.
+TRANSACTION_TOKENS = TableSpec(
+    name="dynamodb_transaction_tokens",
+    key=("account", "region", "token"),
+    columns={"account": "text", "region": "text", "token": "text", "expires": "real"},
+    indexes={"by_expiry": ("expires",)},
+)

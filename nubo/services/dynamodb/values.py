@@ -1,0 +1,260 @@
+"""DynamoDB attribute values: validation with AWS's messages, numbers, sizes, ordering.
+
+Values stay in their wire form (``{"S": "x"}``, ``{"N": "1.5"}``, ``{"B": b"..."}``, ...) from
+request to store to response; numbers are stored canonical (trimmed, no exponent), as DynamoDB
+returns them. Sizes follow AWS's item-size rules; key encodings are byte strings whose memcmp
+order is DynamoDB's order, so the store's ordered index answers Query ranges directly.
+"""
+
+from __future__ import annotations
+
+import base64
+import decimal
+import re
+from decimal import Decimal
+from typing import Any
+
+from nubo.core.errors import ServiceError
+
+MAX_ITEM_SIZE = 400 * 1024
+MAX_HASH_KEY_SIZE = 2048
+MAX_RANGE_KEY_SIZE = 1024
+MAX_DIGITS = 38
+SCALAR_KEY_TYPES = ("S", "N", "B")
+TYPES = ("S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS")
+SET_TYPES = ("SS", "NS", "BS")
+
+_NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
+_CONTEXT = decimal.Context(prec=200, Emin=-999999, Emax=999999)
+INVALID = "One or more parameter values were invalid: "
+
+
+def validation(message: str) -> ServiceError:
+    return ServiceError("ValidationException", message)
+
+
+# -- numbers ----------------------------------------------------------------------------------
+
+def parse_number(text: str) -> Decimal:
+    """A DynamoDB number: at most 38 significant digits, magnitude in [1e-130, 1e126)."""
+    if not isinstance(text, str) or not _NUMBER.match(text):
+        suffix = f": {text}" if text else ""
+        raise validation(f"The parameter cannot be converted to a numeric value{suffix}")
+    value = _CONTEXT.create_decimal(text.strip())
+    if not value:
+        return Decimal(0)
+    value = value.normalize(_CONTEXT)
+    digits = value.as_tuple().digits
+    if len(digits) > MAX_DIGITS:
+        raise validation("Attempting to store more than 38 significant digits in a Number")
+    magnitude = value.adjusted()
+    if magnitude >= 126:
+        raise validation("Number overflow. Attempting to store a number with magnitude larger "
+                         "than supported range")
+    if magnitude < -130:
+        raise validation("Number underflow. Attempting to store a number with magnitude "
+                         "smaller than supported range")
+    return value
+
+
+def number_text(value: Decimal) -> str:
+    """Canonical text: no exponent, no trailing zeros (DynamoDB's own rendering)."""
+    if not value:
+        return "0"
+    return format(value.normalize(_CONTEXT), "f")
+
+
+def canonical_number(text: str) -> str:
+    return number_text(parse_number(text))
+
+
+def arithmetic(op: str, left: Decimal, right: Decimal) -> Decimal:
+    """+ or - with DynamoDB's limits on the result."""
+    result = _CONTEXT.add(left, right) if op == "+" else _CONTEXT.subtract(left, right)
+    return parse_number(number_text(result))
+
+
+def number_size(text: str) -> int:
+    """Bytes of a number: one per two digits, aligned on the decimal point, plus one."""
+    value = Decimal(text)
+    if not value:
+        return 1
+    sign, digits, exponent = value.normalize(_CONTEXT).as_tuple()
+    high = len(digits) - 1 + exponent
+    return high // 2 - exponent // 2 + 2
+
+
+# -- validation -------------------------------------------------------------------------------
+
+def value_type(value: Any) -> str:
+    """The single type tag of an AttributeValue, with AWS's errors for none or several."""
+    if not isinstance(value, dict) or not value:
+        raise validation("Supplied AttributeValue is empty, must contain exactly one of the "
+                         "supported datatypes")
+    if len(value) > 1:
+        raise validation("Supplied AttributeValue has more than one datatypes set, must contain "
+                         "exactly one of the supported datatypes")
+    (kind,) = value
+    if kind not in TYPES:
+        raise validation("Supplied AttributeValue is empty, must contain exactly one of the "
+                         "supported datatypes")
+    return kind
+
+
+def check_value(value: Any) -> dict:
+    """A validated copy of an AttributeValue with its numbers canonical."""
+    kind = value_type(value)
+    inner = value[kind]
+    if kind == "N":
+        return {"N": canonical_number(inner)}
+    if kind == "NULL":
+        if inner is not True:
+            raise validation(INVALID + "Null attribute value types must have the value of true")
+        return value
+    if kind == "SS":
+        if not inner:
+            raise validation(INVALID + "An string set  may not be empty")
+        if len(set(inner)) != len(inner):
+            raise validation(INVALID + f"Input collection [{', '.join(inner)}] contains "
+                             "duplicates.")
+        return value
+    if kind == "NS":
+        if not inner:
+            raise validation(INVALID + "An number set  may not be empty")
+        numbers = [canonical_number(n) for n in inner]
+        if len(set(numbers)) != len(numbers):
+            raise validation("Input collection contains duplicates")
+        return {"NS": numbers}
+    if kind == "BS":
+        if not inner:
+            raise validation(INVALID + "Binary sets should not be empty")
+        if len(set(inner)) != len(inner):
+            shown = ", ".join(base64.b64encode(b).decode() for b in inner)
+            raise validation(INVALID + f"Input collection [{shown}]of type BS contains "
+                             "duplicates.")
+        return value
+    if kind == "L":
+        return {"L": [check_value(v) for v in inner]}
+    if kind == "M":
+        return {"M": {k: check_value(v) for k, v in inner.items()}}
+    return value
+
+
+def check_item(item: dict) -> dict:
+    return {name: check_value(value) for name, value in item.items()}
+
+
+# -- sizes ------------------------------------------------------------------------------------
+
+def value_size(value: dict) -> int:
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "N":
+        return number_size(inner)
+    if kind == "B":
+        return len(inner)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode()) for s in inner)
+    if kind == "NS":
+        return sum(number_size(n) for n in inner)
+    if kind == "BS":
+        return sum(len(b) for b in inner)
+    if kind == "L":
+        return 3 + sum(1 + value_size(v) for v in inner)
+    return 3 + sum(1 + len(k.encode()) + value_size(v) for k, v in inner.items())
+
+
+def item_size(item: dict) -> int:
+    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+
+
+def check_item_size(item: dict) -> int:
+    size = item_size(item)
+    if size > MAX_ITEM_SIZE:
+        raise validation("Item size has exceeded the maximum allowed size")
+    return size
+
+
+# -- comparison -------------------------------------------------------------------------------
+
+def scalar(value: dict) -> Any:
+    """The Python value of a scalar for comparisons (Decimal for N)."""
+    (kind, inner), = value.items()
+    return Decimal(inner) if kind == "N" else inner
+
+
+def values_equal(left: dict, right: dict) -> bool:
+    (lk, lv), = left.items()
+    (rk, rv), = right.items()
+    if lk != rk:
+        return False
+    if lk == "N":
+        return Decimal(lv) == Decimal(rv)
+    if lk in SET_TYPES:
+        if lk == "NS":
+            return {Decimal(n) for n in lv} == {Decimal(n) for n in rv}
+        return set(lv) == set(rv)
+    if lk == "L":
+        return len(lv) == len(rv) and all(values_equal(a, b) for a, b in zip(lv, rv))
+    if lk == "M":
+        return lv.keys() == rv.keys() and all(values_equal(lv[k], rv[k]) for k in lv)
+    return lv == rv
+
+
+# -- order-preserving key encoding ------------------------------------------------------------
+# A sort key is encoded so that bytes compare (memcmp) as DynamoDB orders the values: S by
+# UTF-8 bytes, B by bytes, N numerically. Encodings are self-delimiting (an index entry appends
+# the table key after the index sort key), so 0x00 inside S/B is escaped as 0x00 0xFF and the
+# value ends with 0x00 0x00.
+
+def _escaped(data: bytes) -> bytes:
+    return data.replace(b"\x00", b"\x00\xff")
+
+
+def _number_key(text: str) -> bytes:
+    value = Decimal(text)
+    if not value:
+        return b"\x02"
+    sign, digits, exponent = value.normalize(_CONTEXT).as_tuple()
+    # value = 0.d1d2... x 10^point; point in [-129, 126] for DynamoDB's range
+    point = len(digits) + exponent
+    mantissa = bytes(0x30 + d for d in digits)
+    if not sign:
+        return b"\x03" + (point + 1000).to_bytes(2, "big") + mantissa + b"\x00"
+    inverted = bytes(0x69 - b for b in mantissa)  # 0x30..0x39 -> 0x39..0x30
+    return b"\x01" + (0xFFFF - point - 1000).to_bytes(2, "big") + inverted + b"\xff"
+
+
+def key_bytes(value: dict) -> bytes:
+    """The self-delimiting, order-preserving encoding of a key value (S, N or B)."""
+    (kind, inner), = value.items()
+    if kind == "N":
+        return _number_key(inner)
+    data = inner.encode() if kind == "S" else inner
+    return _escaped(data) + b"\x00\x00"
+
+
+def prefix_bytes(value: dict) -> bytes:
+    """The encoding every S or B value starting with ``value`` starts with (begins_with)."""
+    (kind, inner), = value.items()
+    return _escaped(inner.encode() if kind == "S" else inner)
+
+
+def successor(prefix: bytes) -> bytes | None:
+    """The smallest byte string greater than every string starting with ``prefix``."""
+    stripped = prefix.rstrip(b"\xff")
+    if not stripped:
+        return None
+    return stripped[:-1] + bytes([stripped[-1] + 1])
+
+
+def key_value_size(value: dict) -> int:
+    (kind, inner), = value.items()
+    if kind == "S":
+        return len(inner.encode())
+    if kind == "B":
+        return len(inner)
+    return number_size(inner)
