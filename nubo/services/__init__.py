@@ -15,6 +15,7 @@ from nubo.services.base import ServiceProvider
 # botocore service name -> package holding its provider (one folder per service, same shape).
 IMPLEMENTED: dict[str, str] = {
     "dynamodb": "nubo.services.dynamodb",
+    "iam": "nubo.services.iam",
     "kms": "nubo.services.kms",
     "sqs": "nubo.services.sqs",
     "sts": "nubo.services.sts",
