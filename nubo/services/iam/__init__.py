@@ -1,0 +1,3 @@
+from nubo.services.iam.api import IamProvider
+
+__all__ = ["IamProvider"]

@@ -1,0 +1,1123 @@
+"""AWS Identity and Access Management handlers (query protocol, 2010-05-08).
+
+IAM is global: every account has one IAM, whatever region the request is signed for.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.core.runtime import Runtime
+from nubo.services.base import ServiceProvider, handler
+from nubo.services.iam import shapes
+from nubo.services.iam.documents import trust_policy
+from nubo.services.iam.models import Iam
+from nubo.services.iam.policies import Policies
+from nubo.services.iam.validation import check_patterns, merge_tags, page, remove_tags
+
+
+class IamProvider(ServiceProvider):
+    service_name = "iam"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.iam = Iam(runtime.store, runtime.clock)
+
+    def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
+        check_patterns(self.model.operation_model(operation), params)
+        return super().dispatch(ctx, operation, params)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    @property
+    def policies(self) -> Policies:
+        return self.iam.policies
+
+    def _user(self, ctx: RequestContext, name: str | None) -> dict:
+        """The named user, or the caller when no name is given (IAM users acting on
+        themselves)."""
+        if name is not None:
+            return self.iam.users.require(ctx.account_id, name)
+        user = self.iam.caller_user(ctx.account_id, ctx.access_key_id)
+        if user is None:
+            raise ServiceError("ValidationError", "Must specify userName when calling with "
+                               "non-User credentials", 400)
+        return user
+
+    def _entity(self, ctx: RequestContext, kind: str, name: str) -> dict:
+        entities = {"user": self.iam.users, "group": self.iam.groups, "role": self.iam.roles}
+        return entities[kind].require(ctx.account_id, name)
+
+    def _policy_shape(self, ctx: RequestContext, policy: dict, tags: bool = False) -> dict:
+        return shapes.policy(policy, self.policies.usage(ctx.account_id, policy["arn"], "policy"),
+                             self.policies.usage(ctx.account_id, policy["arn"], "boundary"), tags)
+
+    def _role_shape(self, role: dict, detail: bool = False) -> dict:
+        return shapes.role(role, detail)
+
+    def _profile_shape(self, profile: dict, tags: bool = False) -> dict:
+        role = self.iam.roles.by_id(profile["role_id"]) if profile.get("role_id") else None
+        return shapes.instance_profile(profile, [role] if role else [], tags)
+
+    # -- users -----------------------------------------------------------------------------
+
+    @handler("CreateUser")
+    def create_user(self, ctx: RequestContext, UserName: str, Path: str | None = None,
+                    PermissionsBoundary: str | None = None,
+                    Tags: list[dict] | None = None) -> dict:
+        user = self.iam.create_user(ctx.account_id, ctx.partition, UserName, Path,
+                                    PermissionsBoundary, Tags)
+        return {"User": shapes.user(user, detail=True)}
+
+    @handler("GetUser")
+    def get_user(self, ctx: RequestContext, UserName: str | None = None) -> dict:
+        if UserName is None and self.iam.caller_user(ctx.account_id, ctx.access_key_id) is None:
+            # Root credentials: IAM describes the account's root user.
+            return {"User": {"UserId": ctx.account_id, "Path": "/",
+                             "Arn": f"arn:{ctx.partition}:iam::{ctx.account_id}:root",
+                             "CreateDate": 0}}
+        return {"User": shapes.user(self._user(ctx, UserName), detail=True)}
+
+    @handler("ListUsers")
+    def list_users(self, ctx: RequestContext, PathPrefix: str | None = None,
+                   Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        users, paging = self.iam.users.list(ctx.account_id, PathPrefix, Marker, MaxItems)
+        return {"Users": [shapes.user(u) for u in users], **paging}
+
+    @handler("UpdateUser")
+    def update_user(self, ctx: RequestContext, UserName: str, NewPath: str | None = None,
+                    NewUserName: str | None = None) -> dict:
+        user = self.iam.users.require(ctx.account_id, UserName)
+        self.iam.users.rename(user, ctx.partition, NewUserName, NewPath)
+        return {}
+
+    @handler("DeleteUser")
+    def delete_user(self, ctx: RequestContext, UserName: str) -> dict:
+        self.iam.delete_user(ctx.account_id, UserName)
+        return {}
+
+    @handler("TagUser")
+    def tag_user(self, ctx: RequestContext, UserName: str, Tags: list[dict]) -> dict:
+        self.iam.users.tag(self.iam.users.require(ctx.account_id, UserName), Tags)
+        return {}
+
+    @handler("UntagUser")
+    def untag_user(self, ctx: RequestContext, UserName: str, TagKeys: list[str]) -> dict:
+        self.iam.users.untag(self.iam.users.require(ctx.account_id, UserName), TagKeys)
+        return {}
+
+    @handler("ListUserTags")
+    def list_user_tags(self, ctx: RequestContext, UserName: str, Marker: str | None = None,
+                       MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.users.require(ctx.account_id, UserName), Marker, MaxItems)
+
+    @staticmethod
+    def _tags(record: dict, marker: str | None, max_items: int | None) -> dict:
+        tags, paging = page(record.get("tags", []), marker, max_items)
+        return {"Tags": tags, **paging}
+
+    @handler("PutUserPermissionsBoundary")
+    def put_user_permissions_boundary(self, ctx: RequestContext, UserName: str,
+                                      PermissionsBoundary: str) -> dict:
+        user = self.iam.users.require(ctx.account_id, UserName)
+        self.policies.set_boundary(ctx.account_id, "user", user, PermissionsBoundary)
+        self.iam.users.save(user)
+        return {}
+
+    @handler("DeleteUserPermissionsBoundary")
+    def delete_user_permissions_boundary(self, ctx: RequestContext, UserName: str) -> dict:
+        user = self.iam.users.require(ctx.account_id, UserName)
+        self.policies.delete_boundary(ctx.account_id, "user", user)
+        self.iam.users.save(user)
+        return {}
+
+    # -- groups ----------------------------------------------------------------------------
+
+    @handler("CreateGroup")
+    def create_group(self, ctx: RequestContext, GroupName: str, Path: str | None = None) -> dict:
+        group = self.iam.groups.create(ctx.account_id, ctx.partition, GroupName, Path)
+        return {"Group": shapes.group(group)}
+
+    @handler("GetGroup")
+    def get_group(self, ctx: RequestContext, GroupName: str, Marker: str | None = None,
+                  MaxItems: int | None = None) -> dict:
+        group = self.iam.groups.require(ctx.account_id, GroupName)
+        users, paging = page(self.iam.group_users(group), Marker, MaxItems)
+        return {"Group": shapes.group(group), "Users": [shapes.user(u) for u in users],
+                **paging}
+
+    @handler("ListGroups")
+    def list_groups(self, ctx: RequestContext, PathPrefix: str | None = None,
+                    Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        groups, paging = self.iam.groups.list(ctx.account_id, PathPrefix, Marker, MaxItems)
+        return {"Groups": [shapes.group(g) for g in groups], **paging}
+
+    @handler("ListGroupsForUser")
+    def list_groups_for_user(self, ctx: RequestContext, UserName: str,
+                             Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        user = self.iam.users.require(ctx.account_id, UserName)
+        groups, paging = page(self.iam.user_groups(user), Marker, MaxItems)
+        return {"Groups": [shapes.group(g) for g in groups], **paging}
+
+    @handler("UpdateGroup")
+    def update_group(self, ctx: RequestContext, GroupName: str, NewPath: str | None = None,
+                     NewGroupName: str | None = None) -> dict:
+        group = self.iam.groups.require(ctx.account_id, GroupName)
+        self.iam.groups.rename(group, ctx.partition, NewGroupName, NewPath)
+        return {}
+
+    @handler("DeleteGroup")
+    def delete_group(self, ctx: RequestContext, GroupName: str) -> dict:
+        self.iam.delete_group(ctx.account_id, GroupName)
+        return {}
+
+    @handler("AddUserToGroup")
+    def add_user_to_group(self, ctx: RequestContext, GroupName: str, UserName: str) -> dict:
+        self.iam.add_user_to_group(ctx.account_id, GroupName, UserName)
+        return {}
+
+    @handler("RemoveUserFromGroup")
+    def remove_user_from_group(self, ctx: RequestContext, GroupName: str, UserName: str) -> dict:
+        self.iam.remove_user_from_group(ctx.account_id, GroupName, UserName)
+        return {}
+
+    # -- roles -----------------------------------------------------------------------------
+
+    @handler("CreateRole")
+    def create_role(self, ctx: RequestContext, RoleName: str, AssumeRolePolicyDocument: str,
+                    Path: str | None = None, Description: str | None = None,
+                    MaxSessionDuration: int | None = None,
+                    PermissionsBoundary: str | None = None,
+                    Tags: list[dict] | None = None) -> dict:
+        role = self.iam.create_role(ctx.account_id, ctx.partition, RoleName, Path,
+                                    AssumeRolePolicyDocument, Description, MaxSessionDuration,
+                                    PermissionsBoundary, Tags)
+        return {"Role": self._role_shape(role, detail=True) | {"RoleLastUsed": {}}}
+
+    @handler("GetRole")
+    def get_role(self, ctx: RequestContext, RoleName: str) -> dict:
+        return {"Role": self._role_shape(self.iam.roles.require(ctx.account_id, RoleName),
+                                         detail=True)}
+
+    @handler("ListRoles")
+    def list_roles(self, ctx: RequestContext, PathPrefix: str | None = None,
+                   Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        roles, paging = self.iam.roles.list(ctx.account_id, PathPrefix, Marker, MaxItems)
+        return {"Roles": [self._role_shape(r) for r in roles], **paging}
+
+    @handler("UpdateRole")
+    def update_role(self, ctx: RequestContext, RoleName: str, Description: str | None = None,
+                    MaxSessionDuration: int | None = None) -> dict:
+        role = self.iam.modifiable_role(ctx.account_id, RoleName)
+        if Description is not None:
+            role["description"] = Description
+        if MaxSessionDuration is not None:
+            role["max_session"] = MaxSessionDuration
+        self.iam.roles.save(role)
+        return {}
+
+    @handler("UpdateRoleDescription")
+    def update_role_description(self, ctx: RequestContext, RoleName: str,
+                                Description: str) -> dict:
+        role = self.iam.modifiable_role(ctx.account_id, RoleName)
+        role["description"] = Description
+        self.iam.roles.save(role)
+        return {"Role": self._role_shape(role, detail=True)}
+
+    @handler("UpdateAssumeRolePolicy")
+    def update_assume_role_policy(self, ctx: RequestContext, RoleName: str,
+                                  PolicyDocument: str) -> dict:
+        role = self.iam.modifiable_role(ctx.account_id, RoleName)
+        trust_policy(PolicyDocument)
+        role["trust"] = PolicyDocument
+        self.iam.roles.save(role)
+        return {}
+
+    @handler("DeleteRole")
+    def delete_role(self, ctx: RequestContext, RoleName: str) -> dict:
+        self.iam.delete_role(ctx.account_id, RoleName)
+        return {}
+
+    @handler("TagRole")
+    def tag_role(self, ctx: RequestContext, RoleName: str, Tags: list[dict]) -> dict:
+        self.iam.roles.tag(self.iam.roles.require(ctx.account_id, RoleName), Tags)
+        return {}
+
+    @handler("UntagRole")
+    def untag_role(self, ctx: RequestContext, RoleName: str, TagKeys: list[str]) -> dict:
+        self.iam.roles.untag(self.iam.roles.require(ctx.account_id, RoleName), TagKeys)
+        return {}
+
+    @handler("ListRoleTags")
+    def list_role_tags(self, ctx: RequestContext, RoleName: str, Marker: str | None = None,
+                       MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.roles.require(ctx.account_id, RoleName), Marker, MaxItems)
+
+    @handler("PutRolePermissionsBoundary")
+    def put_role_permissions_boundary(self, ctx: RequestContext, RoleName: str,
+                                      PermissionsBoundary: str) -> dict:
+        role = self.iam.modifiable_role(ctx.account_id, RoleName)
+        self.policies.set_boundary(ctx.account_id, "role", role, PermissionsBoundary)
+        self.iam.roles.save(role)
+        return {}
+
+    @handler("DeleteRolePermissionsBoundary")
+    def delete_role_permissions_boundary(self, ctx: RequestContext, RoleName: str) -> dict:
+        role = self.iam.modifiable_role(ctx.account_id, RoleName)
+        self.policies.delete_boundary(ctx.account_id, "role", role)
+        self.iam.roles.save(role)
+        return {}
+
+    @handler("CreateServiceLinkedRole")
+    def create_service_linked_role(self, ctx: RequestContext, AWSServiceName: str,
+                                   Description: str | None = None,
+                                   CustomSuffix: str | None = None) -> dict:
+        role = self.iam.create_service_linked_role(ctx.account_id, ctx.partition,
+                                                   AWSServiceName, Description, CustomSuffix)
+        return {"Role": self._role_shape(role)}
+
+    @handler("DeleteServiceLinkedRole")
+    def delete_service_linked_role(self, ctx: RequestContext, RoleName: str) -> dict:
+        return {"DeletionTaskId": self.iam.delete_service_linked_role(ctx.account_id, RoleName)}
+
+    @handler("GetServiceLinkedRoleDeletionStatus")
+    def get_service_linked_role_deletion_status(self, ctx: RequestContext,
+                                                DeletionTaskId: str) -> dict:
+        return {"Status": self.iam.deletion_status(ctx.account_id, DeletionTaskId)}
+
+    # -- instance profiles -----------------------------------------------------------------
+
+    @handler("CreateInstanceProfile")
+    def create_instance_profile(self, ctx: RequestContext, InstanceProfileName: str,
+                                Path: str | None = None, Tags: list[dict] | None = None) -> dict:
+        profile = self.iam.instance_profiles.create(ctx.account_id, ctx.partition,
+                                                    InstanceProfileName, Path, role_id=None)
+        if Tags:
+            self.iam.instance_profiles.tag(profile, Tags)
+        return {"InstanceProfile": self._profile_shape(profile, tags=True)}
+
+    @handler("GetInstanceProfile")
+    def get_instance_profile(self, ctx: RequestContext, InstanceProfileName: str) -> dict:
+        profile = self.iam.instance_profiles.require(ctx.account_id, InstanceProfileName)
+        return {"InstanceProfile": self._profile_shape(profile, tags=True)}
+
+    @handler("ListInstanceProfiles")
+    def list_instance_profiles(self, ctx: RequestContext, PathPrefix: str | None = None,
+                               Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        profiles, paging = self.iam.instance_profiles.list(ctx.account_id, PathPrefix, Marker,
+                                                           MaxItems)
+        return {"InstanceProfiles": [self._profile_shape(p) for p in profiles], **paging}
+
+    @handler("ListInstanceProfilesForRole")
+    def list_instance_profiles_for_role(self, ctx: RequestContext, RoleName: str,
+                                        Marker: str | None = None,
+                                        MaxItems: int | None = None) -> dict:
+        role = self.iam.roles.require(ctx.account_id, RoleName)
+        profiles, paging = page(self.iam.role_instance_profiles(role), Marker, MaxItems)
+        return {"InstanceProfiles": [self._profile_shape(p) for p in profiles], **paging}
+
+    @handler("AddRoleToInstanceProfile")
+    def add_role_to_instance_profile(self, ctx: RequestContext, InstanceProfileName: str,
+                                     RoleName: str) -> dict:
+        self.iam.add_role_to_instance_profile(ctx.account_id, InstanceProfileName, RoleName)
+        return {}
+
+    @handler("RemoveRoleFromInstanceProfile")
+    def remove_role_from_instance_profile(self, ctx: RequestContext, InstanceProfileName: str,
+                                          RoleName: str) -> dict:
+        self.iam.remove_role_from_instance_profile(ctx.account_id, InstanceProfileName, RoleName)
+        return {}
+
+    @handler("DeleteInstanceProfile")
+    def delete_instance_profile(self, ctx: RequestContext, InstanceProfileName: str) -> dict:
+        self.iam.delete_instance_profile(ctx.account_id, InstanceProfileName)
+        return {}
+
+    @handler("TagInstanceProfile")
+    def tag_instance_profile(self, ctx: RequestContext, InstanceProfileName: str,
+                             Tags: list[dict]) -> dict:
+        self.iam.instance_profiles.tag(
+            self.iam.instance_profiles.require(ctx.account_id, InstanceProfileName), Tags)
+        return {}
+
+    @handler("UntagInstanceProfile")
+    def untag_instance_profile(self, ctx: RequestContext, InstanceProfileName: str,
+                               TagKeys: list[str]) -> dict:
+        self.iam.instance_profiles.untag(
+            self.iam.instance_profiles.require(ctx.account_id, InstanceProfileName), TagKeys)
+        return {}
+
+    @handler("ListInstanceProfileTags")
+    def list_instance_profile_tags(self, ctx: RequestContext, InstanceProfileName: str,
+                                   Marker: str | None = None,
+                                   MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.instance_profiles.require(ctx.account_id,
+                                                             InstanceProfileName),
+                          Marker, MaxItems)
+
+    # -- managed policies ------------------------------------------------------------------
+
+    @handler("CreatePolicy")
+    def create_policy(self, ctx: RequestContext, PolicyName: str, PolicyDocument: str,
+                      Path: str | None = None, Description: str | None = None,
+                      Tags: list[dict] | None = None) -> dict:
+        policy = self.policies.create(ctx.account_id, ctx.partition, PolicyName, Path,
+                                      PolicyDocument, Description, Tags)
+        return {"Policy": self._policy_shape(ctx, policy, tags=True)}
+
+    @handler("GetPolicy")
+    def get_policy(self, ctx: RequestContext, PolicyArn: str) -> dict:
+        policy = self.policies.require(ctx.account_id, PolicyArn)
+        return {"Policy": self._policy_shape(ctx, policy, tags=True)}
+
+    @handler("DeletePolicy")
+    def delete_policy(self, ctx: RequestContext, PolicyArn: str) -> dict:
+        self.policies.delete(ctx.account_id, PolicyArn)
+        return {}
+
+    @handler("ListPolicies")
+    def list_policies(self, ctx: RequestContext, Scope: str | None = None,
+                      OnlyAttached: bool = False, PathPrefix: str | None = None,
+                      PolicyUsageFilter: str | None = None, Marker: str | None = None,
+                      MaxItems: int | None = None) -> dict:
+        policies, paging = self.policies.list(ctx.account_id, Scope, OnlyAttached, PathPrefix,
+                                              PolicyUsageFilter, Marker, MaxItems)
+        return {"Policies": [self._policy_shape(ctx, p) for p in policies], **paging}
+
+    @handler("CreatePolicyVersion")
+    def create_policy_version(self, ctx: RequestContext, PolicyArn: str, PolicyDocument: str,
+                              SetAsDefault: bool = False) -> dict:
+        policy, version_id = self.policies.create_version(ctx.account_id, PolicyArn,
+                                                          PolicyDocument, SetAsDefault)
+        return {"PolicyVersion": shapes.policy_version(
+            version_id, policy["versions"][version_id], policy["default"], document=False)}
+
+    @handler("GetPolicyVersion")
+    def get_policy_version(self, ctx: RequestContext, PolicyArn: str, VersionId: str) -> dict:
+        policy, version = self.policies.version(ctx.account_id, PolicyArn, VersionId)
+        return {"PolicyVersion": shapes.policy_version(VersionId, version, policy["default"])}
+
+    @handler("ListPolicyVersions")
+    def list_policy_versions(self, ctx: RequestContext, PolicyArn: str,
+                             Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        policy = self.policies.require(ctx.account_id, PolicyArn)
+        versions, paging = page(self.policies.versions(policy), Marker, MaxItems)
+        return {"Versions": [shapes.policy_version(vid, v, policy["default"], document=False)
+                             for vid, v in versions], **paging}
+
+    @handler("DeletePolicyVersion")
+    def delete_policy_version(self, ctx: RequestContext, PolicyArn: str, VersionId: str) -> dict:
+        self.policies.delete_version(ctx.account_id, PolicyArn, VersionId)
+        return {}
+
+    @handler("SetDefaultPolicyVersion")
+    def set_default_policy_version(self, ctx: RequestContext, PolicyArn: str,
+                                   VersionId: str) -> dict:
+        self.policies.set_default(ctx.account_id, PolicyArn, VersionId)
+        return {}
+
+    @handler("TagPolicy")
+    def tag_policy(self, ctx: RequestContext, PolicyArn: str, Tags: list[dict]) -> dict:
+        self.policies.customer.tag(self.policies.require_customer(ctx.account_id, PolicyArn),
+                                   Tags)
+        return {}
+
+    @handler("UntagPolicy")
+    def untag_policy(self, ctx: RequestContext, PolicyArn: str, TagKeys: list[str]) -> dict:
+        self.policies.customer.untag(self.policies.require_customer(ctx.account_id, PolicyArn),
+                                     TagKeys)
+        return {}
+
+    @handler("ListPolicyTags")
+    def list_policy_tags(self, ctx: RequestContext, PolicyArn: str, Marker: str | None = None,
+                         MaxItems: int | None = None) -> dict:
+        return self._tags(self.policies.require(ctx.account_id, PolicyArn), Marker, MaxItems)
+
+    @handler("ListEntitiesForPolicy")
+    def list_entities_for_policy(self, ctx: RequestContext, PolicyArn: str,
+                                 EntityFilter: str | None = None,
+                                 PathPrefix: str | None = None,
+                                 PolicyUsageFilter: str | None = None,
+                                 Marker: str | None = None,
+                                 MaxItems: int | None = None) -> dict:
+        self.policies.require(ctx.account_id, PolicyArn)
+        usage = {"PermissionsPolicy": "policy", "PermissionsBoundary": "boundary"}.get(
+            PolicyUsageFilter or "")
+        kinds = {"User": ("user",), "Group": ("group",), "Role": ("role",),
+                 "LocalManagedPolicy": (), "AWSManagedPolicy": ()}.get(
+            EntityFilter or "", ("user", "group", "role"))
+        stores = {"user": self.iam.users, "group": self.iam.groups, "role": self.iam.roles}
+        found = []
+        for row in self.policies.entities(ctx.account_id, PolicyArn, usage):
+            if row["kind"] not in kinds:
+                continue
+            entity = stores[row["kind"]].by_id(row["entity_id"])
+            if entity is not None and entity["path"].startswith(PathPrefix or "/"):
+                found.append((row["kind"], entity))
+        found, paging = page(found, Marker, MaxItems)
+        fields = {"user": ("PolicyUsers", "UserName", "UserId"),
+                  "group": ("PolicyGroups", "GroupName", "GroupId"),
+                  "role": ("PolicyRoles", "RoleName", "RoleId")}
+        answer: dict[str, Any] = {"PolicyUsers": [], "PolicyGroups": [], "PolicyRoles": []}
+        for kind, entity in found:
+            member, name_field, id_field = fields[kind]
+            answer[member].append({name_field: entity["name"], id_field: entity["id"]})
+        return answer | paging
+
+    # -- attachments and inline policies ---------------------------------------------------
+
+    def _attach(self, ctx: RequestContext, kind: str, name: str, arn: str) -> dict:
+        entity = (self.iam.modifiable_role(ctx.account_id, name) if kind == "role"
+                  else self._entity(ctx, kind, name))
+        self.policies.attach(ctx.account_id, kind, entity, arn)
+        return {}
+
+    def _detach(self, ctx: RequestContext, kind: str, name: str, arn: str) -> dict:
+        entity = (self.iam.modifiable_role(ctx.account_id, name) if kind == "role"
+                  else self._entity(ctx, kind, name))
+        self.policies.detach(ctx.account_id, kind, entity, arn)
+        return {}
+
+    def _attached(self, ctx: RequestContext, kind: str, name: str, path_prefix: str | None,
+                  marker: str | None, max_items: int | None) -> dict:
+        entity = self._entity(ctx, kind, name)
+        attached = []
+        for arn in self.policies.attached(ctx.account_id, kind, entity["id"]):
+            policy = self.policies.find(ctx.account_id, arn)
+            if policy is not None and policy["path"].startswith(path_prefix or "/"):
+                attached.append({"PolicyName": policy["name"], "PolicyArn": arn})
+        attached, paging = page(attached, marker, max_items)
+        return {"AttachedPolicies": attached, **paging}
+
+    @handler("AttachUserPolicy")
+    def attach_user_policy(self, ctx: RequestContext, UserName: str, PolicyArn: str) -> dict:
+        return self._attach(ctx, "user", UserName, PolicyArn)
+
+    @handler("AttachGroupPolicy")
+    def attach_group_policy(self, ctx: RequestContext, GroupName: str, PolicyArn: str) -> dict:
+        return self._attach(ctx, "group", GroupName, PolicyArn)
+
+    @handler("AttachRolePolicy")
+    def attach_role_policy(self, ctx: RequestContext, RoleName: str, PolicyArn: str) -> dict:
+        return self._attach(ctx, "role", RoleName, PolicyArn)
+
+    @handler("DetachUserPolicy")
+    def detach_user_policy(self, ctx: RequestContext, UserName: str, PolicyArn: str) -> dict:
+        return self._detach(ctx, "user", UserName, PolicyArn)
+
+    @handler("DetachGroupPolicy")
+    def detach_group_policy(self, ctx: RequestContext, GroupName: str, PolicyArn: str) -> dict:
+        return self._detach(ctx, "group", GroupName, PolicyArn)
+
+    @handler("DetachRolePolicy")
+    def detach_role_policy(self, ctx: RequestContext, RoleName: str, PolicyArn: str) -> dict:
+        return self._detach(ctx, "role", RoleName, PolicyArn)
+
+    @handler("ListAttachedUserPolicies")
+    def list_attached_user_policies(self, ctx: RequestContext, UserName: str,
+                                    PathPrefix: str | None = None, Marker: str | None = None,
+                                    MaxItems: int | None = None) -> dict:
+        return self._attached(ctx, "user", UserName, PathPrefix, Marker, MaxItems)
+
+    @handler("ListAttachedGroupPolicies")
+    def list_attached_group_policies(self, ctx: RequestContext, GroupName: str,
+                                     PathPrefix: str | None = None, Marker: str | None = None,
+                                     MaxItems: int | None = None) -> dict:
+        return self._attached(ctx, "group", GroupName, PathPrefix, Marker, MaxItems)
+
+    @handler("ListAttachedRolePolicies")
+    def list_attached_role_policies(self, ctx: RequestContext, RoleName: str,
+                                    PathPrefix: str | None = None, Marker: str | None = None,
+                                    MaxItems: int | None = None) -> dict:
+        return self._attached(ctx, "role", RoleName, PathPrefix, Marker, MaxItems)
+
+    def _put_inline(self, ctx: RequestContext, kind: str, name: str, policy_name: str,
+                    document: str) -> dict:
+        entity = (self.iam.modifiable_role(ctx.account_id, name) if kind == "role"
+                  else self._entity(ctx, kind, name))
+        self.policies.put_inline(ctx.account_id, kind, entity, policy_name, document)
+        return {}
+
+    def _get_inline(self, ctx: RequestContext, kind: str, name: str, policy_name: str) -> dict:
+        entity = self._entity(ctx, kind, name)
+        document = self.policies.inline_policy(ctx.account_id, kind, entity, policy_name)
+        return {f"{kind.capitalize()}Name": entity["name"], "PolicyName": policy_name,
+                "PolicyDocument": shapes.url_encoded(document)}
+
+    def _delete_inline(self, ctx: RequestContext, kind: str, name: str,
+                       policy_name: str) -> dict:
+        entity = (self.iam.modifiable_role(ctx.account_id, name) if kind == "role"
+                  else self._entity(ctx, kind, name))
+        self.policies.delete_inline(ctx.account_id, kind, entity, policy_name)
+        return {}
+
+    def _list_inline(self, ctx: RequestContext, kind: str, name: str, marker: str | None,
+                     max_items: int | None) -> dict:
+        entity = self._entity(ctx, kind, name)
+        names, paging = page(sorted(self.policies.inline_policies(ctx.account_id, kind,
+                                                                  entity["id"])),
+                             marker, max_items)
+        return {"PolicyNames": names, **paging}
+
+    @handler("PutUserPolicy")
+    def put_user_policy(self, ctx: RequestContext, UserName: str, PolicyName: str,
+                        PolicyDocument: str) -> dict:
+        return self._put_inline(ctx, "user", UserName, PolicyName, PolicyDocument)
+
+    @handler("PutGroupPolicy")
+    def put_group_policy(self, ctx: RequestContext, GroupName: str, PolicyName: str,
+                         PolicyDocument: str) -> dict:
+        return self._put_inline(ctx, "group", GroupName, PolicyName, PolicyDocument)
+
+    @handler("PutRolePolicy")
+    def put_role_policy(self, ctx: RequestContext, RoleName: str, PolicyName: str,
+                        PolicyDocument: str) -> dict:
+        return self._put_inline(ctx, "role", RoleName, PolicyName, PolicyDocument)
+
+    @handler("GetUserPolicy")
+    def get_user_policy(self, ctx: RequestContext, UserName: str, PolicyName: str) -> dict:
+        return self._get_inline(ctx, "user", UserName, PolicyName)
+
+    @handler("GetGroupPolicy")
+    def get_group_policy(self, ctx: RequestContext, GroupName: str, PolicyName: str) -> dict:
+        return self._get_inline(ctx, "group", GroupName, PolicyName)
+
+    @handler("GetRolePolicy")
+    def get_role_policy(self, ctx: RequestContext, RoleName: str, PolicyName: str) -> dict:
+        return self._get_inline(ctx, "role", RoleName, PolicyName)
+
+    @handler("DeleteUserPolicy")
+    def delete_user_policy(self, ctx: RequestContext, UserName: str, PolicyName: str) -> dict:
+        return self._delete_inline(ctx, "user", UserName, PolicyName)
+
+    @handler("DeleteGroupPolicy")
+    def delete_group_policy(self, ctx: RequestContext, GroupName: str, PolicyName: str) -> dict:
+        return self._delete_inline(ctx, "group", GroupName, PolicyName)
+
+    @handler("DeleteRolePolicy")
+    def delete_role_policy(self, ctx: RequestContext, RoleName: str, PolicyName: str) -> dict:
+        return self._delete_inline(ctx, "role", RoleName, PolicyName)
+
+    @handler("ListUserPolicies")
+    def list_user_policies(self, ctx: RequestContext, UserName: str, Marker: str | None = None,
+                           MaxItems: int | None = None) -> dict:
+        return self._list_inline(ctx, "user", UserName, Marker, MaxItems)
+
+    @handler("ListGroupPolicies")
+    def list_group_policies(self, ctx: RequestContext, GroupName: str,
+                            Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        return self._list_inline(ctx, "group", GroupName, Marker, MaxItems)
+
+    @handler("ListRolePolicies")
+    def list_role_policies(self, ctx: RequestContext, RoleName: str, Marker: str | None = None,
+                           MaxItems: int | None = None) -> dict:
+        return self._list_inline(ctx, "role", RoleName, Marker, MaxItems)
+
+    # -- access keys -----------------------------------------------------------------------
+
+    @handler("CreateAccessKey")
+    def create_access_key(self, ctx: RequestContext, UserName: str | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        key = self.iam.credentials.create_key(user)
+        return {"AccessKey": shapes.access_key(key, user["name"], secret=True)}
+
+    @handler("ListAccessKeys")
+    def list_access_keys(self, ctx: RequestContext, UserName: str | None = None,
+                         Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        keys, paging = page(self.iam.credentials.user_keys(user), Marker, MaxItems)
+        return {"AccessKeyMetadata": [shapes.access_key(k, user["name"]) for k in keys],
+                **paging}
+
+    @handler("UpdateAccessKey")
+    def update_access_key(self, ctx: RequestContext, AccessKeyId: str, Status: str,
+                          UserName: str | None = None) -> dict:
+        self.iam.credentials.set_key_status(self._user(ctx, UserName), AccessKeyId, Status)
+        return {}
+
+    @handler("DeleteAccessKey")
+    def delete_access_key(self, ctx: RequestContext, AccessKeyId: str,
+                          UserName: str | None = None) -> dict:
+        self.iam.credentials.delete_key(self._user(ctx, UserName), AccessKeyId)
+        return {}
+
+    @handler("GetAccessKeyLastUsed")
+    def get_access_key_last_used(self, ctx: RequestContext, AccessKeyId: str) -> dict:
+        key = self.iam.credentials.key(AccessKeyId)
+        user = self.iam.users.by_id(key["user_id"]) if key else None
+        if key is None or user is None or key["account"] != ctx.account_id:
+            raise ServiceError("AccessDenied", "The access key does not belong to this "
+                               "account.", 403)
+        used = key.get("last_used")
+        last_used = ({"LastUsedDate": used["date"], "ServiceName": used["service"],
+                      "Region": used["region"]} if used
+                     else {"ServiceName": "N/A", "Region": "N/A"})
+        return {"UserName": user["name"], "AccessKeyLastUsed": last_used}
+
+    # -- login profiles and passwords ------------------------------------------------------
+
+    @handler("CreateLoginProfile")
+    def create_login_profile(self, ctx: RequestContext, UserName: str | None = None,
+                             Password: str | None = None,
+                             PasswordResetRequired: bool = False) -> dict:
+        user = self._user(ctx, UserName)
+        if Password is None:
+            raise ServiceError("ValidationError", "Password is required.", 400)
+        profile = self.iam.credentials.create_login_profile(user, Password,
+                                                            PasswordResetRequired)
+        self.iam.users.save(user)
+        return {"LoginProfile": {"UserName": user["name"], "CreateDate": profile["created"],
+                                 "PasswordResetRequired": profile["reset"]}}
+
+    @handler("GetLoginProfile")
+    def get_login_profile(self, ctx: RequestContext, UserName: str | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        profile = self.iam.credentials.login_profile(user)
+        return {"LoginProfile": {"UserName": user["name"], "CreateDate": profile["created"],
+                                 "PasswordResetRequired": profile["reset"]}}
+
+    @handler("UpdateLoginProfile")
+    def update_login_profile(self, ctx: RequestContext, UserName: str,
+                             Password: str | None = None,
+                             PasswordResetRequired: bool | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        self.iam.credentials.update_login_profile(user, Password, PasswordResetRequired)
+        self.iam.users.save(user)
+        return {}
+
+    @handler("DeleteLoginProfile")
+    def delete_login_profile(self, ctx: RequestContext, UserName: str | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        self.iam.credentials.login_profile(user)
+        user["login_profile"] = None
+        self.iam.users.save(user)
+        return {}
+
+    @handler("ChangePassword")
+    def change_password(self, ctx: RequestContext, OldPassword: str, NewPassword: str) -> dict:
+        user = self.iam.caller_user(ctx.account_id, ctx.access_key_id)
+        if user is None:
+            raise ServiceError("InvalidUserType", "Only IAM Users can change their own "
+                               "password.", 400)
+        self.iam.credentials.change_password(user, OldPassword, NewPassword)
+        self.iam.users.save(user)
+        return {}
+
+    @handler("UpdateAccountPasswordPolicy")
+    def update_account_password_policy(self, ctx: RequestContext, **settings: Any) -> dict:
+        self.iam.credentials.set_password_policy(ctx.account_id, settings)
+        return {}
+
+    @handler("GetAccountPasswordPolicy")
+    def get_account_password_policy(self, ctx: RequestContext) -> dict:
+        policy = self.iam.credentials.password_policy(ctx.account_id)
+        if policy is None:
+            raise ServiceError("NoSuchEntity", f"The Password Policy with domain name "
+                               f"{ctx.account_id} cannot be found.", 404)
+        return {"PasswordPolicy": policy}
+
+    @handler("DeleteAccountPasswordPolicy")
+    def delete_account_password_policy(self, ctx: RequestContext) -> dict:
+        self.iam.credentials.delete_password_policy(ctx.account_id)
+        return {}
+
+    # -- MFA devices -----------------------------------------------------------------------
+
+    @handler("CreateVirtualMFADevice")
+    def create_virtual_mfa_device(self, ctx: RequestContext, VirtualMFADeviceName: str,
+                                  Path: str | None = None,
+                                  Tags: list[dict] | None = None) -> dict:
+        device = self.iam.credentials.create_virtual_device(ctx.account_id, ctx.partition, Path,
+                                                            VirtualMFADeviceName, Tags)
+        return {"VirtualMFADevice": {"SerialNumber": device["serial"],
+                                     "Base32StringSeed": device["seed"].encode(),
+                                     "Tags": device["tags"]}}
+
+    def _device_shape(self, device: dict) -> dict:
+        user = self.iam.users.by_id(device["user_id"]) if device["user_id"] else None
+        return shapes.compact({"SerialNumber": device["serial"],
+                               "User": shapes.user(user) if user else None,
+                               "EnableDate": device.get("enabled"), "Tags": device["tags"]})
+
+    @handler("EnableMFADevice")
+    def enable_mfa_device(self, ctx: RequestContext, UserName: str, SerialNumber: str,
+                          AuthenticationCode1: str, AuthenticationCode2: str) -> dict:
+        self.iam.credentials.enable_device(self.iam.users.require(ctx.account_id, UserName),
+                                           SerialNumber, AuthenticationCode1,
+                                           AuthenticationCode2)
+        return {}
+
+    @handler("ResyncMFADevice")
+    def resync_mfa_device(self, ctx: RequestContext, UserName: str, SerialNumber: str,
+                          AuthenticationCode1: str, AuthenticationCode2: str) -> dict:
+        self.iam.credentials.resync_device(self.iam.users.require(ctx.account_id, UserName),
+                                           SerialNumber, AuthenticationCode1,
+                                           AuthenticationCode2)
+        return {}
+
+    @handler("DeactivateMFADevice")
+    def deactivate_mfa_device(self, ctx: RequestContext, SerialNumber: str,
+                              UserName: str | None = None) -> dict:
+        self.iam.credentials.deactivate_device(self._user(ctx, UserName), SerialNumber)
+        return {}
+
+    @handler("DeleteVirtualMFADevice")
+    def delete_virtual_mfa_device(self, ctx: RequestContext, SerialNumber: str) -> dict:
+        self.iam.credentials.delete_virtual_device(ctx.account_id, SerialNumber)
+        return {}
+
+    @handler("ListMFADevices")
+    def list_mfa_devices(self, ctx: RequestContext, UserName: str | None = None,
+                         Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        devices, paging = page(self.iam.credentials.user_devices(user), Marker, MaxItems)
+        return {"MFADevices": [{"UserName": user["name"], "SerialNumber": d["serial"],
+                                "EnableDate": d["enabled"]} for d in devices], **paging}
+
+    @handler("GetMFADevice")
+    def get_mfa_device(self, ctx: RequestContext, SerialNumber: str,
+                       UserName: str | None = None) -> dict:
+        device = self.iam.credentials.device(ctx.account_id, SerialNumber)
+        user = self.iam.users.by_id(device["user_id"]) if device["user_id"] else None
+        if user is None or (UserName is not None and user["key"] != UserName.lower()):
+            raise ServiceError("NoSuchEntity", f"MFA Device with serial number {SerialNumber} "
+                               "does not exist.", 404)
+        return {"UserName": user["name"], "SerialNumber": SerialNumber,
+                "EnableDate": device["enabled"]}
+
+    @handler("ListVirtualMFADevices")
+    def list_virtual_mfa_devices(self, ctx: RequestContext,
+                                 AssignmentStatus: str | None = None,
+                                 Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        devices, paging = page(self.iam.credentials.virtual_devices(ctx.account_id,
+                                                                    AssignmentStatus),
+                               Marker, MaxItems)
+        return {"VirtualMFADevices": [self._device_shape(d) for d in devices], **paging}
+
+    def _tag_device(self, ctx: RequestContext, serial: str, tags=None, keys=None) -> dict:
+        device = self.iam.credentials.device(ctx.account_id, serial)
+        device["tags"] = (merge_tags(device["tags"], tags) if tags is not None
+                          else remove_tags(device["tags"], keys))
+        self.iam.credentials.save_device(device)
+        return {}
+
+    @handler("TagMFADevice")
+    def tag_mfa_device(self, ctx: RequestContext, SerialNumber: str, Tags: list[dict]) -> dict:
+        return self._tag_device(ctx, SerialNumber, tags=Tags)
+
+    @handler("UntagMFADevice")
+    def untag_mfa_device(self, ctx: RequestContext, SerialNumber: str,
+                         TagKeys: list[str]) -> dict:
+        return self._tag_device(ctx, SerialNumber, keys=TagKeys)
+
+    @handler("ListMFADeviceTags")
+    def list_mfa_device_tags(self, ctx: RequestContext, SerialNumber: str,
+                             Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.credentials.device(ctx.account_id, SerialNumber), Marker,
+                          MaxItems)
+
+    # -- credential report -----------------------------------------------------------------
+
+    @handler("GenerateCredentialReport")
+    def generate_credential_report(self, ctx: RequestContext) -> dict:
+        state = self.iam.credentials.generate_report(ctx.account_id, ctx.partition,
+                                                     self.iam.users.all(ctx.account_id))
+        description = ("No report exists. Starting a new report generation task"
+                       if state == "STARTED" else None)
+        return shapes.compact({"State": state, "Description": description})
+
+    @handler("GetCredentialReport")
+    def get_credential_report(self, ctx: RequestContext) -> dict:
+        report = self.iam.credentials.report(ctx.account_id)
+        return {"Content": report["content"].encode(), "ReportFormat": "text/csv",
+                "GeneratedTime": report["generated"]}
+
+    # -- identity providers ----------------------------------------------------------------
+
+    @handler("CreateSAMLProvider")
+    def create_saml_provider(self, ctx: RequestContext, SAMLMetadataDocument: str, Name: str,
+                             Tags: list[dict] | None = None) -> dict:
+        provider = self.iam.create_saml_provider(ctx.account_id, ctx.partition, Name,
+                                                 SAMLMetadataDocument, Tags)
+        return shapes.compact({"SAMLProviderArn": provider["arn"], "Tags": provider["tags"]})
+
+    @handler("GetSAMLProvider")
+    def get_saml_provider(self, ctx: RequestContext, SAMLProviderArn: str) -> dict:
+        provider = self.iam.provider(ctx.account_id, "saml", SAMLProviderArn)
+        return shapes.compact({"SAMLProviderUUID": provider["uuid"],
+                               "SAMLMetadataDocument": provider["metadata"],
+                               "CreateDate": provider["created"],
+                               "ValidUntil": provider.get("valid_until"),
+                               "Tags": provider["tags"]})
+
+    @handler("UpdateSAMLProvider")
+    def update_saml_provider(self, ctx: RequestContext, SAMLProviderArn: str,
+                             SAMLMetadataDocument: str | None = None) -> dict:
+        self.iam.update_saml_provider(ctx.account_id, SAMLProviderArn, SAMLMetadataDocument)
+        return {"SAMLProviderArn": SAMLProviderArn}
+
+    @handler("DeleteSAMLProvider")
+    def delete_saml_provider(self, ctx: RequestContext, SAMLProviderArn: str) -> dict:
+        self.iam.delete_provider(ctx.account_id, "saml", SAMLProviderArn)
+        return {}
+
+    @handler("ListSAMLProviders")
+    def list_saml_providers(self, ctx: RequestContext) -> dict:
+        return {"SAMLProviderList": [
+            shapes.compact({"Arn": p["arn"], "CreateDate": p["created"],
+                            "ValidUntil": p.get("valid_until")})
+            for p in self.iam.provider_list(ctx.account_id, "saml")]}
+
+    @handler("CreateOpenIDConnectProvider")
+    def create_open_id_connect_provider(self, ctx: RequestContext, Url: str,
+                                        ClientIDList: list[str] | None = None,
+                                        ThumbprintList: list[str] | None = None,
+                                        Tags: list[dict] | None = None) -> dict:
+        provider = self.iam.create_oidc_provider(ctx.account_id, ctx.partition, Url,
+                                                 ClientIDList, ThumbprintList, Tags)
+        return shapes.compact({"OpenIDConnectProviderArn": provider["arn"],
+                               "Tags": provider["tags"]})
+
+    @handler("GetOpenIDConnectProvider")
+    def get_open_id_connect_provider(self, ctx: RequestContext,
+                                     OpenIDConnectProviderArn: str) -> dict:
+        provider = self.iam.provider(ctx.account_id, "oidc", OpenIDConnectProviderArn)
+        return {"Url": provider["url"].removeprefix("https://"),
+                "ClientIDList": provider["client_ids"],
+                "ThumbprintList": provider["thumbprints"], "CreateDate": provider["created"],
+                "Tags": provider["tags"]}
+
+    @handler("ListOpenIDConnectProviders")
+    def list_open_id_connect_providers(self, ctx: RequestContext) -> dict:
+        return {"OpenIDConnectProviderList": [
+            {"Arn": p["arn"]} for p in self.iam.provider_list(ctx.account_id, "oidc")]}
+
+    @handler("DeleteOpenIDConnectProvider")
+    def delete_open_id_connect_provider(self, ctx: RequestContext,
+                                        OpenIDConnectProviderArn: str) -> dict:
+        self.iam.delete_provider(ctx.account_id, "oidc", OpenIDConnectProviderArn)
+        return {}
+
+    @handler("AddClientIDToOpenIDConnectProvider")
+    def add_client_id_to_open_id_connect_provider(self, ctx: RequestContext,
+                                                  OpenIDConnectProviderArn: str,
+                                                  ClientID: str) -> dict:
+        self.iam.add_client_id(ctx.account_id, OpenIDConnectProviderArn, ClientID)
+        return {}
+
+    @handler("RemoveClientIDFromOpenIDConnectProvider")
+    def remove_client_id_from_open_id_connect_provider(self, ctx: RequestContext,
+                                                       OpenIDConnectProviderArn: str,
+                                                       ClientID: str) -> dict:
+        self.iam.remove_client_id(ctx.account_id, OpenIDConnectProviderArn, ClientID)
+        return {}
+
+    @handler("UpdateOpenIDConnectProviderThumbprint")
+    def update_open_id_connect_provider_thumbprint(self, ctx: RequestContext,
+                                                   OpenIDConnectProviderArn: str,
+                                                   ThumbprintList: list[str]) -> dict:
+        self.iam.set_thumbprints(ctx.account_id, OpenIDConnectProviderArn, ThumbprintList)
+        return {}
+
+    def _tag_provider(self, ctx: RequestContext, kind: str, arn: str, tags=None,
+                      keys=None) -> dict:
+        provider = self.iam.provider(ctx.account_id, kind, arn)
+        provider["tags"] = (merge_tags(provider["tags"], tags) if tags is not None
+                            else remove_tags(provider["tags"], keys))
+        self.iam.save_provider(provider)
+        return {}
+
+    @handler("TagSAMLProvider")
+    def tag_saml_provider(self, ctx: RequestContext, SAMLProviderArn: str,
+                          Tags: list[dict]) -> dict:
+        return self._tag_provider(ctx, "saml", SAMLProviderArn, tags=Tags)
+
+    @handler("UntagSAMLProvider")
+    def untag_saml_provider(self, ctx: RequestContext, SAMLProviderArn: str,
+                            TagKeys: list[str]) -> dict:
+        return self._tag_provider(ctx, "saml", SAMLProviderArn, keys=TagKeys)
+
+    @handler("ListSAMLProviderTags")
+    def list_saml_provider_tags(self, ctx: RequestContext, SAMLProviderArn: str,
+                                Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.provider(ctx.account_id, "saml", SAMLProviderArn), Marker,
+                          MaxItems)
+
+    @handler("TagOpenIDConnectProvider")
+    def tag_open_id_connect_provider(self, ctx: RequestContext, OpenIDConnectProviderArn: str,
+                                     Tags: list[dict]) -> dict:
+        return self._tag_provider(ctx, "oidc", OpenIDConnectProviderArn, tags=Tags)
+
+    @handler("UntagOpenIDConnectProvider")
+    def untag_open_id_connect_provider(self, ctx: RequestContext,
+                                       OpenIDConnectProviderArn: str,
+                                       TagKeys: list[str]) -> dict:
+        return self._tag_provider(ctx, "oidc", OpenIDConnectProviderArn, keys=TagKeys)
+
+    @handler("ListOpenIDConnectProviderTags")
+    def list_open_id_connect_provider_tags(self, ctx: RequestContext,
+                                           OpenIDConnectProviderArn: str,
+                                           Marker: str | None = None,
+                                           MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.provider(ctx.account_id, "oidc", OpenIDConnectProviderArn),
+                          Marker, MaxItems)
+
+    # -- server certificates ---------------------------------------------------------------
+
+    @handler("UploadServerCertificate")
+    def upload_server_certificate(self, ctx: RequestContext, ServerCertificateName: str,
+                                  CertificateBody: str, PrivateKey: str,
+                                  Path: str | None = None, CertificateChain: str | None = None,
+                                  Tags: list[dict] | None = None) -> dict:
+        record = self.iam.upload_server_certificate(ctx.account_id, ctx.partition,
+                                                    ServerCertificateName, Path,
+                                                    CertificateBody, PrivateKey,
+                                                    CertificateChain, Tags)
+        return shapes.compact({"ServerCertificateMetadata": shapes.server_certificate(record),
+                               "Tags": record["tags"]})
+
+    @handler("GetServerCertificate")
+    def get_server_certificate(self, ctx: RequestContext, ServerCertificateName: str) -> dict:
+        record = self.iam.server_certificates.require(ctx.account_id, ServerCertificateName)
+        return {"ServerCertificate": shapes.compact({
+            "ServerCertificateMetadata": shapes.server_certificate(record),
+            "CertificateBody": record["body"], "CertificateChain": record.get("chain"),
+            "Tags": record["tags"]})}
+
+    @handler("ListServerCertificates")
+    def list_server_certificates(self, ctx: RequestContext, PathPrefix: str | None = None,
+                                 Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        records, paging = self.iam.server_certificates.list(ctx.account_id, PathPrefix, Marker,
+                                                            MaxItems)
+        return {"ServerCertificateMetadataList": [shapes.server_certificate(r)
+                                                  for r in records], **paging}
+
+    @handler("UpdateServerCertificate")
+    def update_server_certificate(self, ctx: RequestContext, ServerCertificateName: str,
+                                  NewPath: str | None = None,
+                                  NewServerCertificateName: str | None = None) -> dict:
+        record = self.iam.server_certificates.require(ctx.account_id, ServerCertificateName)
+        self.iam.server_certificates.rename(record, ctx.partition, NewServerCertificateName,
+                                            NewPath)
+        return {}
+
+    @handler("DeleteServerCertificate")
+    def delete_server_certificate(self, ctx: RequestContext, ServerCertificateName: str) -> dict:
+        self.iam.server_certificates.delete(
+            self.iam.server_certificates.require(ctx.account_id, ServerCertificateName))
+        return {}
+
+    @handler("TagServerCertificate")
+    def tag_server_certificate(self, ctx: RequestContext, ServerCertificateName: str,
+                               Tags: list[dict]) -> dict:
+        self.iam.server_certificates.tag(
+            self.iam.server_certificates.require(ctx.account_id, ServerCertificateName), Tags)
+        return {}
+
+    @handler("UntagServerCertificate")
+    def untag_server_certificate(self, ctx: RequestContext, ServerCertificateName: str,
+                                 TagKeys: list[str]) -> dict:
+        self.iam.server_certificates.untag(
+            self.iam.server_certificates.require(ctx.account_id, ServerCertificateName), TagKeys)
+        return {}
+
+    @handler("ListServerCertificateTags")
+    def list_server_certificate_tags(self, ctx: RequestContext, ServerCertificateName: str,
+                                     Marker: str | None = None,
+                                     MaxItems: int | None = None) -> dict:
+        return self._tags(self.iam.server_certificates.require(ctx.account_id,
+                                                               ServerCertificateName),
+                          Marker, MaxItems)
+
+    # -- account ---------------------------------------------------------------------------
+
+    @handler("CreateAccountAlias")
+    def create_account_alias(self, ctx: RequestContext, AccountAlias: str) -> dict:
+        self.iam.create_alias(ctx.account_id, AccountAlias)
+        return {}
+
+    @handler("DeleteAccountAlias")
+    def delete_account_alias(self, ctx: RequestContext, AccountAlias: str) -> dict:
+        self.iam.delete_alias(ctx.account_id, AccountAlias)
+        return {}
+
+    @handler("ListAccountAliases")
+    def list_account_aliases(self, ctx: RequestContext, Marker: str | None = None,
+                             MaxItems: int | None = None) -> dict:
+        aliases, paging = page(self.iam.aliases(ctx.account_id), Marker, MaxItems)
+        return {"AccountAliases": aliases, **paging}
+
+    @handler("GetAccountSummary")
+    def get_account_summary(self, ctx: RequestContext) -> dict:
+        return {"SummaryMap": self.iam.summary(ctx.account_id)}
+
+    @handler("GetAccountAuthorizationDetails")
+    def get_account_authorization_details(self, ctx: RequestContext,
+                                          Filter: list[str] | None = None,
+                                          MaxItems: int | None = None,
+                                          Marker: str | None = None) -> dict:
+        wanted = set(Filter or ("User", "Role", "Group", "LocalManagedPolicy",
+                                "AWSManagedPolicy"))
+        account = ctx.account_id
+        items: list[tuple[str, dict]] = []
+        if "User" in wanted:
+            items += [("UserDetailList", self._user_detail(u)) for u in self.iam.users.all(account)]
+        if "Group" in wanted:
+            items += [("GroupDetailList", self._group_detail(g))
+                      for g in self.iam.groups.all(account)]
+        if "Role" in wanted:
+            items += [("RoleDetailList", self._role_detail(r)) for r in self.iam.roles.all(account)]
+        policies = []
+        if "LocalManagedPolicy" in wanted:
+            policies += self.policies.customer.all(account)
+        if "AWSManagedPolicy" in wanted:
+            attached = {row["policy_arn"] for row in
+                        self.policies.attachments.find("by_policy", (account,))}
+            policies += [p for arn in sorted(attached)
+                         if (p := self.policies.find(account, arn)) and p.get("aws")]
+        items += [("Policies", self._policy_detail(ctx, p)) for p in policies]
+        chunk, paging = page(items, Marker, MaxItems)
+        answer: dict[str, Any] = {"UserDetailList": [], "GroupDetailList": [],
+                                  "RoleDetailList": [], "Policies": []}
+        for member, detail in chunk:
+            answer[member].append(detail)
+        return answer | paging
+
+    def _inline_list(self, account: str, kind: str, entity_id: str) -> list[dict]:
+        return [{"PolicyName": name, "PolicyDocument": shapes.url_encoded(document)}
+                for name, document in sorted(self.policies.inline_policies(account, kind,
+                                                                           entity_id).items())]
+
+    def _attached_list(self, account: str, kind: str, entity_id: str) -> list[dict]:
+        return [{"PolicyName": arn.rsplit("/", 1)[1], "PolicyArn": arn}
+                for arn in self.policies.attached(account, kind, entity_id)]
+
+    def _user_detail(self, user: dict) -> dict:
+        account = user["account"]
+        return shapes.user(user, detail=True) | {
+            "UserPolicyList": self._inline_list(account, "user", user["id"]),
+            "GroupList": [g["name"] for g in self.iam.user_groups(user)],
+            "AttachedManagedPolicies": self._attached_list(account, "user", user["id"])}
+
+    def _group_detail(self, group: dict) -> dict:
+        account = group["account"]
+        return shapes.group(group) | {
+            "GroupPolicyList": self._inline_list(account, "group", group["id"]),
+            "AttachedManagedPolicies": self._attached_list(account, "group", group["id"])}
+
+    def _role_detail(self, role: dict) -> dict:
+        account = role["account"]
+        return shapes.role(role, detail=True) | {
+            "InstanceProfileList": [self._profile_shape(p)
+                                    for p in self.iam.role_instance_profiles(role)],
+            "RolePolicyList": self._inline_list(account, "role", role["id"]),
+            "AttachedManagedPolicies": self._attached_list(account, "role", role["id"])}
+
+    def _policy_detail(self, ctx: RequestContext, policy: dict) -> dict:
+        shape = self._policy_shape(ctx, policy)
+        shape["PolicyVersionList"] = [shapes.policy_version(vid, v, policy["default"])
+                                      for vid, v in self.policies.versions(policy)]
+        return shape
+

@@ -1,0 +1,424 @@
+"""The IAM domain: users, groups, roles, instance profiles, service-linked roles, identity
+providers, server certificates and account settings, over the entity, policy and credential
+stores; and the output shapes IAM answers with."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import xml.etree.ElementTree as ElementTree
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from nubo.core.clock import Clock
+from nubo.core.errors import ServiceError
+from nubo.services.iam import documents, schema
+from nubo.services.iam.credentials import Credentials
+from nubo.services.iam.entities import (GROUP, INSTANCE_PROFILE, ROLE, SERVER_CERTIFICATE, USER,
+                                        Accounts, NamedEntities, limit_exceeded, no_such_entity)
+from nubo.services.iam.policies import Policies
+from nubo.services.iam.validation import merge_tags
+from nubo.store import Store
+
+GROUPS_PER_USER = 10
+ROLES_PER_INSTANCE_PROFILE = 1
+DEFAULT_MAX_SESSION_DURATION = 3600
+SERVICE_ROLE_PATH = "/aws-service-role/"
+# Service-linked roles nubo knows: service principal -> (role name suffix, AWS managed policy).
+SERVICE_LINKED_ROLES = {
+    "autoscaling.amazonaws.com": ("AutoScaling", "AutoScalingServiceRolePolicy"),
+    "ecs.amazonaws.com": ("ECS", "AmazonECSServiceRolePolicy"),
+    "elasticloadbalancing.amazonaws.com": ("ElasticLoadBalancing",
+                                           "AWSElasticLoadBalancingServiceRolePolicy"),
+    "rds.amazonaws.com": ("RDS", "AmazonRDSServiceRolePolicy"),
+    "spot.amazonaws.com": ("EC2Spot", "AWSEC2SpotServiceRolePolicy"),
+    "eks.amazonaws.com": ("AmazonEKS", "AmazonEKSServiceRolePolicy"),
+    "elasticache.amazonaws.com": ("ElastiCache", "ElastiCacheServiceRolePolicy"),
+    "elasticbeanstalk.amazonaws.com": ("ElasticBeanstalk", "AWSElasticBeanstalkServiceRolePolicy"),
+    "organizations.amazonaws.com": ("Organizations", "AWSOrganizationsServiceTrustPolicy"),
+    "support.amazonaws.com": ("Support", "AWSSupportServiceRolePolicy"),
+    "trustedadvisor.amazonaws.com": ("TrustedAdvisor", "AWSTrustedAdvisorServiceRolePolicy"),
+    "dynamodb.application-autoscaling.amazonaws.com": (
+        "ApplicationAutoScaling_DynamoDBTable", "AWSApplicationAutoscalingDynamoDBTablePolicy"),
+    "ecs.application-autoscaling.amazonaws.com": (
+        "ApplicationAutoScaling_ECSService", "AWSApplicationAutoscalingECSServicePolicy"),
+    "lambda.application-autoscaling.amazonaws.com": (
+        "ApplicationAutoScaling_LambdaConcurrency",
+        "AWSApplicationAutoscalingLambdaConcurrencyPolicy"),
+}
+MAX_OIDC_CLIENT_IDS = 100
+MAX_OIDC_THUMBPRINTS = 5
+
+
+def conflict(message: str) -> ServiceError:
+    return ServiceError("DeleteConflict", message, 409)
+
+
+def invalid_input(message: str) -> ServiceError:
+    return ServiceError("InvalidInput", message, 400)
+
+
+class Iam:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.clock = clock
+        self.accounts = Accounts(store)
+        self.users = NamedEntities(store, clock, USER, self.accounts)
+        self.groups = NamedEntities(store, clock, GROUP, self.accounts)
+        self.roles = NamedEntities(store, clock, ROLE, self.accounts)
+        self.instance_profiles = NamedEntities(store, clock, INSTANCE_PROFILE, self.accounts)
+        self.server_certificates = NamedEntities(store, clock, SERVER_CERTIFICATE, self.accounts)
+        self.policies = Policies(store, clock, self.accounts)
+        self.credentials = Credentials(store, clock, self.accounts)
+        self.members = store.table(schema.GROUP_MEMBERS)
+        self.providers = store.table(schema.PROVIDERS)
+
+    def caller_user(self, account: str, access_key_id: str) -> dict | None:
+        """The IAM user whose access key signed the request; None for root and sessions."""
+        key = self.credentials.key(access_key_id)
+        if key is None or key["account"] != account:
+            return None
+        return self.users.by_id(key["user_id"])
+
+    # -- users -----------------------------------------------------------------------------
+
+    def create_user(self, account: str, partition: str, name: str, path: str | None,
+                    boundary: str | None, tags: list[dict] | None) -> dict:
+        tags = merge_tags([], tags)
+        self._check_boundary(account, boundary)
+        user = self.users.create(account, partition, name, path, boundary=None)
+        user["tags"] = tags
+        if boundary:
+            self.policies.set_boundary(account, "user", user, boundary)
+        self.users.save(user)
+        return user
+
+    def _check_boundary(self, account: str, boundary: str | None) -> None:
+        if boundary and self.policies.find(account, boundary) is None:
+            raise no_such_entity(f"Scope ARN: {boundary} does not exist or is not attachable.")
+
+    def delete_user(self, account: str, name: str) -> None:
+        user = self.users.require(account, name)
+        checks = (
+            (user.get("login_profile"), "must delete login profile first."),
+            (self.credentials.user_keys(user), "must delete access keys first."),
+            (self.credentials.user_devices(user), "must delete MFA device first."),
+            (self.policies.inline_policies(account, "user", user["id"]),
+             "must delete policies first."),
+            (self.policies.attached(account, "user", user["id"]),
+             "must detach all policies first."),
+            (self.user_groups(user), "must remove users from group first."),
+        )
+        for blocking, message in checks:
+            if blocking:
+                raise conflict(f"Cannot delete entity, {message}")
+        self.policies.delete_boundary(account, "user", user)
+        self.users.delete(user)
+
+    def user_groups(self, user: dict) -> list[dict]:
+        rows = self.members.find("by_user", (user["account"], user["id"]))
+        return [group for group in (self.groups.by_id(row["group_id"]) for row in rows) if group]
+
+    def group_users(self, group: dict) -> list[dict]:
+        rows = self.members.find(None, (group["account"], group["id"]))
+        users = [user for user in (self.users.by_id(row["user_id"]) for row in rows) if user]
+        return sorted(users, key=lambda u: u["key"])
+
+    def add_user_to_group(self, account: str, group_name: str, user_name: str) -> None:
+        group = self.groups.require(account, group_name)
+        user = self.users.require(account, user_name)
+        if self.members.get((account, group["id"], user["id"])) is not None:
+            return
+        if len(self.members.find("by_user", (account, user["id"]))) >= GROUPS_PER_USER:
+            raise limit_exceeded("GroupsPerUser", GROUPS_PER_USER)
+        self.members.insert({"account": account, "group_id": group["id"],
+                             "user_id": user["id"]})
+
+    def remove_user_from_group(self, account: str, group_name: str, user_name: str) -> None:
+        group = self.groups.require(account, group_name)
+        user = self.users.require(account, user_name)
+        if not self.members.delete((account, group["id"], user["id"])):
+            raise no_such_entity(f"User {user['name']} is not in group {group['name']}.")
+
+    def delete_group(self, account: str, name: str) -> None:
+        group = self.groups.require(account, name)
+        if self.members.find(None, (account, group["id"]), limit=1):
+            raise conflict("Cannot delete entity, must remove users from group first.")
+        if self.policies.inline_policies(account, "group", group["id"]):
+            raise conflict("Cannot delete entity, must delete policies first.")
+        if self.policies.attached(account, "group", group["id"]):
+            raise conflict("Cannot delete entity, must detach all policies first.")
+        self.groups.delete(group)
+
+    # -- roles -----------------------------------------------------------------------------
+
+    def create_role(self, account: str, partition: str, name: str, path: str | None,
+                    trust_policy: str, description: str | None, max_session: int | None,
+                    boundary: str | None, tags: list[dict] | None) -> dict:
+        documents.trust_policy(trust_policy)
+        tags = merge_tags([], tags)
+        self._check_boundary(account, boundary)
+        role = self.roles.create(account, partition, name, path, trust=trust_policy,
+                                 description=description, boundary=None,
+                                 max_session=max_session or DEFAULT_MAX_SESSION_DURATION,
+                                 last_used=None)
+        role["tags"] = tags
+        if boundary:
+            self.policies.set_boundary(account, "role", role, boundary)
+        self.roles.save(role)
+        return role
+
+    def modifiable_role(self, account: str, name: str) -> dict:
+        role = self.roles.require(account, name)
+        if role["path"].startswith(SERVICE_ROLE_PATH):
+            raise ServiceError("UnmodifiableEntity", f"Cannot perform the operation on the "
+                               f"protected role '{role['name']}' - this role is only modifiable "
+                               "by AWS", 400)
+        return role
+
+    def delete_role(self, account: str, name: str) -> None:
+        role = self.modifiable_role(account, name)
+        if self.instance_profiles.table.find("by_role", (account, role["id"]), limit=1):
+            raise conflict("Cannot delete entity, must remove roles from instance profile first.")
+        if self.policies.inline_policies(account, "role", role["id"]):
+            raise conflict("Cannot delete entity, must delete policies first.")
+        if self.policies.attached(account, "role", role["id"]):
+            raise conflict("Cannot delete entity, must detach all policies first.")
+        self.policies.delete_boundary(account, "role", role)
+        self.roles.delete(role)
+
+    def create_service_linked_role(self, account: str, partition: str, service: str,
+                                   description: str | None, suffix: str | None) -> dict:
+        if not service.endswith(".amazonaws.com"):
+            raise invalid_input(f"Invalid service name: {service}")
+        known = SERVICE_LINKED_ROLES.get(service)
+        base = known[0] if known else service.split(".")[0].replace("-", "").capitalize()
+        name = f"AWSServiceRoleFor{base}" + (f"_{suffix}" if suffix else "")
+        if self.roles.get(account, name) is not None:
+            raise invalid_input(f"Service role name {name} has been taken in this account, "
+                                "please try a different suffix.")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": [service]},
+            "Action": ["sts:AssumeRole"]}]})
+        role = self.roles.create(account, partition, name, f"{SERVICE_ROLE_PATH}{service}/",
+                                 trust=trust, description=description, boundary=None,
+                                 max_session=DEFAULT_MAX_SESSION_DURATION, last_used=None)
+        if known:
+            arn = f"arn:aws:iam::aws:policy{SERVICE_ROLE_PATH}{known[1]}"
+            if self.policies.find(account, arn) is not None:
+                self.policies.attachments.insert({"account": account, "kind": "role",
+                                                  "entity_id": role["id"], "usage": "policy",
+                                                  "policy_arn": arn})
+        return role
+
+    def delete_service_linked_role(self, account: str, name: str) -> str:
+        role = self.roles.require(account, name)
+        if not role["path"].startswith(SERVICE_ROLE_PATH):
+            raise invalid_input(f"{name} is not a service-linked role.")
+        for arn in self.policies.attached(account, "role", role["id"]):
+            self.policies.attachments.delete((account, "role", role["id"], "policy", arn))
+        for policy_name in self.policies.inline_policies(account, "role", role["id"]):
+            self.policies.inline.delete((account, "role", role["id"], policy_name))
+        self.roles.delete(role)
+        return f"task{role['path']}{role['name']}/{uuid.uuid4()}"
+
+    def deletion_status(self, account: str, task_id: str) -> str:
+        parts = task_id.split("/")
+        if len(parts) < 5 or parts[0] != "task" or parts[1] != SERVICE_ROLE_PATH.strip("/"):
+            raise invalid_input(f"Invalid deletion task id: {task_id}")
+        return "IN_PROGRESS" if self.roles.get(account, parts[-2]) is not None else "SUCCEEDED"
+
+    # -- instance profiles -----------------------------------------------------------------
+
+    def add_role_to_instance_profile(self, account: str, profile_name: str,
+                                     role_name: str) -> None:
+        profile = self.instance_profiles.require(account, profile_name)
+        role = self.roles.require(account, role_name)
+        if profile.get("role_id"):
+            raise limit_exceeded("InstanceSessionsPerInstanceProfile", ROLES_PER_INSTANCE_PROFILE)
+        profile["role_id"] = role["id"]
+        self.instance_profiles.save(profile)
+
+    def remove_role_from_instance_profile(self, account: str, profile_name: str,
+                                          role_name: str) -> None:
+        profile = self.instance_profiles.require(account, profile_name)
+        role = self.roles.require(account, role_name)
+        if profile.get("role_id") != role["id"]:
+            raise no_such_entity(f"The role with name {role_name} cannot be found.")
+        profile["role_id"] = None
+        self.instance_profiles.save(profile)
+
+    def delete_instance_profile(self, account: str, name: str) -> None:
+        profile = self.instance_profiles.require(account, name)
+        if profile.get("role_id"):
+            raise conflict("Cannot delete entity, must remove roles from instance profile first.")
+        self.instance_profiles.delete(profile)
+
+    def role_instance_profiles(self, role: dict) -> list[dict]:
+        return self.instance_profiles.table.find("by_role", (role["account"], role["id"]))
+
+    # -- identity providers ----------------------------------------------------------------
+
+    def create_saml_provider(self, account: str, partition: str, name: str, metadata: str,
+                             tags: list[dict] | None) -> dict:
+        arn = f"arn:{partition}:iam::{account}:saml-provider/{name}"
+        if self.providers.get((account, "saml", arn)) is not None:
+            raise ServiceError("EntityAlreadyExists", f"SAMLProvider {name} already exists.", 409)
+        provider = {"account": account, "kind": "saml", "arn": arn, "created": self.clock.now(),
+                    "uuid": str(uuid.uuid4()), "tags": merge_tags([], tags),
+                    **self._saml_metadata(metadata)}
+        self.providers.insert(provider)
+        return provider
+
+    @staticmethod
+    def _saml_metadata(metadata: str) -> dict:
+        try:
+            root = ElementTree.fromstring(metadata)
+        except ElementTree.ParseError:
+            raise invalid_input("Could not parse metadata") from None
+        if not root.tag.endswith("EntityDescriptor"):
+            raise invalid_input("Could not parse metadata")
+        return {"metadata": metadata, "valid_until": root.get("validUntil")}
+
+    def update_saml_provider(self, account: str, arn: str, metadata: str | None) -> None:
+        provider = self.provider(account, "saml", arn)
+        if metadata is not None:
+            provider.update(self._saml_metadata(metadata))
+        self.providers.put(provider)
+
+    def create_oidc_provider(self, account: str, partition: str, url: str,
+                             client_ids: list[str] | None, thumbprints: list[str] | None,
+                             tags: list[dict] | None) -> dict:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.netloc:
+            raise invalid_input("Invalid Url: must use the https scheme")
+        arn = f"arn:{partition}:iam::{account}:oidc-provider/{parts.netloc}{parts.path}".rstrip("/")
+        if self.providers.get((account, "oidc", arn)) is not None:
+            raise ServiceError("EntityAlreadyExists", f"Provider with url {url} already exists.",
+                               409)
+        provider = {"account": account, "kind": "oidc", "arn": arn, "url": url,
+                    "created": self.clock.now(), "tags": merge_tags([], tags),
+                    "client_ids": [], "thumbprints": []}
+        self._set_client_ids(provider, list(dict.fromkeys(client_ids or [])))
+        self._set_thumbprints(provider, thumbprints or [])
+        self.providers.insert(provider)
+        return provider
+
+    @staticmethod
+    def _set_client_ids(provider: dict, client_ids: list[str]) -> None:
+        if len(client_ids) > MAX_OIDC_CLIENT_IDS:
+            raise limit_exceeded("ClientIdsPerOpenIdConnectProvider", MAX_OIDC_CLIENT_IDS)
+        provider["client_ids"] = client_ids
+
+    @staticmethod
+    def _set_thumbprints(provider: dict, thumbprints: list[str]) -> None:
+        if len(thumbprints) > MAX_OIDC_THUMBPRINTS:
+            raise limit_exceeded("ThumbprintsPerOpenIdConnectProvider", MAX_OIDC_THUMBPRINTS)
+        provider["thumbprints"] = thumbprints
+
+    def add_client_id(self, account: str, arn: str, client_id: str) -> None:
+        provider = self.provider(account, "oidc", arn)
+        if client_id not in provider["client_ids"]:
+            self._set_client_ids(provider, provider["client_ids"] + [client_id])
+            self.providers.put(provider)
+
+    def remove_client_id(self, account: str, arn: str, client_id: str) -> None:
+        provider = self.provider(account, "oidc", arn)
+        provider["client_ids"] = [c for c in provider["client_ids"] if c != client_id]
+        self.providers.put(provider)
+
+    def set_thumbprints(self, account: str, arn: str, thumbprints: list[str]) -> None:
+        provider = self.provider(account, "oidc", arn)
+        self._set_thumbprints(provider, thumbprints)
+        self.providers.put(provider)
+
+    def provider(self, account: str, kind: str, arn: str) -> dict:
+        provider = self.providers.get((account, kind, arn))
+        if provider is None:
+            label = "OpenIDConnect" if kind == "oidc" else "SAML"
+            raise no_such_entity(f"{label} Provider not found for arn {arn}")
+        return provider
+
+    def delete_provider(self, account: str, kind: str, arn: str) -> None:
+        self.providers.delete((self.provider(account, kind, arn)["account"], kind, arn))
+
+    def provider_list(self, account: str, kind: str) -> list[dict]:
+        return self.providers.find(None, (account, kind))
+
+    def save_provider(self, provider: dict) -> None:
+        self.providers.put(provider)
+
+    # -- server certificates ---------------------------------------------------------------
+
+    def upload_server_certificate(self, account: str, partition: str, name: str,
+                                  path: str | None, body: str, private_key: str,
+                                  chain: str | None, tags: list[dict] | None) -> dict:
+        try:
+            certificate = x509.load_pem_x509_certificate(body.encode())
+        except ValueError:
+            raise ServiceError("MalformedCertificate", "Unable to parse certificate. Please "
+                               "ensure the certificate is in PEM format.", 400) from None
+        try:
+            serialization.load_pem_private_key(private_key.encode(), password=None)
+        except (ValueError, TypeError):
+            raise ServiceError("MalformedCertificate", "Unable to parse private key. Please "
+                               "ensure the key is in PEM format.", 400) from None
+        if chain:
+            try:
+                x509.load_pem_x509_certificates(chain.encode())
+            except ValueError:
+                raise ServiceError("MalformedCertificate", "Unable to parse certificate chain. "
+                                   "Please ensure the chain is in PEM format.", 400) from None
+        tags = merge_tags([], tags)
+        record = self.server_certificates.create(
+            account, partition, name, path, body=body, chain=chain,
+            expiration=certificate.not_valid_after_utc.timestamp())
+        record["tags"] = tags
+        self.server_certificates.save(record)
+        return record
+
+    # -- account ---------------------------------------------------------------------------
+
+    def create_alias(self, account: str, alias: str) -> None:
+        # An account has one alias; creating another replaces it.
+        self.accounts.update(account, aliases=[alias])
+
+    def delete_alias(self, account: str, alias: str) -> None:
+        if alias not in self.accounts.get(account).get("aliases", []):
+            raise no_such_entity(f"The account alias {alias} cannot be found.")
+        self.accounts.update(account, aliases=[])
+
+    def aliases(self, account: str) -> list[str]:
+        return self.accounts.get(account).get("aliases", [])
+
+    def summary(self, account: str) -> dict[str, int]:
+        record = self.accounts.get(account)
+        counts = record["counts"]
+        devices = self.credentials.virtual_devices(account, None)
+        return {
+            "Users": counts.get("Users", 0), "UsersQuota": USER.limit,
+            "Groups": counts.get("Groups", 0), "GroupsQuota": GROUP.limit,
+            "Roles": counts.get("Roles", 0), "RolesQuota": ROLE.limit,
+            "Policies": counts.get("Policies", 0), "PoliciesQuota": 1500,
+            "InstanceProfiles": counts.get("InstanceProfiles", 0),
+            "InstanceProfilesQuota": INSTANCE_PROFILE.limit,
+            "ServerCertificates": counts.get("ServerCertificates", 0),
+            "ServerCertificatesQuota": SERVER_CERTIFICATE.limit,
+            "MFADevices": len(devices),
+            "MFADevicesInUse": sum(1 for d in devices if d["user_id"] is not None),
+            "AccountMFAEnabled": 0, "AccountAccessKeysPresent": 0,
+            "AccountPasswordPresent": 0, "AccountSigningCertificatesPresent": 0,
+            "Providers": len(self.provider_list(account, "saml"))
+            + len(self.provider_list(account, "oidc")),
+            "AttachedPoliciesPerGroupQuota": 10, "AttachedPoliciesPerRoleQuota": 10,
+            "AttachedPoliciesPerUserQuota": 10, "GroupsPerUserQuota": GROUPS_PER_USER,
+            "GroupPolicySizeQuota": documents.INLINE_POLICY_SIZES["group"],
+            "UserPolicySizeQuota": documents.INLINE_POLICY_SIZES["user"],
+            "RolePolicySizeQuota": documents.INLINE_POLICY_SIZES["role"],
+            "PolicySizeQuota": documents.MANAGED_POLICY_SIZE,
+            "AssumeRolePolicySizeQuota": documents.TRUST_POLICY_SIZE,
+            "PolicyVersionsInUseQuota": 10000, "VersionsPerPolicyQuota": 5,
+            "AccessKeysPerUserQuota": 2, "SigningCertificatesPerUserQuota": 2,
+            "GlobalEndpointTokenVersion": record.get("token_version", 1),
+        }

@@ -1,0 +1,85 @@
+"""IAM's output shapes, from stored records. ``detail`` adds what IAM returns only for a single
+entity (GetUser, GetRole): tags, the permissions boundary, RoleLastUsed."""
+
+from __future__ import annotations
+
+from nubo.services.iam.documents import url_encoded
+
+
+def compact(shape: dict) -> dict:
+    return {key: value for key, value in shape.items() if value is not None and value != []}
+
+
+def _boundary(record: dict) -> dict | None:
+    arn = record.get("boundary")
+    return {"PermissionsBoundaryType": "PermissionsBoundaryPolicy",
+            "PermissionsBoundaryArn": arn} if arn else None
+
+
+def user(record: dict, detail: bool = False) -> dict:
+    shape = {"Path": record["path"], "UserName": record["name"], "UserId": record["id"],
+             "Arn": record["arn"], "CreateDate": record["created"],
+             "PasswordLastUsed": record.get("password_used")}
+    if detail:
+        shape.update(PermissionsBoundary=_boundary(record), Tags=record["tags"])
+    return compact(shape)
+
+
+def group(record: dict) -> dict:
+    return {"Path": record["path"], "GroupName": record["name"], "GroupId": record["id"],
+            "Arn": record["arn"], "CreateDate": record["created"]}
+
+
+def role(record: dict, detail: bool = False) -> dict:
+    shape = {"Path": record["path"], "RoleName": record["name"], "RoleId": record["id"],
+             "Arn": record["arn"], "CreateDate": record["created"],
+             "AssumeRolePolicyDocument": url_encoded(record["trust"]),
+             "Description": record.get("description"),
+             "MaxSessionDuration": record["max_session"]}
+    if detail:
+        used = record.get("last_used") or {}
+        shape.update(PermissionsBoundary=_boundary(record), Tags=record["tags"],
+                     RoleLastUsed=compact({"LastUsedDate": used.get("date"),
+                                           "Region": used.get("region")}))
+    return compact(shape)
+
+
+def instance_profile(record: dict, roles: list[dict], tags: bool = False) -> dict:
+    shape = compact({"Path": record["path"], "InstanceProfileName": record["name"],
+                     "InstanceProfileId": record["id"], "Arn": record["arn"],
+                     "CreateDate": record["created"], "Tags": record["tags"] if tags else None})
+    shape["Roles"] = [role(r) for r in roles]  # present even when empty, as IAM answers
+    return shape
+
+
+def policy(record: dict, attachments: int, boundaries: int, tags: bool = False) -> dict:
+    return compact({"PolicyName": record["name"], "PolicyId": record["id"],
+                    "Arn": record["arn"], "Path": record["path"],
+                    "DefaultVersionId": record["default"], "AttachmentCount": attachments,
+                    "PermissionsBoundaryUsageCount": boundaries, "IsAttachable": True,
+                    "Description": record.get("description"), "CreateDate": record["created"],
+                    "UpdateDate": record["updated"],
+                    "Tags": record["tags"] if tags else None})
+
+
+def policy_version(version_id: str, version: dict, default: str,
+                   document: bool = True) -> dict:
+    return compact({"Document": url_encoded(version["document"]) if document else None,
+                    "VersionId": version_id, "IsDefaultVersion": version_id == default,
+                    "CreateDate": version["created"]})
+
+
+def access_key(key: dict, user_name: str, secret: bool = False) -> dict:
+    return compact({"UserName": user_name, "AccessKeyId": key["access_key_id"],
+                    "Status": key["status"], "CreateDate": key["created"],
+                    "SecretAccessKey": key["secret"] if secret else None})
+
+
+def server_certificate(record: dict) -> dict:
+    return {"Path": record["path"], "ServerCertificateName": record["name"],
+            "ServerCertificateId": record["id"], "Arn": record["arn"],
+            "UploadDate": record["created"], "Expiration": record["expiration"]}
+
+
+def tag_page(record: dict) -> dict:
+    return {"Tags": record.get("tags", []), "IsTruncated": False}

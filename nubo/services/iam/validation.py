@@ -1,0 +1,140 @@
+"""IAM's input rules: the model's name and path patterns, ARNs, unique ids, tags, paging."""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+from functools import lru_cache
+from typing import Any, Iterable
+
+from botocore.model import OperationModel
+
+from nubo.core.errors import ServiceError
+from nubo.protocols.validation import Issue, coral_message
+
+MAX_TAGS = 50
+DEFAULT_MAX_ITEMS = 100
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+# Unique-id prefixes, as AWS assigns them.
+USER_ID, GROUP_ID, ROLE_ID = "AIDA", "AGPA", "AROA"
+POLICY_ID, INSTANCE_PROFILE_ID, SERVER_CERTIFICATE_ID = "ANPA", "AIPA", "ASCA"
+
+
+def unique_id(prefix: str) -> str:
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17))
+
+
+def access_key_id() -> str:
+    return "AKIA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
+
+
+def secret_access_key() -> str:
+    return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+
+
+def validation_error(issues: list[Issue]) -> ServiceError:
+    return ServiceError("ValidationError", coral_message(issues), 400)
+
+
+@lru_cache(maxsize=None)
+def _pattern_checks(operation: OperationModel) -> tuple[tuple[str, re.Pattern], ...]:
+    """The model's patterns of the operation's top-level string members (the protocol engine
+    checks lengths and ranges but not patterns; IAM enforces its name and path patterns)."""
+    shape = operation.input_shape
+    if shape is None:
+        return ()
+    checks = []
+    for name, member in shape.members.items():
+        pattern = member.metadata.get("pattern")
+        if member.type_name != "string" or not pattern:
+            continue
+        try:
+            checks.append((name, re.compile(pattern, re.DOTALL)))
+        except re.error:  # a Java-only construct: AWS's own check is the reference, skip it
+            continue
+    return tuple(checks)
+
+
+def check_patterns(operation: OperationModel, params: dict[str, Any]) -> None:
+    issues = [Issue((name,), params[name], f"Member must satisfy regular expression pattern: "
+                    f"{pattern.pattern}", name)
+              for name, pattern in _pattern_checks(operation)
+              if isinstance(params.get(name), str) and not pattern.fullmatch(params[name])]
+    if issues:
+        raise validation_error(issues)
+
+
+def check_path(path: str | None, member: str = "path") -> str:
+    path = "/" if path is None else path
+    if not (path.startswith("/") and path.endswith("/")):
+        raise ServiceError("ValidationError", f"The specified value for {member} is invalid. "
+                           "It must begin and end with / and contain only alphanumeric characters "
+                           "and/or / characters.", 400)
+    return path
+
+
+# -- ARNs ----------------------------------------------------------------------------------------
+
+def iam_arn(partition: str, account: str, kind: str, path: str, name: str) -> str:
+    return f"arn:{partition}:iam::{account}:{kind}{path}{name}"
+
+
+# -- tags ----------------------------------------------------------------------------------------
+
+def merge_tags(existing: list[dict], new: list[dict] | None) -> list[dict]:
+    """Tags after TagX: new keys appended, existing keys' values replaced (keys are case
+    sensitive), at most 50."""
+    if not new:
+        return existing
+    keys = [tag["Key"] for tag in new]
+    if len(set(keys)) != len(keys):
+        raise ServiceError("InvalidInput", "Duplicate tag keys found. Please note that Tag keys "
+                           "are case insensitive.", 400)
+    merged = {tag["Key"]: tag.get("Value", "") for tag in existing}
+    for tag in new:
+        merged[tag["Key"]] = tag.get("Value", "")
+    if len(merged) > MAX_TAGS:
+        raise ServiceError("LimitExceeded", f"The number of tags has reached the maximum limit "
+                           f"of {MAX_TAGS}.", 409)
+    return [{"Key": key, "Value": value} for key, value in merged.items()]
+
+
+def remove_tags(existing: list[dict], keys: Iterable[str]) -> list[dict]:
+    gone = set(keys)
+    return [tag for tag in existing if tag["Key"] not in gone]
+
+
+# -- paging --------------------------------------------------------------------------------------
+
+def encode_marker(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def decode_marker(marker: str | None) -> str | None:
+    if marker is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(marker.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise ServiceError("ValidationError", "Invalid Marker.", 400) from None
+
+
+def page(items: list, marker: str | None, max_items: int | None) -> tuple[list, dict]:
+    """A page of a short list (bounded by a quota: keys, groups of a user, versions, ...):
+    the marker is the position of the next item."""
+    start = int(decode_marker(marker) or 0) if marker else 0
+    limit = max_items or DEFAULT_MAX_ITEMS
+    chunk = items[start:start + limit]
+    if start + limit < len(items):
+        return chunk, {"IsTruncated": True, "Marker": encode_marker(str(start + limit))}
+    return chunk, {"IsTruncated": False}
+
+
+def prefix_range(prefix: str | None) -> tuple[str | None, str | None]:
+    """Index bounds [lo, hi) of the text values that start with ``prefix``."""
+    if not prefix:
+        return None, None
+    return prefix, prefix + "\U0010ffff"
