@@ -7,6 +7,7 @@ Items live in items.py; both share ``Table`` (a table record with its key schema
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -276,6 +277,7 @@ class Tables:
     def get(self, ctx: RequestContext, name: str, message: str | None = None) -> Table:
         """The table, or ResourceNotFoundException (item operations say only "Requested
         resource not found"; table operations name the table)."""
+        check_table_name(name)
         table = self.find(ctx.account_id, ctx.region, name)
         if table is None:
             raise not_found(message or "Requested resource not found")
@@ -302,6 +304,7 @@ class Tables:
                DeletionProtectionEnabled: bool | None = None,
                OnDemandThroughput: dict | None = None, **_: Any) -> Table:
         billing = BillingMode or "PROVISIONED"
+        check_table_name(TableName)
         validate_definition(KeySchema, AttributeDefinitions, billing, ProvisionedThroughput,
                             LocalSecondaryIndexes, GlobalSecondaryIndexes)
         _check_stream(StreamSpecification)
@@ -626,6 +629,19 @@ def _throughput(spec: dict | None) -> dict:
 
 def _throughput_view(throughput: dict | None) -> dict:
     return {"NumberOfDecreasesToday": 0, **(throughput or _throughput(None))}
+
+
+_TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]+$")
+
+
+def check_table_name(name: str) -> None:
+    if name.startswith("arn:"):
+        return
+    if not 3 <= len(name) <= 255:
+        raise validation("TableName must be at least 3 characters long and at most 255 "
+                         "characters long")
+    if not _TABLE_NAME.match(name):
+        raise validation("TableName must satisfy regular expression pattern: [a-zA-Z0-9_.-]+")
 
 
 def name_from_arn(name: str) -> str:
