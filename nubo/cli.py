@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 from nubo import __version__
-from nubo.config import Config
+from nubo.config import IAM_MODES, Config
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +29,13 @@ def main(argv: list[str] | None = None) -> int:
                        help="keep state in memory only (NUBO_EPHEMERAL=1)")
     start.add_argument("--log-level", default=defaults.log_level,
                        help="debug|info|warning|error (NUBO_LOG_LEVEL)")
+    start.add_argument("--iam", choices=IAM_MODES, default=defaults.iam,
+                       help="IAM policy enforcement: off, soft (log decisions) or enforce "
+                            "(NUBO_IAM; LocalStack's ENFORCE_IAM=1 / IAM_SOFT_MODE=1 too)")
+    start.add_argument("--verify-signatures", action="store_true",
+                       default=defaults.verify_signatures,
+                       help="check SigV4 signatures against the keys' secrets "
+                            "(NUBO_VERIFY_SIGNATURES=1)")
 
     reset = commands.add_parser("reset", help="wipe all state of a running server")
     reset.add_argument("--host", default=defaults.host)
@@ -38,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "start":
         config = Config(host=args.host, port=args.port,
                         data_dir=None if args.ephemeral else args.data_dir,
-                        ephemeral=args.ephemeral, log_level=args.log_level)
+                        ephemeral=args.ephemeral, log_level=args.log_level, iam=args.iam,
+                        verify_signatures=args.verify_signatures)
         return serve(config)
     return _reset(args.host, args.port)
 

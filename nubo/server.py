@@ -20,6 +20,7 @@ from nubo.core.errors import InternalFailure, NotImplementedOperation, ServiceEr
 from nubo.core.http import HttpRequest, HttpResponse
 from nubo.core.runtime import Runtime
 from nubo.gateway import cors
+from nubo.gateway.authorization import IDENTITY_SERVICES, Authorizer
 from nubo.gateway.identity import identify, missing_authentication
 from nubo.gateway.routing import credential_of, service_of
 from nubo.protocols import (detect_protocol, load_service_model, parse_request, read_body,
@@ -35,6 +36,7 @@ class Gateway:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.services = ServiceRegistry(runtime)
+        self.authorizer = runtime.authorizer = Authorizer(runtime)
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
@@ -57,6 +59,7 @@ class Gateway:
         if service is None:
             return _unknown_service(request)
         identity = identify(request, credential)
+        account_id = self.authorizer.account_of(identity.access_key_id, identity.account_id)
         provider = self.services.get(service)
         model = provider.model if provider is not None else load_service_model(service)
         protocol = detect_protocol(model, request)
@@ -66,17 +69,18 @@ class Gateway:
             await read_body(model, request, protocol)
             operation, params = parse_request(model, request, protocol)
             ctx = RequestContext(request_id=request_id, service=service,
-                                 operation=operation.name, account_id=identity.account_id,
+                                 operation=operation.name, account_id=account_id,
                                  region=identity.region, access_key_id=identity.access_key_id,
                                  protocol=protocol, host=request.host, scheme=request.scheme,
                                  client_ip=request.client_ip, headers=request.headers)
-            # 3. authorize (signatures and IAM policies are evaluated by the IAM work; until
-            #    then any credentials pass, but a request needs some unless the model says not)
+            # 3. authorize: a request needs credentials unless the model says not; then IAM
+            #    policies decide (nubo.gateway.authorization; off unless configured)
             if identity.anonymous and operation.auth_type != "none" and \
                     "smithy.api#noAuth" not in (operation.auth or ()):
                 raise missing_authentication(protocol)
             if provider is None:
                 raise NotImplementedOperation(service, operation.name)
+            self.authorizer.authorize(ctx, provider, model.signing_name, params)
             # 4. handle: sync handlers run in one store transaction; we answer once it is durable
             if provider.is_async(operation.name):
                 result = await provider.dispatch(ctx, operation.name, params)
@@ -84,6 +88,8 @@ class Gateway:
                 with self.runtime.store.transaction():
                     result = provider.dispatch(ctx, operation.name, params)
             await self._durable()
+            if service in IDENTITY_SERVICES:
+                self.authorizer.changed()
             # 5. serialize
             return serialize_response(operation, result or {}, protocol, request_id)
         except ServiceError as error:

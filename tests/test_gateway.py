@@ -75,11 +75,12 @@ def test_state_is_isolated_per_account_and_region(make_client):
 
 def test_unimplemented_operation_answers_501_naming_it(make_client):
     with pytest.raises(ClientError) as error:
-        make_client("sts").assume_role(RoleArn="arn:aws:iam::000000000000:role/r",
-                                       RoleSessionName="session")
+        make_client("sts").assume_root(
+            TargetPrincipal="111111111111",
+            TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     message = error.value.response["Error"]["Message"]
-    assert "AssumeRole" in message and "sts" in message
+    assert "AssumeRoot" in message and "sts" in message
 
 
 def test_unimplemented_service_answers_501_naming_operation(make_client):

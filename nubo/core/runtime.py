@@ -10,6 +10,7 @@ from nubo.core.clock import Clock
 from nubo.store import Store
 
 if TYPE_CHECKING:
+    from nubo.gateway.authorization import Authorizer
     from nubo.services import ServiceRegistry
 
 
@@ -19,3 +20,4 @@ class Runtime:
     store: Store
     clock: Clock = field(default_factory=Clock)
     services: "ServiceRegistry | None" = None
+    authorizer: "Authorizer | None" = None

@@ -75,6 +75,18 @@ class ServiceProvider:
     def operations(self) -> list[str]:
         return sorted(self._handlers)
 
+    # -- authorization hooks (nubo.gateway.authorization) --------------------------------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        """Values for the ARN templates of the resources a request names (``${QueueName}``,
+        ``${Account}``, ...), where the input members do not carry them under those names."""
+        return {}
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> tuple[str | None, str | None]:
+        """(resource-based policy document, owning account) of the resource ``arn``; services
+        with resource policies (SQS queues, S3 buckets, ...) answer here."""
+        return None, None
+
     async def background(self) -> None:
         """Long-running work of the service (sweepers, schedulers); none by default."""
 

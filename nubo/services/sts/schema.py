@@ -1,0 +1,13 @@
+"""The STS tables: the temporary credentials nubo issued."""
+
+from nubo.store import TableSpec
+
+# One row per set of temporary credentials (ASIA... key). `expires` drives the sweeper that
+# forgets sessions a day after they expired. The record holds what authorizing a request made
+# with them needs: who (kind, arn, role or parent user), session policies, tags, issue time.
+SESSIONS = TableSpec(
+    name="sts_sessions",
+    key=("access_key_id",),
+    columns={"access_key_id": "text", "account": "text", "expires": "real"},
+    indexes={"by_expiry": ("expires",)},
+)
