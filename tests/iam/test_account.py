@@ -1,0 +1,185 @@
+"""Account-wide IAM: aliases, summary, authorization details, identity providers, server
+certificates."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from tests.iam.conftest import READ_BUCKET, TRUST_LAMBDA, doc, error_of
+
+
+
+def saml_metadata() -> str:
+    """IdP metadata with a signing certificate, as identity providers publish it."""
+    certificate = "".join(self_signed()[0].splitlines()[1:-1])
+    return f"""<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+    xmlns:ds="http://www.w3.org/2000/09/xmldsig#"
+    entityID="https://idp.example.com/saml" validUntil="2030-01-01T00:00:00Z">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data>
+      <ds:X509Certificate>{certificate}</ds:X509Certificate>
+    </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+        Location="https://idp.example.com/saml/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"""
+
+
+def self_signed() -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "example.com")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))
+                   .sign(key, hashes.SHA256()))
+    return (certificate.public_bytes(serialization.Encoding.PEM).decode(),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()).decode())
+
+
+def test_account_alias(fresh_iam):
+    assert fresh_iam.list_account_aliases()["AccountAliases"] == []
+    fresh_iam.create_account_alias(AccountAlias="my-company")
+    assert fresh_iam.list_account_aliases()["AccountAliases"] == ["my-company"]
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.delete_account_alias(AccountAlias="other")
+    assert error_of(raised) == ("NoSuchEntity", "The account alias other cannot be found.", 404)
+    fresh_iam.delete_account_alias(AccountAlias="my-company")
+    assert fresh_iam.list_account_aliases()["AccountAliases"] == []
+
+
+def test_account_summary_counts(fresh_iam):
+    fresh_iam.create_user(UserName="a")
+    fresh_iam.create_user(UserName="b")
+    fresh_iam.create_group(GroupName="g")
+    fresh_iam.create_role(RoleName="r", AssumeRolePolicyDocument=doc(TRUST_LAMBDA))
+    fresh_iam.create_policy(PolicyName="p", PolicyDocument=doc(READ_BUCKET))
+    fresh_iam.delete_user(UserName="b")
+    summary = fresh_iam.get_account_summary()["SummaryMap"]
+    assert {k: summary[k] for k in ("Users", "Groups", "Roles", "Policies")} == {
+        "Users": 1, "Groups": 1, "Roles": 1, "Policies": 1}
+    assert (summary["UsersQuota"], summary["PolicySizeQuota"], summary["VersionsPerPolicyQuota"],
+            summary["AccessKeysPerUserQuota"]) == (5000, 6144, 5, 2)
+
+
+def test_account_authorization_details(fresh_iam):
+    fresh_iam.create_user(UserName="u")
+    fresh_iam.create_group(GroupName="g")
+    fresh_iam.add_user_to_group(GroupName="g", UserName="u")
+    fresh_iam.put_user_policy(UserName="u", PolicyName="inline", PolicyDocument=doc(READ_BUCKET))
+    fresh_iam.create_role(RoleName="r", AssumeRolePolicyDocument=doc(TRUST_LAMBDA))
+    fresh_iam.attach_role_policy(RoleName="r",
+                                 PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    arn = fresh_iam.create_policy(PolicyName="p", PolicyDocument=doc(READ_BUCKET))["Policy"][
+        "Arn"]
+    fresh_iam.attach_group_policy(GroupName="g", PolicyArn=arn)
+    details = fresh_iam.get_account_authorization_details()
+    user = details["UserDetailList"][0]
+    assert (user["UserName"], user["GroupList"]) == ("u", ["g"])
+    assert user["UserPolicyList"] == [{"PolicyName": "inline", "PolicyDocument": READ_BUCKET}]
+    assert details["GroupDetailList"][0]["AttachedManagedPolicies"] == [
+        {"PolicyName": "p", "PolicyArn": arn}]
+    role = details["RoleDetailList"][0]
+    assert role["AssumeRolePolicyDocument"] == TRUST_LAMBDA
+    assert {p["Arn"] for p in details["Policies"]} == {
+        arn, "arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    local = [p for p in details["Policies"] if p["Arn"] == arn][0]
+    assert local["PolicyVersionList"][0]["Document"] == READ_BUCKET
+    only_roles = fresh_iam.get_account_authorization_details(Filter=["Role"])
+    assert (only_roles["UserDetailList"], len(only_roles["RoleDetailList"])) == ([], 1)
+    paged = fresh_iam.get_account_authorization_details(MaxItems=2)
+    assert paged["IsTruncated"] and paged["Marker"]
+
+
+def test_saml_provider(fresh_iam):
+    metadata = saml_metadata()
+    assert len(metadata) >= 1000
+    arn = fresh_iam.create_saml_provider(Name="corp", SAMLMetadataDocument=metadata,
+                                         Tags=[{"Key": "k", "Value": "v"}])["SAMLProviderArn"]
+    assert arn.endswith(":saml-provider/corp")
+    got = fresh_iam.get_saml_provider(SAMLProviderArn=arn)
+    assert got["SAMLMetadataDocument"] == metadata
+    assert [p["Arn"] for p in fresh_iam.list_saml_providers()["SAMLProviderList"]] == [arn]
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.create_saml_provider(Name="bad", SAMLMetadataDocument="not xml " * 200)
+    assert error_of(raised)[0] == "InvalidInput"
+    fresh_iam.delete_saml_provider(SAMLProviderArn=arn)
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.get_saml_provider(SAMLProviderArn=arn)
+    assert error_of(raised)[0] == "NoSuchEntity"
+
+
+def test_oidc_provider(fresh_iam):
+    arn = fresh_iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])["OpenIDConnectProviderArn"]
+    assert arn.endswith(":oidc-provider/token.actions.githubusercontent.com")
+    fresh_iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                                        ClientID="my-app")
+    got = fresh_iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["Url"] == "token.actions.githubusercontent.com"
+    assert got["ClientIDList"] == ["sts.amazonaws.com", "my-app"]
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.create_open_id_connect_provider(
+            Url="https://token.actions.githubusercontent.com",
+            ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])
+    assert error_of(raised)[0] == "EntityAlreadyExists"
+    fresh_iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert fresh_iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+
+
+def test_server_certificates(fresh_iam):
+    body, key = self_signed()
+    metadata = fresh_iam.upload_server_certificate(
+        ServerCertificateName="site", Path="/cloudfront/", CertificateBody=body,
+        PrivateKey=key)["ServerCertificateMetadata"]
+    assert metadata["Arn"].endswith(":server-certificate/cloudfront/site")
+    assert metadata["ServerCertificateId"].startswith("ASCA")
+    got = fresh_iam.get_server_certificate(ServerCertificateName="site")["ServerCertificate"]
+    assert got["CertificateBody"] == body
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.upload_server_certificate(ServerCertificateName="bad",
+                                            CertificateBody="garbage", PrivateKey=key)
+    assert error_of(raised)[0] == "MalformedCertificate"
+    fresh_iam.update_server_certificate(ServerCertificateName="site",
+                                        NewServerCertificateName="renamed")
+    listed = fresh_iam.list_server_certificates()["ServerCertificateMetadataList"]
+    assert [c["ServerCertificateName"] for c in listed] == ["renamed"]
+    fresh_iam.delete_server_certificate(ServerCertificateName="renamed")
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.get_server_certificate(ServerCertificateName="renamed")
+    assert error_of(raised) == ("NoSuchEntity", "The Server Certificate with name renamed "
+                                "cannot be found.", 404)
+
+
+def test_state_survives_restart(tmp_path):
+    import boto3
+
+    from tests.conftest import NuboProcess, client_config
+
+    server = NuboProcess(tmp_path).start()
+    try:
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name="us-east-1",
+                           aws_access_key_id="test", aws_secret_access_key="test",
+                           config=client_config())
+        iam.create_user(UserName="durable")
+        key = iam.create_access_key(UserName="durable")["AccessKey"]["AccessKeyId"]
+        iam.attach_user_policy(UserName="durable",
+                               PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+        server.kill()
+        server.start()
+        assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName="durable")[
+            "AccessKeyMetadata"]] == [key]
+        assert iam.list_attached_user_policies(UserName="durable")["AttachedPolicies"][0][
+            "PolicyName"] == "ReadOnlyAccess"
+    finally:
+        server.stop()
