@@ -33,8 +33,10 @@ def free_port() -> int:
 class NuboProcess:
     """A nubo server started as a separate process, as users run it."""
 
-    def __init__(self, data_dir: Path | None, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path | None, port: int | None = None,
+                 options: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
+        self.options = options  # more `nubo start` options, e.g. ("--iam", "enforce")
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -43,6 +45,7 @@ class NuboProcess:
     def start(self, timeout: float = 20) -> "NuboProcess":
         args = [sys.executable, "-m", "nubo", "start", "--port", str(self.port)]
         args += ["--ephemeral"] if self.data_dir is None else ["--data-dir", str(self.data_dir)]
+        args += self.options
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
