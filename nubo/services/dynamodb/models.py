@@ -346,7 +346,7 @@ class Tables:
     def _new_index(self, table_arn: str, index: dict, billing: str | None) -> dict:
         created = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
                    "Projection": index["Projection"],
-                   "id": self.store.sequence("dynamodb_index"),
+                   "id": self.store.sequence("dynamodb_table"),  # ids shared with tables (stats)
                    "IndexArn": f"{table_arn}/index/{index['IndexName']}"}
         if billing is not None:
             created["throughput"] = _throughput(index.get("ProvisionedThroughput"))

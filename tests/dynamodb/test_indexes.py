@@ -1,0 +1,163 @@
+"""Local and global secondary indexes: creation rules, projections, sparse indexes, Query and
+Scan on them, GSIs added by UpdateTable and backfilled, index maintenance on writes."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.dynamodb.conftest import key_schema, unique, validation_error
+
+
+@pytest.fixture
+def game_table(ddb, make_table):
+    """The notes' table: user_id + Game_TS, an LSI on Game_ID, a KEYS_ONLY GSI on game_id."""
+    name = make_table(
+        hash_key=("user_id", "S"), range_key=("Game_TS", "N"),
+        AttributeDefinitions=[{"AttributeName": "Game_ID", "AttributeType": "S"},
+                              {"AttributeName": "score", "AttributeType": "N"}],
+        LocalSecondaryIndexes=[{
+            "IndexName": "by_game", "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"},
+                          {"AttributeName": "Game_ID", "KeyType": "RANGE"}]}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": "by_score", "Projection": {"ProjectionType": "INCLUDE",
+                                                    "NonKeyAttributes": ["note"]},
+            "KeySchema": [{"AttributeName": "Game_ID", "KeyType": "HASH"},
+                          {"AttributeName": "score", "KeyType": "RANGE"}]}])
+    rows = [("ann", 1, "chess", 30, "a"), ("ann", 2, "go", 10, "b"), ("bob", 1, "chess", 50, "c"),
+            ("bob", 2, "chess", 20, "d"), ("cid", 1, None, None, "e")]
+    for user, ts, game, score, note in rows:
+        item = {"user_id": {"S": user}, "Game_TS": {"N": str(ts)}, "note": {"S": note},
+                "secret": {"S": "hidden"}}
+        if game:
+            item["Game_ID"] = {"S": game}
+            item["score"] = {"N": str(score)}
+        ddb.put_item(TableName=name, Item=item)
+    return name
+
+
+def test_describe_indexes(ddb, game_table):
+    table = ddb.describe_table(TableName=game_table)["Table"]
+    [lsi] = table["LocalSecondaryIndexes"]
+    [gsi] = table["GlobalSecondaryIndexes"]
+    assert lsi["IndexName"] == "by_game" and lsi["ItemCount"] == 4
+    assert gsi["IndexStatus"] == "ACTIVE" and gsi["ItemCount"] == 4
+    assert gsi["IndexArn"] == table["TableArn"] + "/index/by_score"
+
+
+def test_query_local_index(ddb, game_table):
+    items = ddb.query(TableName=game_table, IndexName="by_game",
+                      KeyConditionExpression="user_id = :u AND Game_ID = :g",
+                      ExpressionAttributeValues={":u": {"S": "bob"}, ":g": {"S": "chess"}},
+                      ConsistentRead=True)["Items"]
+    assert [i["Game_TS"]["N"] for i in items] == ["1", "2"]
+    assert items[0]["secret"] == {"S": "hidden"}
+
+
+def test_query_global_index_with_projection(ddb, game_table):
+    page = ddb.query(TableName=game_table, IndexName="by_score",
+                     KeyConditionExpression="Game_ID = :g AND score > :s",
+                     ExpressionAttributeValues={":g": {"S": "chess"}, ":s": {"N": "25"}},
+                     ScanIndexForward=False)
+    assert [i["score"]["N"] for i in page["Items"]] == ["50", "30"]
+    assert set(page["Items"][0]) == {"user_id", "Game_TS", "Game_ID", "score", "note"}
+    limited = ddb.query(TableName=game_table, IndexName="by_score", Limit=1,
+                        KeyConditionExpression="Game_ID = :g",
+                        ExpressionAttributeValues={":g": {"S": "chess"}})
+    assert limited["LastEvaluatedKey"] == {"user_id": {"S": "bob"}, "Game_TS": {"N": "2"},
+                                           "Game_ID": {"S": "chess"}, "score": {"N": "20"}}
+    rest = ddb.query(TableName=game_table, IndexName="by_score",
+                     KeyConditionExpression="Game_ID = :g",
+                     ExclusiveStartKey=limited["LastEvaluatedKey"],
+                     ExpressionAttributeValues={":g": {"S": "chess"}})
+    assert [i["score"]["N"] for i in rest["Items"]] == ["30", "50"]
+
+
+def test_global_index_rules(ddb, game_table):
+    with pytest.raises(ClientError) as excinfo:
+        ddb.query(TableName=game_table, IndexName="by_score", ConsistentRead=True,
+                  KeyConditionExpression="Game_ID = :g",
+                  ExpressionAttributeValues={":g": {"S": "chess"}})
+    assert validation_error(excinfo) == (
+        "Consistent reads are not supported on global secondary indexes")
+    with pytest.raises(ClientError) as excinfo:
+        ddb.query(TableName=game_table, IndexName="by_score", Select="ALL_ATTRIBUTES",
+                  KeyConditionExpression="Game_ID = :g",
+                  ExpressionAttributeValues={":g": {"S": "chess"}})
+    assert "projection type is not ALL" in validation_error(excinfo)
+
+
+def test_index_follows_updates_and_deletes(ddb, game_table):
+    ddb.update_item(TableName=game_table, Key={"user_id": {"S": "ann"}, "Game_TS": {"N": "2"}},
+                    UpdateExpression="SET Game_ID = :g, score = :s",
+                    ExpressionAttributeValues={":g": {"S": "chess"}, ":s": {"N": "99"}})
+    ddb.delete_item(TableName=game_table, Key={"user_id": {"S": "bob"}, "Game_TS": {"N": "1"}})
+    items = ddb.query(TableName=game_table, IndexName="by_score",
+                      KeyConditionExpression="Game_ID = :g",
+                      ExpressionAttributeValues={":g": {"S": "chess"}})["Items"]
+    assert [(i["user_id"]["S"], i["score"]["N"]) for i in items] == [
+        ("bob", "20"), ("ann", "30"), ("ann", "99")]
+    go = ddb.query(TableName=game_table, IndexName="by_score",
+                   KeyConditionExpression="Game_ID = :g",
+                   ExpressionAttributeValues={":g": {"S": "go"}})["Items"]
+    assert go == []
+
+
+def test_index_key_type_is_checked_on_write(ddb, game_table):
+    with pytest.raises(ClientError) as excinfo:
+        ddb.put_item(TableName=game_table, Item={"user_id": {"S": "x"}, "Game_TS": {"N": "1"},
+                                                 "score": {"S": "high"}})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Type mismatch for Index Key score "
+        "Expected: N Actual: S IndexName: by_score")
+
+
+def test_scan_index_is_sparse(ddb, game_table):
+    scanned = ddb.scan(TableName=game_table, IndexName="by_score")
+    assert scanned["Count"] == 4  # cid has no Game_ID/score
+
+
+def test_gsi_added_later_is_backfilled(ddb, game_table):
+    ddb.update_table(TableName=game_table,
+                     AttributeDefinitions=[{"AttributeName": "note", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by_note", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                         "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}]}}])
+    items = ddb.query(TableName=game_table, IndexName="by_note",
+                      KeyConditionExpression="note = :n",
+                      ExpressionAttributeValues={":n": {"S": "e"}})["Items"]
+    assert items == [{"user_id": {"S": "cid"}, "Game_TS": {"N": "1"}, "note": {"S": "e"}}]
+    ddb.update_table(TableName=game_table,
+                     GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_note"}}])
+    names = [i["IndexName"] for i in
+             ddb.describe_table(TableName=game_table)["Table"]["GlobalSecondaryIndexes"]]
+    assert names == ["by_score"]
+
+
+def test_lsi_requires_a_sort_key_table(ddb):
+    with pytest.raises(ClientError) as excinfo:
+        ddb.create_table(TableName=unique(), BillingMode="PAY_PER_REQUEST",
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "x", "AttributeType": "S"}],
+                         LocalSecondaryIndexes=[{
+                             "IndexName": "lsi", "Projection": {"ProjectionType": "ALL"},
+                             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                           {"AttributeName": "x", "KeyType": "RANGE"}]}])
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Table KeySchema does not have a range key, "
+        "which is required when specifying a LocalSecondaryIndex")
+
+
+def test_provisioned_gsi_needs_throughput(ddb):
+    with pytest.raises(ClientError) as excinfo:
+        ddb.create_table(TableName=unique(), **key_schema(("pk", "S")),
+                         ProvisionedThroughput={"ReadCapacityUnits": 1,
+                                                "WriteCapacityUnits": 1},
+                         GlobalSecondaryIndexes=[{
+                             "IndexName": "gsi", "Projection": {"ProjectionType": "ALL"},
+                             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}])
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: ProvisionedThroughput should not be null "
+        "for index: gsi")
