@@ -127,8 +127,13 @@ class ClientDisconnected(ServiceError):
         super().__init__("IncompleteBody", "The request body terminated unexpectedly", 400)
 
 
+_NO_BODY = (204, 304)  # statuses that never carry a body
+
+
 async def _send_response(send: Callable, response: HttpResponse, head_only: bool) -> None:
     body: Any = response.body
+    if response.status in _NO_BODY:
+        body, head_only = b"", True
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, v in
                response.headers.items()]
     if isinstance(body, (bytes, bytearray)):

@@ -17,6 +17,7 @@ IMPLEMENTED: dict[str, str] = {
     "dynamodb": "nubo.services.dynamodb",
     "iam": "nubo.services.iam",
     "kms": "nubo.services.kms",
+    "s3": "nubo.services.s3",
     "sqs": "nubo.services.sqs",
     "sts": "nubo.services.sts",
 }

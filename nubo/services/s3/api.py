@@ -1,0 +1,683 @@
+"""Amazon S3 handlers: buckets, objects (streamed to and from disk), multipart uploads,
+versioning and bucket configuration. The protocol engine parses and serializes rest-xml;
+these see Python values and return the output shapes."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+from urllib.parse import quote, unquote
+
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.core.http import BodyStream
+from nubo.core.runtime import Runtime
+from nubo.services.base import ServiceProvider, handler
+from nubo.services.s3 import errors
+from nubo.services.s3.blobs import BlobStore
+from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects, check_key,
+                                     owner_of)
+from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
+from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
+                                       check_read_conditions, check_write_conditions,
+                                       description, receive, requested_algorithms, segments_of,
+                                       stream, verify)
+
+MAX_KEYS = 1000
+MAX_DELETE_OBJECTS = 1000
+
+
+class S3Provider(ServiceProvider):
+    service_name = "s3"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.store = runtime.store
+        self.blobs = BlobStore(runtime.store, runtime.config.data_dir
+                               if not runtime.config.ephemeral else None)
+        self.buckets = Buckets(runtime.store, runtime.clock)
+        self.objects = Objects(runtime.store, runtime.clock, self.blobs)
+        self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
+
+    # -- durability helpers ---------------------------------------------------------------
+
+    async def _durable(self) -> None:
+        pending = self.store.committed()
+        if pending is not None:
+            await pending
+
+    def _remove_when_durable(self, garbage: list[str]) -> None:
+        """Delete blob files dropped by this request once its commit is durable."""
+        if garbage:
+            asyncio.get_running_loop().create_task(self._remove_later(garbage))
+
+    async def _remove_later(self, garbage: list[str]) -> None:
+        await self._durable()
+        self.blobs.remove(garbage)
+
+    async def _receive(self, ctx: RequestContext, body: BodyStream | None, params: dict,
+                       algorithms: list[str] | None = None, limit: int | None = None) -> Upload:
+        algorithms = algorithms or requested_algorithms(params, ctx.headers)
+        kwargs = {} if limit is None else {"limit": limit}
+        upload = await receive(self.blobs, body, body.length if body is not None else 0,
+                               algorithms, **kwargs)
+        try:
+            verify(upload, params.get("ContentMD5"), params,
+                   body.trailers if body is not None else {})
+        except ServiceError:
+            self._discard(upload)
+            raise
+        return upload
+
+    def _discard(self, upload: Upload) -> None:
+        if upload.blob is not None:
+            self.blobs.remove([upload.blob])
+
+    # -- buckets --------------------------------------------------------------------------
+
+    @handler("CreateBucket")
+    def create_bucket(self, ctx: RequestContext, Bucket: str, CreateBucketConfiguration=None,
+                      ObjectLockEnabledForBucket=None, ObjectOwnership=None, **_: Any) -> dict:
+        location = (CreateBucketConfiguration or {}).get("LocationConstraint")
+        settings = {"ownership": ObjectOwnership or "BucketOwnerEnforced"}
+        if ObjectLockEnabledForBucket:
+            settings.update(versioning="Enabled", object_lock=True)
+        bucket = self.buckets.create(ctx.account_id, ctx.region, Bucket, location, settings)
+        return {"Location": f"/{Bucket}",
+                "BucketArn": f"arn:{ctx.partition}:s3:::{bucket['name']}"}
+
+    @handler("HeadBucket")
+    def head_bucket(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        bucket = self.buckets.get(Bucket)
+        return {"BucketRegion": bucket["region"], "AccessPointAlias": False}
+
+    @handler("DeleteBucket")
+    def delete_bucket(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.buckets.delete(Bucket, self.objects)
+
+    @handler("ListBuckets")
+    def list_buckets(self, ctx: RequestContext, MaxBuckets=None, ContinuationToken=None,
+                     Prefix=None, BucketRegion=None) -> dict:
+        after = _decode_token(ContinuationToken) if ContinuationToken else None
+        limit = MaxBuckets if MaxBuckets is not None else MAX_BUCKETS_PAGE
+        if not 1 <= limit <= MAX_BUCKETS_PAGE:
+            raise errors.invalid_argument("Argument max-buckets must be an integer between 1 "
+                                          "and 10000", "max-buckets", limit)
+        found, more = self.buckets.owned(ctx.account_id, Prefix, after, limit, BucketRegion)
+        out: dict[str, Any] = {
+            "Buckets": [{"Name": b["name"], "CreationDate": b["created"],
+                         "BucketRegion": b["region"],
+                         "BucketArn": f"arn:{ctx.partition}:s3:::{b['name']}"} for b in found],
+            "Owner": owner_of(ctx.account_id), "Prefix": Prefix}
+        if more:
+            out["ContinuationToken"] = _encode_token(found[-1]["name"])
+        return out
+
+    @handler("GetBucketLocation")
+    def get_bucket_location(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        region = self.buckets.get(Bucket)["region"]
+        return {"LocationConstraint": "" if region == "us-east-1" else region}
+
+    @handler("PutBucketVersioning")
+    def put_bucket_versioning(self, ctx: RequestContext, Bucket: str,
+                              VersioningConfiguration=None, **_: Any) -> None:
+        status = (VersioningConfiguration or {}).get("Status")
+        if status not in ("Enabled", "Suspended"):
+            raise errors.malformed_xml()
+        changes = {"versioning": status}
+        if "MFADelete" in (VersioningConfiguration or {}):
+            changes["mfa_delete"] = VersioningConfiguration["MFADelete"]
+        self.buckets.update(Bucket, changes)
+
+    @handler("GetBucketVersioning")
+    def get_bucket_versioning(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        bucket = self.buckets.get(Bucket)
+        return {"Status": bucket.get("versioning"), "MFADelete": bucket.get("mfa_delete")}
+
+    # -- objects --------------------------------------------------------------------------
+
+    @handler("PutObject")
+    async def put_object(self, ctx: RequestContext, Bucket: str, Key: str,
+                         Body: BodyStream | None = None, IfMatch=None, IfNoneMatch=None,
+                         **params: Any) -> dict:
+        check_key(Key)
+        self.buckets.get(Bucket)  # before reading the body
+        upload = await self._receive(ctx, Body, params)
+        record = self._new_record(Key, upload, params, ctx.account_id)
+        algorithm = next(iter(upload.checksums))
+        record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
+        record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
+        out = {"ETag": record["etag"], "ServerSideEncryption": record["ServerSideEncryption"],
+               f"Checksum{algorithm}": upload.checksums[algorithm], "ChecksumType": "FULL_OBJECT"}
+        if record["versioned"]:
+            out["VersionId"] = record["version_id"]
+        return out
+
+    def _new_record(self, key: str, upload: Upload | None, params: dict, account: str) -> dict:
+        record = {"key": key, "modified": self.runtime.clock.now(), "owner": account,
+                  "content_type": params.get("ContentType") or "binary/octet-stream",
+                  "metadata": params.get("Metadata") or {},
+                  "tags": _parse_tagging(params.get("Tagging"))}
+        if upload is not None:
+            record.update(size=upload.size, etag=upload.etag)
+        for name in STORED_ATTRIBUTES:
+            if params.get(name) is not None:
+                record[name] = params[name]
+        record.setdefault("ServerSideEncryption", "AES256")
+        return record
+
+    async def _commit_version(self, bucket_name: str, key: str, upload: Upload, record: dict,
+                              if_match: str | None = None, if_none_match: str | None = None
+                              ) -> dict:
+        try:
+            with self.store.transaction():
+                bucket = self.buckets.get(bucket_name)
+                check_write_conditions(self.objects.latest(bucket_name, key), key, if_match,
+                                       if_none_match)
+                record["segments"] = segments_of(upload, self.blobs)
+                record, garbage = self.objects.put(bucket, record)
+        except BaseException:
+            self._discard(upload)
+            raise
+        await self._durable()
+        self.blobs.remove(garbage)
+        return record
+
+    @handler("GetObject")
+    def get_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                   Range=None, PartNumber=None, IfMatch=None, IfNoneMatch=None,
+                   IfModifiedSince=None, IfUnmodifiedSince=None, ChecksumMode=None,
+                   **overrides: Any) -> dict:
+        out, span, record = self._read(Bucket, Key, VersionId, Range, PartNumber, IfMatch,
+                                       IfNoneMatch, IfModifiedSince, IfUnmodifiedSince,
+                                       ChecksumMode, overrides, "GET")
+        out["Body"] = stream(self.blobs, record.get("segments", ()), *span)
+        return out
+
+    @handler("HeadObject")
+    def head_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                    Range=None, PartNumber=None, IfMatch=None, IfNoneMatch=None,
+                    IfModifiedSince=None, IfUnmodifiedSince=None, ChecksumMode=None,
+                    **overrides: Any) -> dict:
+        out, _, _ = self._read(Bucket, Key, VersionId, Range, PartNumber, IfMatch, IfNoneMatch,
+                               IfModifiedSince, IfUnmodifiedSince, ChecksumMode, overrides,
+                               "HEAD")
+        return out
+
+    def _read(self, bucket: str, key: str, version_id, range_header, part_number, if_match,
+              if_none_match, if_modified_since, if_unmodified_since, checksum_mode,
+              overrides: dict, method: str) -> tuple[dict, tuple[int, int], dict]:
+        self.buckets.get(bucket)
+        record = self.objects.resolve(bucket, key, version_id, method)
+        check_read_conditions(record, if_match, if_none_match, if_modified_since,
+                              if_unmodified_since)
+        size = record["size"]
+        out = description(record, checksum_mode == "ENABLED")
+        span = _part_span(record, part_number) if part_number else byte_range(range_header,
+                                                                              size)
+        if span is not None:
+            out.update(ContentRange=f"bytes {span[0]}-{span[1] - 1}/{size}",
+                       ContentLength=span[1] - span[0], StatusCode=206)
+            if not part_number:  # a range's checksum is not the object's
+                for name in [k for k in out if k.startswith("Checksum")]:
+                    del out[name]
+        for name, value in overrides.items():
+            if name.startswith("Response") and value is not None:
+                out[name[len("Response"):]] = value
+        return out, span or (0, size), record
+
+    @handler("DeleteObject")
+    def delete_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                      **_: Any) -> dict:
+        bucket = self.buckets.get(Bucket)
+        return self._delete(bucket, Key, VersionId)
+
+    def _delete(self, bucket: dict, key: str, version_id: str | None) -> dict:
+        found, garbage = self.objects.delete(bucket, key, version_id)
+        self._remove_when_durable(garbage)
+        out: dict[str, Any] = {}
+        if found is not None and (version_id is not None or found.get("delete_marker")):
+            out["VersionId"] = found["version_id"]
+            if found.get("delete_marker"):
+                out["DeleteMarker"] = True
+        elif version_id is not None:
+            out["VersionId"] = version_id
+        return out
+
+    @handler("DeleteObjects")
+    def delete_objects(self, ctx: RequestContext, Bucket: str, Delete: dict, **_: Any) -> dict:
+        bucket = self.buckets.get(Bucket)
+        items = Delete.get("Objects") or []
+        if not items or len(items) > MAX_DELETE_OBJECTS:
+            raise errors.malformed_xml()
+        deleted, failed = [], []
+        for item in items:
+            key, version_id = item.get("Key", ""), item.get("VersionId")
+            try:
+                with self.store.transaction():
+                    result = self._delete(bucket, key, version_id)
+            except ServiceError as error:
+                failed.append({"Key": key, "VersionId": version_id, "Code": error.code,
+                               "Message": error.message})
+                continue
+            entry = {"Key": key, "VersionId": version_id}
+            if result.get("DeleteMarker"):
+                entry["DeleteMarker"] = True
+                entry["DeleteMarkerVersionId"] = result["VersionId"]
+            deleted.append(entry)
+        return {"Deleted": [] if Delete.get("Quiet") else deleted, "Errors": failed}
+
+    @handler("CopyObject")
+    async def copy_object(self, ctx: RequestContext, Bucket: str, Key: str, CopySource: str,
+                          MetadataDirective=None, TaggingDirective=None,
+                          CopySourceIfMatch=None, CopySourceIfNoneMatch=None,
+                          CopySourceIfModifiedSince=None, CopySourceIfUnmodifiedSince=None,
+                          IfMatch=None, IfNoneMatch=None, **params: Any) -> dict:
+        check_key(Key)
+        self.buckets.get(Bucket)
+        source, source_version = self._copy_source(CopySource, CopySourceIfMatch,
+                                                   CopySourceIfNoneMatch,
+                                                   CopySourceIfModifiedSince,
+                                                   CopySourceIfUnmodifiedSince)
+        replace = MetadataDirective == "REPLACE"
+        if (source["bucket"], source["key"]) == (Bucket, Key) and not replace and not any(
+                params.get(name) for name in ("StorageClass", "WebsiteRedirectLocation",
+                                              "ServerSideEncryption", "SSEKMSKeyId")):
+            raise errors.invalid_request(
+                "This copy request is illegal because it is trying to copy an object to itself "
+                "without changing the object's metadata, storage class, website redirect "
+                "location or encryption attributes.")
+        data = stream(self.blobs, source.get("segments", ()), 0, source["size"])
+        body = BodyStream(_as_chunks(data), source["size"])
+        algorithm = (params.get("ChecksumAlgorithm") or
+                     (source.get("checksum") or ["CRC64NVME"])[0]).upper()
+        upload = await self._receive(ctx, body, {}, [algorithm])
+        if replace:
+            record = self._new_record(Key, upload, params, ctx.account_id)
+        else:
+            record = {name: value for name, value in source.items()
+                      if name in STORED_ATTRIBUTES or name in ("content_type", "metadata")}
+            record.update(key=Key, size=upload.size, etag=upload.etag, owner=ctx.account_id,
+                          modified=self.runtime.clock.now())
+            for name in ("StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption",
+                         "SSEKMSKeyId"):
+                if params.get(name) is not None:
+                    record[name] = params[name]
+        record["tags"] = _parse_tagging(params.get("Tagging")) \
+            if TaggingDirective == "REPLACE" else source.get("tags", {})
+        record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
+        record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
+        out: dict[str, Any] = {
+            "CopyObjectResult": {"ETag": record["etag"], "LastModified": record["modified"],
+                                 f"Checksum{algorithm}": upload.checksums[algorithm],
+                                 "ChecksumType": "FULL_OBJECT"},
+            "ServerSideEncryption": record.get("ServerSideEncryption")}
+        if source_version:
+            out["CopySourceVersionId"] = source_version
+        if record["versioned"]:
+            out["VersionId"] = record["version_id"]
+        return out
+
+    def _copy_source(self, copy_source: str, if_match, if_none_match, if_modified_since,
+                     if_unmodified_since) -> tuple[dict, str | None]:
+        path, _, query = copy_source.partition("?")
+        version_id = query[len("versionId="):] if query.startswith("versionId=") else None
+        bucket, _, key = unquote(path).lstrip("/").partition("/")
+        if not bucket or not key:
+            raise errors.invalid_argument("Invalid copy source object key",
+                                          "x-amz-copy-source", copy_source)
+        self.buckets.get(bucket)
+        source = self.objects.resolve(bucket, key, version_id)
+        try:
+            check_read_conditions(source, if_match, if_none_match, if_modified_since,
+                                  if_unmodified_since)
+        except ServiceError as error:  # copy conditions all answer 412
+            if error.status == 304:
+                raise errors.precondition_failed("x-amz-copy-source-If-None-Match") from None
+            raise
+        return source, source["version_id"] if source.get("versioned") else None
+
+    # -- listing --------------------------------------------------------------------------
+
+    @handler("ListObjectsV2")
+    def list_objects_v2(self, ctx: RequestContext, Bucket: str, Prefix=None, Delimiter=None,
+                        MaxKeys=None, ContinuationToken=None, StartAfter=None,
+                        EncodingType=None, FetchOwner=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        if ContinuationToken is not None:
+            after = _decode_token(ContinuationToken)
+        else:
+            after = StartAfter
+        limit = _max_keys(MaxKeys)
+        page = self.objects.list(Bucket, Prefix or "", Delimiter or None, after, limit)
+        encode = _encoder(EncodingType)
+        out = self._listing_output(Bucket, page, Prefix, Delimiter, limit, encode,
+                                   FetchOwner is True)
+        out.update(KeyCount=len(page.entries) + len(page.prefixes),
+                   ContinuationToken=ContinuationToken, StartAfter=encode(StartAfter),
+                   EncodingType=EncodingType)
+        if page.truncated:
+            out["NextContinuationToken"] = _encode_token(page.last)
+        return out
+
+    @handler("ListObjects")
+    def list_objects(self, ctx: RequestContext, Bucket: str, Prefix=None, Delimiter=None,
+                     MaxKeys=None, Marker=None, EncodingType=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        limit = _max_keys(MaxKeys)
+        page = self.objects.list(Bucket, Prefix or "", Delimiter or None, Marker or None,
+                                 limit)
+        encode = _encoder(EncodingType)
+        out = self._listing_output(Bucket, page, Prefix, Delimiter, limit, encode, True)
+        out.update(Marker=encode(Marker or ""), EncodingType=EncodingType)
+        if page.truncated and Delimiter:
+            out["NextMarker"] = encode(page.last)
+        return out
+
+    @staticmethod
+    def _listing_output(bucket: str, page: Listing, prefix, delimiter, limit: int, encode,
+                        with_owner: bool) -> dict:
+        contents = []
+        for row in page.entries:
+            entry = {"Key": encode(row["key"]), "LastModified": row["modified"],
+                     "ETag": row["etag"], "Size": row["size"],
+                     "StorageClass": row.get("StorageClass") or "STANDARD"}
+            if row.get("checksum"):
+                entry["ChecksumAlgorithm"] = [row["checksum"][0]]
+                entry["ChecksumType"] = row["checksum"][2]
+            if with_owner:
+                entry["Owner"] = owner_of(row["owner"])
+            contents.append(entry)
+        return {"Name": bucket, "Prefix": encode(prefix or ""), "Delimiter": encode(delimiter),
+                "MaxKeys": limit, "IsTruncated": page.truncated, "Contents": contents or None,
+                "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None}
+
+    @handler("ListObjectVersions")
+    def list_object_versions(self, ctx: RequestContext, Bucket: str, Prefix=None,
+                             Delimiter=None, MaxKeys=None, KeyMarker=None,
+                             VersionIdMarker=None, EncodingType=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        limit = _max_keys(MaxKeys)
+        page = self.objects.list_versions(Bucket, Prefix or "", Delimiter or None,
+                                          KeyMarker or None, VersionIdMarker or None, limit)
+        encode = _encoder(EncodingType)
+        versions, markers, newest = [], [], None
+        for row in page.entries:
+            latest = row["key"] != newest
+            newest = row["key"]
+            entry = {"Key": encode(row["key"]), "VersionId": row["version_id"],
+                     "IsLatest": latest, "LastModified": row["modified"],
+                     "Owner": owner_of(row["owner"])}
+            if row.get("delete_marker"):
+                markers.append(entry)
+                continue
+            entry.update(ETag=row["etag"], Size=row["size"],
+                         StorageClass=row.get("StorageClass") or "STANDARD")
+            if row.get("checksum"):
+                entry.update(ChecksumAlgorithm=[row["checksum"][0]],
+                             ChecksumType=row["checksum"][2])
+            versions.append(entry)
+        if page.entries and KeyMarker and VersionIdMarker and \
+                page.entries[0]["key"] == KeyMarker:
+            # the page starts inside a key: its first row is not that key's newest
+            first = (markers + versions)
+            for entry in first:
+                if entry["Key"] == encode(KeyMarker) and entry["VersionId"] == \
+                        page.entries[0]["version_id"]:
+                    entry["IsLatest"] = False
+        out = {"Name": Bucket, "Prefix": encode(Prefix or ""), "Delimiter": encode(Delimiter),
+               "MaxKeys": limit, "IsTruncated": page.truncated, "KeyMarker": encode(KeyMarker or ""),
+               "VersionIdMarker": VersionIdMarker or "", "Versions": versions or None,
+               "DeleteMarkers": markers or None, "EncodingType": EncodingType,
+               "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None}
+        if page.truncated:
+            out["NextKeyMarker"] = encode(page.last)
+            if page.last_version is not None:
+                out["NextVersionIdMarker"] = page.last_version["version_id"]
+        return out
+
+    # -- multipart uploads ----------------------------------------------------------------
+
+    @handler("CreateMultipartUpload")
+    def create_multipart_upload(self, ctx: RequestContext, Bucket: str, Key: str,
+                                ChecksumAlgorithm=None, ChecksumType=None,
+                                **params: Any) -> dict:
+        check_key(Key)
+        self.buckets.get(Bucket)
+        if ChecksumType == "FULL_OBJECT" and ChecksumAlgorithm in ("SHA1", "SHA256"):
+            raise errors.invalid_request(f"The FULL_OBJECT checksum type cannot be used with "
+                                         f"the {ChecksumAlgorithm.lower()} checksum algorithm.")
+        if ChecksumAlgorithm == "CRC64NVME" and ChecksumType is None:
+            ChecksumType = "FULL_OBJECT"
+        attributes = self._new_record(Key, None, params, ctx.account_id)
+        attributes.pop("modified")
+        if ChecksumAlgorithm:
+            attributes.update(checksum_algorithm=ChecksumAlgorithm,
+                              checksum_type=ChecksumType or "COMPOSITE")
+        upload = self.uploads.create(Bucket, Key, attributes)
+        out = {"Bucket": Bucket, "Key": Key, "UploadId": upload["upload_id"],
+               "ServerSideEncryption": attributes["ServerSideEncryption"]}
+        if ChecksumAlgorithm:
+            out.update(ChecksumAlgorithm=ChecksumAlgorithm,
+                       ChecksumType=attributes["checksum_type"])
+        return out
+
+    @handler("UploadPart")
+    async def upload_part(self, ctx: RequestContext, Bucket: str, Key: str, UploadId: str,
+                          PartNumber: int, Body: BodyStream | None = None,
+                          **params: Any) -> dict:
+        upload = self._upload(Bucket, Key, UploadId, PartNumber)
+        algorithms = requested_algorithms(params, ctx.headers)
+        wanted = upload.get("checksum_algorithm")
+        if wanted and wanted not in algorithms:
+            algorithms.insert(0, wanted)
+        received = await self._receive(ctx, Body, params, algorithms)
+        return await self._commit_part(Bucket, Key, UploadId, PartNumber, received, wanted)
+
+    async def _commit_part(self, bucket: str, key: str, upload_id: str, number: int,
+                           received: Upload, algorithm: str | None) -> dict:
+        part = {"size": received.size, "etag": received.etag, "md5": received.md5,
+                "modified": self.runtime.clock.now()}
+        if algorithm:
+            part["checksum"] = received.checksums[algorithm]
+        try:
+            with self.store.transaction():
+                upload = self.uploads.get(bucket, key, upload_id)
+                part["segments"] = segments_of(received, self.blobs)
+                garbage = self.uploads.put_part(upload, number, part)
+        except BaseException:
+            self._discard(received)
+            raise
+        await self._durable()
+        self.blobs.remove(garbage)
+        out = {"ETag": received.etag, "ServerSideEncryption": upload.get("ServerSideEncryption")}
+        if algorithm:
+            out[f"Checksum{algorithm}"] = part["checksum"]
+        return out
+
+    def _upload(self, bucket: str, key: str, upload_id: str, number: int) -> dict:
+        self.buckets.get(bucket)
+        if not 1 <= number <= MAX_PART_NUMBER:
+            raise errors.invalid_argument("Part number must be an integer between 1 and 10000, "
+                                          "inclusive", "partNumber", number)
+        return self.uploads.get(bucket, key, upload_id)
+
+    @handler("UploadPartCopy")
+    async def upload_part_copy(self, ctx: RequestContext, Bucket: str, Key: str,
+                               UploadId: str, PartNumber: int, CopySource: str,
+                               CopySourceRange=None, CopySourceIfMatch=None,
+                               CopySourceIfNoneMatch=None, CopySourceIfModifiedSince=None,
+                               CopySourceIfUnmodifiedSince=None, **_: Any) -> dict:
+        upload = self._upload(Bucket, Key, UploadId, PartNumber)
+        source, source_version = self._copy_source(CopySource, CopySourceIfMatch,
+                                                   CopySourceIfNoneMatch,
+                                                   CopySourceIfModifiedSince,
+                                                   CopySourceIfUnmodifiedSince)
+        span = (0, source["size"])
+        if CopySourceRange:
+            span = byte_range(CopySourceRange, source["size"])
+            if span is None or not CopySourceRange.startswith("bytes=") or \
+                    CopySourceRange.startswith("bytes=-"):
+                raise errors.invalid_argument("The x-amz-copy-source-range value must be of the "
+                                              "form bytes=first-last where first and last are "
+                                              "the zero-based offsets of the first and last "
+                                              "bytes to copy", "x-amz-copy-source-range",
+                                              CopySourceRange)
+        data = stream(self.blobs, source.get("segments", ()), *span)
+        algorithm = upload.get("checksum_algorithm")
+        received = await self._receive(ctx, BodyStream(_as_chunks(data), span[1] - span[0]),
+                                       {}, [algorithm or "CRC64NVME"])
+        out = await self._commit_part(Bucket, Key, UploadId, PartNumber, received, algorithm)
+        result = {"ETag": out.pop("ETag"), "LastModified": self.runtime.clock.now()}
+        if algorithm:
+            result[f"Checksum{algorithm}"] = out.pop(f"Checksum{algorithm}")
+        out["CopyPartResult"] = result
+        if source_version:
+            out["CopySourceVersionId"] = source_version
+        return out
+
+    @handler("CompleteMultipartUpload")
+    async def complete_multipart_upload(self, ctx: RequestContext, Bucket: str, Key: str,
+                                        UploadId: str, MultipartUpload=None, IfMatch=None,
+                                        IfNoneMatch=None, **_: Any) -> dict:
+        try:
+            with self.store.transaction():
+                bucket = self.buckets.get(Bucket)
+                upload = self.uploads.get(Bucket, Key, UploadId)
+                check_write_conditions(self.objects.latest(Bucket, Key), Key, IfMatch,
+                                       IfNoneMatch)
+                record, garbage = self.uploads.complete(upload, (MultipartUpload or {}).get(
+                    "Parts") or [])
+                record, more = self.objects.put(bucket, record)
+        except ServiceError:
+            raise
+        await self._durable()
+        self.blobs.remove(garbage + more)
+        out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,
+               "ETag": record["etag"], "ServerSideEncryption": record.get("ServerSideEncryption")}
+        if record.get("checksum"):
+            algorithm, value, kind = record["checksum"]
+            out.update({f"Checksum{algorithm}": value, "ChecksumType": kind})
+        if record["versioned"]:
+            out["VersionId"] = record["version_id"]
+        return out
+
+    @handler("AbortMultipartUpload")
+    def abort_multipart_upload(self, ctx: RequestContext, Bucket: str, Key: str,
+                               UploadId: str, **_: Any) -> None:
+        self.buckets.get(Bucket)
+        upload = self.uploads.get(Bucket, Key, UploadId)
+        self._remove_when_durable(self.uploads.abort(upload))
+
+    @handler("ListParts")
+    def list_parts(self, ctx: RequestContext, Bucket: str, Key: str, UploadId: str,
+                   MaxParts=None, PartNumberMarker=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        upload = self.uploads.get(Bucket, Key, UploadId)
+        limit = min(MaxParts if MaxParts is not None else 1000, 1000)
+        marker = int(PartNumberMarker or 0)
+        parts = self.uploads.list_parts(UploadId, marker, limit + 1)
+        truncated = len(parts) > limit
+        parts = parts[:limit]
+        algorithm = upload.get("checksum_algorithm")
+        out = {"Bucket": Bucket, "Key": Key, "UploadId": UploadId,
+               "PartNumberMarker": marker, "MaxParts": limit, "IsTruncated": truncated,
+               "Initiator": owner_of(upload["owner"]), "Owner": owner_of(upload["owner"]),
+               "StorageClass": upload.get("StorageClass") or "STANDARD",
+               "Parts": [{"PartNumber": p["number"], "LastModified": p["modified"],
+                          "ETag": p["etag"], "Size": p["size"],
+                          **({f"Checksum{algorithm}": p["checksum"]} if algorithm and
+                             p.get("checksum") else {})} for p in parts] or None}
+        if parts:
+            out["NextPartNumberMarker"] = parts[-1]["number"]
+        if algorithm:
+            out.update(ChecksumAlgorithm=algorithm, ChecksumType=upload.get("checksum_type"))
+        return out
+
+    @handler("ListMultipartUploads")
+    def list_multipart_uploads(self, ctx: RequestContext, Bucket: str, Prefix=None,
+                               Delimiter=None, MaxUploads=None, KeyMarker=None,
+                               UploadIdMarker=None, EncodingType=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        limit = _max_keys(MaxUploads)
+        page = self.uploads.listing(Bucket, Prefix or "", Delimiter or None, KeyMarker or None,
+                                    UploadIdMarker or None, limit)
+        encode = _encoder(EncodingType)
+        out = {"Bucket": Bucket, "KeyMarker": encode(KeyMarker or ""),
+               "UploadIdMarker": UploadIdMarker or "", "Prefix": encode(Prefix or ""),
+               "Delimiter": encode(Delimiter), "MaxUploads": limit,
+               "IsTruncated": page.truncated, "EncodingType": EncodingType,
+               "Uploads": [{"UploadId": u["upload_id"], "Key": encode(u["key"]),
+                            "Initiated": u["initiated"],
+                            "StorageClass": u.get("StorageClass") or "STANDARD",
+                            "Owner": owner_of(u["owner"]), "Initiator": owner_of(u["owner"]),
+                            **({"ChecksumAlgorithm": u["checksum_algorithm"],
+                                "ChecksumType": u["checksum_type"]}
+                               if u.get("checksum_algorithm") else {})}
+                           for u in page.entries] or None,
+               "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None}
+        if page.truncated:
+            out["NextKeyMarker"] = encode(page.last)
+            if page.last_version is not None:
+                out["NextUploadIdMarker"] = page.last_version["upload_id"]
+        return out
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _max_keys(value: int | None) -> int:
+    if value is None:
+        return MAX_KEYS
+    if value < 0:
+        raise errors.invalid_argument("Provided max-keys not an integer or within integer "
+                                      "range", "max-keys", value)
+    return min(value, MAX_KEYS)
+
+
+def _encoder(encoding: str | None):
+    if encoding == "url":
+        return lambda value: None if value is None else quote(value, safe="/")
+    if encoding is not None:
+        raise errors.invalid_argument("Invalid Encoding Method specified in Request",
+                                      "encoding-type", encoding)
+    return lambda value: value
+
+
+def _encode_token(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise errors.invalid_argument("The continuation token provided is incorrect",
+                                      "continuation-token", token) from None
+
+
+def _parse_tagging(value: str | None) -> dict[str, str]:
+    """The x-amz-tagging header: URL-encoded key=value pairs."""
+    from urllib.parse import parse_qsl
+
+    if not value:
+        return {}
+    return dict(parse_qsl(value, keep_blank_values=True))
+
+
+def _part_span(record: dict, number: int) -> tuple[int, int]:
+    parts = record.get("parts") or [[record["size"], None]]
+    if not 1 <= number <= len(parts):
+        raise ServiceError("InvalidPartNumber", "The requested partnumber is not satisfiable",
+                           416, fields={"PartNumberRequested": number,
+                                        "ActualPartCount": len(parts)})
+    start = sum(size for size, _ in parts[:number - 1])
+    return start, start + parts[number - 1][0]
+
+
+async def _as_chunks(data):
+    if isinstance(data, bytes):
+        if data:
+            yield data
+        return
+    async for chunk in data:
+        yield chunk

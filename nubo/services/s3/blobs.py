@@ -1,0 +1,152 @@
+"""Object bytes on disk: one file per blob under ``<data dir>/s3/blobs``, small blobs inline in
+the store.
+
+A file is only ever written after its id is registered as *loose* and that registration is
+durable; the row that makes it part of an object removes the registration in the same commit.
+So after ``kill -9`` every file an interrupted upload wrote is named by a loose row, and startup
+removes it, without scanning the directory. Files are fsynced before the rows that refer to them
+commit, so an acknowledged PUT survives a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+from nubo.store import Store
+from nubo.services.s3.schema import INLINE_DATA, LOOSE_BLOBS
+
+INLINE_LIMIT = 64 * 1024  # bytes kept in the store rather than in a file
+READ_CHUNK = 1 << 20
+
+
+def new_blob_id() -> str:
+    return secrets.token_hex(16)
+
+
+class BlobStore:
+    def __init__(self, store: Store, data_dir: Path | None) -> None:
+        self.store = store
+        if data_dir is None:  # ephemeral: a temporary directory, gone at exit
+            self.root = Path(tempfile.mkdtemp(prefix="nubo-s3-"))
+            atexit.register(shutil.rmtree, self.root, True)
+        else:
+            self.root = data_dir / "s3" / "blobs"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.inline = store.table(INLINE_DATA)
+        self.loose = store.table(LOOSE_BLOBS)
+        self.remove_loose()
+
+    def path(self, blob: str) -> Path:
+        return self.root / blob[:2] / blob
+
+    # -- writing --------------------------------------------------------------------------
+
+    def put_inline(self, data: bytes) -> str:
+        blob = new_blob_id()
+        self.inline.put({"blob": blob, "data": data})
+        return blob
+
+    async def open_file(self) -> tuple[str, "BlobWriter"]:
+        """A new blob file, registered as loose (durably) before it exists."""
+        blob = new_blob_id()
+        with self.store.transaction():
+            self.loose.put({"blob": blob})
+        pending = self.store.committed()
+        if pending is not None:
+            await pending
+        path = self.path(blob)
+        path.parent.mkdir(exist_ok=True)
+        return blob, BlobWriter(path)
+
+    def adopt(self, blob: str) -> None:
+        """The blob is now referred to by a row written in the same transaction."""
+        self.loose.delete((blob,))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def reader(self, blob: str, start: int, end: int) -> Callable[[], AsyncIterator[bytes]]:
+        """Bytes [start, end) of the blob. The file is opened now, so a concurrent delete or
+        overwrite does not cut the read short."""
+        row = self.inline.get((blob,))
+        if row is not None:
+            data = row["data"][start:end]
+
+            async def inline_chunks() -> AsyncIterator[bytes]:
+                if data:
+                    yield data
+            return inline_chunks
+        handle = open(self.path(blob), "rb")
+        handle.seek(start)
+
+        async def file_chunks() -> AsyncIterator[bytes]:
+            try:
+                left = end - start
+                while left > 0:
+                    chunk = handle.read(min(READ_CHUNK, left))
+                    if not chunk:
+                        return
+                    left -= len(chunk)
+                    yield chunk
+                    await asyncio.sleep(0)
+            finally:
+                handle.close()
+        return file_chunks
+
+    # -- removing -------------------------------------------------------------------------
+
+    def release(self, blobs: list[str]) -> list[str]:
+        """The blobs are no longer referred to (called in the transaction that dropped them).
+        Inline ones go now; the files are returned, to ``remove`` once that commit is durable
+        (until then they are loose, so a crash in between still removes them)."""
+        files = []
+        for blob in blobs:
+            if not self.inline.delete((blob,)):
+                self.loose.put({"blob": blob})
+                files.append(blob)
+        return files
+
+    def remove(self, blobs: list[str]) -> None:
+        """Delete loose blob files and their registration."""
+        if not blobs:
+            return
+        with self.store.transaction():
+            for blob in blobs:
+                try:
+                    os.unlink(self.path(blob))
+                except FileNotFoundError:
+                    pass
+                self.loose.delete((blob,))
+
+    def remove_loose(self) -> None:
+        """At startup: every loose blob is garbage (an interrupted upload, or a delete whose
+        files were not removed yet)."""
+        while batch := [row["blob"] for row in self.loose.find(limit=1000)]:
+            self.remove(batch)
+
+
+class BlobWriter:
+    """A blob file being written; ``finish`` makes it durable (fsync off the event loop)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file = open(path, "wb")
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.size += len(data)
+
+    async def finish(self) -> None:
+        self.file.flush()
+        await asyncio.to_thread(os.fsync, self.file.fileno())
+        self.file.close()
+
+    def close(self) -> None:
+        self.file.close()
