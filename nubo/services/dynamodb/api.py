@@ -20,7 +20,7 @@ class DynamodbProvider(ServiceProvider):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.tables = Tables(runtime.store, runtime.clock)
-        self.items = Items(runtime.store, runtime.clock, self.tables)
+        self.items = Items(runtime.store)
         self.requests = ItemRequests(self.tables, self.items)
         self.queries = Queries(self.tables, self.items)
         self.batches = Batches(self.tables, self.items, self.requests, runtime.store,

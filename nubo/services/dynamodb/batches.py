@@ -22,7 +22,7 @@ from nubo.services.dynamodb.items import (MAX_BATCH_GET, MAX_BATCH_WRITE,
                                           MAX_TRANSACTION_ITEMS, TOKEN_LIFETIME, Capacity, Items,
                                           Read, condition_of, expressions_for, read_units,
                                           write_units)
-from nubo.services.dynamodb.models import Table, Tables
+from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.requests import ItemRequests, projection_of
 from nubo.services.dynamodb.values import (check_item, check_item_size, item_size,
                                            validation)

@@ -8,24 +8,19 @@ transaction.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
-import cbor2
-
-from nubo.core.clock import Clock
 from nubo.core.errors import ServiceError
-from nubo.services.dynamodb import legacy, schema
+from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.evaluation import (apply_update, check_static_between,
-                                               check_update_paths, evaluate, paths_of, project)
+                                               check_update_paths, evaluate, project)
 from nubo.services.dynamodb.expressions import Expressions
-from nubo.services.dynamodb.models import Index, KeySchema, Table, Tables
+from nubo.services.dynamodb.models import Index, Table
 from nubo.services.dynamodb.values import (INVALID, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE,
-                                           check_item, check_item_size, check_value, item_size,
-                                           key_bytes, key_value_size, prefix_bytes, successor,
-                                           validation)
+                                           check_item_size, check_value, item_size,
+                                           key_value_size, validation)
 from nubo.store import Store
 
 PAGE_BYTES = 1024 * 1024  # Query and Scan stop after reading 1 MB
@@ -112,14 +107,10 @@ class Read:
 
 
 class Items:
-    def __init__(self, store: Store, clock: Clock, tables: Tables) -> None:
-        self.store = store
-        self.clock = clock
-        self.tables = tables
+    def __init__(self, store: Store) -> None:
         self.rows = store.table(schema.ITEMS)
         self.index_rows = store.table(schema.INDEX_ITEMS)
         self.stats = store.table(schema.STATS)
-        self.tokens = store.table(schema.TRANSACTION_TOKENS)
         self._counts: dict[int, list[int]] = {}
 
     def reset(self) -> None:

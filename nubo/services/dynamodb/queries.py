@@ -10,8 +10,7 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb import legacy
 from nubo.services.dynamodb.evaluation import evaluate, paths_of, project
-from nubo.services.dynamodb.items import (Capacity, Items, condition_of, expressions_for,
-                                          read_units)
+from nubo.services.dynamodb.items import Capacity, Items, condition_of, expressions_for
 from nubo.services.dynamodb.models import Index, KeySchema, Table, Tables
 from nubo.services.dynamodb.requests import projection_of
 from nubo.services.dynamodb.values import (INVALID, check_value, key_bytes, prefix_bytes,
@@ -130,6 +129,18 @@ def key_range(key: KeySchema, hash_value: dict,
     return encoded, end
 
 
+def _filter_and_projection(expressions, filter_source: str | None, legacy_filter: dict | None,
+                           operator: str | None, projection_source: str | None,
+                           attributes: list[str] | None) -> tuple[tuple | None, list | None]:
+    """The read's filter and projection, from expressions or their legacy parameters; every
+    expression of the request is parsed by now, so unused placeholders are reported."""
+    filter_tree = (condition_of(expressions, filter_source, "FilterExpression")
+                   if filter_source is not None else legacy.condition(legacy_filter, operator))
+    projection = projection_of(expressions, projection_source, attributes)
+    expressions.check_unused()
+    return filter_tree, projection
+
+
 class Queries:
     def __init__(self, tables: Tables, items: Items) -> None:
         self.tables = tables
@@ -164,11 +175,9 @@ class Queries:
         else:
             raise validation("Either the KeyConditions or KeyConditionExpression parameter must "
                              "be specified in the request.")
-        filter_tree = (condition_of(expressions, FilterExpression, "FilterExpression")
-                       if FilterExpression is not None
-                       else legacy.condition(QueryFilter, ConditionalOperator))
-        projection = projection_of(expressions, ProjectionExpression, AttributesToGet)
-        expressions.check_unused()
+        filter_tree, projection = _filter_and_projection(
+            expressions, FilterExpression, QueryFilter, ConditionalOperator, ProjectionExpression,
+            AttributesToGet)
         table = self.tables.get(ctx, TableName)
         index = self._index(table, IndexName, ConsistentRead)
         key = index.key if index else table.key
@@ -218,11 +227,9 @@ class Queries:
         expressions = expressions_for(
             ExpressionAttributeNames, ExpressionAttributeValues,
             ProjectionExpression is not None or FilterExpression is not None)
-        filter_tree = (condition_of(expressions, FilterExpression, "FilterExpression")
-                       if FilterExpression is not None
-                       else legacy.condition(ScanFilter, ConditionalOperator))
-        projection = projection_of(expressions, ProjectionExpression, AttributesToGet)
-        expressions.check_unused()
+        filter_tree, projection = _filter_and_projection(
+            expressions, FilterExpression, ScanFilter, ConditionalOperator, ProjectionExpression,
+            AttributesToGet)
         table = self.tables.get(ctx, TableName)
         index = self._index(table, IndexName, ConsistentRead)
         lo: bytes | None = None

@@ -75,9 +75,8 @@ class ItemRequests:
         table = self.tables.get(ctx, TableName)
         old, capacity = self.items.put_item(table, item, condition,
                                             ReturnValuesOnConditionCheckFailure == "ALL_OLD")
-        return _compact({"Attributes": old if returns == "ALL_OLD" else None,
-                         "ConsumedCapacity": capacity.view(ReturnConsumedCapacity),
-                         **self._metrics(table, item, ReturnItemCollectionMetrics)})
+        return self._output(table, old if returns == "ALL_OLD" else None, capacity,
+                            ReturnConsumedCapacity, item, ReturnItemCollectionMetrics)
 
     def delete_item(self, ctx: RequestContext, TableName: str, Key: dict,
                     Expected: dict | None = None, ConditionalOperator: str | None = None,
@@ -93,9 +92,8 @@ class ItemRequests:
         table = self.tables.get(ctx, TableName)
         old, capacity = self.items.delete_item(table, Key, condition,
                                                ReturnValuesOnConditionCheckFailure == "ALL_OLD")
-        return _compact({"Attributes": old if returns == "ALL_OLD" else None,
-                         "ConsumedCapacity": capacity.view(ReturnConsumedCapacity),
-                         **self._metrics(table, Key, ReturnItemCollectionMetrics)})
+        return self._output(table, old if returns == "ALL_OLD" else None, capacity,
+                            ReturnConsumedCapacity, Key, ReturnItemCollectionMetrics)
 
     def update_item(self, ctx: RequestContext, TableName: str, Key: dict,
                     AttributeUpdates: dict | None = None, Expected: dict | None = None,
@@ -127,9 +125,8 @@ class ItemRequests:
         attributes = {"NONE": None, "ALL_OLD": old, "ALL_NEW": new,
                       "UPDATED_OLD": project(old, paths) if old else None,
                       "UPDATED_NEW": project(new, paths)}[returns]
-        return _compact({"Attributes": attributes or None,
-                         "ConsumedCapacity": capacity.view(ReturnConsumedCapacity),
-                         **self._metrics(table, new, ReturnItemCollectionMetrics)})
+        return self._output(table, attributes or None, capacity, ReturnConsumedCapacity, new,
+                            ReturnItemCollectionMetrics)
 
     # -- shared ---------------------------------------------------------------------------
 
@@ -146,12 +143,16 @@ class ItemRequests:
         expressions.check_unused()
         return condition
 
-    def _metrics(self, table, item: dict, mode: str | None) -> dict[str, Any]:
-        """ItemCollectionMetrics: only tables with local secondary indexes have collections."""
-        if mode != "SIZE" or not any(i.kind == "local" for i in table.indexes.values()):
-            return {}
-        hash_name = table.key.hash_name
-        return {"ItemCollectionMetrics": {
-            "ItemCollectionKey": {hash_name: item[hash_name]},
-            "SizeEstimateRangeGB": [0.0, 1.0]}}
+    @staticmethod
+    def _output(table, attributes: dict | None, capacity, capacity_mode: str | None,
+                item: dict, metrics_mode: str | None) -> dict[str, Any]:
+        """A write's output. ItemCollectionMetrics: only tables with local secondary indexes
+        have item collections."""
+        output = _compact({"Attributes": attributes,
+                           "ConsumedCapacity": capacity.view(capacity_mode)})
+        if metrics_mode == "SIZE" and any(i.kind == "local" for i in table.indexes.values()):
+            hash_name = table.key.hash_name
+            output["ItemCollectionMetrics"] = {"ItemCollectionKey": {hash_name: item[hash_name]},
+                                               "SizeEstimateRangeGB": [0.0, 1.0]}
+        return output
 
