@@ -80,6 +80,7 @@ class Gateway:
                 raise missing_authentication(protocol)
             if provider is None:
                 raise NotImplementedOperation(service, operation.name)
+            self.authorizer.authenticate(request, ctx, provider)
             self.authorizer.authorize(ctx, provider, model.signing_name, params)
             # 4. handle: sync handlers run in one store transaction; we answer once it is durable
             if provider.is_async(operation.name):

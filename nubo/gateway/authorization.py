@@ -15,12 +15,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
+from nubo.core.http import HttpRequest
+from nubo.gateway import signatures
 from nubo.core.runtime import Runtime
 from nubo.policy import AuthzRequest, Decision, PolicySet, Principal, evaluate, parse_policy
-from nubo.policy.actions import ALWAYS_ALLOWED, action_spec, resources_of
+from nubo.policy.actions import SELF_AUTHORIZED, action_spec, resources_of
 
 if TYPE_CHECKING:
     from nubo.services.base import ServiceProvider
@@ -41,6 +44,7 @@ class Caller:
     session_policies: list[str] | None = None  # documents (texts), None if not a session
     session_policy_arns: list[str] = field(default_factory=list)
     active: bool = True
+    known: bool = True  # False: a key nubo did not issue, accepted as root unless verifying
     context: dict[str, Any] = field(default_factory=dict)  # aws:* keys of the principal
 
 
@@ -49,9 +53,12 @@ def root_of(account_id: str, partition: str = "aws") -> Principal:
                      user_id=account_id)
 
 
-def access_denied(protocol: str, message: str) -> ServiceError:
+def access_denied(protocol: str, message: str, *, query_compatible: bool = False) -> ServiceError:
     """AccessDenied as each protocol's services word it: XML services ``AccessDenied`` 403,
-    JSON services ``AccessDeniedException`` (400 for Coral JSON, 403 behind REST)."""
+    JSON services ``AccessDeniedException`` (400 for Coral JSON, 403 behind REST); JSON
+    services that were query services (SQS) keep the query code for their clients."""
+    if query_compatible:
+        return ServiceError("AccessDenied", message, 403 if protocol == "query" else 400)
     if protocol in ("json", "smithy-rpc-v2-cbor"):
         return ServiceError("AccessDeniedException", message, 400)
     if protocol == "rest-json":
@@ -69,6 +76,7 @@ class Authorizer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.mode = runtime.config.iam
+        self.verify = runtime.config.verify_signatures
         self._callers: dict[tuple[str, str], Caller] = {}
 
     # -- who is calling ----------------------------------------------------------------------
@@ -113,7 +121,30 @@ class Authorizer:
                               active=user_key.get("Status", "Active") == "Active",
                               context=_principal_context(principal, user.get("Tags") or {}))
         principal = root_of(account_id)
-        return Caller(principal, DEFAULT_SECRET, context=_principal_context(principal, {}))
+        default_key = key == "test" or (len(key) == 12 and key.isdigit())
+        return Caller(principal, DEFAULT_SECRET, known=default_key,
+                      context=_principal_context(principal, {}))
+
+    def authenticate(self, request: HttpRequest, ctx: RequestContext,
+                     provider: "ServiceProvider") -> None:
+        """Check the credentials themselves when signatures are verified or IAM is on: the key
+        exists and is active, a session's token matches and has not expired, the signature."""
+        if not ctx.access_key_id or (not self.verify and self.mode == "off"):
+            return
+        style = signatures.error_style(ctx.service, ctx.protocol,
+                                       "awsQueryCompatible" in provider.model.metadata)
+        caller = self.caller(ctx.access_key_id, ctx.account_id)
+        if not caller.known or not caller.active:
+            raise signatures.invalid_key(style)
+        if caller.expires is not None:
+            token = request.headers.get("x-amz-security-token") or \
+                parse_qs(request.query_string).get("X-Amz-Security-Token", [""])[0]
+            if token != caller.token:
+                raise signatures.invalid_key(style)
+            if self.runtime.clock.now() >= caller.expires:
+                raise signatures.expired_token(style)
+        if self.verify:
+            signatures.verify(request, caller.secret, style=style, now=self.runtime.clock.now())
 
     # -- which policies apply ----------------------------------------------------------------
 
@@ -173,7 +204,7 @@ class Authorizer:
     def authorize(self, ctx: RequestContext, provider: "ServiceProvider", signing_name: str,
                   params: dict) -> None:
         """Step 3 of the request path: raise AccessDenied (enforce) or log (soft)."""
-        if self.mode == "off" or (ctx.service, ctx.operation) in ALWAYS_ALLOWED:
+        if self.mode == "off" or (ctx.service, ctx.operation) in SELF_AUTHORIZED:
             return
         caller = self.caller(ctx.access_key_id, ctx.account_id)
         names = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account_id,
@@ -187,7 +218,8 @@ class Authorizer:
                                        context=context)
                 if not decision.allowed and self.mode == "enforce":
                     raise access_denied(ctx.protocol, denial_message(
-                        caller.principal, spec.action, resource, decision))
+                        caller.principal, spec.action, resource, decision),
+                        query_compatible="awsQueryCompatible" in provider.model.metadata)
 
 
 def _principal_context(principal: Principal, tags: dict[str, str]) -> dict[str, Any]:

@@ -65,11 +65,13 @@ ACTION_OVERRIDES: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "GetObjectAttributes"): ("GetObject", "GetObjectAttributes"),
 }
 
-# Operations AWS allows whatever the policies say (GetCallerIdentity: "No permissions are
-# required to perform this operation"), and those that authenticate with something else than
-# an identity's permissions (the web identity / SAML token, checked by the operation).
-ALWAYS_ALLOWED = frozenset({("sts", "GetCallerIdentity"), ("sts", "AssumeRoleWithWebIdentity"),
-                            ("sts", "AssumeRoleWithSAML")})
+# Operations the gateway does not authorize: those AWS allows whatever the policies say
+# (GetCallerIdentity, GetSessionToken: "No permissions are required"), and those that
+# authorize themselves against the resource's own policy (AssumeRole: the role's trust policy
+# with the caller's identity policies) or a token (web identity, SAML).
+SELF_AUTHORIZED = frozenset({("sts", "GetCallerIdentity"), ("sts", "GetSessionToken"),
+                             ("sts", "AssumeRole"), ("sts", "AssumeRoleWithWebIdentity"),
+                             ("sts", "AssumeRoleWithSAML")})
 
 
 @dataclass(frozen=True)

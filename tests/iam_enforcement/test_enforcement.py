@@ -1,0 +1,261 @@
+"""End-to-end: a nubo started with ``--iam enforce --verify-signatures``, driven by boto3 with
+real IAM users, roles and STS sessions; SQS as the service under authorization."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+from unittest import mock
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from tests.conftest import NuboProcess, client_config
+
+ACCOUNT = "000000000000"
+OTHER = "111111111111"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def server():
+    data_dir = Path(tempfile.mkdtemp(prefix="nubo-iam-"))
+    process = NuboProcess(data_dir, options=("--iam", "enforce", "--verify-signatures")).start()
+    yield process
+    process.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def connect(server):
+    def client(service: str, key: str = "test", secret: str = "test", token: str | None = None):
+        return boto3.client(service, endpoint_url=server.endpoint, region_name=REGION,
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            aws_session_token=token, config=client_config())
+    return client
+
+
+@pytest.fixture(scope="module")
+def iam(connect):
+    return connect("iam")
+
+
+def new_user(iam, connect, name: str, *policies: dict, boundary: str | None = None):
+    iam.create_user(UserName=name, **({"PermissionsBoundary": boundary} if boundary else {}))
+    for index, document in enumerate(policies):
+        iam.put_user_policy(UserName=name, PolicyName=f"p{index}",
+                            PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return lambda service: connect(service, key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def allow(action, resource="*", **extra) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": action, "Resource": resource, **extra}]}
+
+
+def error_of(call) -> tuple[str, str]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
+
+
+def test_default_credentials_are_the_account_root(connect):
+    identity = connect("sts").get_caller_identity()
+    assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT}:root"
+    assert connect("sqs").create_queue(QueueName="root-queue")["QueueUrl"]
+
+
+def test_user_without_policy_is_denied_with_awss_message(iam, connect):
+    alice = new_user(iam, connect, "alice")
+    code, message = error_of(lambda: alice("sqs").create_queue(QueueName="alice-q"))
+    assert code == "AccessDenied"
+    assert message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized to perform: "
+        f"sqs:CreateQueue on resource: arn:aws:sqs:{REGION}:{ACCOUNT}:alice-q because no "
+        "identity-based policy allows the sqs:CreateQueue action")
+    # GetCallerIdentity needs no permission (P37).
+    assert alice("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/alice"
+
+
+def test_identity_policy_allows_and_explicit_deny_wins(iam, connect):
+    bob = new_user(iam, connect, "bob", allow("sqs:*"),
+                   {"Version": "2012-10-17", "Statement": [
+                       {"Effect": "Deny", "Action": "sqs:DeleteQueue", "Resource": "*"}]})
+    url = bob("sqs").create_queue(QueueName="bob-q")["QueueUrl"]
+    bob("sqs").send_message(QueueUrl=url, MessageBody="hi")
+    code, message = error_of(lambda: bob("sqs").delete_queue(QueueUrl=url))
+    assert code == "AccessDenied"
+    assert message.endswith("with an explicit deny in an identity-based policy")
+
+
+def test_policy_changes_apply_to_the_next_request(iam, connect):
+    carol = new_user(iam, connect, "carol")
+    assert error_of(lambda: carol("sqs").list_queues())[0] == "AccessDenied"
+    iam.put_user_policy(UserName="carol", PolicyName="list",
+                        PolicyDocument=json.dumps(allow("sqs:ListQueues")))
+    assert carol("sqs").list_queues()["ResponseMetadata"]["HTTPStatusCode"] == 200
+    iam.delete_user_policy(UserName="carol", PolicyName="list")
+    assert error_of(lambda: carol("sqs").list_queues())[0] == "AccessDenied"
+
+
+def test_permissions_boundary_caps_identity_policy(iam, connect):
+    policy_arn = iam.create_policy(PolicyName="only-send", PolicyDocument=json.dumps(
+        allow(["sqs:SendMessage", "sqs:GetQueueUrl"])))["Policy"]["Arn"]
+    dave = new_user(iam, connect, "dave", allow("sqs:*"), boundary=policy_arn)
+    url = connect("sqs").create_queue(QueueName="dave-q")["QueueUrl"]
+    dave("sqs").send_message(QueueUrl=url, MessageBody="ok")
+    code, message = error_of(lambda: dave("sqs").purge_queue(QueueUrl=url))
+    assert code == "AccessDenied" and "because no permissions boundary allows" in message
+
+
+def test_cross_account_needs_the_queue_policy(connect):
+    owner = connect("sqs")
+    url = owner.create_queue(QueueName="shared-q")["QueueUrl"]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:shared-q"
+    stranger = connect("sqs", OTHER, "test")  # account 111111111111's root
+    code, message = error_of(lambda: stranger.send_message(QueueUrl=url, MessageBody="x"))
+    assert code == "AccessDenied" and "because no resource-based policy allows" in message
+    owner.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+            "Action": "sqs:SendMessage", "Resource": arn}]})})
+    assert stranger.send_message(QueueUrl=url, MessageBody="x")["MessageId"]
+
+
+def create_role(iam, name: str, trust: dict, *policies: dict, max_duration: int = 3600) -> str:
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust),
+                          MaxSessionDuration=max_duration)["Role"]["Arn"]
+    for index, document in enumerate(policies):
+        iam.put_role_policy(RoleName=name, PolicyName=f"p{index}",
+                            PolicyDocument=json.dumps(document))
+    return arn
+
+
+def trust(principal: dict, **condition) -> dict:
+    statement = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
+
+
+def session_client(connect, credentials: dict, service: str):
+    return connect(service, credentials["AccessKeyId"], credentials["SecretAccessKey"],
+                   credentials["SessionToken"])
+
+
+def test_assume_role_trust_external_id_and_session_permissions(iam, connect, server):
+    role_arn = create_role(iam, "reader", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                                StringEquals={"sts:ExternalId": "secret-1"}),
+                           allow(["sqs:ListQueues", "sqs:GetQueueUrl"]))
+    sts = connect("sts")
+    # P19: the external id is required and must match.
+    assert error_of(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="s1"))[0] == \
+        "AccessDenied"
+    assert error_of(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="s1",
+                                            ExternalId="wrong"))[0] == "AccessDenied"
+    assumed = sts.assume_role(RoleArn=role_arn, RoleSessionName="s1", ExternalId="secret-1")
+    credentials = assumed["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    assert assumed["AssumedRoleUser"]["Arn"] == \
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s1"
+    session_sts = session_client(connect, credentials, "sts")
+    assert session_sts.get_caller_identity()["Arn"] == assumed["AssumedRoleUser"]["Arn"]
+    session_sqs = session_client(connect, credentials, "sqs")
+    session_sqs.list_queues()
+    code, message = error_of(lambda: session_sqs.create_queue(QueueName="nope"))
+    assert code == "AccessDenied"
+    assert message.startswith(f"User: arn:aws:sts::{ACCOUNT}:assumed-role/reader/s1 is not "
+                              "authorized to perform: sqs:CreateQueue")
+    # P18: role chaining is capped at one hour.
+    code, message = error_of(lambda: session_sts.assume_role(
+        RoleArn=role_arn, RoleSessionName="chained", DurationSeconds=7200,
+        ExternalId="secret-1"))
+    assert (code, message) == ("ValidationError", "The requested DurationSeconds exceeds the "
+                               "1 hour session limit for roles assumed by role chaining.")
+    # Longer than the role's MaxSessionDuration.
+    code, message = error_of(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="s1",
+                                                     ExternalId="secret-1",
+                                                     DurationSeconds=7200))
+    assert message == "The requested DurationSeconds exceeds the MaxSessionDuration set for " \
+                      "this role."
+
+
+def test_trust_policy_must_name_the_caller(iam, connect):
+    role_arn = create_role(iam, "private", trust({"AWS": f"arn:aws:iam::{OTHER}:root"}))
+    code, message = error_of(lambda: connect("sts").assume_role(RoleArn=role_arn,
+                                                                RoleSessionName="s1"))
+    assert code == "AccessDenied" and "sts:AssumeRole" in message
+    missing = f"arn:aws:iam::{ACCOUNT}:role/does-not-exist"
+    assert error_of(lambda: connect("sts").assume_role(RoleArn=missing,
+                                                       RoleSessionName="s1"))[0] == "AccessDenied"
+
+
+def test_session_policy_narrows_the_role(iam, connect):
+    role_arn = create_role(iam, "sqs-admin", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+                           allow("sqs:*"))
+    credentials = connect("sts").assume_role(
+        RoleArn=role_arn, RoleSessionName="narrow",
+        Policy=json.dumps(allow("sqs:ListQueues")))["Credentials"]
+    sqs = session_client(connect, credentials, "sqs")
+    sqs.list_queues()
+    code, message = error_of(lambda: sqs.create_queue(QueueName="narrow-q"))
+    assert code == "AccessDenied" and "because no session policy allows" in message
+
+
+def test_revoking_older_sessions_by_token_issue_time(iam, connect, server):
+    role_arn = create_role(iam, "revocable", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+                           allow("sqs:ListQueues"))
+    old = connect("sts").assume_role(RoleArn=role_arn, RoleSessionName="old")["Credentials"]
+    server.advance_clock(120)
+    cutoff = server.get("/_nubo/clock")["now"] - 60
+    iam.put_role_policy(RoleName="revocable", PolicyName="AWSRevokeOlderSessions",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                            "Effect": "Deny", "Action": "*", "Resource": "*",
+                            "Condition": {"DateLessThan": {"aws:TokenIssueTime":
+                                datetime.datetime.fromtimestamp(cutoff, datetime.timezone.utc)
+                                .strftime("%Y-%m-%dT%H:%M:%SZ")}}}]}))
+    new = connect("sts").assume_role(RoleArn=role_arn, RoleSessionName="new")["Credentials"]
+    assert error_of(lambda: session_client(connect, old, "sqs").list_queues())[0] == \
+        "AccessDenied"
+    session_client(connect, new, "sqs").list_queues()
+
+
+def test_expired_session_and_bad_credentials(iam, connect, server):
+    role_arn = create_role(iam, "short", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+                           allow("sqs:ListQueues"))
+    credentials = connect("sts").assume_role(RoleArn=role_arn, RoleSessionName="short",
+                                             DurationSeconds=900)["Credentials"]
+    session_client(connect, credentials, "sqs").list_queues()
+    server.advance_clock(901)
+    code, message = error_of(lambda: session_client(connect, credentials, "sqs").list_queues())
+    assert code == "ExpiredToken"
+    # Signatures are checked: a wrong secret, an unknown key.
+    assert error_of(lambda: connect("sqs", "test", "wrong").list_queues())[0] == \
+        "SignatureDoesNotMatch"
+    assert error_of(lambda: connect("sts", "AKIAUNKNOWNUNKNOWN00", "x")
+                    .get_caller_identity())[0] == "InvalidClientTokenId"
+
+
+def test_requests_signed_long_ago_are_refused(connect):
+    client = connect("sqs")
+    endpoint = client.meta.endpoint_url
+    request = AWSRequest("POST", endpoint + "/", data=b"{}", headers={
+        "X-Amz-Target": "AmazonSQS.ListQueues", "Content-Type": "application/x-amz-json-1.0"})
+    stale = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=20)
+    with mock.patch("botocore.auth.get_current_datetime", return_value=stale):
+        SigV4Auth(Credentials("test", "test"), "sqs", REGION).add_auth(request)
+    prepared = urllib.request.Request(endpoint + "/", data=b"{}", method="POST",
+                                      headers=dict(request.headers))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(prepared, timeout=10)
+    assert caught.value.headers["x-amzn-query-error"].startswith("SignatureDoesNotMatch")
