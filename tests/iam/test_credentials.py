@@ -88,7 +88,9 @@ def test_login_profile(iam, user):
 def test_password_policy(fresh_iam):
     with pytest.raises(ClientError) as raised:
         fresh_iam.get_account_password_policy()
-    assert error_of(raised)[0] == "NoSuchEntity"
+    account = fresh_iam.get_user()["User"]["UserId"]
+    assert error_of(raised) == ("NoSuchEntity", f"The Password Policy with domain name {account} "
+                                "cannot be found.", 404)
     fresh_iam.update_account_password_policy(MinimumPasswordLength=12, RequireNumbers=True,
                                              RequireSymbols=True, MaxPasswordAge=90,
                                              AllowUsersToChangePassword=True)
@@ -108,6 +110,18 @@ def test_password_policy(fresh_iam):
     fresh_iam.delete_account_password_policy()
     with pytest.raises(ClientError):
         fresh_iam.get_account_password_policy()
+
+
+def test_default_password_policy(fresh_iam):
+    fresh_iam.create_user(UserName="u")
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.create_login_profile(UserName="u", Password="Sh0rt!")
+    assert error_of(raised) == ("PasswordPolicyViolation",
+                                "Password should have a minimum length of 8", 400)
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.create_login_profile(UserName="u", Password="onlylowercase1")
+    assert error_of(raised)[0] == "PasswordPolicyViolation"
+    fresh_iam.create_login_profile(UserName="u", Password="Mixed-case1")
 
 
 def test_change_password(iam, make_client, user):

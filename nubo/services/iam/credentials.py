@@ -32,6 +32,7 @@ DEFAULT_PASSWORD_POLICY = {
     "AllowUsersToChangePassword": False, "ExpirePasswords": False, "HardExpiry": False,
 }
 SYMBOLS = set("!@#$%^&*()_+-=[]{}|'")
+DEFAULT_MINIMUM_LENGTH = 8  # with no password policy set
 REPORT_COLUMNS = (
     "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
     "password_last_changed", "password_next_rotation", "mfa_active",
@@ -136,11 +137,24 @@ class Credentials:
 
     def delete_password_policy(self, account: str) -> None:
         if self.password_policy(account) is None:
-            raise no_such_entity(f"The account policy with name PasswordPolicy cannot be found.")
+            raise no_such_entity(f"The Password Policy with domain name {account} cannot be "
+                                 "found.")
         self.accounts.update(account, password_policy=None)
 
     def check_password(self, account: str, password: str) -> None:
-        policy = self.password_policy(account) or DEFAULT_PASSWORD_POLICY
+        policy = self.password_policy(account)
+        if policy is None:
+            # IAM's default policy: 8 to 128 characters, three of the four character types.
+            kinds = sum((any(c.islower() for c in password), any(c.isupper() for c in password),
+                         any(c.isdigit() for c in password), any(c in SYMBOLS for c in password)))
+            if len(password) < DEFAULT_MINIMUM_LENGTH:
+                raise ServiceError("PasswordPolicyViolation", "Password should have a minimum "
+                                   f"length of {DEFAULT_MINIMUM_LENGTH}", 400)
+            if kinds < 3:
+                raise ServiceError("PasswordPolicyViolation", "Password should contain at least "
+                                   "three of the character types: uppercase letters, lowercase "
+                                   "letters, numbers and symbols", 400)
+            return
         rules = (
             (len(password) >= policy["MinimumPasswordLength"],
              f"Password should have a minimum length of {policy['MinimumPasswordLength']}"),

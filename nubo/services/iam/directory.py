@@ -7,6 +7,8 @@ on first use. Documents come back parsed; ARNs and names as IAM stores them.
 
 from __future__ import annotations
 
+import weakref
+
 from nubo.core.clock import Clock
 from nubo.services.iam import documents
 from nubo.services.iam.models import Iam
@@ -17,9 +19,18 @@ def _tags(record: dict) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in record.get("tags", [])}
 
 
+# One domain object per store: a directory is cheap to make per request.
+_MODELS: "weakref.WeakKeyDictionary[Store, Iam]" = weakref.WeakKeyDictionary()
+
+
 class IamDirectory:
+    """Documents returned are parsed once and shared: callers must not modify them."""
+
     def __init__(self, store: Store, clock: Clock | None = None) -> None:
-        self.iam = Iam(store, clock or Clock())
+        iam = _MODELS.get(store)
+        if iam is None:
+            iam = _MODELS[store] = Iam(store, clock or Clock())
+        self.iam = iam
 
     # -- credentials -----------------------------------------------------------------------
 

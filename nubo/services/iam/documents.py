@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -76,8 +77,10 @@ def trust_policy(text: str) -> dict:
     return document
 
 
+@lru_cache(maxsize=4096)
 def parsed(text: str) -> dict:
-    """A stored document, already validated."""
+    """A stored document, already validated; parsed once per distinct text (the evaluator
+    reads the same few documents on every request). Shared: never modify it."""
     return json.loads(text)
 
 

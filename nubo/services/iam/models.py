@@ -418,6 +418,7 @@ class Iam:
             "RolePolicySizeQuota": documents.INLINE_POLICY_SIZES["role"],
             "PolicySizeQuota": documents.MANAGED_POLICY_SIZE,
             "AssumeRolePolicySizeQuota": documents.TRUST_POLICY_SIZE,
+            "PolicyVersionsInUse": counts.get("PolicyVersionsInUse", 0),
             "PolicyVersionsInUseQuota": 10000, "VersionsPerPolicyQuota": 5,
             "AccessKeysPerUserQuota": 2, "SigningCertificatesPerUserQuota": 2,
             "GlobalEndpointTokenVersion": record.get("token_version", 1),

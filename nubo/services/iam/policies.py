@@ -23,6 +23,8 @@ AWS_POLICIES_FILE = Path(__file__).with_name("aws_managed_policies.json.xz")
 MAX_VERSIONS = 5
 ATTACHED_POLICIES_PER_ENTITY = 10
 SERVICE_ROLE_POLICY_PATH = "/aws-service-role/"
+VERSIONS_COUNTER = "PolicyVersionsInUse"
+VERSIONS_IN_USE_QUOTA = 10000
 
 
 @lru_cache(maxsize=1)
@@ -104,7 +106,12 @@ class Policies:
                                       versions={"v1": {"document": document, "created": now}})
         if tags:
             self.customer.tag(policy, tags)
+        self._count_versions(account, 1)
         return policy
+
+    def _count_versions(self, account: str, delta: int) -> None:
+        self.customer.accounts.add(account, VERSIONS_COUNTER, delta, VERSIONS_COUNTER,
+                                   VERSIONS_IN_USE_QUOTA)
 
     def delete(self, account: str, arn: str) -> None:
         policy = self.require_customer(account, arn)
@@ -116,6 +123,7 @@ class Policies:
                                "you delete a policy, you must delete the policy's versions. The "
                                "default version is deleted with the policy.", 409)
         self.customer.delete(policy)
+        self._count_versions(account, -len(policy["versions"]))
 
     def create_version(self, account: str, arn: str, document: str,
                        set_default: bool) -> tuple[dict, str]:
@@ -125,6 +133,7 @@ class Policies:
             raise ServiceError("LimitExceeded", f"A managed policy can have up to {MAX_VERSIONS} "
                                "versions. Before you create a new version, you must delete an "
                                "existing version.", 409)
+        self._count_versions(account, 1)
         version_id = f"v{policy['next_version']}"
         now = self.clock.now()
         policy["versions"][version_id] = {"document": document, "created": now}
@@ -151,6 +160,7 @@ class Policies:
                                "policy.", 409)
         del policy["versions"][version_id]
         self.customer.save(policy)
+        self._count_versions(account, -1)
 
     def set_default(self, account: str, arn: str, version_id: str) -> None:
         policy, _ = self.version(account, arn, version_id)
