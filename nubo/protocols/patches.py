@@ -178,7 +178,9 @@ def _patch_s3(model: dict) -> None:
     # S3 answers with a bare <Error> and its responses carry the 2006-03-01 namespace. Buckets
     # are also named by the host (virtual-hosted style: bucket.s3.localhost).
     model["metadata"]["xmlNamespace"] = _S3_NAMESPACE
-    model["metadata"]["nubo"] = {"xmlErrorEnvelope": "Error", "virtualHostedLabel": "Bucket"}
+    # S3 checks enum values itself, with its own errors (InvalidLocationConstraint, ...).
+    model["metadata"]["nubo"] = {"xmlErrorEnvelope": "Error", "virtualHostedLabel": "Bucket",
+                                 "validateEnums": False}
     shapes = model["shapes"]
     for shape, root in _S3_RESPONSE_ROOTS.items():
         shapes[shape]["locationName"] = root
