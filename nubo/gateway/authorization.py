@@ -12,7 +12,7 @@ Resolved callers are cached until an identity service (IAM, STS, Organizations) 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -22,7 +22,8 @@ from nubo.core.errors import ServiceError
 from nubo.core.http import HttpRequest
 from nubo.gateway import signatures
 from nubo.core.runtime import Runtime
-from nubo.policy import AuthzRequest, Decision, PolicySet, Principal, evaluate, parse_policy
+from nubo.policy import (AuthzRequest, Decision, PolicySet, Principal, ResourcePolicy, evaluate,
+                         parse_policy)
 from nubo.policy.actions import SELF_AUTHORIZED, action_spec, resources_of
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class Caller:
     active: bool = True
     known: bool = True  # False: a key nubo did not issue, accepted as root unless verifying
     context: dict[str, Any] = field(default_factory=dict)  # aws:* keys of the principal
+    policies: PolicySet | None = None  # computed on first use
 
 
 def root_of(account_id: str, partition: str = "aws") -> Principal:
@@ -149,6 +151,13 @@ class Authorizer:
     # -- which policies apply ----------------------------------------------------------------
 
     def policies(self, caller: Caller) -> PolicySet:
+        """The caller's own policies (kept with the cached caller until identity data
+        changes)."""
+        if caller.policies is None:
+            caller.policies = self._policies(caller)
+        return caller.policies
+
+    def _policies(self, caller: Caller) -> PolicySet:
         from nubo.services.iam.directory import IamDirectory
 
         principal = caller.principal
@@ -174,16 +183,15 @@ class Authorizer:
     # -- the decision ------------------------------------------------------------------------
 
     def decide(self, ctx: RequestContext, caller: Caller, action: str, resource: str, *,
-               resource_account: str | None = None, resource_policy: str | dict | None = None,
-               authoritative: bool = False, context: dict | None = None) -> Decision:
-        policies = self.policies(caller)
+               resource_policy: ResourcePolicy | None = None,
+               context: dict | None = None) -> Decision:
+        policies = replace(self.policies(caller))
         if resource_policy is not None:
-            policies.resource = parse_policy(resource_policy)
-            policies.resource_authoritative = authoritative
-        elif authoritative:
-            policies.resource = parse_policy({})
-            policies.resource_authoritative = True
-        request = AuthzRequest(caller.principal, action, resource, resource_account,
+            if resource_policy.document is not None or resource_policy.authoritative:
+                policies.resource = parse_policy(resource_policy.document or {})
+            policies.resource_authoritative = resource_policy.authoritative
+        request = AuthzRequest(caller.principal, action, resource,
+                               resource_policy.account if resource_policy else None,
                                {**self.request_context(ctx), **caller.context, **(context or {})})
         decision = evaluate(request, policies)
         if not decision.allowed or log.isEnabledFor(logging.DEBUG):
@@ -212,10 +220,8 @@ class Authorizer:
         context = _request_tags(params)
         for spec in action_spec(ctx.service, signing_name, ctx.operation):
             for resource in resources_of(spec, names):
-                policy, owner = provider.resource_policy(ctx, resource)
-                decision = self.decide(ctx, caller, spec.action, resource,
-                                       resource_account=owner, resource_policy=policy,
-                                       context=context)
+                decision = self.decide(ctx, caller, spec.action, resource, context=context,
+                                       resource_policy=provider.resource_policy(ctx, resource))
                 if not decision.allowed and self.mode == "enforce":
                     raise access_denied(ctx.protocol, denial_message(
                         caller.principal, spec.action, resource, decision),

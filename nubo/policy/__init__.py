@@ -3,7 +3,8 @@ authorization decision (gateway requests, service-to-service calls, AssumeRole t
 KMS key policies, IAM's policy simulator)."""
 
 from nubo.policy.document import Policy, parse_policy
-from nubo.policy.evaluate import AuthzRequest, Decision, PolicySet, Principal, evaluate
+from nubo.policy.evaluate import (AuthzRequest, Decision, PolicySet, Principal, ResourcePolicy,
+                                  evaluate)
 
 __all__ = ["Policy", "parse_policy", "AuthzRequest", "Decision", "PolicySet", "Principal",
-           "evaluate"]
+           "ResourcePolicy", "evaluate"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from nubo.policy.document import Policy, Principals, Statement
 
-__all__ = ["Principal", "AuthzRequest", "PolicySet", "Decision", "evaluate"]
+__all__ = ["Principal", "AuthzRequest", "PolicySet", "Decision", "ResourcePolicy", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,16 @@ class AuthzRequest:
     resource: str  # ARN, or "*" for actions on no resource
     resource_account: str | None  # the account owning the resource; None: the caller's
     context: dict = field(default_factory=dict)  # lower-case condition keys -> value(s)
+
+
+@dataclass(frozen=True)
+class ResourcePolicy:
+    """A resource's own policy as its service reports it. ``authoritative``: the policy must
+    allow by itself or delegate to the account (KMS key policies, role trust policies)."""
+
+    document: str | dict | None  # None: the resource has no policy
+    account: str  # the account owning the resource
+    authoritative: bool = False
 
 
 @dataclass

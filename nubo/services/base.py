@@ -18,6 +18,7 @@ from typing import Any, Callable
 from nubo.core.context import RequestContext
 from nubo.core.errors import NotImplementedOperation
 from nubo.core.runtime import Runtime
+from nubo.policy import ResourcePolicy
 from nubo.protocols import load_service_model
 
 _OPERATION_ATTR = "_nubo_operation"
@@ -82,10 +83,10 @@ class ServiceProvider:
         ``${Account}``, ...), where the input members do not carry them under those names."""
         return {}
 
-    def resource_policy(self, ctx: RequestContext, arn: str) -> tuple[str | None, str | None]:
-        """(resource-based policy document, owning account) of the resource ``arn``; services
-        with resource policies (SQS queues, S3 buckets, ...) answer here."""
-        return None, None
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """The resource-based policy of ``arn`` and the account owning the resource, for
+        services with resource policies (SQS queues, S3 buckets, KMS keys, ...)."""
+        return None
 
     async def background(self) -> None:
         """Long-running work of the service (sweepers, schedulers); none by default."""

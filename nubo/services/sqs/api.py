@@ -10,6 +10,7 @@ from typing import Any, Callable
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
+from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.sqs.messages import Messages, render
 from nubo.services.sqs.models import (Queue, QueueRef, Queues, parse_queue_arn, parse_queue_url,
@@ -82,12 +83,12 @@ class SqsProvider(ServiceProvider):
             return {"QueueName": ref.name, "Account": ref.account}
         return {}
 
-    def resource_policy(self, ctx: RequestContext, arn: str) -> tuple[str | None, str | None]:
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         queue = self.queues.find_by_arn(arn)
-        if queue is None:
-            ref = parse_queue_arn(arn)
-            return None, ref.account if ref else None
-        return queue.attributes.get("Policy") or None, queue.ref.account
+        if queue is not None:
+            return ResourcePolicy(queue.attributes.get("Policy") or None, queue.ref.account)
+        ref = parse_queue_arn(arn)  # a queue that does not exist still has its owner
+        return ResourcePolicy(None, ref.account) if ref else None
 
     def _clock_advanced(self) -> None:
         # Time jumped: long polls re-check, retention and move tasks catch up.

@@ -8,6 +8,7 @@ from nubo.core.context import RequestContext
 from nubo.core.ids import account_of_access_key, unique_id
 from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import access_denied, denial_message
+from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.sts import models
 from nubo.services.sts.models import Sessions
@@ -72,9 +73,10 @@ class StsProvider(ServiceProvider):
             for action in ("sts:AssumeRole",) + (("sts:TagSession",) if Tags else ()) + \
                     (("sts:SetSourceIdentity",) if SourceIdentity else ()):
                 decision = self._authorizer.decide(
-                    ctx, caller, action, RoleArn, resource_account=account,
-                    resource_policy=role["AssumeRolePolicyDocument"], authoritative=True,
-                    context={k: v for k, v in context.items() if v is not None})
+                    ctx, caller, action, RoleArn, context={k: v for k, v in context.items()
+                                                           if v is not None},
+                    resource_policy=ResourcePolicy(role["AssumeRolePolicyDocument"], account,
+                                                   authoritative=True))
                 if not decision.allowed and self._authorizer.mode == "enforce":
                     raise access_denied(ctx.protocol, denial_message(
                         caller.principal, action, RoleArn, decision))
