@@ -76,14 +76,15 @@ UNIMPLEMENTED_SPECS = {"ECC_NIST_EDWARDS25519"}
 CHINA_ONLY_SPECS = {"SM2"}
 
 _MLDSA = {44: mldsa.MLDSA44PrivateKey, 65: mldsa.MLDSA65PrivateKey, 87: mldsa.MLDSA87PrivateKey}
-_HASHES = {"SHA_1": hashes.SHA1, "SHA_224": hashes.SHA224, "SHA_256": hashes.SHA256,
-           "SHA_384": hashes.SHA384, "SHA_512": hashes.SHA512}
+_HASHES = {"1": hashes.SHA1, "224": hashes.SHA224, "256": hashes.SHA256, "384": hashes.SHA384,
+           "512": hashes.SHA512}
 _HASHLIB = {"HMAC_SHA_224": hashlib.sha224, "HMAC_SHA_256": hashlib.sha256,
             "HMAC_SHA_384": hashlib.sha384, "HMAC_SHA_512": hashlib.sha512}
 
 
 def _hash_of(algorithm: str) -> hashes.HashAlgorithm:
-    return _HASHES[algorithm[-7:]]()
+    """The hash an algorithm name ends with (RSAES_OAEP_SHA_1, ECDSA_SHA_384, ...)."""
+    return _HASHES[algorithm.rpartition("_")[2]]()
 
 
 # -- key material ------------------------------------------------------------------------------

@@ -1,0 +1,116 @@
+"""KMS aliases (naming rules, the reserved aws/ namespace, UpdateAlias) and grants."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
+from tests.kms.conftest import unique_alias
+
+
+def test_alias_life_cycle(kms, make_key):
+    first, second = make_key(), make_key()
+    alias = unique_alias()
+    kms.create_alias(AliasName=alias, TargetKeyId=first["Arn"])
+    [listed] = kms.list_aliases(KeyId=first["KeyId"])["Aliases"]
+    assert listed["AliasName"] == alias and listed["TargetKeyId"] == first["KeyId"]
+    assert listed["AliasArn"] == f"arn:aws:kms:us-east-1:000000000000:{alias}"
+    with pytest.raises(ClientError) as raised:
+        kms.create_alias(AliasName=alias, TargetKeyId=second["KeyId"])
+    assert error_of(raised)[:2] == ("AlreadyExistsException", "An alias with the name "
+                                    f"arn:aws:kms:us-east-1:000000000000:{alias} already exists")
+    kms.update_alias(AliasName=alias, TargetKeyId=second["KeyId"])
+    assert kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"] == second["KeyId"]
+    assert kms.list_aliases(KeyId=first["KeyId"])["Aliases"] == []
+    kms.delete_alias(AliasName=alias)
+    with pytest.raises(ClientError) as raised:
+        kms.delete_alias(AliasName=alias)
+    assert error_of(raised)[0] == "NotFoundException"
+
+
+def test_alias_naming_rules(kms, make_key):
+    key = make_key()
+    with pytest.raises(ClientError) as raised:
+        kms.create_alias(AliasName="no-prefix", TargetKeyId=key["KeyId"])
+    assert error_of(raised)[:2] == ("ValidationException", 'Alias must start with the prefix '
+                                    '"alias/". Please see https://docs.aws.amazon.com/kms/latest/'
+                                    'developerguide/kms-alias.html')
+    with pytest.raises(ClientError) as raised:
+        kms.create_alias(AliasName="alias/aws/mine", TargetKeyId=key["KeyId"])
+    assert error_of(raised)[0] == "NotAuthorizedException"
+    with pytest.raises(ClientError) as raised:
+        kms.create_alias(AliasName=unique_alias(), TargetKeyId=unique_alias())
+    assert error_of(raised)[0] == "NotFoundException"
+
+
+def test_update_alias_needs_the_same_key_type(kms, make_key):
+    alias = unique_alias()
+    kms.create_alias(AliasName=alias, TargetKeyId=make_key()["KeyId"])
+    signing = make_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    with pytest.raises(ClientError) as raised:
+        kms.update_alias(AliasName=alias, TargetKeyId=signing["KeyId"])
+    assert error_of(raised)[0] == "ValidationException"
+
+
+def test_alias_list_paginates(kms, make_key):
+    key = make_key()
+    names = sorted(unique_alias("page") for _ in range(3))
+    for name in names:
+        kms.create_alias(AliasName=name, TargetKeyId=key["KeyId"])
+    first = kms.list_aliases(KeyId=key["KeyId"], Limit=2)
+    assert first["Truncated"] is True
+    rest = kms.list_aliases(KeyId=key["KeyId"], Limit=2, Marker=first["NextMarker"])
+    assert [a["AliasName"] for a in first["Aliases"] + rest["Aliases"]] == names
+    assert rest["Truncated"] is False
+
+
+def test_grant_life_cycle(kms, make_key):
+    key = make_key()
+    grantee = "arn:aws:iam::000000000000:role/app"
+    retiring = "arn:aws:iam::000000000000:role/admin"
+    created = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=grantee,
+                               RetiringPrincipal=retiring, Operations=["Encrypt", "Decrypt"],
+                               Constraints={"EncryptionContextSubset": {"app": "x"}},
+                               Name="app-grant")
+    assert len(created["GrantId"]) == 64 and created["GrantToken"]
+    again = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=grantee,
+                             RetiringPrincipal=retiring, Operations=["Decrypt", "Encrypt"],
+                             Constraints={"EncryptionContextSubset": {"app": "x"}},
+                             Name="app-grant")
+    assert again["GrantId"] == created["GrantId"]  # same name and parameters: idempotent
+    [grant] = kms.list_grants(KeyId=key["KeyId"])["Grants"]
+    assert grant["GranteePrincipal"] == grantee and grant["Name"] == "app-grant"
+    assert sorted(grant["Operations"]) == ["Decrypt", "Encrypt"]
+    assert grant["IssuingAccount"] == "arn:aws:iam::000000000000:root"
+    assert grant["KeyId"] == key["Arn"]
+    retirable = kms.list_retirable_grants(RetiringPrincipal=retiring)["Grants"]
+    assert created["GrantId"] in {g["GrantId"] for g in retirable}
+    kms.retire_grant(GrantToken=created["GrantToken"])
+    assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
+    second = kms.create_grant(KeyId=key["KeyId"], GranteePrincipal=grantee,
+                              Operations=["GenerateDataKey"])
+    kms.revoke_grant(KeyId=key["KeyId"], GrantId=second["GrantId"])
+    with pytest.raises(ClientError) as raised:
+        kms.revoke_grant(KeyId=key["KeyId"], GrantId=second["GrantId"])
+    assert error_of(raised)[0] == "NotFoundException"
+
+
+def test_grant_operations_must_fit_the_key(kms, make_key):
+    key = make_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")
+    with pytest.raises(ClientError) as raised:
+        kms.create_grant(KeyId=key["KeyId"], GranteePrincipal="arn:aws:iam::000000000000:root",
+                         Operations=["Encrypt"])
+    assert error_of(raised)[0] == "ValidationException"
+    assert kms.create_grant(KeyId=key["KeyId"],
+                            GranteePrincipal="arn:aws:iam::000000000000:root",
+                            Operations=["GenerateMac"])["GrantId"]
+
+
+def test_dry_run_grant_changes_nothing(kms, make_key):
+    key = make_key()
+    with pytest.raises(ClientError) as raised:
+        kms.create_grant(KeyId=key["KeyId"], GranteePrincipal="arn:aws:iam::000000000000:root",
+                         Operations=["Encrypt"], DryRun=True)
+    assert error_of(raised)[0] == "DryRunOperationException"
+    assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
