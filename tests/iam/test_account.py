@@ -183,3 +183,23 @@ def test_state_survives_restart(tmp_path):
             "PolicyName"] == "ReadOnlyAccess"
     finally:
         server.stop()
+
+
+def test_context_keys(fresh_iam):
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::bucket/${aws:username}/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"},
+                      "Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
+    keys = fresh_iam.get_context_keys_for_custom_policy(PolicyInputList=[doc(policy)])[
+        "ContextKeyNames"]
+    assert sorted(keys) == ["aws:MultiFactorAuthPresent", "aws:SourceIp", "aws:username"]
+    arn = fresh_iam.create_user(UserName="ctx")["User"]["Arn"]
+    fresh_iam.put_user_policy(UserName="ctx", PolicyName="p", PolicyDocument=doc(policy))
+    principal = fresh_iam.get_context_keys_for_principal_policy(PolicySourceArn=arn)
+    assert sorted(principal["ContextKeyNames"]) == sorted(keys)
+
+
+def test_security_token_service_preferences(fresh_iam):
+    fresh_iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert fresh_iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2

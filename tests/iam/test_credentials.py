@@ -197,3 +197,80 @@ def test_credential_report(fresh_iam):
             user_row["access_key_2_active"], user_row["mfa_active"]) == ("true", "true",
                                                                         "false", "false")
     assert user_row["arn"].endswith(":user/reported")
+
+
+def test_signing_certificates(iam, user):
+    from tests.iam.test_account import self_signed
+
+    body = self_signed()[0]
+    cert = iam.upload_signing_certificate(UserName=user, CertificateBody=body)["Certificate"]
+    assert (cert["UserName"], cert["Status"], cert["CertificateBody"]) == (user, "Active", body)
+    with pytest.raises(ClientError) as raised:
+        iam.upload_signing_certificate(UserName=user, CertificateBody=body)
+    assert error_of(raised)[0] == "DuplicateCertificate"
+    iam.upload_signing_certificate(UserName=user, CertificateBody=self_signed()[0])
+    with pytest.raises(ClientError) as raised:
+        iam.upload_signing_certificate(UserName=user, CertificateBody=self_signed()[0])
+    assert error_of(raised) == ("LimitExceeded", "Cannot exceed quota for CertificatesPerUser: 2",
+                                409)
+    iam.update_signing_certificate(UserName=user, CertificateId=cert["CertificateId"],
+                                   Status="Inactive")
+    listed = iam.list_signing_certificates(UserName=user)["Certificates"]
+    assert [c["Status"] for c in listed] == ["Inactive", "Active"]
+    with pytest.raises(ClientError) as raised:
+        iam.delete_user(UserName=user)
+    assert error_of(raised) == ("DeleteConflict", "Cannot delete entity, must remove referenced "
+                                "objects first.", 409)
+    for listed_cert in listed:
+        iam.delete_signing_certificate(UserName=user, CertificateId=listed_cert["CertificateId"])
+    iam.delete_user(UserName=user)
+
+
+def test_ssh_public_keys(iam, user):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    public = ed25519.Ed25519PrivateKey.generate().public_key()
+    body = public.public_bytes(serialization.Encoding.OpenSSH,
+                               serialization.PublicFormat.OpenSSH).decode()
+    key = iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=body)["SSHPublicKey"]
+    assert key["SSHPublicKeyId"].startswith("APKA") and key["Fingerprint"].count(":") == 15
+    pem = iam.get_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"],
+                                 Encoding="PEM")["SSHPublicKey"]["SSHPublicKeyBody"]
+    assert pem.startswith("-----BEGIN PUBLIC KEY-----")
+    with pytest.raises(ClientError) as raised:
+        iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody="ssh-rsa garbage")
+    assert error_of(raised)[0] == "UnrecognizedPublicKeyEncoding"
+    iam.update_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"],
+                              Status="Inactive")
+    assert iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"][0]["Status"] == "Inactive"
+    iam.delete_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"])
+    assert iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"] == []
+
+
+def test_service_specific_credentials(iam, user):
+    created = iam.create_service_specific_credential(
+        UserName=user, ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredential"]
+    assert created["ServiceUserName"] == f"{user}-at-000000000000"
+    assert len(created["ServicePassword"]) >= 40
+    reset = iam.reset_service_specific_credential(
+        UserName=user, ServiceSpecificCredentialId=created["ServiceSpecificCredentialId"])
+    assert reset["ServiceSpecificCredential"]["ServicePassword"] != created["ServicePassword"]
+    iam.create_service_specific_credential(UserName=user, ServiceName="codecommit.amazonaws.com")
+    with pytest.raises(ClientError) as raised:
+        iam.create_service_specific_credential(UserName=user,
+                                               ServiceName="codecommit.amazonaws.com")
+    assert error_of(raised)[0] == "LimitExceeded"
+    with pytest.raises(ClientError) as raised:
+        iam.create_service_specific_credential(UserName=user, ServiceName="s3.amazonaws.com")
+    assert error_of(raised)[0] == "NotSupportedService"
+    listed = iam.list_service_specific_credentials(UserName=user)["ServiceSpecificCredentials"]
+    assert len(listed) == 2 and all("ServicePassword" not in c for c in listed)
+    bedrock = iam.create_service_specific_credential(
+        UserName=user, ServiceName="bedrock.amazonaws.com", CredentialAgeDays=30)[
+        "ServiceSpecificCredential"]
+    assert bedrock["ServiceCredentialSecret"] and "ExpirationDate" in bedrock
+    iam.delete_service_specific_credential(
+        UserName=user, ServiceSpecificCredentialId=created["ServiceSpecificCredentialId"])
+    assert len(iam.list_service_specific_credentials(
+        UserName=user, ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredentials"]) == 1

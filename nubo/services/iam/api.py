@@ -12,9 +12,11 @@ from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
-from nubo.services.iam.documents import trust_policy
+from nubo.services.iam.documents import context_keys, trust_policy
 from nubo.services.iam.models import Iam
 from nubo.services.iam.policies import Policies
+from nubo.services.iam.service_credentials import (SERVICE_CREDENTIAL, SIGNING_CERTIFICATE,
+                                                    SSH_KEY)
 from nubo.services.iam.validation import check_patterns, merge_tags, page, remove_tags
 
 
@@ -656,6 +658,141 @@ class IamProvider(ServiceProvider):
                      else {"ServiceName": "N/A", "Region": "N/A"})
         return {"UserName": user["name"], "AccessKeyLastUsed": last_used}
 
+    # -- signing certificates, SSH keys, service-specific credentials ----------------------
+
+    @handler("UploadSigningCertificate")
+    def upload_signing_certificate(self, ctx: RequestContext, CertificateBody: str,
+                                   UserName: str | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        row = self.iam.service_credentials.upload_certificate(user, CertificateBody)
+        return {"Certificate": shapes.signing_certificate(row, user["name"])}
+
+    def _signing_certificate(self, ctx: RequestContext, user_name: str | None,
+                             certificate_id: str) -> dict:
+        return self.iam.service_credentials.get(
+            self._user(ctx, user_name), SIGNING_CERTIFICATE, certificate_id,
+            f"The Certificate with id {certificate_id} cannot be found.")
+
+    @handler("UpdateSigningCertificate")
+    def update_signing_certificate(self, ctx: RequestContext, CertificateId: str, Status: str,
+                                   UserName: str | None = None) -> dict:
+        self.iam.service_credentials.set_status(
+            self._signing_certificate(ctx, UserName, CertificateId), Status)
+        return {}
+
+    @handler("DeleteSigningCertificate")
+    def delete_signing_certificate(self, ctx: RequestContext, CertificateId: str,
+                                   UserName: str | None = None) -> dict:
+        self.iam.service_credentials.delete(self._signing_certificate(ctx, UserName,
+                                                                      CertificateId))
+        return {}
+
+    @handler("ListSigningCertificates")
+    def list_signing_certificates(self, ctx: RequestContext, UserName: str | None = None,
+                                  Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        rows, paging = page(self.iam.signing_certificates(user), Marker, MaxItems)
+        return {"Certificates": [shapes.signing_certificate(r, user["name"]) for r in rows],
+                **paging}
+
+    @handler("UploadSSHPublicKey")
+    def upload_ssh_public_key(self, ctx: RequestContext, UserName: str,
+                              SSHPublicKeyBody: str) -> dict:
+        user = self.iam.users.require(ctx.account_id, UserName)
+        row = self.iam.service_credentials.upload_ssh_key(user, SSHPublicKeyBody)
+        return {"SSHPublicKey": shapes.ssh_key(row, user["name"], row["body"])}
+
+    def _ssh_key(self, ctx: RequestContext, user_name: str, key_id: str) -> tuple[dict, dict]:
+        user = self.iam.users.require(ctx.account_id, user_name)
+        return user, self.iam.service_credentials.get(
+            user, SSH_KEY, key_id, f"The Public Key with id {key_id} cannot be found.")
+
+    @handler("GetSSHPublicKey")
+    def get_ssh_public_key(self, ctx: RequestContext, UserName: str, SSHPublicKeyId: str,
+                           Encoding: str) -> dict:
+        user, row = self._ssh_key(ctx, UserName, SSHPublicKeyId)
+        body = row["pem"] if Encoding == "PEM" else row["body"]
+        return {"SSHPublicKey": shapes.ssh_key(row, user["name"], body)}
+
+    @handler("UpdateSSHPublicKey")
+    def update_ssh_public_key(self, ctx: RequestContext, UserName: str, SSHPublicKeyId: str,
+                              Status: str) -> dict:
+        self.iam.service_credentials.set_status(self._ssh_key(ctx, UserName, SSHPublicKeyId)[1],
+                                                Status)
+        return {}
+
+    @handler("DeleteSSHPublicKey")
+    def delete_ssh_public_key(self, ctx: RequestContext, UserName: str,
+                              SSHPublicKeyId: str) -> dict:
+        self.iam.service_credentials.delete(self._ssh_key(ctx, UserName, SSHPublicKeyId)[1])
+        return {}
+
+    @handler("ListSSHPublicKeys")
+    def list_ssh_public_keys(self, ctx: RequestContext, UserName: str | None = None,
+                             Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        user = self._user(ctx, UserName)
+        rows, paging = page(self.iam.service_credentials.of(user, SSH_KEY), Marker, MaxItems)
+        return {"SSHPublicKeys": [{"UserName": user["name"], "SSHPublicKeyId": r["credential_id"],
+                                   "Status": r["status"], "UploadDate": r["created"]}
+                                  for r in rows], **paging}
+
+    @handler("CreateServiceSpecificCredential")
+    def create_service_specific_credential(self, ctx: RequestContext, UserName: str,
+                                           ServiceName: str,
+                                           CredentialAgeDays: int | None = None) -> dict:
+        user = self.iam.users.require(ctx.account_id, UserName)
+        row = self.iam.service_credentials.create_service_credential(user, ServiceName,
+                                                                     CredentialAgeDays)
+        return {"ServiceSpecificCredential": shapes.service_credential(row, user["name"],
+                                                                       secret=True)}
+
+    def _service_credential(self, ctx: RequestContext, user_name: str | None,
+                            credential_id: str) -> tuple[dict, dict]:
+        user = self._user(ctx, user_name)
+        return user, self.iam.service_credentials.get(
+            user, SERVICE_CREDENTIAL, credential_id,
+            f"The Service Specific Credential with id {credential_id} cannot be found.")
+
+    @handler("ResetServiceSpecificCredential")
+    def reset_service_specific_credential(self, ctx: RequestContext,
+                                          ServiceSpecificCredentialId: str,
+                                          UserName: str | None = None) -> dict:
+        user, row = self._service_credential(ctx, UserName, ServiceSpecificCredentialId)
+        row = self.iam.service_credentials.reset_service_credential(row)
+        return {"ServiceSpecificCredential": shapes.service_credential(row, user["name"],
+                                                                       secret=True)}
+
+    @handler("UpdateServiceSpecificCredential")
+    def update_service_specific_credential(self, ctx: RequestContext,
+                                           ServiceSpecificCredentialId: str, Status: str,
+                                           UserName: str | None = None) -> dict:
+        self.iam.service_credentials.set_status(
+            self._service_credential(ctx, UserName, ServiceSpecificCredentialId)[1], Status)
+        return {}
+
+    @handler("DeleteServiceSpecificCredential")
+    def delete_service_specific_credential(self, ctx: RequestContext,
+                                           ServiceSpecificCredentialId: str,
+                                           UserName: str | None = None) -> dict:
+        self.iam.service_credentials.delete(
+            self._service_credential(ctx, UserName, ServiceSpecificCredentialId)[1])
+        return {}
+
+    @handler("ListServiceSpecificCredentials")
+    def list_service_specific_credentials(self, ctx: RequestContext,
+                                          UserName: str | None = None,
+                                          ServiceName: str | None = None,
+                                          AllUsers: bool = False, Marker: str | None = None,
+                                          MaxItems: int | None = None) -> dict:
+        users = (self.iam.users.all(ctx.account_id) if AllUsers and UserName is None
+                 else [self._user(ctx, UserName)])
+        rows = [(user, row) for user in users
+                for row in self.iam.service_credentials.of(user, SERVICE_CREDENTIAL)
+                if ServiceName is None or row["service"] == ServiceName]
+        rows, paging = page(rows, Marker, MaxItems)
+        return {"ServiceSpecificCredentials": [shapes.service_credential(r, u["name"])
+                                               for u, r in rows], **paging}
+
     # -- login profiles and passwords ------------------------------------------------------
 
     @handler("CreateLoginProfile")
@@ -823,7 +960,8 @@ class IamProvider(ServiceProvider):
     @handler("GenerateCredentialReport")
     def generate_credential_report(self, ctx: RequestContext) -> dict:
         state = self.iam.credentials.generate_report(ctx.account_id, ctx.partition,
-                                                     self.iam.users.all(ctx.account_id))
+                                                     self.iam.users.all(ctx.account_id),
+                                                     self.iam.signing_certificates)
         description = ("No report exists. Starting a new report generation task"
                        if state == "STARTED" else None)
         return shapes.compact({"State": state, "Description": description})
@@ -1030,6 +1168,38 @@ class IamProvider(ServiceProvider):
         return self._tags(self.iam.server_certificates.require(ctx.account_id,
                                                                ServerCertificateName),
                           Marker, MaxItems)
+
+    # -- policy context keys ---------------------------------------------------------------
+
+    @handler("GetContextKeysForCustomPolicy")
+    def get_context_keys_for_custom_policy(self, ctx: RequestContext,
+                                           PolicyInputList: list[str]) -> dict:
+        return {"ContextKeyNames": context_keys(PolicyInputList)}
+
+    @handler("GetContextKeysForPrincipalPolicy")
+    def get_context_keys_for_principal_policy(self, ctx: RequestContext, PolicySourceArn: str,
+                                              PolicyInputList: list[str] | None = None) -> dict:
+        kind, entity = self._principal_of(ctx, PolicySourceArn)
+        texts = self.iam.identity_policy_texts(ctx.account_id, kind, entity)
+        return {"ContextKeyNames": context_keys(texts + list(PolicyInputList or []))}
+
+    def _principal_of(self, ctx: RequestContext, arn: str) -> tuple[str, dict]:
+        """The user, group or role an ARN of the account names."""
+        parts = arn.split(":", 5)
+        kind = parts[5].split("/", 1)[0] if len(parts) == 6 and parts[2] == "iam" else ""
+        stores = {"user": self.iam.users, "group": self.iam.groups, "role": self.iam.roles}
+        entity = (stores[kind].get(ctx.account_id, parts[5].rsplit("/", 1)[1])
+                  if kind in stores and parts[4] == ctx.account_id else None)
+        if entity is None or entity["arn"] != arn:
+            raise ServiceError("NoSuchEntity", f"The entity {arn} cannot be found.", 404)
+        return kind, entity
+
+    @handler("SetSecurityTokenServicePreferences")
+    def set_security_token_service_preferences(self, ctx: RequestContext,
+                                               GlobalEndpointTokenVersion: str) -> dict:
+        self.iam.accounts.update(ctx.account_id, token_version=int(
+            GlobalEndpointTokenVersion.removeprefix("v").removesuffix("Token")))
+        return {}
 
     # -- account ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import hmac
 import io
 import secrets
 from datetime import UTC, datetime
+from typing import Callable
 
 from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor import InvalidToken
@@ -282,7 +283,8 @@ class Credentials:
 
     # -- credential report -----------------------------------------------------------------
 
-    def generate_report(self, account: str, partition: str, users: list[dict]) -> str:
+    def generate_report(self, account: str, partition: str, users: list[dict],
+                        certificates: Callable[[dict], list[dict]]) -> str:
         """Builds the report now; answers STARTED the first time, as AWS does, then
         COMPLETE while the report is fresh."""
         now = self.clock.now()
@@ -290,8 +292,8 @@ class Credentials:
         fresh = previous is not None and now - previous["generated"] < REPORT_TTL
         if not fresh:
             self.accounts.update(account, report={"generated": now,
-                                                  "content": self._report(account, partition,
-                                                                          users)})
+                                                  "content": self._report(
+                                                      account, partition, users, certificates)})
         return "COMPLETE" if previous is not None else "STARTED"
 
     def report(self, account: str) -> dict:
@@ -304,7 +306,8 @@ class Credentials:
                                "generate a new credential report.", 410)
         return report
 
-    def _report(self, account: str, partition: str, users: list[dict]) -> str:
+    def _report(self, account: str, partition: str, users: list[dict],
+                certificates: Callable[[dict], list[dict]]) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(REPORT_COLUMNS)
@@ -326,6 +329,10 @@ class Credentials:
                 row += ["true" if key and key["status"] == "Active" else "false",
                         _iso(key["created"]) if key else "N/A", _iso(used.get("date")),
                         used.get("region", "N/A"), used.get("service", "N/A")]
-            row += ["false", "N/A", "false", "N/A"]
+            certs = certificates(user)
+            for index in range(2):
+                cert = certs[index] if index < len(certs) else None
+                row += ["true" if cert and cert["status"] == "Active" else "false",
+                        _iso(cert["created"]) if cert else "N/A"]
             writer.writerow(row)
         return out.getvalue()

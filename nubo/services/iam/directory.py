@@ -118,16 +118,5 @@ class IamDirectory:
         entity = entities.get(account_id, name)
         if entity is None:
             return []
-        holders = [(kind, entity["id"])]
-        if kind == "user":
-            holders += [("group", group["id"]) for group in self.iam.user_groups(entity)]
-        found = []
-        for holder_kind, holder_id in holders:
-            found += [documents.parsed(text) for text in
-                      self.iam.policies.inline_policies(account_id, holder_kind,
-                                                        holder_id).values()]
-            for arn in self.iam.policies.attached(account_id, holder_kind, holder_id):
-                document = self.managed_policy_document(account_id, arn)
-                if document is not None:
-                    found.append(document)
-        return found
+        return [documents.parsed(text)
+                for text in self.iam.identity_policy_texts(account_id, kind, entity)]

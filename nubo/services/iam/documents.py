@@ -30,6 +30,7 @@ _PARTITIONS = {"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e
 _SID = re.compile(r"[0-9A-Za-z]*")
 _VENDOR = re.compile(r"[A-Za-z0-9*?-]+")
 _WHITESPACE = re.compile(r"\s+")
+_VARIABLE = re.compile(r"\$\{([^}*?$]+)\}")
 
 SYNTAX_ERRORS = "Syntax errors in policy."
 
@@ -82,6 +83,23 @@ def parsed(text: str) -> dict:
     """A stored document, already validated; parsed once per distinct text (the evaluator
     reads the same few documents on every request). Shared: never modify it."""
     return json.loads(text)
+
+
+def context_keys(texts: list[str]) -> list[str]:
+    """The condition keys and policy variables the documents use, each once (first spelling),
+    as GetContextKeysFor*Policy lists them."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for statement in _statements(_parse(text)):
+            names = [key for entries in (statement.get("Condition") or {}).values()
+                     for key in entries]
+            for field in ("Resource", "NotResource"):
+                values = statement.get(field, [])
+                for value in [values] if isinstance(values, str) else values:
+                    names += _VARIABLE.findall(value)
+            for name in names:
+                found.setdefault(name.lower(), name)
+    return list(found.values())
 
 
 # -- grammar ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from nubo.services.iam.credentials import Credentials
 from nubo.services.iam.entities import (GROUP, INSTANCE_PROFILE, ROLE, SERVER_CERTIFICATE, USER,
                                         Accounts, NamedEntities, limit_exceeded, no_such_entity)
 from nubo.services.iam.policies import Policies
+from nubo.services.iam.service_credentials import SIGNING_CERTIFICATE, ServiceCredentials
 from nubo.services.iam.validation import merge_tags
 from nubo.store import Store
 
@@ -71,6 +72,7 @@ class Iam:
         self.server_certificates = NamedEntities(store, clock, SERVER_CERTIFICATE, self.accounts)
         self.policies = Policies(store, clock, self.accounts)
         self.credentials = Credentials(store, clock, self.accounts)
+        self.service_credentials = ServiceCredentials(store, clock)
         self.members = store.table(schema.GROUP_MEMBERS)
         self.providers = store.table(schema.PROVIDERS)
 
@@ -103,6 +105,7 @@ class Iam:
         checks = (
             (user.get("login_profile"), "must delete login profile first."),
             (self.credentials.user_keys(user), "must delete access keys first."),
+            (self.service_credentials.any(user), "must remove referenced objects first."),
             (self.credentials.user_devices(user), "must delete MFA device first."),
             (self.policies.inline_policies(account, "user", user["id"]),
              "must delete policies first."),
@@ -115,6 +118,24 @@ class Iam:
                 raise conflict(f"Cannot delete entity, {message}")
         self.policies.delete_boundary(account, "user", user)
         self.users.delete(user)
+
+    def signing_certificates(self, user: dict) -> list[dict]:
+        return self.service_credentials.of(user, SIGNING_CERTIFICATE)
+
+    def identity_policy_texts(self, account: str, kind: str, entity: dict) -> list[str]:
+        """The documents of every identity policy of a user, group or role: inline, attached
+        (default version), and for a user those of its groups."""
+        holders = [(kind, entity["id"])]
+        if kind == "user":
+            holders += [("group", group["id"]) for group in self.user_groups(entity)]
+        texts = []
+        for holder_kind, holder_id in holders:
+            texts += self.policies.inline_policies(account, holder_kind, holder_id).values()
+            for arn in self.policies.attached(account, holder_kind, holder_id):
+                policy = self.policies.find(account, arn)
+                if policy is not None:
+                    texts.append(self.policies.default_document(policy))
+        return texts
 
     def user_groups(self, user: dict) -> list[dict]:
         rows = self.members.find("by_user", (user["account"], user["id"]))

@@ -79,3 +79,11 @@ ACCOUNTS = TableSpec(
     key=("account",),
     columns={"account": "text"},
 )
+
+# A user's credentials for other services: signing certificates, SSH public keys (CodeCommit),
+# service-specific credentials (CodeCommit, Keyspaces, Bedrock), by kind.
+USER_CREDENTIALS = TableSpec(
+    name="iam_user_credentials",
+    key=("account", "user_id", "kind", "credential_id"),
+    columns={"account": "text", "user_id": "text", "kind": "text", "credential_id": "text"},
+)

@@ -75,6 +75,28 @@ def access_key(key: dict, user_name: str, secret: bool = False) -> dict:
                     "SecretAccessKey": key["secret"] if secret else None})
 
 
+def signing_certificate(row: dict, user_name: str) -> dict:
+    return {"UserName": user_name, "CertificateId": row["credential_id"],
+            "CertificateBody": row["body"], "Status": row["status"], "UploadDate": row["created"]}
+
+
+def ssh_key(row: dict, user_name: str, body: str) -> dict:
+    return {"UserName": user_name, "SSHPublicKeyId": row["credential_id"],
+            "Fingerprint": row["fingerprint"], "SSHPublicKeyBody": body, "Status": row["status"],
+            "UploadDate": row["created"]}
+
+
+def service_credential(row: dict, user_name: str, secret: bool = False) -> dict:
+    password_service = "service_user" in row
+    return compact({
+        "UserName": user_name, "Status": row["status"], "ServiceName": row["service"],
+        "ServiceSpecificCredentialId": row["credential_id"], "CreateDate": row["created"],
+        "ExpirationDate": row.get("expires"), "ServiceUserName": row.get("service_user"),
+        "ServiceCredentialAlias": row.get("alias"),
+        "ServicePassword": row["secret"] if secret and password_service else None,
+        "ServiceCredentialSecret": row["secret"] if secret and not password_service else None})
+
+
 def server_certificate(record: dict) -> dict:
     return {"Path": record["path"], "ServerCertificateName": record["name"],
             "ServerCertificateId": record["id"], "Arn": record["arn"],
