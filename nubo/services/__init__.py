@@ -15,6 +15,7 @@ from nubo.services.base import ServiceProvider
 # botocore service name -> package holding its provider (one folder per service, same shape).
 IMPLEMENTED: dict[str, str] = {
     "dynamodb": "nubo.services.dynamodb",
+    "dynamodbstreams": "nubo.services.dynamodb.streams_api",
     "iam": "nubo.services.iam",
     "kms": "nubo.services.kms",
     "s3": "nubo.services.s3",
