@@ -4,6 +4,9 @@ queries.py (Query/Scan) and batches.py (batches and transactions)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from nubo.core.context import RequestContext
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
@@ -14,21 +17,47 @@ from nubo.services.dynamodb.queries import Queries
 from nubo.services.dynamodb.requests import ItemRequests
 
 
+log = logging.getLogger("nubo.dynamodb")
+
+SWEEP_INTERVAL = 1.0  # seconds between TTL and stream-retention sweeps
+
+
 class DynamodbProvider(ServiceProvider):
     service_name = "dynamodb"
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.tables = Tables(runtime.store, runtime.clock)
-        self.items = Items(runtime.store)
+        self.items = Items(runtime.store, runtime.clock)
         self.requests = ItemRequests(self.tables, self.items)
         self.queries = Queries(self.tables, self.items)
         self.batches = Batches(self.tables, self.items, self.requests, runtime.store,
                                runtime.clock)
 
+        self._sweep_due = asyncio.Event()
+        runtime.clock.subscribe(self._sweep_due.set)
+
     def reset(self) -> None:
         self.tables.reset()
         self.items.reset()
+
+    async def background(self) -> None:
+        """Deletes expired items (TTL) and stream records older than 24 hours."""
+        while True:
+            try:
+                with self.runtime.store.transaction():
+                    swept = self.items.sweep_expired(self.tables.by_id)
+                    self.items.streams.expire()
+            except Exception:  # keep sweeping; the error is ours to fix
+                log.exception("DynamoDB sweep failed")
+                swept = 0
+            if not swept:
+                try:
+                    await asyncio.wait_for(self._sweep_due.wait(), SWEEP_INTERVAL)
+                except asyncio.TimeoutError:
+                    pass
+            self._sweep_due.clear()
+            await asyncio.sleep(0)
 
     # -- tables -----------------------------------------------------------------------------
 
@@ -94,7 +123,9 @@ class DynamodbProvider(ServiceProvider):
     @handler("UpdateTimeToLive")
     def update_time_to_live(self, ctx: RequestContext, TableName: str,
                             TimeToLiveSpecification: dict) -> dict:
-        self.tables.set_ttl(self.tables.describe_target(ctx, TableName), TimeToLiveSpecification)
+        table = self.tables.describe_target(ctx, TableName)
+        self.tables.set_ttl(table, TimeToLiveSpecification)
+        self.items.track_expiries(self.tables.get(ctx, TableName))
         return {"TimeToLiveSpecification": TimeToLiveSpecification}
 
     @handler("DescribeTimeToLive")

@@ -12,12 +12,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from nubo.core.clock import Clock
 from nubo.core.errors import ServiceError
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.evaluation import (apply_update, check_static_between,
                                                check_update_paths, evaluate, project)
 from nubo.services.dynamodb.expressions import Expressions
 from nubo.services.dynamodb.models import Index, Table
+from nubo.services.dynamodb.streams import StreamWriter
 from nubo.services.dynamodb.values import (INVALID, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE,
                                            check_item_size, check_value, item_size,
                                            key_value_size, validation)
@@ -29,6 +31,7 @@ MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 MAX_TRANSACTION_ITEMS = 100
 TOKEN_LIFETIME = 600  # seconds a ClientRequestToken is remembered
+TTL_HORIZON = 5 * 365 * 86400  # TTL values older than five years are ignored
 KEY_MISMATCH = "The provided key element does not match the schema"
 
 
@@ -107,7 +110,10 @@ class Read:
 
 
 class Items:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.clock = clock
+        self.streams = StreamWriter(store, clock)
+        self.expiries = store.table(schema.EXPIRIES)
         self.rows = store.table(schema.ITEMS)
         self.index_rows = store.table(schema.INDEX_ITEMS)
         self.stats = store.table(schema.STATS)
@@ -188,10 +194,11 @@ class Items:
         counts[1] += size
         self.stats.put({"owner": owner, "items": counts[0], "bytes": counts[1]})
 
-    def write(self, table: Table, position: bytes, old: dict | None,
-              new: dict | None) -> dict[str, float]:
-        """Replace the item at ``position`` (None deletes it), its index entries and the
-        table's counts; returns the write units consumed per index."""
+    def write(self, table: Table, position: bytes, old: dict | None, new: dict | None,
+              by_service: bool = False) -> dict[str, float]:
+        """Replace the item at ``position`` (None deletes it), its index entries, expiry, stream
+        record and the table's counts; returns the write units consumed per index.
+        ``by_service``: a deletion by DynamoDB itself (TTL), as its stream record says."""
         old_size = item_size(old) if old is not None else 0
         if new is None:
             if old is not None:
@@ -208,7 +215,51 @@ class Items:
             units = self._write_index(table, index, position, old, new)
             if units:
                 index_units[index.name] = units
+        self._track_expiry(table, position, old, new)
+        self.streams.record(table, old, new, by_service)
         return index_units
+
+    # -- time to live -------------------------------------------------------------------------
+
+    def _expiry(self, table: Table, item: dict | None) -> float | None:
+        """When the item expires: its TTL attribute if that is a number of epoch seconds no
+        older than five years (AWS ignores older ones)."""
+        ttl = table.record.get("ttl")
+        if item is None or not ttl or not ttl["enabled"]:
+            return None
+        value = item.get(ttl["attribute"])
+        if value is None or "N" not in value:
+            return None
+        expires = float(value["N"])
+        return expires if expires > self.clock.now() - TTL_HORIZON else None
+
+    def _track_expiry(self, table: Table, position: bytes, old: dict | None,
+                      new: dict | None) -> None:
+        before, after = self._expiry(table, old), self._expiry(table, new)
+        if before == after:
+            return
+        if after is None:
+            self.expiries.delete((table.id, position))
+        else:
+            self.expiries.put({"table": table.id, "position": position, "expires": after})
+
+    def track_expiries(self, table: Table) -> None:
+        """After TTL was enabled or disabled: index (or forget) every item's expiry."""
+        self.expiries.delete_where(eq=(table.id,))
+        for row in self._range(self.rows, table.id, None, None, False):
+            self._track_expiry(table, row["position"], None, row["item"])
+
+    def sweep_expired(self, table_by_id, limit: int = 500) -> int:
+        """Delete items whose TTL has passed, as DynamoDB's own background deletions."""
+        rows = self.expiries.find(index="by_expiry", hi=self.clock.now(), limit=limit)
+        for row in rows:
+            table = table_by_id(row["table"])
+            item = self.load(table, row["position"]) if table is not None else None
+            if item is None:
+                self.expiries.delete((row["table"], row["position"]))
+            else:
+                self.write(table, row["position"], item, None, by_service=True)
+        return len(rows)
 
     def _write_index(self, table: Table, index: Index, table_position: bytes,
                      old: dict | None, new: dict | None) -> float:

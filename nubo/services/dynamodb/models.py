@@ -283,6 +283,10 @@ class Tables:
             raise not_found(message or "Requested resource not found")
         return table
 
+    def by_id(self, table_id: int) -> Table | None:
+        rows = self.tables.find(index="by_id", eq=(table_id,), limit=1)
+        return self.find(rows[0]["account"], rows[0]["region"], rows[0]["name"]) if rows else None
+
     def describe_target(self, ctx: RequestContext, name: str) -> Table:
         return self.get(ctx, name, f"Requested resource not found: Table: "
                                    f"{name_from_arn(name)} not found")
@@ -356,7 +360,7 @@ class Tables:
     def _new_stream(table_arn: str, view_type: str, now: float) -> dict:
         from datetime import datetime, timezone
         label = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
-        return {"StreamViewType": view_type, "StreamLabel": label,
+        return {"StreamViewType": view_type, "StreamLabel": label, "created": now,
                 "StreamArn": f"{table_arn}/stream/{label}"}
 
     def delete(self, table: Table) -> None:

@@ -47,3 +47,20 @@ TRANSACTION_TOKENS = TableSpec(
     columns={"account": "text", "region": "text", "token": "text", "expires": "real"},
     indexes={"by_expiry": ("expires",)},
 )
+
+# When each item of a table with TTL enabled expires (its TTL attribute, epoch seconds): the
+# sweeper reads the front of by_expiry, so it costs what expired, not the table's size.
+EXPIRIES = TableSpec(
+    name="dynamodb_expiries",
+    key=("table", "position"),
+    columns={"table": "int", "position": "blob", "expires": "real"},
+    indexes={"by_expiry": ("expires",)},
+)
+
+# DynamoDB Streams records, in sequence order per stream (one shard per stream), kept 24 hours.
+STREAM_RECORDS = TableSpec(
+    name="dynamodb_stream_records",
+    key=("stream", "sequence"),
+    columns={"stream": "text", "sequence": "int", "created": "real"},
+    indexes={"by_created": ("created",)},
+)

@@ -1,0 +1,39 @@
+"""Amazon DynamoDB Streams handlers (API 2012-08-10, service "dynamodbstreams"): the change
+records of DynamoDB tables with a stream, written by the DynamoDB provider (streams.py)."""
+
+from __future__ import annotations
+
+from nubo.core.context import RequestContext
+from nubo.core.runtime import Runtime
+from nubo.services.base import ServiceProvider, handler
+from nubo.services.dynamodb.streams import StreamReader
+
+
+class DynamodbstreamsProvider(ServiceProvider):
+    service_name = "dynamodbstreams"
+
+    def __init__(self, runtime: Runtime) -> None:
+        super().__init__(runtime)
+        self.streams = StreamReader(runtime.store, runtime.clock)
+
+    @handler("ListStreams")
+    def list_streams(self, ctx: RequestContext, TableName: str | None = None,
+                     Limit: int | None = None, ExclusiveStartStreamArn: str | None = None) -> dict:
+        return self.streams.list(ctx.account_id, ctx.region, TableName, Limit,
+                                 ExclusiveStartStreamArn)
+
+    @handler("DescribeStream")
+    def describe_stream(self, ctx: RequestContext, StreamArn: str, Limit: int | None = None,
+                        ExclusiveStartShardId: str | None = None) -> dict:
+        return self.streams.describe(ctx.account_id, StreamArn)
+
+    @handler("GetShardIterator")
+    def get_shard_iterator(self, ctx: RequestContext, StreamArn: str, ShardId: str,
+                           ShardIteratorType: str, SequenceNumber: str | None = None) -> dict:
+        return {"ShardIterator": self.streams.iterator(ctx.account_id, StreamArn, ShardId,
+                                                       ShardIteratorType, SequenceNumber)}
+
+    @handler("GetRecords")
+    def get_records(self, ctx: RequestContext, ShardIterator: str,
+                    Limit: int | None = None) -> dict:
+        return self.streams.get_records(ctx.account_id, ShardIterator, Limit)
