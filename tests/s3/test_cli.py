@@ -1,0 +1,61 @@
+"""The AWS CLI's high-level s3 commands and s3api against nubo."""
+
+from __future__ import annotations
+
+import os
+
+from tests.s3.conftest import unique
+
+
+def _run(aws_cli, *args: str) -> str:
+    """A high-level `aws s3` command (text output): its stdout, after checking it succeeded."""
+    result = aws_cli(*args, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_cp_ls_sync_rm_rb(aws_cli, s3, tmp_path):
+    name = unique()
+    _run(aws_cli, "s3", "mb", f"s3://{name}")
+    source = tmp_path / "src"
+    (source / "nested").mkdir(parents=True)
+    (source / "one.txt").write_text("one")
+    (source / "nested" / "two.bin").write_bytes(os.urandom(9 * 1024 * 1024))  # multipart
+    _run(aws_cli, "s3", "cp", str(source / "one.txt"), f"s3://{name}/one.txt")
+    assert "one.txt" in _run(aws_cli, "s3", "ls", f"s3://{name}/")
+    _run(aws_cli, "s3", "sync", str(source), f"s3://{name}/synced")
+    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"])
+    assert keys == ["one.txt", "synced/nested/two.bin", "synced/one.txt"]
+    head = s3.head_object(Bucket=name, Key="synced/nested/two.bin")
+    assert head["ETag"].endswith('-2"')  # the CLI uploaded it in 8 MiB parts
+    target = tmp_path / "back"
+    _run(aws_cli, "s3", "sync", f"s3://{name}/synced", str(target))
+    assert (target / "nested" / "two.bin").read_bytes() == \
+        (source / "nested" / "two.bin").read_bytes()
+    assert (target / "one.txt").read_text() == "one"
+    _run(aws_cli, "s3", "cp", f"s3://{name}/one.txt", str(tmp_path / "copy.txt"))
+    assert (tmp_path / "copy.txt").read_text() == "one"
+    failed = aws_cli("s3", "rb", f"s3://{name}", check=False)
+    assert failed.returncode != 0 and "BucketNotEmpty" in failed.stderr
+    _run(aws_cli, "s3", "rb", f"s3://{name}", "--force")
+    assert name not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_s3api(aws_cli, tmp_path):
+    name = unique()
+    aws_cli("s3api", "create-bucket", "--bucket", name)
+    body = tmp_path / "body"
+    body.write_bytes(b"api body")
+    put = aws_cli("s3api", "put-object", "--bucket", name, "--key", "k", "--body", str(body))
+    assert put["ETag"]
+    listed = aws_cli("s3api", "list-objects-v2", "--bucket", name)
+    assert [o["Key"] for o in listed["Contents"]] == ["k"]
+    head = aws_cli("s3api", "head-object", "--bucket", name, "--key", "k")
+    assert head["ContentLength"] == 8
+    out = tmp_path / "out"
+    aws_cli("s3api", "get-object", "--bucket", name, "--key", "k", str(out))
+    assert out.read_bytes() == b"api body"
+    location = aws_cli("s3api", "get-bucket-location", "--bucket", name)
+    assert location["LocationConstraint"] is None
+    aws_cli("s3api", "delete-object", "--bucket", name, "--key", "k")
+    aws_cli("s3api", "delete-bucket", "--bucket", name)
