@@ -1,0 +1,118 @@
+"""S3 durability and memory: acknowledged objects survive kill -9, interrupted uploads leave
+nothing behind, and a 1 GiB upload and download keep the server's memory flat."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import socket
+import time
+from pathlib import Path
+
+import boto3
+
+from tests.conftest import NuboProcess, client_config
+
+MIB = 1024 * 1024
+_AUTH = ("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request, "
+         "SignedHeaders=host, Signature=" + "0" * 64)
+
+
+def _client(server: NuboProcess):
+    return boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test",
+                        config=client_config())
+
+
+def _blob_files(data_dir: Path) -> list[Path]:
+    return [p for p in (data_dir / "s3" / "blobs").rglob("*") if p.is_file()]
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_kill_during_upload_keeps_acknowledged_and_drops_partial(tmp_path):
+    server = NuboProcess(tmp_path).start()
+    try:
+        s3 = _client(server)
+        s3.create_bucket(Bucket="durable")
+        done = bytes(range(256)) * 8192  # 2 MiB: a blob file
+        s3.put_object(Bucket="durable", Key="done", Body=done)
+        upload = s3.create_multipart_upload(Bucket="durable", Key="mp")["UploadId"]
+        part = s3.upload_part(Bucket="durable", Key="mp", UploadId=upload, PartNumber=1,
+                              Body=b"p" * (5 * MIB))["ETag"]
+        files_before = len(_blob_files(tmp_path))
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall((f"PUT /durable/partial HTTP/1.1\r\nHost: localhost\r\n"
+                      f"Authorization: {_AUTH}\r\nContent-Length: {64 * MIB}\r\n\r\n").encode())
+        sock.sendall(b"x" * (8 * MIB))
+        deadline = time.monotonic() + 10
+        while len(_blob_files(tmp_path)) == files_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_blob_files(tmp_path)) == files_before + 1  # the partial upload's file
+        server.kill()
+        sock.close()
+        server.start()
+        s3 = _client(server)
+        assert s3.get_object(Bucket="durable", Key="done")["Body"].read() == done
+        assert s3.list_objects_v2(Bucket="durable")["KeyCount"] == 1
+        assert len(_blob_files(tmp_path)) == files_before  # the partial file was removed
+        parts = s3.list_parts(Bucket="durable", Key="mp", UploadId=upload)["Parts"]
+        assert [p["ETag"] for p in parts] == [part]
+        s3.complete_multipart_upload(Bucket="durable", Key="mp", UploadId=upload,
+                                     MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                                 "ETag": part}]})
+        assert s3.head_object(Bucket="durable", Key="mp")["ContentLength"] == 5 * MIB
+        # deleted objects' files go too
+        s3.delete_object(Bucket="durable", Key="done")
+        s3.delete_object(Bucket="durable", Key="mp")
+        deadline = time.monotonic() + 5
+        while _blob_files(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _blob_files(tmp_path) == []
+    finally:
+        server.stop()
+
+
+def test_one_gib_upload_and_download_keep_memory_flat(nubo_server, s3, bucket):
+    size = 1024 * MIB
+    block = bytes(range(256)) * 4096  # 1 MiB
+    pid = nubo_server.process.pid
+    baseline = _rss_mib(pid)
+    peak = baseline
+    digest = hashlib.md5()
+
+    def body():
+        nonlocal peak
+        for index in range(size // len(block)):
+            digest.update(block)
+            if index % 64 == 0:
+                peak = max(peak, _rss_mib(pid))
+            yield block
+
+    connection = http.client.HTTPConnection("127.0.0.1", nubo_server.port, timeout=120)
+    connection.request("PUT", f"/{bucket}/huge", body=body(),
+                       headers={"Authorization": _AUTH, "Content-Length": str(size)})
+    response = connection.getresponse()
+    assert response.status == 200, response.read()
+    assert response.getheader("ETag") == f'"{digest.hexdigest()}"'
+    response.read()
+    upload_peak = peak - baseline
+    connection.request("GET", f"/{bucket}/huge", headers={"Authorization": _AUTH})
+    response = connection.getresponse()
+    assert response.status == 200
+    received, check = 0, hashlib.md5()
+    while chunk := response.read(4 * MIB):
+        received += len(chunk)
+        check.update(chunk)
+        peak = max(peak, _rss_mib(pid))
+    connection.close()
+    assert received == size and check.hexdigest() == digest.hexdigest()
+    print(f"server RSS: baseline {baseline:.0f} MiB, +{upload_peak:.0f} MiB during the 1 GiB "
+          f"upload, +{peak - baseline:.0f} MiB peak overall")
+    assert peak - baseline < 64, (baseline, peak)
+
