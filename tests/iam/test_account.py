@@ -150,6 +150,10 @@ def test_server_certificates(fresh_iam):
         fresh_iam.upload_server_certificate(ServerCertificateName="bad",
                                             CertificateBody="garbage", PrivateKey=key)
     assert error_of(raised)[0] == "MalformedCertificate"
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.upload_server_certificate(ServerCertificateName="other", CertificateBody=body,
+                                            PrivateKey=self_signed()[1])
+    assert error_of(raised)[0] == "KeyPairMismatch"
     fresh_iam.update_server_certificate(ServerCertificateName="site",
                                         NewServerCertificateName="renamed")
     listed = fresh_iam.list_server_certificates()["ServerCertificateMetadataList"]

@@ -13,10 +13,12 @@ from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
 from nubo.services.iam.documents import context_keys, trust_policy
+from nubo.policy import Principal
 from nubo.services.iam.models import Iam
 from nubo.services.iam.policies import Policies
 from nubo.services.iam.service_credentials import (SERVICE_CREDENTIAL, SIGNING_CERTIFICATE,
                                                     SSH_KEY)
+from nubo.services.iam.simulation import SimulationInput, context_of, simulate
 from nubo.services.iam.validation import check_patterns, merge_tags, page, remove_tags
 
 
@@ -1180,7 +1182,7 @@ class IamProvider(ServiceProvider):
     def get_context_keys_for_principal_policy(self, ctx: RequestContext, PolicySourceArn: str,
                                               PolicyInputList: list[str] | None = None) -> dict:
         kind, entity = self._principal_of(ctx, PolicySourceArn)
-        texts = self.iam.identity_policy_texts(ctx.account_id, kind, entity)
+        texts = [text for _, text in self.iam.identity_policy_texts(ctx.account_id, kind, entity)]
         return {"ContextKeyNames": context_keys(texts + list(PolicyInputList or []))}
 
     def _principal_of(self, ctx: RequestContext, arn: str) -> tuple[str, dict]:
@@ -1193,6 +1195,62 @@ class IamProvider(ServiceProvider):
         if entity is None or entity["arn"] != arn:
             raise ServiceError("NoSuchEntity", f"The entity {arn} cannot be found.", 404)
         return kind, entity
+
+    # -- policy simulator ------------------------------------------------------------------
+
+    @handler("SimulatePrincipalPolicy")
+    def simulate_principal_policy(self, ctx: RequestContext, PolicySourceArn: str,
+                                  ActionNames: list[str], PolicyInputList: list[str] | None = None,
+                                  PermissionsBoundaryPolicyInputList: list[str] | None = None,
+                                  ResourceArns: list[str] | None = None,
+                                  ResourcePolicy: str | None = None,
+                                  ResourceOwner: str | None = None,
+                                  CallerArn: str | None = None,
+                                  ContextEntries: list[dict] | None = None,
+                                  Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        kind, entity = self._principal_of(ctx, PolicySourceArn)
+        principal = (Principal(ctx.account_id, entity["arn"], "assumed-role", name=entity["name"],
+                               role_arn=entity["arn"]) if kind == "role"
+                     else Principal(ctx.account_id, entity["arn"], "user",
+                                    user_id=entity["id"], name=entity["name"]))
+        sources = self.iam.identity_policy_texts(ctx.account_id, kind, entity)
+        sources += [(f"PolicyInputList.{i}", text)
+                    for i, text in enumerate(PolicyInputList or [], 1)]
+        boundary = (PermissionsBoundaryPolicyInputList or [None])[0]
+        if boundary is None and entity.get("boundary"):
+            policy = self.policies.find(ctx.account_id, entity["boundary"])
+            boundary = self.policies.default_document(policy) if policy else None
+        return self._simulate(ctx, principal, sources, boundary, ActionNames, ResourceArns,
+                              ResourcePolicy, ResourceOwner, ContextEntries, Marker, MaxItems)
+
+    @handler("SimulateCustomPolicy")
+    def simulate_custom_policy(self, ctx: RequestContext, PolicyInputList: list[str],
+                               ActionNames: list[str],
+                               PermissionsBoundaryPolicyInputList: list[str] | None = None,
+                               ResourceArns: list[str] | None = None,
+                               ResourcePolicy: str | None = None,
+                               ResourceOwner: str | None = None, CallerArn: str | None = None,
+                               ContextEntries: list[dict] | None = None,
+                               Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        caller = CallerArn or f"arn:{ctx.partition}:iam::{ctx.account_id}:user/SimulatedUser"
+        principal = Principal(ctx.account_id, caller, "user", name=caller.rsplit("/", 1)[-1])
+        sources = [(f"PolicyInputList.{i}", text) for i, text in enumerate(PolicyInputList, 1)]
+        boundary = (PermissionsBoundaryPolicyInputList or [None])[0]
+        return self._simulate(ctx, principal, sources, boundary, ActionNames, ResourceArns,
+                              ResourcePolicy, ResourceOwner, ContextEntries, Marker, MaxItems)
+
+    @staticmethod
+    def _simulate(ctx: RequestContext, principal: Principal, sources: list[tuple[str, str]],
+                  boundary: str | None, actions: list[str], resources: list[str] | None,
+                  resource_policy: str | None, resource_owner: str | None,
+                  context: list[dict] | None, marker: str | None,
+                  max_items: int | None) -> dict:
+        owner = resource_owner.split(":")[4] if resource_owner and resource_owner.count(":") >= 5 \
+            else resource_owner
+        spec = SimulationInput(principal, sources, boundary, resource_policy, owner,
+                               context_of(context, principal))
+        results, paging = page(simulate(spec, actions, resources), marker, max_items)
+        return {"EvaluationResults": results, **paging}
 
     @handler("SetSecurityTokenServicePreferences")
     def set_security_token_service_preferences(self, ctx: RequestContext,

@@ -119,4 +119,4 @@ class IamDirectory:
         if entity is None:
             return []
         return [documents.parsed(text)
-                for text in self.iam.identity_policy_texts(account_id, kind, entity)]
+                for _, text in self.iam.identity_policy_texts(account_id, kind, entity)]

@@ -122,20 +122,22 @@ class Iam:
     def signing_certificates(self, user: dict) -> list[dict]:
         return self.service_credentials.of(user, SIGNING_CERTIFICATE)
 
-    def identity_policy_texts(self, account: str, kind: str, entity: dict) -> list[str]:
-        """The documents of every identity policy of a user, group or role: inline, attached
-        (default version), and for a user those of its groups."""
+    def identity_policy_texts(self, account: str, kind: str,
+                              entity: dict) -> list[tuple[str, str]]:
+        """(source, document) of every identity policy of a user, group or role: inline ones
+        (source: the policy name), attached ones (the policy ARN; default version), and for a
+        user those of its groups."""
         holders = [(kind, entity["id"])]
         if kind == "user":
             holders += [("group", group["id"]) for group in self.user_groups(entity)]
-        texts = []
+        found = []
         for holder_kind, holder_id in holders:
-            texts += self.policies.inline_policies(account, holder_kind, holder_id).values()
+            found += self.policies.inline_policies(account, holder_kind, holder_id).items()
             for arn in self.policies.attached(account, holder_kind, holder_id):
                 policy = self.policies.find(account, arn)
                 if policy is not None:
-                    texts.append(self.policies.default_document(policy))
-        return texts
+                    found.append((arn, self.policies.default_document(policy)))
+        return found
 
     def user_groups(self, user: dict) -> list[dict]:
         rows = self.members.find("by_user", (user["account"], user["id"]))
@@ -381,10 +383,14 @@ class Iam:
             raise ServiceError("MalformedCertificate", "Unable to parse certificate. Please "
                                "ensure the certificate is in PEM format.", 400) from None
         try:
-            serialization.load_pem_private_key(private_key.encode(), password=None)
+            key = serialization.load_pem_private_key(private_key.encode(), password=None)
         except (ValueError, TypeError):
             raise ServiceError("MalformedCertificate", "Unable to parse private key. Please "
                                "ensure the key is in PEM format.", 400) from None
+        spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
+            raise ServiceError("KeyPairMismatch", "Public key certificate and private key "
+                               "doesn't match.", 400)
         if chain:
             try:
                 x509.load_pem_x509_certificates(chain.encode())

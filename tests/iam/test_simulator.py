@@ -1,0 +1,78 @@
+"""The policy simulator: SimulatePrincipalPolicy and SimulateCustomPolicy, decided by nubo's
+policy evaluator."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.iam.conftest import READ_BUCKET, doc, error_of
+
+DENY_DELETE = {"Version": "2012-10-17", "Statement": [{
+    "Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}]}
+ALL_S3 = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*",
+                                                  "Resource": "*"}]}
+
+
+def decisions(results) -> dict:
+    return {(r["EvalActionName"], r["EvalResourceName"]): r["EvalDecision"] for r in results}
+
+
+def test_simulate_principal_policy(fresh_iam):
+    arn = fresh_iam.create_user(UserName="sim")["User"]["Arn"]
+    fresh_iam.create_group(GroupName="g")
+    fresh_iam.add_user_to_group(GroupName="g", UserName="sim")
+    fresh_iam.put_user_policy(UserName="sim", PolicyName="all", PolicyDocument=doc(ALL_S3))
+    fresh_iam.put_group_policy(GroupName="g", PolicyName="deny",
+                               PolicyDocument=doc(DENY_DELETE))
+    results = fresh_iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:DeleteObject", "sqs:SendMessage"],
+        ResourceArns=["arn:aws:s3:::bucket/key"])["EvaluationResults"]
+    assert decisions(results) == {
+        ("s3:GetObject", "arn:aws:s3:::bucket/key"): "allowed",
+        ("s3:DeleteObject", "arn:aws:s3:::bucket/key"): "explicitDeny",
+        ("sqs:SendMessage", "arn:aws:s3:::bucket/key"): "implicitDeny"}
+    assert results[0]["MatchedStatements"][0]["SourcePolicyId"] == "all"
+
+
+def test_simulate_with_permissions_boundary(fresh_iam):
+    policy = fresh_iam.create_policy(PolicyName="read", PolicyDocument=doc(READ_BUCKET))[
+        "Policy"]["Arn"]
+    arn = fresh_iam.create_user(UserName="bounded", PermissionsBoundary=policy)["User"]["Arn"]
+    fresh_iam.put_user_policy(UserName="bounded", PolicyName="all", PolicyDocument=doc(ALL_S3))
+    results = fresh_iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:PutObject"],
+        ResourceArns=["arn:aws:s3:::bucket/key"])["EvaluationResults"]
+    assert [r["EvalDecision"] for r in results] == ["allowed", "implicitDeny"]
+    assert [r["PermissionsBoundaryDecisionDetail"]["AllowedByPermissionsBoundary"]
+            for r in results] == [True, False]
+
+
+def test_simulate_custom_policy_with_context(iam):
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}]}
+    inside = iam.simulate_custom_policy(
+        PolicyInputList=[doc(policy)], ActionNames=["s3:ListBucket"],
+        ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["10.1.2.3"],
+                         "ContextKeyType": "ip"}])["EvaluationResults"]
+    outside = iam.simulate_custom_policy(
+        PolicyInputList=[doc(policy)], ActionNames=["s3:ListBucket"],
+        ContextEntries=[{"ContextKeyName": "aws:SourceIp", "ContextKeyValues": ["192.0.2.1"],
+                         "ContextKeyType": "ip"}])["EvaluationResults"]
+    assert (inside[0]["EvalDecision"], outside[0]["EvalDecision"]) == ("allowed",
+                                                                       "implicitDeny")
+    assert inside[0]["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
+
+
+def test_simulate_rejects_malformed_policies(iam):
+    with pytest.raises(ClientError) as raised:
+        iam.simulate_custom_policy(PolicyInputList=["{nope"], ActionNames=["s3:GetObject"])
+    assert error_of(raised) == ("MalformedPolicyDocument", "Syntax errors in policy.", 400)
+
+
+def test_simulate_unknown_principal(iam):
+    with pytest.raises(ClientError) as raised:
+        iam.simulate_principal_policy(PolicySourceArn="arn:aws:iam::000000000000:user/ghost",
+                                      ActionNames=["s3:GetObject"])
+    assert error_of(raised)[0] == "NoSuchEntity"
