@@ -26,10 +26,10 @@ CREDENTIALS = Credentials("AKIDNUBOBENCH", "nubo-bench-secret")
 class Signer:
     """Builds signed SQS JSON-protocol requests as raw HTTP/1.1 bytes."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, credentials: Credentials = CREDENTIALS) -> None:
         self.host = f"{HOST}:{port}"
         self.url = f"http://{self.host}/"
-        self.auth = SigV4Auth(CREDENTIALS, "sqs", REGION)
+        self.auth = SigV4Auth(credentials, "sqs", REGION)
 
     def sqs(self, action: str, payload: dict) -> bytes:
         body = json.dumps(payload, separators=(",", ":")).encode()

@@ -36,6 +36,13 @@ MOTO = ServerSpec(
     "moto",
     lambda port, data: [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
     "/moto-api/")
+# nubo with IAM enforced, then also with signatures verified: the cost of authorization.
+NUBO_IAM = ServerSpec(
+    "nubo-iam",
+    lambda port, data: NUBO.command(port, data) + ["--iam", "enforce"], "/_nubo/health")
+NUBO_IAM_SIGV4 = ServerSpec(
+    "nubo-iam-sigv4",
+    lambda port, data: NUBO_IAM.command(port, data) + ["--verify-signatures"], "/_nubo/health")
 SPECS = {spec.name: spec for spec in (NUBO, MOTO)}
 
 

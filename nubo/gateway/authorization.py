@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -48,6 +49,7 @@ class Caller:
     known: bool = True  # False: a key nubo did not issue, accepted as root unless verifying
     context: dict[str, Any] = field(default_factory=dict)  # aws:* keys of the principal
     policies: PolicySet | None = None  # computed on first use
+    decisions: dict = field(default_factory=dict)  # context-free decisions (see decide)
 
 
 def root_of(account_id: str, partition: str = "aws") -> Principal:
@@ -185,27 +187,41 @@ class Authorizer:
     def decide(self, ctx: RequestContext, caller: Caller, action: str, resource: str, *,
                resource_policy: ResourcePolicy | None = None,
                context: dict | None = None) -> Decision:
-        policies = replace(self.policies(caller))
-        if resource_policy is not None:
-            if resource_policy.document is not None or resource_policy.authoritative:
-                policies.resource = parse_policy(resource_policy.document or {})
-            policies.resource_authoritative = resource_policy.authoritative
-        request = AuthzRequest(caller.principal, action, resource,
-                               resource_policy.account if resource_policy else None,
-                               {**self.request_context(ctx), **caller.context, **(context or {})})
-        decision = evaluate(request, policies)
+        # Decisions that no condition or policy variable can change are remembered with the
+        # caller (forgotten with it when identity data changes); the resource policy's text
+        # is part of the key.
+        remembered = (action, resource, resource_policy)
+        cacheable = not context and (resource_policy is None or
+                                     not isinstance(resource_policy.document, dict))
+        decision = caller.decisions.get(remembered) if cacheable else None
+        if decision is None:
+            policies = self.policies(caller)
+            if resource_policy is not None:
+                policies = replace(policies)
+                if resource_policy.document is not None or resource_policy.authoritative:
+                    policies.resource = parse_policy(resource_policy.document or {})
+                policies.resource_authoritative = resource_policy.authoritative
+            request = AuthzRequest(caller.principal, action, resource,
+                                   resource_policy.account if resource_policy else None,
+                                   {**self.request_context(ctx), **caller.context,
+                                    **(context or {})})
+            decision = evaluate(request, policies)
+            if cacheable and policies.context_free and len(caller.decisions) < 10_000:
+                caller.decisions[remembered] = decision
         if not decision.allowed or log.isEnabledFor(logging.DEBUG):
-            log.log(logging.INFO if not decision.allowed else logging.DEBUG,
+            # soft mode exists to show what enforcement would deny: at the default log level
+            level = logging.DEBUG if decision.allowed else \
+                logging.WARNING if self.mode == "soft" else logging.INFO
+            log.log(level,
                     "%s %s %s on %s: %s (%s)", "deny" if not decision.allowed else "allow",
                     caller.principal.arn, action, resource, decision.reason(action),
                     "; ".join(decision.matched) or "no statement matched")
         return decision
 
     def request_context(self, ctx: RequestContext) -> dict[str, Any]:
-        now = self.runtime.clock.now()
-        return {"aws:currenttime": datetime.fromtimestamp(now, timezone.utc)
-                .strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "aws:epochtime": str(int(now)), "aws:sourceip": ctx.client_ip,
+        second = int(self.runtime.clock.now())
+        return {"aws:currenttime": _iso_time(second), "aws:epochtime": str(second),
+                "aws:sourceip": ctx.client_ip,
                 "aws:securetransport": "true" if ctx.scheme == "https" else "false",
                 "aws:requestedregion": ctx.region}
 
@@ -226,6 +242,11 @@ class Authorizer:
                     raise access_denied(ctx.protocol, denial_message(
                         caller.principal, spec.action, resource, decision),
                         query_compatible="awsQueryCompatible" in provider.model.metadata)
+
+
+@lru_cache(maxsize=4)
+def _iso_time(second: int) -> str:
+    return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _principal_context(principal: Principal, tags: dict[str, str]) -> dict[str, Any]:

@@ -8,12 +8,13 @@ re-encoded, the signed headers trimmed, and the payload hash taken from
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
 import posixpath
 import re
 import time
-from datetime import datetime, timezone
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from nubo.core.errors import ServiceError
@@ -91,11 +92,28 @@ def _canonical_query(query: str, *, drop_signature: bool) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
+@lru_cache(maxsize=1024)
 def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
     key = f"AWS4{secret}".encode()
     for part in (date, region, service, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        key = hmac.digest(key, part.encode(), "sha256")
     return key
+
+
+def _trimmed(value: str) -> str:
+    value = value.strip()
+    return _SPACES.sub(" ", value) if "  " in value or "\t" in value else value
+
+
+def _timestamp(text: str) -> float | None:
+    """Seconds since the epoch of an ISO 8601 basic timestamp (20261123T093000Z)."""
+    if len(text) != 16 or text[8] != "T" or text[15] != "Z":
+        return None
+    try:
+        return calendar.timegm((int(text[0:4]), int(text[4:6]), int(text[6:8]),
+                                int(text[9:11]), int(text[11:13]), int(text[13:15])))
+    except ValueError:
+        return None
 
 
 def verify(request: HttpRequest, secret: str, *, style: str, now: float) -> None:
@@ -121,11 +139,9 @@ def verify(request: HttpRequest, secret: str, *, style: str, now: float) -> None
     if len(scope) != 5 or not fields.get("Signature"):
         raise signature_mismatch(style)
     _, date, region, signing_service, _ = scope
-    try:
-        signed_at = datetime.strptime(timestamp, "%Y%m%dT%H%M%SZ").replace(
-            tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        raise signature_mismatch(style) from None
+    signed_at = _timestamp(timestamp)
+    if signed_at is None:
+        raise signature_mismatch(style)
     if presigned:
         if not expires.isdigit() or int(expires) > MAX_PRESIGNED_EXPIRY:
             raise ServiceError("AuthorizationQueryParametersError", "X-Amz-Expires must be less "
@@ -137,7 +153,7 @@ def verify(request: HttpRequest, secret: str, *, style: str, now: float) -> None
                      "RequestTimeTooSkewed", "Signature expired: the request time is more than "
                      "15 minutes from the server's time.")
     signed_headers = fields.get("SignedHeaders", "").split(";")
-    headers = "".join(f"{name}:{_SPACES.sub(' ', request.headers.get(name, '').strip())}\n"
+    headers = "".join(f"{name}:{_trimmed(request.headers.get(name, ''))}\n"
                       for name in signed_headers)
     payload = request.headers.get("x-amz-content-sha256") or (
         "UNSIGNED-PAYLOAD" if presigned and style == "s3" else
@@ -147,7 +163,7 @@ def verify(request: HttpRequest, secret: str, *, style: str, now: float) -> None
                            headers, ";".join(signed_headers), payload))
     string_to_sign = "\n".join(("AWS4-HMAC-SHA256", timestamp, "/".join(scope[1:]),
                                 hashlib.sha256(canonical.encode()).hexdigest()))
-    expected = hmac.new(_signing_key(secret, date, region, signing_service),
-                        string_to_sign.encode(), hashlib.sha256).hexdigest()
+    expected = hmac.digest(_signing_key(secret, date, region, signing_service),
+                           string_to_sign.encode(), "sha256").hex()
     if not hmac.compare_digest(expected, fields["Signature"]):
         raise signature_mismatch(style)

@@ -122,20 +122,23 @@ def action_spec(service: str, signing_name: str, operation: str) -> tuple[Action
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
 
 
+@lru_cache(maxsize=None)
+def _template(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(literal parts, variable names) of an ARN template, alternating literal/variable."""
+    parts = _VARIABLE.split(template)
+    return tuple(parts[0::2]), tuple(parts[1::2])
+
+
 def fill_arn(template: str, names: dict) -> str | None:
     """The template with every ``${Name}`` replaced from ``names``, or None if one is missing."""
-    missing = False
-
-    def value(match: re.Match) -> str:
-        nonlocal missing
-        found = names.get(match.group(1))
-        if not isinstance(found, str) or not found:
-            missing = True
-            return ""
-        return found
-
-    arn = _VARIABLE.sub(value, template)
-    return None if missing else arn
+    literals, variables = _template(template)
+    out = [literals[0]]
+    for variable, literal in zip(variables, literals[1:]):
+        value = names.get(variable)
+        if not isinstance(value, str) or not value:
+            return None
+        out += (value, literal)
+    return "".join(out)
 
 
 def resources_of(spec: ActionSpec, names: dict) -> list[str]:

@@ -111,12 +111,21 @@ class Statement:
 
 @dataclass(frozen=True)
 class Policy:
+    """A compiled policy document (immutable, shared through the parse cache)."""
+
     statements: tuple[Statement, ...]
     text: str
 
     @property
-    def allows_anything(self) -> bool:
-        return any(s.allow for s in self.statements)
+    def context_free(self) -> bool:
+        """True if no statement reads the request context (conditions, policy variables), so
+        that the policy decides the same for the same principal, action and resource."""
+        return all(not s.conditions and not _uses_variables(s) for s in self.statements)
+
+
+def _uses_variables(statement: "Statement") -> bool:
+    return any(p is not None and p.templates for p in (statement.resources,
+                                                        statement.not_resources))
 
 
 def _compile_statement(raw: Any, index: int) -> Statement | None:

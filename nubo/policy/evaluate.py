@@ -71,6 +71,14 @@ class PolicySet:
     resource_authoritative: bool = False  # KMS key policy, role trust policy
 
 
+    @property
+    def context_free(self) -> bool:
+        """Whether no policy of the set reads the request context (see Policy.context_free)."""
+        groups = [self.identity, [self.boundary, self.resource], self.session or [],
+                  *(self.scps or []), *(self.rcps or [])]
+        return all(p is None or p.context_free for group in groups for p in group)
+
+
 @dataclass
 class Decision:
     allowed: bool
