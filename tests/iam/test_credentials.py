@@ -274,3 +274,16 @@ def test_service_specific_credentials(iam, user):
         UserName=user, ServiceSpecificCredentialId=created["ServiceSpecificCredentialId"])
     assert len(iam.list_service_specific_credentials(
         UserName=user, ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredentials"]) == 1
+
+
+def test_cli_virtual_mfa_device_files(aws_cli, tmp_path):
+    name = unique("cli-mfa")
+    png, seed = tmp_path / "qr.png", tmp_path / "seed.txt"
+    created = aws_cli("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", name,
+                      "--outfile", str(png), "--bootstrap-method", "QRCodePNG")
+    assert created["VirtualMFADevice"]["SerialNumber"].endswith(f":mfa/{name}")
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    other = unique("cli-mfa")
+    aws_cli("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", other,
+            "--outfile", str(seed), "--bootstrap-method", "Base32StringSeed")
+    assert len(base64.b32decode(seed.read_text().strip())) == 20

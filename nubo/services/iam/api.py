@@ -14,6 +14,7 @@ from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
 from nubo.services.iam.documents import context_keys, trust_policy
 from nubo.policy import Principal
+from nubo.services.iam.credentials import qr_code_png
 from nubo.services.iam.models import Iam
 from nubo.services.iam.policies import Policies
 from nubo.services.iam.service_credentials import (SERVICE_CREDENTIAL, SIGNING_CERTIFICATE,
@@ -872,6 +873,8 @@ class IamProvider(ServiceProvider):
                                                             VirtualMFADeviceName, Tags)
         return {"VirtualMFADevice": {"SerialNumber": device["serial"],
                                      "Base32StringSeed": device["seed"].encode(),
+                                     "QRCodePNG": qr_code_png(VirtualMFADeviceName,
+                                                              ctx.account_id, device["seed"]),
                                      "Tags": device["tags"]}}
 
     def _device_shape(self, device: dict) -> dict:
