@@ -21,8 +21,8 @@ from nubo.services.dynamodb.expressions import Expressions
 from nubo.services.dynamodb.models import Index, Table
 from nubo.services.dynamodb.streams import StreamWriter
 from nubo.services.dynamodb.values import (INVALID, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE,
-                                           check_item_size, check_value, item_size,
-                                           key_value_size, validation)
+                                           check_item_size, check_value, dump_item, item_size,
+                                           key_value_size, load_item, validation)
 from nubo.store import Store
 
 PAGE_BYTES = 1024 * 1024  # Query and Scan stop after reading 1 MB
@@ -179,7 +179,7 @@ class Items:
 
     def load(self, table: Table, position: bytes) -> dict | None:
         row = self.rows.get((table.id, position))
-        return None if row is None else row["item"]
+        return None if row is None else load_item(row["item"])
 
     def _count(self, owner: int) -> list[int]:
         counts = self._counts.get(owner)
@@ -205,7 +205,7 @@ class Items:
                 self.rows.delete((table.id, position))
         else:
             new_size = item_size(new)
-            self.rows.put({"table": table.id, "position": position, "item": new,
+            self.rows.put({"table": table.id, "position": position, "item": dump_item(new),
                            "size": new_size})
         new_size = item_size(new) if new is not None else 0
         if (old is None) != (new is None) or old_size != new_size:
@@ -247,7 +247,7 @@ class Items:
         """After TTL was enabled or disabled: index (or forget) every item's expiry."""
         self.expiries.delete_where(eq=(table.id,))
         for row in self._range(self.rows, table.id, None, None, False):
-            self._track_expiry(table, row["position"], None, row["item"])
+            self._track_expiry(table, row["position"], None, load_item(row["item"]))
 
     def sweep_expired(self, table_by_id, limit: int = 500) -> int:
         """Delete items whose TTL has passed, as DynamoDB's own background deletions."""
@@ -281,7 +281,7 @@ class Items:
             if old_position == new_position and projected == index.project(old, table.key):
                 return units
             self.index_rows.put({"index": index.id, "position": new_position,
-                                 "item": projected, "size": size})
+                                 "item": dump_item(projected), "size": size})
             if old_position == new_position:
                 self._adjust(index.id, 0, size - old_size)
             else:
@@ -292,7 +292,7 @@ class Items:
     def backfill(self, table: Table, index: Index) -> None:
         """Index the existing items of a table (a GSI created by UpdateTable)."""
         for row in self._range(self.rows, table.id, None, None, False):
-            self._write_index(table, index, row["position"], None, row["item"])
+            self._write_index(table, index, row["position"], None, load_item(row["item"]))
 
     # -- single items ---------------------------------------------------------------------
 

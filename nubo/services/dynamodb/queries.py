@@ -13,8 +13,8 @@ from nubo.services.dynamodb.evaluation import evaluate, paths_of, project
 from nubo.services.dynamodb.items import Capacity, Items, condition_of, expressions_for
 from nubo.services.dynamodb.models import Index, KeySchema, Table, Tables
 from nubo.services.dynamodb.requests import projection_of
-from nubo.services.dynamodb.values import (INVALID, check_value, key_bytes, prefix_bytes,
-                                           successor, validation)
+from nubo.services.dynamodb.values import (INVALID, check_value, key_bytes, load_item,
+                                           prefix_bytes, successor, validation)
 
 _KEY_OPERATORS = ("=", "<", "<=", ">", ">=")
 HASH_SPACE = 1 << 32
@@ -292,7 +292,7 @@ class Queries:
                             index.projection["ProjectionType"] != "ALL")
         count = 0
         for row in rows:
-            item = row["item"]
+            item = load_item(row["item"])
             if fetch_from_table:
                 item = self.items.load(table, table.key.position(item)) or item
             if filter_tree is not None and not evaluate(filter_tree, item):
@@ -304,7 +304,7 @@ class Queries:
         if select != "COUNT":
             output["Items"] = items
         if stopped and rows:
-            last = rows[-1]["item"]
+            last = load_item(rows[-1]["item"])
             names = table.key.names + (index.key.names if index else ())
             output["LastEvaluatedKey"] = {name: last[name] for name in dict.fromkeys(names)}
         units = float(max(1, math.ceil(read_bytes / 4096)))

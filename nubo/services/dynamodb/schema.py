@@ -25,11 +25,20 @@ STATS = TableSpec(
     columns={"owner": "int", "items": "int", "bytes": "int"},
 )
 
-# Items of every table: `item` is the item in its wire form, `size` its AWS size in bytes.
+def _item_as_json(record: dict) -> dict:
+    # version 1 kept the item in the row's CBOR document
+    from nubo.services.dynamodb.values import dump_item
+    return dict(record, item=dump_item(record["item"]))
+
+
+# Items of every table: `item` is the item in its wire form as JSON (values.dump_item), `size`
+# its AWS size in bytes.
 ITEMS = TableSpec(
     name="dynamodb_items",
     key=("table", "position"),
-    columns={"table": "int", "position": "blob"},
+    columns={"table": "int", "position": "blob", "item": "blob", "size": "int"},
+    version=2,
+    migrations={1: _item_as_json},
 )
 
 # Entries of every secondary index: the projected item, positioned by the index key then the
@@ -37,7 +46,9 @@ ITEMS = TableSpec(
 INDEX_ITEMS = TableSpec(
     name="dynamodb_index_items",
     key=("index", "position"),
-    columns={"index": "int", "position": "blob"},
+    columns={"index": "int", "position": "blob", "item": "blob", "size": "int"},
+    version=2,
+    migrations={1: _item_as_json},
 )
 
 # ClientRequestTokens of TransactWriteItems in the last 10 minutes.
