@@ -1,0 +1,3 @@
+from nubo.services.secretsmanager.api import SecretsmanagerProvider
+
+__all__ = ["SecretsmanagerProvider"]
