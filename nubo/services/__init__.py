@@ -19,6 +19,7 @@ IMPLEMENTED: dict[str, str] = {
     "iam": "nubo.services.iam",
     "kms": "nubo.services.kms",
     "s3": "nubo.services.s3",
+    "secretsmanager": "nubo.services.secretsmanager",
     "sqs": "nubo.services.sqs",
     "sts": "nubo.services.sts",
 }
