@@ -259,3 +259,39 @@ def test_requests_signed_long_ago_are_refused(connect):
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(prepared, timeout=10)
     assert caught.value.headers["x-amzn-query-error"].startswith("SignatureDoesNotMatch")
+
+
+def totp(seed_base32: bytes, when: float) -> str:
+    """RFC 6238 code (SHA-1, 6 digits, 30 s steps), as authenticator apps compute it."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+
+    digest = hmac.new(base64.b32decode(seed_base32), struct.pack(">Q", int(when) // 30),
+                      hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    value = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{value % 1_000_000:06d}"
+
+
+def test_mfa_protected_actions_need_a_session_with_mfa(iam, connect, server):
+    require_mfa = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*",
+        "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]}
+    erin = new_user(iam, connect, "erin", require_mfa)
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName="erin-phone")["VirtualMFADevice"]
+    now = server.get("/_nubo/clock")["now"]
+    iam.enable_mfa_device(UserName="erin", SerialNumber=device["SerialNumber"],
+                          AuthenticationCode1=totp(device["Base32StringSeed"], now - 30),
+                          AuthenticationCode2=totp(device["Base32StringSeed"], now))
+    assert error_of(lambda: erin("sqs").list_queues())[0] == "AccessDenied"
+    code, message = error_of(lambda: erin("sts").get_session_token(
+        SerialNumber=device["SerialNumber"], TokenCode="000000" if totp(
+            device["Base32StringSeed"], now) != "000000" else "111111"))
+    assert (code, message) == ("AccessDenied", "MultiFactorAuthentication failed with invalid "
+                                               "MFA one time pass code.")
+    credentials = erin("sts").get_session_token(
+        SerialNumber=device["SerialNumber"],
+        TokenCode=totp(device["Base32StringSeed"], now))["Credentials"]
+    session_client(connect, credentials, "sqs").list_queues()

@@ -29,6 +29,28 @@ class StsProvider(ServiceProvider):
     def _authorizer(self):
         return self.runtime.authorizer
 
+    def _mfa(self, ctx: RequestContext, SerialNumber: str | None,
+             TokenCode: str | None) -> bool:
+        """Whether the request proves MFA: the code must be the device's current TOTP code.
+        With IAM off, a device nubo does not know is taken on trust (drop-in use)."""
+        from nubo.services.iam.directory import IamDirectory
+
+        if not TokenCode and not SerialNumber:
+            return False
+        if not TokenCode or not SerialNumber:
+            raise models.validation_error("MultiFactorAuthentication failed, must provide both "
+                                          "MFA serial number and one time pass code.")
+        account = SerialNumber.split(":")[4] if SerialNumber.count(":") >= 5 else ctx.account_id
+        directory = IamDirectory(self.runtime.store, self.runtime.clock)
+        known = directory.mfa_device_user(account, SerialNumber) is not None
+        if not known and self._authorizer.mode == "off":
+            return True
+        if not known or not directory.mfa_code_valid(account, SerialNumber, TokenCode,
+                                                     self.runtime.clock.now()):
+            raise access_denied(ctx.protocol, "MultiFactorAuthentication failed with invalid "
+                                "MFA one time pass code.")
+        return True
+
     @handler("GetCallerIdentity")
     def get_caller_identity(self, ctx: RequestContext) -> dict:
         principal = self._authorizer.caller(ctx.access_key_id, ctx.account_id).principal
@@ -69,7 +91,8 @@ class StsProvider(ServiceProvider):
         if enforcing:
             context = {"sts:externalid": ExternalId, "sts:rolesessionname": RoleSessionName,
                        "sts:sourceidentity": SourceIdentity,
-                       "aws:multifactorauthpresent": "true" if TokenCode else None}
+                       "aws:multifactorauthpresent": "true" if self._mfa(
+                           ctx, SerialNumber, TokenCode) else None}
             for action in ("sts:AssumeRole",) + (("sts:TagSession",) if Tags else ()) + \
                     (("sts:SetSourceIdentity",) if SourceIdentity else ()):
                 decision = self._authorizer.decide(
@@ -80,6 +103,7 @@ class StsProvider(ServiceProvider):
                 if not decision.allowed and self._authorizer.mode == "enforce":
                     raise access_denied(ctx.protocol, denial_message(
                         caller.principal, action, RoleArn, decision))
+        mfa = self._mfa(ctx, SerialNumber, TokenCode)
         packed = models.packed_policy_size(Policy, PolicyArns, Tags)
         role_id = (role or {}).get("RoleId") or unique_id("AROA")
         session_arn = f"arn:{ctx.partition}:sts::{account}:assumed-role/{role_name}/" \
@@ -92,7 +116,7 @@ class StsProvider(ServiceProvider):
             "policy_arns": [p["arn"] for p in PolicyArns or () if p.get("arn")],
             "principal_tags": {**(role or {}).get("Tags", {}),
                                **{t["Key"]: t["Value"] for t in Tags or ()}},
-            "source_identity": SourceIdentity, "mfa": bool(TokenCode)})
+            "source_identity": SourceIdentity, "mfa": mfa})
         self._authorizer.changed()
         result = {"Credentials": models.credentials(record), "PackedPolicySize": packed,
                   "AssumedRoleUser": {"AssumedRoleId": record["user_id"], "Arn": session_arn}}
@@ -108,6 +132,7 @@ class StsProvider(ServiceProvider):
         if principal.kind not in ("user", "root"):
             raise access_denied(ctx.protocol, "Cannot call GetSessionToken with session "
                                 "credentials")
+        mfa = self._mfa(ctx, SerialNumber, TokenCode)
         duration = DurationSeconds or DEFAULT_TOKEN_DURATION
         if principal.is_root and duration > 3600:
             duration = 3600  # root sessions are capped at one hour
@@ -115,7 +140,7 @@ class StsProvider(ServiceProvider):
                                      duration=duration, principal={
             "kind": principal.kind, "arn": principal.arn, "name": principal.name,
             "user_id": principal.user_id, "parent_user": principal.name
-            if principal.kind == "user" else None, "mfa": bool(TokenCode)})
+            if principal.kind == "user" else None, "mfa": mfa})
         self._authorizer.changed()
         return {"Credentials": models.credentials(record)}
 
