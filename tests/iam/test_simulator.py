@@ -76,3 +76,20 @@ def test_simulate_unknown_principal(iam):
         iam.simulate_principal_policy(PolicySourceArn="arn:aws:iam::000000000000:user/ghost",
                                       ActionNames=["s3:GetObject"])
     assert error_of(raised)[0] == "NoSuchEntity"
+
+
+def test_policies_granting_service_access(fresh_iam):
+    arn = fresh_iam.create_user(UserName="svc")["User"]["Arn"]
+    fresh_iam.create_group(GroupName="readers")
+    fresh_iam.add_user_to_group(GroupName="readers", UserName="svc")
+    fresh_iam.put_user_policy(UserName="svc", PolicyName="s3all", PolicyDocument=doc(ALL_S3))
+    fresh_iam.attach_group_policy(GroupName="readers",
+                                  PolicyArn="arn:aws:iam::aws:policy/AmazonSQSFullAccess")
+    entries = fresh_iam.list_policies_granting_service_access(
+        Arn=arn, ServiceNamespaces=["s3", "sqs", "kms"])["PoliciesGrantingServiceAccess"]
+    by_namespace = {e["ServiceNamespace"]: e["Policies"] for e in entries}
+    assert by_namespace["s3"] == [{"PolicyName": "s3all", "PolicyType": "INLINE",
+                                   "EntityType": "USER", "EntityName": "svc"}]
+    assert by_namespace["sqs"] == [{"PolicyName": "AmazonSQSFullAccess", "PolicyType": "MANAGED",
+                                    "PolicyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess"}]
+    assert by_namespace["kms"] == []

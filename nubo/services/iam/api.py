@@ -12,7 +12,7 @@ from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
-from nubo.services.iam.documents import context_keys, trust_policy
+from nubo.services.iam.documents import context_keys, grants_service, trust_policy
 from nubo.policy import Principal
 from nubo.services.iam.credentials import qr_code_png
 from nubo.services.iam.models import Iam
@@ -1198,6 +1198,28 @@ class IamProvider(ServiceProvider):
         if entity is None or entity["arn"] != arn:
             raise ServiceError("NoSuchEntity", f"The entity {arn} cannot be found.", 404)
         return kind, entity
+
+    @handler("ListPoliciesGrantingServiceAccess")
+    def list_policies_granting_service_access(self, ctx: RequestContext, Arn: str,
+                                              ServiceNamespaces: list[str],
+                                              Marker: str | None = None) -> dict:
+        kind, entity = self._principal_of(ctx, Arn)
+        entries = []
+        for namespace in ServiceNamespaces:
+            found = []
+            for holder_kind, holder in self.iam.policy_holders(kind, entity):
+                inline = self.policies.inline_policies(ctx.account_id, holder_kind, holder["id"])
+                found += [{"PolicyName": name, "PolicyType": "INLINE",
+                           "EntityType": holder_kind.upper(), "EntityName": holder["name"]}
+                          for name, text in inline.items() if grants_service(text, namespace)]
+                for arn in self.policies.attached(ctx.account_id, holder_kind, holder["id"]):
+                    policy = self.policies.find(ctx.account_id, arn)
+                    if policy and grants_service(self.policies.default_document(policy),
+                                                 namespace):
+                        found.append({"PolicyName": policy["name"], "PolicyType": "MANAGED",
+                                      "PolicyArn": arn})
+            entries.append({"ServiceNamespace": namespace, "Policies": found})
+        return {"PoliciesGrantingServiceAccess": entries, "IsTruncated": False}
 
     # -- policy simulator ------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ CLI decode them).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from functools import lru_cache
@@ -100,6 +101,23 @@ def context_keys(texts: list[str]) -> list[str]:
             for name in names:
                 found.setdefault(name.lower(), name)
     return list(found.values())
+
+
+def grants_service(text: str, namespace: str) -> bool:
+    """Whether a stored identity policy allows some action of the service (the test of
+    ListPoliciesGrantingServiceAccess)."""
+    probe = f"{namespace}:*".lower()
+    for statement in _statements(parsed(text)):
+        if statement["Effect"] != "Allow":
+            continue
+        if "Action" in statement:
+            if any(fnmatch.fnmatchcase(namespace.lower(), action.lower().partition(":")[0])
+                   for action in _strings(statement["Action"])):
+                return True
+        elif not any(action.lower() in ("*", probe)
+                     for action in _strings(statement["NotAction"])):
+            return True
+    return False
 
 
 # -- grammar ---------------------------------------------------------------------------------

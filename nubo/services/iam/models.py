@@ -122,18 +122,23 @@ class Iam:
     def signing_certificates(self, user: dict) -> list[dict]:
         return self.service_credentials.of(user, SIGNING_CERTIFICATE)
 
+    def policy_holders(self, kind: str, entity: dict) -> list[tuple[str, dict]]:
+        """The entities whose policies apply to a user, group or role: itself, and a user's
+        groups."""
+        holders = [(kind, entity)]
+        if kind == "user":
+            holders += [("group", group) for group in self.user_groups(entity)]
+        return holders
+
     def identity_policy_texts(self, account: str, kind: str,
                               entity: dict) -> list[tuple[str, str]]:
         """(source, document) of every identity policy of a user, group or role: inline ones
         (source: the policy name), attached ones (the policy ARN; default version), and for a
         user those of its groups."""
-        holders = [(kind, entity["id"])]
-        if kind == "user":
-            holders += [("group", group["id"]) for group in self.user_groups(entity)]
         found = []
-        for holder_kind, holder_id in holders:
-            found += self.policies.inline_policies(account, holder_kind, holder_id).items()
-            for arn in self.policies.attached(account, holder_kind, holder_id):
+        for holder_kind, holder in self.policy_holders(kind, entity):
+            found += self.policies.inline_policies(account, holder_kind, holder["id"]).items()
+            for arn in self.policies.attached(account, holder_kind, holder["id"]):
                 policy = self.policies.find(account, arn)
                 if policy is not None:
                     found.append((arn, self.policies.default_document(policy)))

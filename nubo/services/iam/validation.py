@@ -125,7 +125,10 @@ def decode_marker(marker: str | None) -> str | None:
 def page(items: list, marker: str | None, max_items: int | None) -> tuple[list, dict]:
     """A page of a short list (bounded by a quota: keys, groups of a user, versions, ...):
     the marker is the position of the next item."""
-    start = int(decode_marker(marker) or 0) if marker else 0
+    position = decode_marker(marker) if marker else "0"
+    if not position.isdigit():
+        raise ServiceError("ValidationError", "Invalid Marker.", 400)
+    start = int(position)
     limit = max_items or DEFAULT_MAX_ITEMS
     chunk = items[start:start + limit]
     if start + limit < len(items):
