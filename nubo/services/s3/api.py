@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
@@ -16,6 +16,8 @@ from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
+from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_policy, check_tags,
+                                     is_public_policy)
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects, check_key,
                                      owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
@@ -39,6 +41,7 @@ class S3Provider(ServiceProvider):
         self.buckets = Buckets(runtime.store, runtime.clock)
         self.objects = Objects(runtime.store, runtime.clock, self.blobs)
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
+        self.configs = BucketConfigs(self.buckets)
 
     # -- durability helpers ---------------------------------------------------------------
 
@@ -623,8 +626,190 @@ class S3Provider(ServiceProvider):
                 out["NextUploadIdMarker"] = page.last_version["upload_id"]
         return out
 
+    # -- bucket configuration -------------------------------------------------------------
+
+    @handler("PutBucketTagging")
+    def put_bucket_tagging(self, ctx: RequestContext, Bucket: str, Tagging: dict,
+                           **_: Any) -> None:
+        self.configs.put(Bucket, "tagging", Tagging)
+
+    @handler("GetBucketTagging")
+    def get_bucket_tagging(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return self.configs.get(Bucket, "tagging")
+
+    @handler("DeleteBucketTagging")
+    def delete_bucket_tagging(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "tagging")
+
+    @handler("PutBucketCors")
+    def put_bucket_cors(self, ctx: RequestContext, Bucket: str, CORSConfiguration: dict,
+                        **_: Any) -> None:
+        self.configs.put(Bucket, "cors", CORSConfiguration)
+
+    @handler("GetBucketCors")
+    def get_bucket_cors(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return self.configs.get(Bucket, "cors")
+
+    @handler("DeleteBucketCors")
+    def delete_bucket_cors(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "cors")
+
+    @handler("PutBucketPolicy")
+    def put_bucket_policy(self, ctx: RequestContext, Bucket: str, Policy: str | bytes,
+                          **_: Any) -> None:
+        text = check_policy(Policy)
+        blocks = self.configs.get(Bucket, "public_access_block")
+        if blocks.get("BlockPublicPolicy") and is_public_policy(text):
+            raise ServiceError(
+                "AccessDenied", f"User: arn:{ctx.partition}:iam::{ctx.account_id}:root is not "
+                f"authorized to perform: s3:PutBucketPolicy on resource: \"arn:{ctx.partition}"
+                f":s3:::{Bucket}\" because public policies are blocked by the BlockPublicPolicy "
+                "block public access setting.", 403)
+        self.configs.put(Bucket, "policy", text)
+
+    @handler("GetBucketPolicy")
+    def get_bucket_policy(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return {"Policy": self.configs.get(Bucket, "policy")}
+
+    @handler("DeleteBucketPolicy")
+    def delete_bucket_policy(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "policy")
+
+    @handler("PutBucketLifecycleConfiguration")
+    def put_bucket_lifecycle_configuration(self, ctx: RequestContext, Bucket: str,
+                                           LifecycleConfiguration: dict | None = None,
+                                           **_: Any) -> dict:
+        self.configs.put(Bucket, "lifecycle", LifecycleConfiguration or {})
+        return {"TransitionDefaultMinimumObjectSize": "all_storage_classes_128K"}
+
+    @handler("GetBucketLifecycleConfiguration")
+    def get_bucket_lifecycle_configuration(self, ctx: RequestContext, Bucket: str,
+                                           **_: Any) -> dict:
+        return {**self.configs.get(Bucket, "lifecycle"),
+                "TransitionDefaultMinimumObjectSize": "all_storage_classes_128K"}
+
+    @handler("DeleteBucketLifecycle")
+    def delete_bucket_lifecycle(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "lifecycle")
+
+    @handler("PutBucketEncryption")
+    def put_bucket_encryption(self, ctx: RequestContext, Bucket: str,
+                              ServerSideEncryptionConfiguration: dict, **_: Any) -> None:
+        self.configs.put(Bucket, "encryption", ServerSideEncryptionConfiguration)
+
+    @handler("GetBucketEncryption")
+    def get_bucket_encryption(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return {"ServerSideEncryptionConfiguration": self.configs.get(Bucket, "encryption")}
+
+    @handler("DeleteBucketEncryption")
+    def delete_bucket_encryption(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "encryption")
+
+    @handler("PutPublicAccessBlock")
+    def put_public_access_block(self, ctx: RequestContext, Bucket: str,
+                                PublicAccessBlockConfiguration: dict, **_: Any) -> None:
+        self.configs.put(Bucket, "public_access_block", {
+            name: bool(PublicAccessBlockConfiguration.get(name)) for name in (
+                "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                "RestrictPublicBuckets")})
+
+    @handler("GetPublicAccessBlock")
+    def get_public_access_block(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return {"PublicAccessBlockConfiguration": self.configs.get(Bucket,
+                                                                   "public_access_block")}
+
+    @handler("DeletePublicAccessBlock")
+    def delete_public_access_block(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.put(Bucket, "public_access_block", {
+            name: False for name in ("BlockPublicAcls", "IgnorePublicAcls",
+                                     "BlockPublicPolicy", "RestrictPublicBuckets")})
+
+    @handler("PutBucketOwnershipControls")
+    def put_bucket_ownership_controls(self, ctx: RequestContext, Bucket: str,
+                                      OwnershipControls: dict, **_: Any) -> None:
+        self.configs.put(Bucket, "ownership_controls", OwnershipControls)
+
+    @handler("GetBucketOwnershipControls")
+    def get_bucket_ownership_controls(self, ctx: RequestContext, Bucket: str,
+                                      **_: Any) -> dict:
+        return {"OwnershipControls": self.configs.get(Bucket, "ownership_controls")}
+
+    @handler("PutBucketWebsite")
+    def put_bucket_website(self, ctx: RequestContext, Bucket: str, WebsiteConfiguration: dict,
+                           **_: Any) -> None:
+        if not WebsiteConfiguration.get("IndexDocument") and \
+                not WebsiteConfiguration.get("RedirectAllRequestsTo"):
+            raise errors.invalid_argument("A value for IndexDocument Suffix must be provided "
+                                          "if RedirectAllRequestsTo is empty",
+                                          "IndexDocument", "")
+        self.configs.put(Bucket, "website", WebsiteConfiguration)
+
+    @handler("GetBucketWebsite")
+    def get_bucket_website(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return self.configs.get(Bucket, "website")
+
+    @handler("DeleteBucketWebsite")
+    def delete_bucket_website(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "website")
+
+    @handler("PutBucketNotificationConfiguration")
+    def put_bucket_notification_configuration(self, ctx: RequestContext, Bucket: str,
+                                              NotificationConfiguration: dict,
+                                              **_: Any) -> None:
+        self.configs.put(Bucket, "notification", NotificationConfiguration)
+
+    @handler("GetBucketNotificationConfiguration")
+    def get_bucket_notification_configuration(self, ctx: RequestContext, Bucket: str,
+                                              **_: Any) -> dict:
+        return self.configs.get(Bucket, "notification")
+
+    @handler("GetBucketAcl")
+    def get_bucket_acl(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return _private_acl(self.buckets.get(Bucket)["account"])
+
+    # -- object tagging and ACLs ----------------------------------------------------------
+
+    @handler("PutObjectTagging")
+    def put_object_tagging(self, ctx: RequestContext, Bucket: str, Key: str, Tagging: dict,
+                           VersionId=None, **_: Any) -> dict:
+        tags = check_tags(Tagging.get("TagSet") or [], MAX_OBJECT_TAGS)
+        self.buckets.get(Bucket)
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        self.objects.table.update((Bucket, Key, record["rank"]), {"tags": tags})
+        return _version_of(record)
+
+    @handler("GetObjectTagging")
+    def get_object_tagging(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                           **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        return {"TagSet": [{"Key": k, "Value": v} for k, v in
+                           (record.get("tags") or {}).items()], **_version_of(record)}
+
+    @handler("DeleteObjectTagging")
+    def delete_object_tagging(self, ctx: RequestContext, Bucket: str, Key: str,
+                              VersionId=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        self.objects.table.update((Bucket, Key, record["rank"]), {"tags": {}})
+        return _version_of(record)
+
+    @handler("GetObjectAcl")
+    def get_object_acl(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                       **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        return _private_acl(self.objects.resolve(Bucket, Key, VersionId)["owner"])
+
 
 # --- helpers ---------------------------------------------------------------------------------
+def _private_acl(account: str) -> dict:
+    owner = owner_of(account)
+    return {"Owner": owner, "Grants": [{"Grantee": {**owner, "Type": "CanonicalUser"},
+                                        "Permission": "FULL_CONTROL"}]}
+
+
+def _version_of(record: dict) -> dict:
+    return {"VersionId": record["version_id"]} if record.get("versioned") else {}
 def _max_keys(value: int | None) -> int:
     if value is None:
         return MAX_KEYS
@@ -656,12 +841,11 @@ def _decode_token(token: str) -> str:
 
 
 def _parse_tagging(value: str | None) -> dict[str, str]:
-    """The x-amz-tagging header: URL-encoded key=value pairs."""
-    from urllib.parse import parse_qsl
-
+    """The x-amz-tagging header: URL-encoded key=value pairs, checked as object tags."""
     if not value:
         return {}
-    return dict(parse_qsl(value, keep_blank_values=True))
+    return check_tags([{"Key": k, "Value": v} for k, v in
+                       parse_qsl(value, keep_blank_values=True)], MAX_OBJECT_TAGS)
 
 
 def _part_span(record: dict, number: int) -> tuple[int, int]:

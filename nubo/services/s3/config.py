@@ -1,0 +1,203 @@
+"""Bucket configuration (sub-resources): tagging, CORS, policy, lifecycle, encryption, public
+access block, ownership controls, website and notifications. Each is validated as S3 does,
+kept in the bucket's record, and read back with S3's error when absent (or its default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import orjson
+
+from nubo.core.errors import ServiceError
+from nubo.services.s3 import errors
+from nubo.services.s3.models import Buckets
+
+MAX_TAGS = 50
+MAX_OBJECT_TAGS = 10
+MAX_CORS_RULES = 100
+MAX_LIFECYCLE_RULES = 1000
+_CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
+_IA_CLASSES = ("STANDARD_IA", "ONEZONE_IA")
+
+
+@dataclass(frozen=True)
+class Kind:
+    field: str  # the bucket record's field
+    missing: tuple[str, str] | None = None  # (code, message) of the 404 when absent
+    default: Callable[[dict], Any] | None = None  # else the value AWS reports by default
+    check: Callable[[Any], None] | None = None
+
+
+def check_tags(tags: list[dict], limit: int = MAX_TAGS) -> dict[str, str]:
+    if len(tags) > limit:
+        raise ServiceError("BadRequest", "Object tags cannot be greater than 10" if
+                           limit == MAX_OBJECT_TAGS else "Bucket tag count cannot be greater "
+                           "than 50", 400)
+    found: dict[str, str] = {}
+    for tag in tags:
+        key, value = tag.get("Key", ""), tag.get("Value", "")
+        if key in found:
+            raise ServiceError("InvalidTag", "Cannot provide multiple Tags with the same key",
+                               400)
+        if key.startswith("aws:"):
+            raise ServiceError("InvalidTag", "System tags cannot be added/updated by requester",
+                               400)
+        if not 1 <= len(key) <= 128:
+            raise ServiceError("InvalidTag", "The TagKey you have provided is invalid", 400)
+        if len(value) > 256:
+            raise ServiceError("InvalidTag", "The TagValue you have provided is invalid", 400)
+        found[key] = value
+    return found
+
+
+def _check_tagging(value: dict) -> None:
+    check_tags(value.get("TagSet") or [])
+
+
+def _check_cors(value: dict) -> None:
+    rules = value.get("CORSRules") or []
+    if not rules or len(rules) > MAX_CORS_RULES:
+        raise errors.malformed_xml()
+    for rule in rules:
+        for method in rule.get("AllowedMethods") or []:
+            if method not in _CORS_METHODS:
+                raise errors.invalid_request("Found unsupported HTTP method in CORS config. "
+                                             f"Unsupported method is {method}")
+        if not rule.get("AllowedMethods") or not rule.get("AllowedOrigins"):
+            raise errors.malformed_xml()
+        for origin in rule["AllowedOrigins"]:
+            if origin.count("*") > 1:
+                raise errors.invalid_request(f'AllowedOrigin "{origin}" can not have more than '
+                                             "one wildcard.")
+
+
+def check_policy(text: str | bytes) -> str:
+    """A bucket policy as S3 checks it: a JSON object with statements of known effects."""
+    text = text.decode() if isinstance(text, bytes) else text
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        document = None
+    if not isinstance(document, dict):
+        raise ServiceError("MalformedPolicy", "Policies must be valid JSON and the first byte "
+                           "must be '{'", 400)
+    statements = document.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    if not isinstance(statements, list) or not statements:
+        raise ServiceError("MalformedPolicy", "Missing required field Statement", 400)
+    for statement in statements:
+        if not isinstance(statement, dict) or statement.get("Effect") not in ("Allow", "Deny"):
+            raise ServiceError("MalformedPolicy", "Invalid effect", 400)
+        if "Action" not in statement and "NotAction" not in statement:
+            raise ServiceError("MalformedPolicy", "Missing required field Action", 400)
+        if "Principal" not in statement and "NotPrincipal" not in statement:
+            raise ServiceError("MalformedPolicy", "Missing required field Principal", 400)
+        if "Resource" not in statement and "NotResource" not in statement:
+            raise ServiceError("MalformedPolicy", "Missing required field Resource", 400)
+    return text
+
+
+def is_public_policy(text: str) -> bool:
+    """A policy granting anyone access without a condition: what BlockPublicPolicy refuses."""
+    statements = orjson.loads(text).get("Statement")
+    for statement in statements if isinstance(statements, list) else [statements]:
+        principal = statement.get("Principal")
+        if isinstance(principal, dict):
+            principal = principal.get("AWS")
+        principals = principal if isinstance(principal, list) else [principal]
+        if statement.get("Effect") == "Allow" and "*" in principals and \
+                not statement.get("Condition"):
+            return True
+    return False
+
+
+def _check_lifecycle(value: dict) -> None:
+    rules = value.get("Rules") or []
+    if not rules or len(rules) > MAX_LIFECYCLE_RULES:
+        raise errors.malformed_xml()
+    ids = set()
+    for rule in rules:
+        rule_id = rule.get("ID")
+        if rule_id is not None:
+            if len(rule_id) > 255:
+                raise errors.invalid_argument("ID length should not exceed allowed limit of 255",
+                                              "ID", rule_id)
+            if rule_id in ids:
+                raise errors.invalid_argument("Rule ID must be unique. Found same ID for more "
+                                              "than one rule", "ID", rule_id)
+            ids.add(rule_id)
+        if rule.get("Status") not in ("Enabled", "Disabled"):
+            raise errors.malformed_xml()
+        actions = ("Expiration", "Transitions", "NoncurrentVersionTransitions",
+                   "NoncurrentVersionExpiration", "AbortIncompleteMultipartUpload")
+        if not any(rule.get(action) for action in actions):
+            raise errors.invalid_request("At least one action needs to be specified in a rule")
+        expiration = rule.get("Expiration") or {}
+        if expiration.get("Days") is not None and expiration["Days"] <= 0:
+            raise errors.invalid_argument("'Days' for Expiration action must be a positive "
+                                          "integer", "Days", expiration["Days"])
+        for transition in rule.get("Transitions") or []:
+            days, storage = transition.get("Days"), transition.get("StorageClass")
+            if days is not None and storage in _IA_CLASSES and days < 30:
+                raise errors.invalid_argument(
+                    f"'Days' in Transition action must be greater than or equal to 30 for "
+                    f"storageClass '{storage}'", "Days", days)
+
+
+def _default_encryption(bucket: dict) -> dict:
+    return {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"},
+                       "BucketKeyEnabled": False}]}
+
+
+def _default_public_access_block(bucket: dict) -> dict:
+    return {name: True for name in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                                    "RestrictPublicBuckets")}
+
+
+def _default_ownership(bucket: dict) -> dict:
+    return {"Rules": [{"ObjectOwnership": bucket.get("ownership") or "BucketOwnerEnforced"}]}
+
+
+KINDS = {
+    "tagging": Kind("tagging", ("NoSuchTagSet", "The TagSet does not exist"),
+                    check=_check_tagging),
+    "cors": Kind("cors", ("NoSuchCORSConfiguration", "The CORS configuration does not exist"),
+                 check=_check_cors),
+    "policy": Kind("policy", ("NoSuchBucketPolicy", "The bucket policy does not exist")),
+    "lifecycle": Kind("lifecycle", ("NoSuchLifecycleConfiguration",
+                                    "The lifecycle configuration does not exist"),
+                      check=_check_lifecycle),
+    "encryption": Kind("encryption", default=_default_encryption),
+    "public_access_block": Kind("public_access_block", default=_default_public_access_block),
+    "ownership_controls": Kind("ownership_controls", default=_default_ownership),
+    "website": Kind("website", ("NoSuchWebsiteConfiguration",
+                                "The specified bucket does not have a website configuration")),
+    "notification": Kind("notification", default=lambda bucket: {}),
+}
+
+
+class BucketConfigs:
+    def __init__(self, buckets: Buckets) -> None:
+        self.buckets = buckets
+
+    def put(self, bucket: str, kind: str, value: Any) -> None:
+        spec = KINDS[kind]
+        if spec.check is not None:
+            spec.check(value)
+        self.buckets.update(bucket, {spec.field: value})
+
+    def get(self, bucket: str, kind: str) -> Any:
+        record = self.buckets.get(bucket)
+        spec = KINDS[kind]
+        value = record.get(spec.field)
+        if value is not None:
+            return value
+        if spec.default is not None:
+            return spec.default(record)
+        code, message = spec.missing
+        raise ServiceError(code, message, 404, fields={"BucketName": bucket})
+
+    def delete(self, bucket: str, kind: str) -> None:
+        self.buckets.update(bucket, {KINDS[kind].field: None})

@@ -1,0 +1,163 @@
+"""Bucket configuration: tagging, CORS, policy, lifecycle, encryption, public access block,
+ownership controls, website, notifications; object tagging and ACLs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
+
+
+def _missing(call, code: str, message: str) -> None:
+    with pytest.raises(ClientError) as caught:
+        call()
+    assert error_of(caught) == (code, message, 404)
+
+
+def test_tagging(s3, bucket):
+    _missing(lambda: s3.get_bucket_tagging(Bucket=bucket), "NoSuchTagSet",
+             "The TagSet does not exist")
+    tags = [{"Key": "team", "Value": "storage"}, {"Key": "env", "Value": ""}]
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    assert s3.get_bucket_tagging(Bucket=bucket)["TagSet"] == tags
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [
+            {"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}]})
+    assert error_of(caught) == ("InvalidTag", "Cannot provide multiple Tags with the same key",
+                                400)
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [
+            {"Key": "aws:reserved", "Value": "1"}]})
+    assert error_of(caught)[0] == "InvalidTag"
+    s3.delete_bucket_tagging(Bucket=bucket)
+    _missing(lambda: s3.get_bucket_tagging(Bucket=bucket), "NoSuchTagSet",
+             "The TagSet does not exist")
+
+
+def test_cors(s3, bucket):
+    _missing(lambda: s3.get_bucket_cors(Bucket=bucket), "NoSuchCORSConfiguration",
+             "The CORS configuration does not exist")
+    rules = [{"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://example.com"],
+              "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3000}]
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    assert s3.get_bucket_cors(Bucket=bucket)["CORSRules"] == rules
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+            {"AllowedMethods": ["PATCH"], "AllowedOrigins": ["*"]}]})
+    assert error_of(caught) == ("InvalidRequest", "Found unsupported HTTP method in CORS "
+                                "config. Unsupported method is PATCH", 400)
+    s3.delete_bucket_cors(Bucket=bucket)
+    _missing(lambda: s3.get_bucket_cors(Bucket=bucket), "NoSuchCORSConfiguration",
+             "The CORS configuration does not exist")
+
+
+def _policy(bucket: str, principal) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": principal, "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]})
+
+
+def test_policy(s3, bucket):
+    _missing(lambda: s3.get_bucket_policy(Bucket=bucket), "NoSuchBucketPolicy",
+             "The bucket policy does not exist")
+    private = _policy(bucket, {"AWS": "arn:aws:iam::111122223333:root"})
+    s3.put_bucket_policy(Bucket=bucket, Policy=private)
+    assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(private)
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_policy(Bucket=bucket, Policy="not json")
+    assert error_of(caught) == ("MalformedPolicy", "Policies must be valid JSON and the first "
+                                "byte must be '{'", 400)
+    # new buckets block public policies until the public access block allows them
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(bucket, "*"))
+    code, message, status = error_of(caught)
+    assert (code, status) == ("AccessDenied", 403) and "BlockPublicPolicy" in message
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicPolicy": False})
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(bucket, "*"))
+    s3.delete_bucket_policy(Bucket=bucket)
+    _missing(lambda: s3.get_bucket_policy(Bucket=bucket), "NoSuchBucketPolicy",
+             "The bucket policy does not exist")
+
+
+def test_lifecycle(s3, bucket):
+    _missing(lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket),
+             "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
+    rules = [{"ID": "logs", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+              "Expiration": {"Days": 365},
+              "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}],
+              "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket,
+                                          LifecycleConfiguration={"Rules": rules})
+    assert s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"] == rules
+    bad = [{**rules[0], "Transitions": [{"Days": 10, "StorageClass": "STANDARD_IA"}]}]
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket,
+                                              LifecycleConfiguration={"Rules": bad})
+    assert error_of(caught) == ("InvalidArgument", "'Days' in Transition action must be greater "
+                                "than or equal to 30 for storageClass 'STANDARD_IA'", 400)
+    s3.delete_bucket_lifecycle(Bucket=bucket)
+    _missing(lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket),
+             "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")
+
+
+def test_defaults_of_new_buckets(s3, bucket):
+    rules = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert all(block.values()) and len(block) == 4
+    ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
+    assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    acl = s3.get_bucket_acl(Bucket=bucket)
+    assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
+    assert acl["Grants"][0]["Grantee"]["ID"] == acl["Owner"]["ID"]
+
+
+def test_encryption_ownership_website_notifications(s3, bucket):
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms",
+                                                "KMSMasterKeyID": "alias/mine"},
+         "BucketKeyEnabled": True}]})
+    rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
+        "Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == "alias/mine"
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [
+        {"ObjectOwnership": "ObjectWriter"}]})
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == \
+        [{"ObjectOwnership": "ObjectWriter"}]
+    _missing(lambda: s3.get_bucket_website(Bucket=bucket), "NoSuchWebsiteConfiguration",
+             "The specified bucket does not have a website configuration")
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+    assert s3.get_bucket_website(Bucket=bucket)["IndexDocument"] == {"Suffix": "index.html"}
+    s3.delete_bucket_website(Bucket=bucket)
+    notification = s3.get_bucket_notification_configuration(Bucket=bucket)
+    assert "QueueConfigurations" not in notification
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "QueueConfigurations": [{"Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:000000000000:q",
+                                 "Events": ["s3:ObjectCreated:*"]}]})
+    stored = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+    assert stored[0]["Events"] == ["s3:ObjectCreated:*"]
+
+
+def test_object_tagging(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="t", Body=b"x", Tagging="a=1&b=two")
+    assert s3.head_object(Bucket=bucket, Key="t")["ResponseMetadata"]["HTTPHeaders"][
+        "x-amz-tagging-count"] == "2"
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [
+        {"Key": "a", "Value": "1"}, {"Key": "b", "Value": "two"}]
+    s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [{"Key": "c",
+                                                                       "Value": "3"}]})
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == [{"Key": "c",
+                                                                        "Value": "3"}]
+    with pytest.raises(ClientError) as caught:
+        s3.put_object_tagging(Bucket=bucket, Key="t", Tagging={"TagSet": [
+            {"Key": f"k{i}", "Value": "v"} for i in range(11)]})
+    assert error_of(caught) == ("BadRequest", "Object tags cannot be greater than 10", 400)
+    s3.delete_object_tagging(Bucket=bucket, Key="t")
+    assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
+    acl = s3.get_object_acl(Bucket=bucket, Key="t")
+    assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
