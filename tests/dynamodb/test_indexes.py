@@ -119,11 +119,18 @@ def test_scan_index_is_sparse(ddb, game_table):
 
 
 def test_gsi_added_later_is_backfilled(ddb, game_table):
-    ddb.update_table(TableName=game_table,
+    response = ddb.update_table(TableName=game_table,
                      AttributeDefinitions=[{"AttributeName": "note", "AttributeType": "S"}],
                      GlobalSecondaryIndexUpdates=[{"Create": {
                          "IndexName": "by_note", "Projection": {"ProjectionType": "KEYS_ONLY"},
                          "KeySchema": [{"AttributeName": "note", "KeyType": "HASH"}]}}])
+    statuses = {i["IndexName"]: i["IndexStatus"]
+                for i in response["TableDescription"]["GlobalSecondaryIndexes"]}
+    assert statuses == {"by_score": "ACTIVE", "by_note": "CREATING"}
+    described = ddb.describe_table(TableName=game_table)["Table"]
+    assert {i["IndexName"]: (i["IndexStatus"], i["ItemCount"])
+            for i in described["GlobalSecondaryIndexes"]} == {"by_score": ("ACTIVE", 4),
+                                                              "by_note": ("ACTIVE", 5)}
     items = ddb.query(TableName=game_table, IndexName="by_note",
                       KeyConditionExpression="note = :n",
                       ExpressionAttributeValues={":n": {"S": "e"}})["Items"]

@@ -64,7 +64,8 @@ class DynamodbProvider(ServiceProvider):
     @handler("CreateTable")
     def create_table(self, ctx: RequestContext, **params) -> dict:
         table = self.tables.create(ctx, **params)
-        return {"TableDescription": self.tables.describe(table, "CREATING")}
+        creating = tuple(i.name for i in table.indexes.values() if i.kind == "global")
+        return {"TableDescription": self.tables.describe(table, "CREATING", creating)}
 
     @handler("DescribeTable")
     def describe_table(self, ctx: RequestContext, TableName: str) -> dict:
@@ -90,10 +91,12 @@ class DynamodbProvider(ServiceProvider):
     @handler("UpdateTable")
     def update_table(self, ctx: RequestContext, TableName: str, **params) -> dict:
         table = self.tables.describe_target(ctx, TableName)
-        for index in self.tables.update(table, **params):
-            self.items.backfill(self.tables.get(ctx, TableName), index)
-        return {"TableDescription": self.tables.describe(self.tables.get(ctx, TableName),
-                                                         "UPDATING")}
+        created = self.tables.update(table, **params)
+        table = self.tables.get(ctx, TableName)
+        for index in created:
+            self.items.backfill(table, index)
+        return {"TableDescription": self.tables.describe(
+            table, "UPDATING", tuple(index.name for index in created))}
 
     @handler("DescribeLimits")
     def describe_limits(self, ctx: RequestContext) -> dict:

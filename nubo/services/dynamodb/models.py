@@ -6,6 +6,7 @@ Items live in items.py; both share ``Table`` (a table record with its key schema
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 import uuid
@@ -264,7 +265,11 @@ class Tables:
     # -- lookup ---------------------------------------------------------------------------
 
     def find(self, account: str, region: str, name: str) -> Table | None:
-        name = name_from_arn(name)
+        if name.startswith("arn:"):  # TableName may be the table's ARN
+            parts = name.split(":", 5)
+            if len(parts) == 6:
+                region, account = parts[3], parts[4]
+            name = name_from_arn(name)
         key = (account, region, name)
         table = self._cache.get(key)
         if table is None:
@@ -391,7 +396,10 @@ class Tables:
         row = self.stats.get((owner,))
         return (row["items"], row["bytes"]) if row else (0, 0)
 
-    def describe(self, table: Table, status: str = "ACTIVE") -> dict:
+    def describe(self, table: Table, status: str = "ACTIVE",
+                 creating: tuple[str, ...] = ()) -> dict:
+        """DescribeTable's view; ``status`` and the global indexes named in ``creating`` show
+        the transition the request started (nubo completes it at once)."""
         record = table.record
         items, size = self.counts(table.id)
         described: dict[str, Any] = {
@@ -416,7 +424,8 @@ class Tables:
         for field in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
             indexes = record.get(field)
             if indexes:
-                described[field] = [self._describe_index(index, field) for index in indexes]
+                described[field] = [self._describe_index(index, field, creating)
+                                    for index in indexes]
         stream = record.get("stream")
         if stream is not None:
             described["StreamSpecification"] = {
@@ -435,13 +444,13 @@ class Tables:
                 f"{uuid.uuid5(uuid.NAMESPACE_URL, record['TableArn'])}"}
         return described
 
-    def _describe_index(self, index: dict, field: str) -> dict:
+    def _describe_index(self, index: dict, field: str, creating: tuple[str, ...]) -> dict:
         items, size = self.counts(index["id"])
         described = {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"],
                      "Projection": index["Projection"], "IndexSizeBytes": size,
                      "ItemCount": items, "IndexArn": index["IndexArn"]}
         if field == "GlobalSecondaryIndexes":
-            described["IndexStatus"] = index.get("status", "ACTIVE")
+            described["IndexStatus"] = "CREATING" if index["IndexName"] in creating else "ACTIVE"
             described["ProvisionedThroughput"] = _throughput_view(index.get("throughput"))
         return described
 
@@ -454,7 +463,7 @@ class Tables:
                DeletionProtectionEnabled: bool | None = None,
                OnDemandThroughput: dict | None = None, **_: Any) -> list[Index]:
         """Applies the changes; returns the global indexes created (to be backfilled)."""
-        record = dict(table.record)
+        record = copy.deepcopy(table.record)  # the cached record stays intact on errors
         changed = False
         billing = BillingMode or record["BillingMode"]
         if BillingMode is not None and BillingMode != record["BillingMode"]:
