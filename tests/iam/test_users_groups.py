@@ -94,8 +94,15 @@ def test_user_tags(iam, user):
     iam.tag_user(UserName=user, Tags=[{"Key": "a", "Value": "3"}])
     assert iam.list_user_tags(UserName=user)["Tags"] == [{"Key": "a", "Value": "3"},
                                                          {"Key": "b", "Value": "2"}]
-    iam.untag_user(UserName=user, TagKeys=["a"])
-    assert iam.get_user(UserName=user)["User"]["Tags"] == [{"Key": "b", "Value": "2"}]
+    iam.tag_user(UserName=user, Tags=[{"Key": "B", "Value": "4"}])  # keys ignore case
+    assert iam.list_user_tags(UserName=user)["Tags"] == [{"Key": "a", "Value": "3"},
+                                                         {"Key": "B", "Value": "4"}]
+    with pytest.raises(ClientError) as raised:
+        iam.tag_user(UserName=user, Tags=[{"Key": "x", "Value": "1"}, {"Key": "X", "Value": "2"}])
+    assert error_of(raised) == ("InvalidInput", "Duplicate tag keys found. Please note that Tag "
+                                "keys are case insensitive.", 400)
+    iam.untag_user(UserName=user, TagKeys=["A"])
+    assert iam.get_user(UserName=user)["User"]["Tags"] == [{"Key": "B", "Value": "4"}]
     with pytest.raises(ClientError) as raised:
         iam.tag_user(UserName=user, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
     assert error_of(raised)[0] == "LimitExceeded"

@@ -85,26 +85,26 @@ def iam_arn(partition: str, account: str, kind: str, path: str, name: str) -> st
 # -- tags ----------------------------------------------------------------------------------------
 
 def merge_tags(existing: list[dict], new: list[dict] | None) -> list[dict]:
-    """Tags after TagX: new keys appended, existing keys' values replaced (keys are case
-    sensitive), at most 50."""
+    """Tags after TagX: new keys appended, existing keys' values replaced. IAM tag keys are
+    case-insensitive (the last spelling wins); at most 50 tags."""
     if not new:
         return existing
-    keys = [tag["Key"] for tag in new]
+    keys = [tag["Key"].lower() for tag in new]
     if len(set(keys)) != len(keys):
         raise ServiceError("InvalidInput", "Duplicate tag keys found. Please note that Tag keys "
                            "are case insensitive.", 400)
-    merged = {tag["Key"]: tag.get("Value", "") for tag in existing}
+    merged = {tag["Key"].lower(): tag for tag in existing}
     for tag in new:
-        merged[tag["Key"]] = tag.get("Value", "")
+        merged[tag["Key"].lower()] = {"Key": tag["Key"], "Value": tag.get("Value", "")}
     if len(merged) > MAX_TAGS:
         raise ServiceError("LimitExceeded", f"The number of tags has reached the maximum limit "
                            f"of {MAX_TAGS}.", 409)
-    return [{"Key": key, "Value": value} for key, value in merged.items()]
+    return list(merged.values())
 
 
 def remove_tags(existing: list[dict], keys: Iterable[str]) -> list[dict]:
-    gone = set(keys)
-    return [tag for tag in existing if tag["Key"] not in gone]
+    gone = {key.lower() for key in keys}
+    return [tag for tag in existing if tag["Key"].lower() not in gone]
 
 
 # -- paging --------------------------------------------------------------------------------------
