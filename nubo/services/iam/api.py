@@ -59,9 +59,6 @@ class IamProvider(ServiceProvider):
         return shapes.policy(policy, self.policies.usage(ctx.account_id, policy["arn"], "policy"),
                              self.policies.usage(ctx.account_id, policy["arn"], "boundary"), tags)
 
-    def _role_shape(self, role: dict, detail: bool = False) -> dict:
-        return shapes.role(role, detail)
-
     def _profile_shape(self, profile: dict, tags: bool = False) -> dict:
         role = self.iam.roles.by_id(profile["role_id"]) if profile.get("role_id") else None
         return shapes.instance_profile(profile, [role] if role else [], tags)
@@ -199,18 +196,18 @@ class IamProvider(ServiceProvider):
         role = self.iam.create_role(ctx.account_id, ctx.partition, RoleName, Path,
                                     AssumeRolePolicyDocument, Description, MaxSessionDuration,
                                     PermissionsBoundary, Tags)
-        return {"Role": self._role_shape(role, detail=True) | {"RoleLastUsed": {}}}
+        return {"Role": shapes.role(role, detail=True)}
 
     @handler("GetRole")
     def get_role(self, ctx: RequestContext, RoleName: str) -> dict:
-        return {"Role": self._role_shape(self.iam.roles.require(ctx.account_id, RoleName),
+        return {"Role": shapes.role(self.iam.roles.require(ctx.account_id, RoleName),
                                          detail=True)}
 
     @handler("ListRoles")
     def list_roles(self, ctx: RequestContext, PathPrefix: str | None = None,
                    Marker: str | None = None, MaxItems: int | None = None) -> dict:
         roles, paging = self.iam.roles.list(ctx.account_id, PathPrefix, Marker, MaxItems)
-        return {"Roles": [self._role_shape(r) for r in roles], **paging}
+        return {"Roles": [shapes.role(r) for r in roles], **paging}
 
     @handler("UpdateRole")
     def update_role(self, ctx: RequestContext, RoleName: str, Description: str | None = None,
@@ -229,7 +226,7 @@ class IamProvider(ServiceProvider):
         role = self.iam.modifiable_role(ctx.account_id, RoleName)
         role["description"] = Description
         self.iam.roles.save(role)
-        return {"Role": self._role_shape(role, detail=True)}
+        return {"Role": shapes.role(role, detail=True)}
 
     @handler("UpdateAssumeRolePolicy")
     def update_assume_role_policy(self, ctx: RequestContext, RoleName: str,
@@ -281,7 +278,7 @@ class IamProvider(ServiceProvider):
                                    CustomSuffix: str | None = None) -> dict:
         role = self.iam.create_service_linked_role(ctx.account_id, ctx.partition,
                                                    AWSServiceName, Description, CustomSuffix)
-        return {"Role": self._role_shape(role)}
+        return {"Role": shapes.role(role)}
 
     @handler("DeleteServiceLinkedRole")
     def delete_service_linked_role(self, ctx: RequestContext, RoleName: str) -> dict:

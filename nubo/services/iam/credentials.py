@@ -323,15 +323,15 @@ class Credentials:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(REPORT_COLUMNS)
-        root_mfa = "false"
         writer.writerow(["<root_account>", f"arn:{partition}:iam::{account}:root", "N/A",
-                         "not_supported", "N/A", "not_supported", "not_supported", root_mfa,
+                         "not_supported", "N/A", "not_supported", "not_supported", "false",
                          "false", "N/A", "N/A", "N/A", "N/A", "false", "N/A", "N/A", "N/A",
                          "N/A", "false", "N/A", "false", "N/A"])
         for user in users:
             profile = user.get("login_profile")
             row = [user["name"], user["arn"], _iso(user["created"]),
-                   "true" if profile else "false", _iso(user.get("password_used"), "no_information"),
+                   "true" if profile else "false",
+                   _iso(user.get("password_used"), "no_information"),
                    _iso(profile.get("changed", profile["created"])) if profile else "N/A", "N/A",
                    "true" if self.user_devices(user) else "false"]
             keys = self.user_keys(user)
