@@ -47,6 +47,7 @@ class Caller:
     session_policy_arns: list[str] = field(default_factory=list)
     active: bool = True
     known: bool = True  # False: a key nubo did not issue, accepted as root unless verifying
+    transitive: bool = False  # a session whose tags pass on to the sessions it assumes
     context: dict[str, Any] = field(default_factory=dict)  # aws:* keys of the principal
     policies: PolicySet | None = None  # computed on first use
     decisions: dict = field(default_factory=dict)  # context-free decisions (see decide)
@@ -284,6 +285,7 @@ def _session_caller(session: dict) -> Caller:
     has_session_policy = session["kind"] in ("assumed-role", "federated-user") and (
         session.get("policies") or session.get("policy_arns") or session["kind"] == "federated-user")
     return Caller(principal, session["secret"], token=session["token"],
+                  transitive=bool(session.get("transitive")),
                   expires=session["expires"], identity=identity,
                   session_policies=list(session.get("policies") or []) if has_session_policy
                   else None,

@@ -17,11 +17,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import botocore
 import orjson
 
 from nubo.core.http import REGION, HttpRequest, service_host_labels
+from nubo.protocols import load_service_model
 
 _SQS_QUEUE_PATH = re.compile(r"^/\d{12}/[\w.-]+/?$")
 _RPC_V2_PATH = re.compile(r"^/service/([^/]+)/operation/([^/]+)$")
@@ -51,8 +53,6 @@ def credential_of(request: HttpRequest) -> Credential | None:
         match = _CREDENTIAL.search(auth)
         scope = match.group(1) if match else None
     elif "X-Amz-Credential=" in request.query_string:
-        from urllib.parse import parse_qs
-
         scope = parse_qs(request.query_string).get("X-Amz-Credential", [None])[0]
     if not scope:
         return None
@@ -70,6 +70,7 @@ class ServiceIndex:
         self.by_signing_name: dict[str, list[str]] = {}
         self.by_endpoint_prefix: dict[str, list[str]] = {}
         self.protocols: dict[str, list[str]] = {}
+        self.by_query_version: dict[str, list[str]] = {}  # query/ec2 API version -> services
         for service, meta in sorted(entries.items()):
             if meta.get("targetPrefix"):
                 self.by_target[meta["targetPrefix"]] = service
@@ -78,6 +79,8 @@ class ServiceIndex:
             self.by_endpoint_prefix.setdefault(meta.get("endpointPrefix", service), []).append(
                 service)
             self.protocols[service] = meta.get("protocols") or [meta.get("protocol")]
+            if {"query", "ec2"} & set(self.protocols[service]) and meta.get("apiVersion"):
+                self.by_query_version.setdefault(meta["apiVersion"], []).append(service)
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -160,6 +163,21 @@ def service_of(request: HttpRequest, credential: Credential | None) -> str | Non
             return candidates[0]
     if _SQS_QUEUE_PATH.match(request.path):
         return "sqs"
+    return _query_service(index, request)
+
+
+def _query_service(index: ServiceIndex, request: HttpRequest) -> str | None:
+    """An unsigned query-protocol request (STS AssumeRoleWithWebIdentity, ...) to a bare
+    endpoint: the API version and action of its form body name the service."""
+    if not isinstance(request.body, bytes) or not request.headers.get(
+            "content-type", "").startswith("application/x-www-form-urlencoded"):
+        return None
+    form = parse_qs(request.body.decode("latin-1"))
+    candidates = index.by_query_version.get(form.get("Version", [""])[0], [])
+    action = form.get("Action", [""])[0]
+    for service in candidates:
+        if len(candidates) == 1 or action in load_service_model(service).operation_names:
+            return service
     return None
 
 

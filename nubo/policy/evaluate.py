@@ -30,7 +30,8 @@ class Principal:
 
     account_id: str
     arn: str
-    kind: str  # root | user | assumed-role | federated-user | service | anonymous
+    kind: str  # root | user | assumed-role | federated-user | federated (an IdP) | service |
+    #            anonymous
     user_id: str = ""
     name: str = ""  # user name, role name, service principal
     role_arn: str = ""
@@ -105,8 +106,8 @@ def _names(principals: Principals, principal: Principal, *, for_role: bool = Fal
         return "anyone"
     if principal.kind == "service":
         return "direct" if principal.name in principals.service else ""
-    if principal.kind == "federated-user" and principal.name in principals.federated:
-        return "direct"
+    if principal.kind == "federated":  # an identity provider, in trust policies
+        return "direct" if principal.name in principals.federated else ""
     aws = principals.aws
     if principal.arn in aws or (principal.user_id and principal.user_id in aws):
         return "direct"

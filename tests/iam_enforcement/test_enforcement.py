@@ -295,3 +295,105 @@ def test_mfa_protected_actions_need_a_session_with_mfa(iam, connect, server):
         SerialNumber=device["SerialNumber"],
         TokenCode=totp(device["Base32StringSeed"], now))["Credentials"]
     session_client(connect, credentials, "sqs").list_queues()
+
+
+def jwt(claims: dict) -> str:
+    """A JWT as an IdP issues it (nubo cannot fetch IdP keys offline: the signature is
+    not checked, the claims and the IAM provider registration are)."""
+    import base64
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'RS256', 'kid': 'k1'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_assume_role_with_web_identity(iam, connect, server):
+    issuer = "token.actions.githubusercontent.com"
+    provider_arn = iam.create_open_id_connect_provider(
+        Url=f"https://{issuer}", ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
+    role_arn = create_role(iam, "github-deploy", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {f"{issuer}:aud": "sts.amazonaws.com"},
+                      "StringLike": {f"{issuer}:sub": "repo:acme/app:*"}}}]},
+        allow("sqs:ListQueues"))
+    now = server.get("/_nubo/clock")["now"]
+    unsigned = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                            config=client_config(), aws_access_key_id="x",
+                            aws_secret_access_key="x")
+
+    def assume(sub: str, aud: str = "sts.amazonaws.com", exp: float = now + 600):
+        token = jwt({"iss": f"https://{issuer}", "sub": sub, "aud": aud, "exp": int(exp)})
+        return unsigned.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="gha",
+                                                      WebIdentityToken=token)
+
+    result = assume("repo:acme/app:ref:refs/heads/main")
+    assert result["SubjectFromWebIdentityToken"] == "repo:acme/app:ref:refs/heads/main"
+    assert result["AssumedRoleUser"]["Arn"] == \
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/github-deploy/gha"
+    session_client(connect, result["Credentials"], "sqs").list_queues()
+    assert error_of(lambda: assume("repo:evil/app:ref:main"))[0] == "AccessDenied"
+    assert error_of(lambda: assume("repo:acme/app:x", aud="other")) == (
+        "InvalidIdentityToken", "Incorrect token audience")
+    assert error_of(lambda: assume("repo:acme/app:x", exp=now - 10))[0] == "ExpiredTokenException"
+
+
+SAML_RESPONSE = """<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"
+ xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">
+ <saml:Issuer>https://idp.example.com/</saml:Issuer>
+ <saml:Assertion>
+  <saml:Issuer>https://idp.example.com/</saml:Issuer>
+  <saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+   >alice@example.com</saml:NameID></saml:Subject>
+  <saml:Conditions NotOnOrAfter="{not_after}"><saml:AudienceRestriction>
+   <saml:Audience>https://signin.aws.amazon.com/saml</saml:Audience>
+  </saml:AudienceRestriction></saml:Conditions>
+  <saml:AttributeStatement>
+   <saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/Role">
+    <saml:AttributeValue>{role},{provider}</saml:AttributeValue></saml:Attribute>
+   <saml:Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName">
+    <saml:AttributeValue>alice</saml:AttributeValue></saml:Attribute>
+  </saml:AttributeStatement>
+ </saml:Assertion>
+</samlp:Response>"""
+
+SAML_METADATA = """<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata"
+ xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.com/">
+ <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{cert}
+  </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+  <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+   Location="https://idp.example.com/sso"/>
+ </md:IDPSSODescriptor></md:EntityDescriptor>""".format(cert="MIIC" + "A" * 1000)
+
+
+def test_assume_role_with_saml(iam, connect, server):
+    import base64
+
+    provider_arn = iam.create_saml_provider(Name="corp-idp", SAMLMetadataDocument=SAML_METADATA
+                                            )["SAMLProviderArn"]
+    role_arn = create_role(iam, "corp-admin", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithSAML",
+        "Condition": {"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}}}]},
+        allow("sqs:ListQueues"))
+    now = server.get("/_nubo/clock")["now"]
+    not_after = datetime.datetime.fromtimestamp(now + 300, datetime.timezone.utc) \
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+    assertion = base64.b64encode(SAML_RESPONSE.format(
+        not_after=not_after, role=role_arn, provider=provider_arn).encode()).decode()
+    unsigned = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                            config=client_config(), aws_access_key_id="x",
+                            aws_secret_access_key="x")
+    result = unsigned.assume_role_with_saml(RoleArn=role_arn, PrincipalArn=provider_arn,
+                                            SAMLAssertion=assertion)
+    assert (result["Subject"], result["SubjectType"], result["Issuer"]) == (
+        "alice@example.com", "persistent", "https://idp.example.com/")
+    assert result["AssumedRoleUser"]["Arn"] == \
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/corp-admin/alice"
+    session_client(connect, result["Credentials"], "sqs").list_queues()
+    other_role = create_role(iam, "corp-other", trust({"AWS": ACCOUNT}))
+    assert error_of(lambda: unsigned.assume_role_with_saml(
+        RoleArn=other_role, PrincipalArn=provider_arn, SAMLAssertion=assertion))[0] == \
+        "InvalidIdentityToken"

@@ -7,10 +7,10 @@ import asyncio
 from nubo.core.context import RequestContext
 from nubo.core.ids import account_of_access_key, unique_id
 from nubo.core.runtime import Runtime
-from nubo.gateway.authorization import access_denied, denial_message
-from nubo.policy import ResourcePolicy
+from nubo.gateway.authorization import Caller, access_denied, denial_message
+from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
-from nubo.services.sts import models
+from nubo.services.sts import federation, models
 from nubo.services.sts.models import Sessions
 
 DEFAULT_ROLE_DURATION = 3600
@@ -74,54 +74,155 @@ class StsProvider(ServiceProvider):
                     TransitiveTagKeys: list | None = None, ExternalId: str | None = None,
                     SerialNumber: str | None = None, TokenCode: str | None = None,
                     SourceIdentity: str | None = None) -> dict:
+        models.check_session_name(RoleSessionName)
+        caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
+        account, role_name, role = self._role(ctx, caller, RoleArn, "sts:AssumeRole")
+        duration = DurationSeconds or DEFAULT_ROLE_DURATION
+        models.check_duration(duration, (role or {}).get("MaxSessionDuration", 43200),
+                              chained=caller.principal.kind == "assumed-role")
+        mfa = self._mfa(ctx, SerialNumber, TokenCode)
+        actions = ("sts:AssumeRole",) + (("sts:TagSession",) if Tags else ()) + \
+            (("sts:SetSourceIdentity",) if SourceIdentity else ())
+        self._check_trust(ctx, caller, actions, RoleArn, account, role, {
+            "sts:externalid": ExternalId, "sts:rolesessionname": RoleSessionName,
+            "sts:sourceidentity": SourceIdentity,
+            "aws:multifactorauthpresent": "true" if mfa else None})
+        # Transitive tags of a chained session carry over to the next one.
+        inherited = {k: v for k, v in caller.context.items()
+                     if k.startswith("aws:principaltag/")} if caller.transitive else {}
+        tags = {t["Key"]: t["Value"] for t in Tags or ()}
+        return self._issue_role_session(
+            ctx, account, role_name, role, RoleArn, RoleSessionName, duration, Policy,
+            PolicyArns, tags, SourceIdentity, mfa, inherited_tags=inherited,
+            transitive=list(TransitiveTagKeys or ()))
+
+    @handler("AssumeRoleWithWebIdentity")
+    def assume_role_with_web_identity(self, ctx: RequestContext, RoleArn: str,
+                                      RoleSessionName: str, WebIdentityToken: str,
+                                      ProviderId: str | None = None,
+                                      PolicyArns: list | None = None, Policy: str | None = None,
+                                      DurationSeconds: int | None = None) -> dict:
         from nubo.services.iam.directory import IamDirectory
 
         models.check_session_name(RoleSessionName)
         account, _, role_name = models.parse_role_arn(RoleArn)
-        caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
-        role = IamDirectory(self.runtime.store).role(account, role_name)
-        enforcing = self._authorizer.mode != "off"
-        if role is None and enforcing:
-            raise access_denied(ctx.protocol, f"User: {caller.principal.arn} is not authorized "
-                                f"to perform: sts:AssumeRole on resource: {RoleArn}")
+        identity = federation.parse_jwt(WebIdentityToken)
+        provider_arn = identity.issuer if identity.issuer in federation.BUILT_IN_PROVIDERS \
+            else f"arn:{ctx.partition}:iam::{account}:oidc-provider/{identity.issuer}"
+        provider = IamDirectory(self.runtime.store).oidc_provider(account, provider_arn)
+        federation.check_web_identity(identity, provider, self.runtime.clock.now())
+        caller = self._federated_caller(account, provider_arn)
+        account, role_name, role = self._role(ctx, caller, RoleArn,
+                                              "sts:AssumeRoleWithWebIdentity")
         duration = DurationSeconds or DEFAULT_ROLE_DURATION
-        chained = caller.principal.kind == "assumed-role"
         models.check_duration(duration, (role or {}).get("MaxSessionDuration", 43200),
-                              chained=chained)
-        if enforcing:
-            context = {"sts:externalid": ExternalId, "sts:rolesessionname": RoleSessionName,
-                       "sts:sourceidentity": SourceIdentity,
-                       "aws:multifactorauthpresent": "true" if self._mfa(
-                           ctx, SerialNumber, TokenCode) else None}
-            for action in ("sts:AssumeRole",) + (("sts:TagSession",) if Tags else ()) + \
-                    (("sts:SetSourceIdentity",) if SourceIdentity else ()):
-                decision = self._authorizer.decide(
-                    ctx, caller, action, RoleArn, context={k: v for k, v in context.items()
-                                                           if v is not None},
-                    resource_policy=ResourcePolicy(role["AssumeRolePolicyDocument"], account,
-                                                   authoritative=True))
-                if not decision.allowed and self._authorizer.mode == "enforce":
-                    raise access_denied(ctx.protocol, denial_message(
-                        caller.principal, action, RoleArn, decision))
-        mfa = self._mfa(ctx, SerialNumber, TokenCode)
-        packed = models.packed_policy_size(Policy, PolicyArns, Tags)
+                              chained=False)
+        self._check_trust(ctx, caller, ("sts:AssumeRoleWithWebIdentity",), RoleArn, account,
+                          role, {f"{identity.issuer.lower()}:aud": identity.audience,
+                                 f"{identity.issuer.lower()}:sub": identity.subject,
+                                 f"{identity.issuer.lower()}:amr": identity.claims.get("amr")})
+        result = self._issue_role_session(ctx, account, role_name, role, RoleArn,
+                                          RoleSessionName, duration, Policy, PolicyArns, {},
+                                          None, False)
+        result.update(SubjectFromWebIdentityToken=identity.subject, Audience=identity.audience,
+                      Provider=identity.issuer if provider is None else provider_arn)
+        return result
+
+    @handler("AssumeRoleWithSAML")
+    def assume_role_with_saml(self, ctx: RequestContext, RoleArn: str, PrincipalArn: str,
+                              SAMLAssertion: str, PolicyArns: list | None = None,
+                              Policy: str | None = None,
+                              DurationSeconds: int | None = None) -> dict:
+        from nubo.services.iam.directory import IamDirectory
+
+        account, _, role_name = models.parse_role_arn(RoleArn)
+        assertion = federation.parse_saml(SAMLAssertion)
+        federation.check_saml(assertion, RoleArn, PrincipalArn, self.runtime.clock.now())
+        if IamDirectory(self.runtime.store).saml_provider(account, PrincipalArn) is None \
+                and self._authorizer.mode != "off":
+            raise federation.invalid_token(f"SAML provider {PrincipalArn} does not exist")
+        models.check_session_name(assertion.session_name)
+        caller = self._federated_caller(account, PrincipalArn)
+        account, role_name, role = self._role(ctx, caller, RoleArn, "sts:AssumeRoleWithSAML")
+        duration = DurationSeconds or assertion.session_duration or DEFAULT_ROLE_DURATION
+        models.check_duration(duration, (role or {}).get("MaxSessionDuration", 43200),
+                              chained=False)
+        provider_name = PrincipalArn.rsplit("/", 1)[-1]
+        qualifier = federation.name_qualifier(assertion.issuer, account, provider_name)
+        self._check_trust(ctx, caller, ("sts:AssumeRoleWithSAML",), RoleArn, account, role, {
+            "saml:aud": federation.SAML_AUDIENCE, "saml:sub": assertion.subject,
+            "saml:sub_type": assertion.subject_type, "saml:iss": assertion.issuer,
+            "saml:namequalifier": qualifier})
+        result = self._issue_role_session(ctx, account, role_name, role, RoleArn,
+                                          assertion.session_name, duration, Policy, PolicyArns,
+                                          {}, None, False)
+        result.update(Subject=assertion.subject, SubjectType=assertion.subject_type,
+                      Issuer=assertion.issuer, Audience=federation.SAML_AUDIENCE,
+                      NameQualifier=qualifier)
+        return result
+
+    # -- role sessions ---------------------------------------------------------------------
+
+    def _role(self, ctx: RequestContext, caller: Caller, role_arn: str,
+              action: str) -> tuple[str, str, dict | None]:
+        """(account, name, IAM role) of a role ARN. A role that does not exist is AccessDenied
+        when IAM is on; with IAM off, nubo assumes it anyway (drop-in use without IAM set up)."""
+        from nubo.services.iam.directory import IamDirectory
+
+        account, _, name = models.parse_role_arn(role_arn)
+        role = IamDirectory(self.runtime.store).role(account, name)
+        if role is None and self._authorizer.mode == "enforce":
+            raise access_denied(ctx.protocol, f"User: {caller.principal.arn} is not authorized "
+                                f"to perform: {action} on resource: {role_arn}")
+        return account, name, role
+
+    def _check_trust(self, ctx: RequestContext, caller: Caller, actions: tuple[str, ...],
+                     role_arn: str, account: str, role: dict | None, context: dict) -> None:
+        """The role's trust policy (with the caller's own policies across accounts) must
+        allow each action; soft mode only logs."""
+        if self._authorizer.mode == "off" or role is None:
+            return
+        trust = ResourcePolicy(role["AssumeRolePolicyDocument"], account, authoritative=True)
+        present = {k: v for k, v in context.items() if v is not None}
+        for action in actions:
+            decision = self._authorizer.decide(ctx, caller, action, role_arn, context=present,
+                                               resource_policy=trust)
+            if not decision.allowed and self._authorizer.mode == "enforce":
+                raise access_denied(ctx.protocol, denial_message(caller.principal, action,
+                                                                 role_arn, decision))
+
+    @staticmethod
+    def _federated_caller(account: str, provider: str) -> Caller:
+        """The identity provider as the principal a trust policy names (Federated)."""
+        return Caller(Principal(account, provider, "federated", name=provider), secret="")
+
+    def _issue_role_session(self, ctx: RequestContext, account: str, role_name: str,
+                            role: dict | None, role_arn: str, session_name: str, duration: int,
+                            policy: str | None, policy_arns: list | None, tags: dict,
+                            source_identity: str | None, mfa: bool, *,
+                            inherited_tags: dict | None = None,
+                            transitive: list | None = None) -> dict:
+        packed = models.packed_policy_size(policy, policy_arns,
+                                           [{"Key": k, "Value": v} for k, v in tags.items()])
         role_id = (role or {}).get("RoleId") or unique_id("AROA")
         session_arn = f"arn:{ctx.partition}:sts::{account}:assumed-role/{role_name}/" \
-                      f"{RoleSessionName}"
+                      f"{session_name}"
+        principal_tags = {**(role or {}).get("Tags", {}), **tags}
+        principal_tags.update({k.removeprefix("aws:principaltag/"): v
+                               for k, v in (inherited_tags or {}).items()})
         record = self.sessions.issue(account=account, now=self.runtime.clock.now(),
                                      duration=duration, principal={
             "kind": "assumed-role", "arn": session_arn, "name": role_name,
-            "user_id": f"{role_id}:{RoleSessionName}", "role_arn": (role or {}).get("Arn")
-            or RoleArn, "policies": [Policy] if Policy else [],
-            "policy_arns": [p["arn"] for p in PolicyArns or () if p.get("arn")],
-            "principal_tags": {**(role or {}).get("Tags", {}),
-                               **{t["Key"]: t["Value"] for t in Tags or ()}},
-            "source_identity": SourceIdentity, "mfa": mfa})
+            "user_id": f"{role_id}:{session_name}", "role_arn": (role or {}).get("Arn")
+            or role_arn, "policies": [policy] if policy else [],
+            "policy_arns": [p["arn"] for p in policy_arns or () if p.get("arn")],
+            "principal_tags": principal_tags, "transitive": bool(transitive or inherited_tags),
+            "source_identity": source_identity, "mfa": mfa})
         self._authorizer.changed()
         result = {"Credentials": models.credentials(record), "PackedPolicySize": packed,
                   "AssumedRoleUser": {"AssumedRoleId": record["user_id"], "Arn": session_arn}}
-        if SourceIdentity:
-            result["SourceIdentity"] = SourceIdentity
+        if source_identity:
+            result["SourceIdentity"] = source_identity
         return result
 
     @handler("GetSessionToken")
@@ -129,7 +230,7 @@ class StsProvider(ServiceProvider):
                           SerialNumber: str | None = None, TokenCode: str | None = None) -> dict:
         caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
         principal = caller.principal
-        if principal.kind not in ("user", "root"):
+        if caller.expires is not None:
             raise access_denied(ctx.protocol, "Cannot call GetSessionToken with session "
                                 "credentials")
         mfa = self._mfa(ctx, SerialNumber, TokenCode)
@@ -150,7 +251,7 @@ class StsProvider(ServiceProvider):
                              Tags: list | None = None) -> dict:
         caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
         principal = caller.principal
-        if principal.kind not in ("user", "root"):
+        if caller.expires is not None:
             raise access_denied(ctx.protocol, "Cannot call GetFederationToken with session "
                                 "credentials")
         models.check_session_name(Name, "name")

@@ -1,0 +1,165 @@
+"""Identity-provider tokens for AssumeRoleWithWebIdentity (OIDC JWTs) and AssumeRoleWithSAML
+(SAML 2.0 responses): what they claim, checked against the providers registered in IAM.
+
+nubo checks what it can without the network: issuer, audience, expiry, the role/provider pair
+of a SAML assertion. It cannot fetch an IdP's signing keys (JWKS) offline, so token signatures
+are not verified; the IAM provider's registration is what admits a token.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+
+from nubo.core.errors import ServiceError
+
+# Issuers AWS trusts without an IAM OIDC provider (the Federated principal names them).
+BUILT_IN_PROVIDERS = {"cognito-identity.amazonaws.com", "accounts.google.com",
+                      "graph.facebook.com", "www.amazon.com"}
+SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
+ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
+SESSION_NAME_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
+SESSION_DURATION_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
+_NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion",
+       "samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
+
+
+def invalid_token(message: str) -> ServiceError:
+    return ServiceError("InvalidIdentityToken", message, 400)
+
+
+def idp_rejected(message: str) -> ServiceError:
+    return ServiceError("IDPRejectedClaim", message, 403)
+
+
+@dataclass(frozen=True)
+class WebIdentity:
+    issuer: str  # without scheme: the provider's URL as IAM names it
+    subject: str
+    audience: str
+    expires: float
+    claims: dict
+
+
+def parse_jwt(token: str) -> WebIdentity:
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise invalid_token("The web identity token is not a valid JWT.")
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError):
+        raise invalid_token("The web identity token is not a valid JWT.") from None
+    if not isinstance(claims, dict):
+        raise invalid_token("The web identity token is not a valid JWT.")
+    audience = claims.get("aud")
+    if isinstance(audience, list):
+        audience = audience[0] if audience else ""
+    issuer = str(claims.get("iss", "")).removeprefix("https://").rstrip("/")
+    return WebIdentity(issuer, str(claims.get("sub", "")), str(audience or ""),
+                       float(claims.get("exp", 0) or 0), claims)
+
+
+def check_web_identity(identity: WebIdentity, provider: dict | None, now: float) -> None:
+    """``provider``: the IAM OIDC provider of the token's issuer (None for built-in ones)."""
+    if identity.issuer not in BUILT_IN_PROVIDERS:
+        if provider is None:
+            raise invalid_token(f"No OpenIDConnect provider found in your account for "
+                                f"https://{identity.issuer}")
+        if identity.audience not in provider.get("ClientIDList", []):
+            raise invalid_token("Incorrect token audience")
+    if identity.expires and now >= identity.expires:
+        raise ServiceError("ExpiredTokenException", "Token expired: current date/time "
+                           f"{_iso(now)} must be before the expiration date/time "
+                           f"{_iso(identity.expires)}", 400)
+
+
+@dataclass(frozen=True)
+class SamlAssertion:
+    issuer: str
+    subject: str
+    subject_type: str
+    audiences: tuple[str, ...]
+    not_on_or_after: float | None
+    roles: tuple[tuple[str, str], ...]  # (role ARN, provider ARN) pairs
+    session_name: str
+    session_duration: int | None
+    attributes: dict[str, list[str]]
+
+
+def parse_saml(encoded: str) -> SamlAssertion:
+    try:
+        root = ElementTree.fromstring(base64.b64decode(encoded, validate=False))
+    except (binascii.Error, ElementTree.ParseError, ValueError):
+        raise invalid_token("Invalid SAML assertion: the response could not be parsed") from None
+    assertion = root if root.tag.endswith("}Assertion") else root.find("saml:Assertion", _NS)
+    if assertion is None:
+        raise invalid_token("Invalid SAML assertion: the response holds no Assertion")
+    name_id = assertion.find("saml:Subject/saml:NameID", _NS)
+    conditions = assertion.find("saml:Conditions", _NS)
+    attributes: dict[str, list[str]] = {}
+    for attribute in assertion.iterfind("saml:AttributeStatement/saml:Attribute", _NS):
+        attributes[attribute.get("Name", "")] = [
+            (value.text or "").strip() for value in attribute.iterfind("saml:AttributeValue", _NS)]
+    roles = []
+    for value in attributes.get(ROLE_ATTRIBUTE, []):
+        pair = [part.strip() for part in value.split(",")]
+        if len(pair) == 2:
+            role = next((p for p in pair if ":role/" in p), pair[0])
+            provider = next((p for p in pair if ":saml-provider/" in p), pair[1])
+            roles.append((role, provider))
+    duration = attributes.get(SESSION_DURATION_ATTRIBUTE, [""])[0]
+    not_after = conditions.get("NotOnOrAfter") if conditions is not None else None
+    return SamlAssertion(
+        issuer=(assertion.findtext("saml:Issuer", "", _NS) or
+                root.findtext("saml:Issuer", "", _NS)).strip(),
+        subject=(name_id.text or "").strip() if name_id is not None else "",
+        subject_type=_subject_type(name_id.get("Format", "") if name_id is not None else ""),
+        audiences=tuple((a.text or "").strip() for a in assertion.iterfind(
+            "saml:Conditions/saml:AudienceRestriction/saml:Audience", _NS)),
+        not_on_or_after=_timestamp(not_after) if not_after else None,
+        roles=tuple(roles),
+        session_name=attributes.get(SESSION_NAME_ATTRIBUTE, [""])[0],
+        session_duration=int(duration) if duration.isdigit() else None,
+        attributes=attributes)
+
+
+def check_saml(assertion: SamlAssertion, role_arn: str, provider_arn: str, now: float) -> None:
+    if (role_arn, provider_arn) not in assertion.roles:
+        raise invalid_token("Invalid SAML assertion: the assertion does not name the role "
+                            f"{role_arn} with the provider {provider_arn}")
+    if assertion.audiences and SAML_AUDIENCE not in assertion.audiences:
+        raise invalid_token(f"Invalid SAML assertion: the audience must be {SAML_AUDIENCE}")
+    if assertion.not_on_or_after is not None and now >= assertion.not_on_or_after:
+        raise ServiceError("ExpiredTokenException", "Token must be redeemed within 5 minutes of "
+                           "issuance", 400)
+    if not assertion.session_name:
+        raise invalid_token("Invalid SAML assertion: missing RoleSessionName attribute")
+
+
+def name_qualifier(issuer: str, account_id: str, provider_name: str) -> str:
+    """AWS's NameQualifier: base64 of SHA-1 over issuer, account id and provider name."""
+    digest = hashlib.sha1(f"{issuer}{account_id}/{provider_name}".encode()).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _subject_type(name_format: str) -> str:
+    short = name_format.rsplit(":", 1)[-1]
+    return short if short in ("persistent", "transient") else name_format
+
+
+def _timestamp(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _iso(seconds: float) -> str:
+    return datetime.utcfromtimestamp(seconds).strftime("%a %b %d %H:%M:%S UTC %Y")
