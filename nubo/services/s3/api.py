@@ -43,6 +43,9 @@ class S3Provider(ServiceProvider):
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
         self.configs = BucketConfigs(self.buckets)
 
+    def reset(self) -> None:
+        self.buckets.forget()
+
     # -- durability helpers ---------------------------------------------------------------
 
     async def _durable(self) -> None:
@@ -176,8 +179,9 @@ class S3Provider(ServiceProvider):
         try:
             with self.store.transaction():
                 bucket = self.buckets.get(bucket_name)
-                check_write_conditions(self.objects.latest(bucket_name, key), key, if_match,
-                                       if_none_match)
+                if if_match is not None or if_none_match is not None:
+                    check_write_conditions(self.objects.latest(bucket_name, key), key, if_match,
+                                           if_none_match)
                 record["segments"] = segments_of(upload, self.blobs)
                 record, garbage = self.objects.put(bucket, record)
         except BaseException:

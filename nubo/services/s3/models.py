@@ -55,12 +55,20 @@ class Buckets:
         self.store = store
         self.clock = clock
         self.table = store.table(BUCKETS)
+        self._cache: dict[str, dict] = {}
 
     def get(self, name: str) -> dict:
-        bucket = self.table.get((name,))
+        """The bucket's record (cached: every object request reads it; writes evict it)."""
+        bucket = self._cache.get(name)
         if bucket is None:
-            raise errors.no_such_bucket(name)
+            bucket = self.table.get((name,))
+            if bucket is None:
+                raise errors.no_such_bucket(name)
+            self._cache[name] = bucket
         return bucket
+
+    def forget(self) -> None:
+        self._cache.clear()
 
     def create(self, account: str, region: str, name: str, location: str | None,
                settings: dict) -> dict:
@@ -80,6 +88,7 @@ class Buckets:
                                fields={"BucketName": name})
         bucket = {"name": name, "account": account, "region": target,
                   "created": self.clock.now(), **settings}
+        self._cache.pop(name, None)
         self.table.insert(bucket)
         return bucket
 
@@ -88,6 +97,7 @@ class Buckets:
         if objects.any_version(name):
             raise ServiceError("BucketNotEmpty", "The bucket you tried to delete is not empty",
                                409, fields={"BucketName": name})
+        self._cache.pop(name, None)
         self.table.delete((name,))
 
     def owned(self, account: str, prefix: str | None, after: str | None, limit: int,
@@ -107,6 +117,7 @@ class Buckets:
 
     def update(self, name: str, changes: dict) -> dict:
         self.get(name)
+        self._cache.pop(name, None)
         return self.table.update((name,), changes)
 
 
@@ -193,22 +204,31 @@ class Objects:
     def put(self, bucket: dict, record: dict) -> tuple[dict, list[str]]:
         """Make ``record`` the key's newest version under the bucket's versioning; returns it
         and the blob files it made garbage."""
-        key = record["key"]
+        name, key = bucket["name"], record["key"]
         versioning = bucket.get("versioning")
         garbage: list[str] = []
+        latest = self.latest(name, key)
         if versioning == "Enabled":
             record["version_id"] = secrets.token_urlsafe(24)
         else:
             record["version_id"] = "null"
-            garbage += self._drop(bucket["name"], key, "null")
-        latest = self.latest(bucket["name"], key)
+            if latest is not None and latest["version_id"] == "null":
+                self.table.delete((name, key, latest["rank"]))
+                garbage = self._release(latest)
+                latest = None
+            elif latest is not None:  # an older null version, below versioned ones
+                garbage = self._drop(name, key, "null")
         if latest is not None and latest["listed"]:
-            self.table.update((latest["bucket"], key, latest["rank"]), {"listed": 0})
-        record.update(bucket=bucket["name"], rank=-self.store.sequence("s3_object_versions"),
+            latest["listed"] = 0
+            self.table.put(latest)
+        record.update(bucket=name, rank=-self.store.sequence("s3_object_versions"),
                       listed=0 if record.get("delete_marker") else 1,
                       versioned=versioning is not None)
         self.table.put(record)
         return record, garbage
+
+    def _release(self, version: dict) -> list[str]:
+        return self.blobs.release([blob for blob, _ in version.get("segments", ())])
 
     def delete(self, bucket: dict, key: str, version_id: str | None
                ) -> tuple[dict | None, list[str]]:
@@ -236,7 +256,7 @@ class Objects:
             if latest is not None and latest["rank"] > found["rank"] and \
                     not latest.get("delete_marker") and not latest["listed"]:
                 self.table.update((bucket, key, latest["rank"]), {"listed": 1})
-        return self.blobs.release([blob for blob, _ in found.get("segments", ())])
+        return self._release(found)
 
     # -- listing --------------------------------------------------------------------------
 

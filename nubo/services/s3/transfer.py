@@ -3,6 +3,7 @@ computed, conditional requests, byte ranges and the description of a version in 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -53,6 +54,66 @@ def requested_algorithms(params: dict, headers: dict[str, str]) -> list[str]:
     return found or ["CRC64NVME"]
 
 
+class _Sink:
+    """Hashes and stores the bytes of an upload as they arrive. Batches of 1 MiB are hashed and
+    written by a worker thread (hashlib, awscrt and file writes release the GIL), one batch at a
+    time and in order, while the event loop receives the next; small bodies stay in memory."""
+
+    BATCH = 1 << 20
+
+    def __init__(self, blobs: BlobStore, algorithms: list[str]) -> None:
+        self.blobs = blobs
+        self.md5 = hashlib.md5()
+        self.sums = [Checksum(a) for a in algorithms]
+        self.blob: str | None = None
+        self.writer: BlobWriter | None = None
+        self.pending: list[bytes] = []
+        self.pending_size = 0
+        self.size = 0
+        self.inline = b""
+        self.job: asyncio.Future | None = None
+
+    def _absorb(self, data: bytes) -> None:
+        self.md5.update(data)
+        for one in self.sums:
+            one.update(data)
+        if self.writer is not None:
+            self.writer.write(data)
+
+    async def add(self, chunk: bytes) -> None:
+        self.pending.append(chunk)
+        self.pending_size += len(chunk)
+        self.size += len(chunk)
+        if self.pending_size >= self.BATCH:
+            await self.flush()
+
+    async def flush(self) -> None:
+        data = b"".join(self.pending)
+        self.pending, self.pending_size = [], 0
+        if self.writer is None and self.size > INLINE_LIMIT:
+            self.blob, self.writer = await self.blobs.open_file()
+        if self.job is not None:
+            await self.job
+            self.job = None
+        if self.writer is None:
+            self.inline = data
+            self._absorb(data)
+        elif data:
+            self.job = asyncio.get_running_loop().run_in_executor(None, self._absorb, data)
+
+    async def close(self) -> None:
+        await self.flush()
+        if self.job is not None:
+            await self.job
+        if self.writer is not None:
+            await self.writer.finish()
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.blobs.remove([self.blob])
+
+
 async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | None,
                   algorithms: list[str], limit: int = MAX_PUT_SIZE) -> Upload:
     """Read the body to its end: small bodies into memory, larger ones into a new (loose)
@@ -60,42 +121,22 @@ async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | Non
     removes it."""
     if declared is not None and declared > limit:
         raise errors.entity_too_large(declared, limit)
-    md5 = hashlib.md5()
-    sums = [Checksum(a) for a in algorithms]
-    buffer = bytearray()
-    blob: str | None = None
-    writer: BlobWriter | None = None
-    size = 0
-    body = body if body is not None else BodyStream.of(b"")
+    sink = _Sink(blobs, algorithms)
     try:
-        if declared is not None and declared > INLINE_LIMIT:
-            blob, writer = await blobs.open_file()
-        async for chunk in body:
-            size += len(chunk)
-            if size > limit:
-                raise errors.entity_too_large(size, limit)
-            md5.update(chunk)
-            for one in sums:
-                one.update(chunk)
-            if writer is not None:
-                writer.write(chunk)
-                continue
-            buffer += chunk
-            if len(buffer) > INLINE_LIMIT:
-                blob, writer = await blobs.open_file()
-                writer.write(bytes(buffer))
-                buffer = bytearray()
-        if declared is not None and size != declared:
+        async for chunk in body if body is not None else BodyStream.of(b""):
+            await sink.add(chunk)
+            if sink.size > limit:
+                raise errors.entity_too_large(sink.size, limit)
+        if declared is not None and sink.size != declared:
             raise errors.incomplete_body()
-        if writer is not None:
-            await writer.finish()
+        await sink.close()
     except BaseException:
-        if writer is not None:
-            writer.close()
-            blobs.remove([blob])
+        if sink.job is not None:
+            await asyncio.wait([sink.job])
+        sink.discard()
         raise
-    return Upload(size, md5.digest(), blob, bytes(buffer),
-                  {one.algorithm: one.b64() for one in sums})
+    return Upload(sink.size, sink.md5.digest(), sink.blob, sink.inline,
+                  {one.algorithm: one.b64() for one in sink.sums})
 
 
 def verify(upload: Upload, content_md5_header: str | None, params: dict,
