@@ -8,8 +8,10 @@ import asyncio
 import logging
 
 from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
+from nubo.services.dynamodb.backups import Backups
 from nubo.services.dynamodb.batches import Batches
 from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import LIMITS, Tables
@@ -33,6 +35,7 @@ class DynamodbProvider(ServiceProvider):
         self.queries = Queries(self.tables, self.items)
         self.batches = Batches(self.tables, self.items, self.requests, runtime.store,
                                runtime.clock)
+        self.backups = Backups(runtime.store, runtime.clock, self.tables, self.items)
 
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
@@ -40,6 +43,15 @@ class DynamodbProvider(ServiceProvider):
     def reset(self) -> None:
         self.tables.reset()
         self.items.reset()
+
+    def dispatch(self, ctx: RequestContext, operation: str, params: dict):
+        try:
+            return super().dispatch(ctx, operation, params)
+        except Exception:
+            # The request's writes roll back with its transaction; so must what the caches
+            # learnt from them.
+            self.reset()
+            raise
 
     async def background(self) -> None:
         """Deletes expired items (TTL) and stream records older than 24 hours."""
@@ -138,6 +150,105 @@ class DynamodbProvider(ServiceProvider):
             return {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}}
         return {"TimeToLiveDescription": {"TimeToLiveStatus": "ENABLED",
                                           "AttributeName": ttl["attribute"]}}
+
+    @handler("DescribeContinuousBackups")
+    def describe_continuous_backups(self, ctx: RequestContext, TableName: str) -> dict:
+        table = self._settings_target(ctx, TableName)
+        return {"ContinuousBackupsDescription": self.tables.continuous_backups(table)}
+
+    @handler("UpdateContinuousBackups")
+    def update_continuous_backups(self, ctx: RequestContext, TableName: str,
+                                  PointInTimeRecoverySpecification: dict) -> dict:
+        table = self._settings_target(ctx, TableName)
+        self.tables.set_point_in_time_recovery(table, PointInTimeRecoverySpecification)
+        return {"ContinuousBackupsDescription": self.tables.continuous_backups(
+            self.tables.get(ctx, TableName))}
+
+    def _settings_target(self, ctx: RequestContext, name: str):
+        table = self.tables.find(ctx.account_id, ctx.region, name)
+        if table is None:
+            raise ServiceError("TableNotFoundException", f"Table not found: {name}")
+        return table
+
+    @handler("PutResourcePolicy")
+    def put_resource_policy(self, ctx: RequestContext, ResourceArn: str, Policy: str,
+                            ExpectedRevisionId: str | None = None,
+                            ConfirmRemoveSelfResourceAccess: bool | None = None) -> dict:
+        table = self.tables.by_arn(ctx, ResourceArn)
+        return {"RevisionId": self.tables.put_policy(table, Policy, ExpectedRevisionId)}
+
+    @handler("GetResourcePolicy")
+    def get_resource_policy(self, ctx: RequestContext, ResourceArn: str) -> dict:
+        policy = self.tables.policy(self.tables.by_arn(ctx, ResourceArn), ResourceArn)
+        return {"Policy": policy["document"], "RevisionId": policy["revision"]}
+
+    @handler("DeleteResourcePolicy")
+    def delete_resource_policy(self, ctx: RequestContext, ResourceArn: str,
+                               ExpectedRevisionId: str | None = None) -> dict:
+        table = self.tables.by_arn(ctx, ResourceArn)
+        return {"RevisionId": self.tables.delete_policy(table, ResourceArn, ExpectedRevisionId)}
+
+    @handler("EnableKinesisStreamingDestination")
+    def enable_kinesis_streaming_destination(self, ctx: RequestContext, TableName: str,
+                                             StreamArn: str,
+                                             EnableKinesisStreamingConfiguration: dict
+                                             | None = None) -> dict:
+        return self._kinesis(ctx, TableName, StreamArn, True,
+                             EnableKinesisStreamingConfiguration)
+
+    @handler("DisableKinesisStreamingDestination")
+    def disable_kinesis_streaming_destination(self, ctx: RequestContext, TableName: str,
+                                              StreamArn: str,
+                                              EnableKinesisStreamingConfiguration: dict
+                                              | None = None) -> dict:
+        return self._kinesis(ctx, TableName, StreamArn, False,
+                             EnableKinesisStreamingConfiguration)
+
+    def _kinesis(self, ctx: RequestContext, name: str, stream_arn: str, enabled: bool,
+                 configuration: dict | None) -> dict:
+        table = self.tables.describe_target(ctx, name)
+        destination = self.tables.set_kinesis_destination(table, stream_arn, enabled,
+                                                          configuration)
+        return {"TableName": table.name, "StreamArn": stream_arn,
+                "DestinationStatus": "ENABLING" if enabled else "DISABLING",
+                "EnableKinesisStreamingConfiguration": {
+                    "ApproximateCreationDateTimePrecision":
+                    destination["ApproximateCreationDateTimePrecision"]}}
+
+    @handler("DescribeKinesisStreamingDestination")
+    def describe_kinesis_streaming_destination(self, ctx: RequestContext,
+                                               TableName: str) -> dict:
+        table = self.tables.describe_target(ctx, TableName)
+        return {"TableName": table.name,
+                "KinesisDataStreamDestinations": table.record.get("kinesis", [])}
+
+    # -- backups ----------------------------------------------------------------------------
+
+    @handler("CreateBackup")
+    def create_backup(self, ctx: RequestContext, TableName: str, BackupName: str) -> dict:
+        table = self._settings_target(ctx, TableName)
+        return {"BackupDetails": self.backups.create(ctx, table, BackupName)}
+
+    @handler("DescribeBackup")
+    def describe_backup(self, ctx: RequestContext, BackupArn: str) -> dict:
+        return {"BackupDescription": self.backups.describe(ctx, BackupArn)}
+
+    @handler("ListBackups")
+    def list_backups(self, ctx: RequestContext, TableName: str | None = None,
+                     Limit: int | None = None, TimeRangeLowerBound=None,
+                     TimeRangeUpperBound=None, ExclusiveStartBackupArn: str | None = None,
+                     BackupType: str | None = None) -> dict:
+        return self.backups.list(ctx, TableName, Limit, ExclusiveStartBackupArn)
+
+    @handler("DeleteBackup")
+    def delete_backup(self, ctx: RequestContext, BackupArn: str) -> dict:
+        return {"BackupDescription": self.backups.delete(ctx, BackupArn)}
+
+    @handler("RestoreTableFromBackup")
+    def restore_table_from_backup(self, ctx: RequestContext, TargetTableName: str,
+                                  BackupArn: str, **overrides) -> dict:
+        table = self.backups.restore(ctx, BackupArn, TargetTableName, overrides)
+        return {"TableDescription": self.tables.describe(table, "CREATING")}
 
     # -- items ------------------------------------------------------------------------------
 

@@ -289,6 +289,16 @@ class Items:
             units += write_units(size)
         return units
 
+    def copy_rows(self, source: int, target: int) -> None:
+        """A raw copy of a table's item rows under another owner id (a backup)."""
+        for row in self._range(self.rows, source, None, None, False):
+            self.rows.put(dict(row, table=target))
+
+    def restore_rows(self, source: int, table: Table) -> None:
+        """Items of a backup into a new table, with its indexes and counts."""
+        for row in self._range(self.rows, source, None, None, False):
+            self.write(table, row["position"], None, load_item(row["item"]))
+
     def backfill(self, table: Table, index: Index) -> None:
         """Index the existing items of a table (a GSI created by UpdateTable)."""
         for row in self._range(self.rows, table.id, None, None, False):

@@ -296,7 +296,7 @@ class Tables:
         return self.get(ctx, name, f"Requested resource not found: Table: "
                                    f"{name_from_arn(name)} not found")
 
-    def _save(self, table: Table) -> None:
+    def save(self, table: Table) -> None:
         record = table.record
         self.tables.put(record)
         self._cache[(record["account"], record["region"], record["name"])] = Table(record)
@@ -349,7 +349,7 @@ class Tables:
             record["GlobalSecondaryIndexes"] = [
                 self._new_index(arn, index, billing) for index in GlobalSecondaryIndexes]
         table = Table(record)
-        self._save(table)
+        self.save(table)
         return table
 
     def _new_index(self, table_arn: str, index: dict, billing: str | None) -> dict:
@@ -433,6 +433,8 @@ class Tables:
                 "StreamViewType": stream["StreamViewType"]}
             described["LatestStreamLabel"] = stream["StreamLabel"]
             described["LatestStreamArn"] = stream["StreamArn"]
+        if record.get("RestoreSummary"):
+            described["RestoreSummary"] = record["RestoreSummary"]
         if record.get("TableClass"):
             described["TableClassSummary"] = {"TableClass": record["TableClass"]}
         if record.get("SSESpecification"):
@@ -533,7 +535,7 @@ class Tables:
                              "UpdateStreamEnabled, GlobalSecondaryIndexUpdates or "
                              "SSESpecification or ReplicaUpdates is required")
         table.record = record
-        self._save(table)
+        self.save(table)
         updated = self.find(record["account"], record["region"], record["name"])
         return [updated.indexes[index.name] for index in created]
 
@@ -614,9 +616,85 @@ class Tables:
             raise validation("TimeToLive is already disabled")
         self._change(table, ttl={"enabled": enabled, "attribute": spec["AttributeName"]})
 
+    # -- point-in-time recovery, resource policies, Kinesis destinations (settings) ---------
+
+    def continuous_backups(self, table: Table) -> dict:
+        pitr = table.record.get("pitr")
+        recovery: dict[str, Any] = {"PointInTimeRecoveryStatus": "ENABLED" if pitr else
+                                    "DISABLED"}
+        if pitr:
+            now = self.clock.now()
+            recovery.update(RecoveryPeriodInDays=pitr["days"],
+                            EarliestRestorableDateTime=max(pitr["since"],
+                                                           now - pitr["days"] * 86400),
+                            LatestRestorableDateTime=now)
+        return {"ContinuousBackupsStatus": "ENABLED",
+                "PointInTimeRecoveryDescription": recovery}
+
+    def set_point_in_time_recovery(self, table: Table, spec: dict) -> None:
+        days = spec.get("RecoveryPeriodInDays", 35)
+        if not 1 <= days <= 35:
+            raise validation("RecoveryPeriodInDays must be between 1 and 35")
+        enabled = spec["PointInTimeRecoveryEnabled"]
+        current = table.record.get("pitr")
+        pitr = {"days": days, "since": current["since"] if current else self.clock.now()}
+        self._change(table, pitr=pitr if enabled else None)
+
+    def put_policy(self, table: Table, policy: str, expected: str | None) -> str:
+        import json
+        try:
+            if not isinstance(json.loads(policy), dict):
+                raise ValueError(policy)
+        except ValueError:
+            raise validation("Invalid policy document: the policy is not valid JSON") from None
+        current = table.record.get("policy")
+        if expected is not None and (current is None or current["revision"] != expected):
+            raise ServiceError("PolicyNotFoundException",
+                               "A resource-based policy with the provided revision id was not "
+                               f"found for the resource: {table.arn}")
+        revision = str(int(self.clock.now() * 1000000))
+        self._change(table, policy={"document": policy, "revision": revision})
+        return revision
+
+    def policy(self, table: Table, arn: str) -> dict:
+        policy = table.record.get("policy")
+        if policy is None:
+            raise ServiceError("PolicyNotFoundException", "Resource-based policy not found for "
+                               f"the provided ResourceArn: {arn}")
+        return policy
+
+    def delete_policy(self, table: Table, arn: str, expected: str | None) -> str:
+        policy = self.policy(table, arn)
+        if expected is not None and policy["revision"] != expected:
+            raise ServiceError("PolicyNotFoundException",
+                               "A resource-based policy with the provided revision id was not "
+                               f"found for the resource: {arn}")
+        self._change(table, policy=None)
+        return policy["revision"]
+
+    def set_kinesis_destination(self, table: Table, stream_arn: str, enabled: bool,
+                                configuration: dict | None) -> dict:
+        destinations = {d["StreamArn"]: d for d in table.record.get("kinesis", ())}
+        current = destinations.get(stream_arn)
+        if not enabled and (current is None or current["DestinationStatus"] != "ACTIVE"):
+            raise validation("Table is not in a valid state to disable Kinesis Data Streams "
+                             "Destination:Disable operation cannot be performed on a stream "
+                             "which is not enabled")
+        if enabled and current is not None and current["DestinationStatus"] == "ACTIVE":
+            raise validation("Table is already streaming to the Kinesis Data Stream: "
+                             f"{stream_arn}")
+        destination = {"StreamArn": stream_arn,
+                       "DestinationStatus": "ACTIVE" if enabled else "DISABLED",
+                       "ApproximateCreationDateTimePrecision":
+                       (configuration or {}).get("ApproximateCreationDateTimePrecision",
+                                                 "MILLISECOND")}
+        destinations[stream_arn] = destination
+        self._change(table, kinesis=list(destinations.values()))
+        return destination
+
     def _change(self, table: Table, **fields: Any) -> None:
         table.record = dict(table.record, **fields)
-        self._save(table)
+        self.save(table)
 
 
 def check_tags(tags: list[dict]) -> None:

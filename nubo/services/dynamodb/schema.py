@@ -75,3 +75,13 @@ STREAM_RECORDS = TableSpec(
     columns={"stream": "text", "sequence": "int", "created": "real"},
     indexes={"by_created": ("created",)},
 )
+
+# On-demand backups: the table's definition as it was, and its items copied into ITEMS under
+# the backup's own id (so a restore is one range read).
+BACKUPS = TableSpec(
+    name="dynamodb_backups",
+    key=("account", "region", "arn"),
+    columns={"account": "text", "region": "text", "arn": "text", "table_name": "text",
+             "created": "real"},
+    indexes={"by_table": ("account", "region", "table_name", "created")},
+)

@@ -1,0 +1,134 @@
+"""On-demand backups: CreateBackup copies a table's definition and items, RestoreTableFromBackup
+makes a new table from them (indexes rebuilt; streams, TTL and tags are not restored, as on
+AWS), DescribeBackup, ListBackups and DeleteBackup."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+from nubo.core.clock import Clock
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.services.dynamodb import schema
+from nubo.services.dynamodb.items import Items
+from nubo.services.dynamodb.models import Table, Tables
+from nubo.store import Store
+
+MAX_LIST = 100
+
+
+class Backups:
+    def __init__(self, store: Store, clock: Clock, tables: Tables, items: Items) -> None:
+        self.store = store
+        self.clock = clock
+        self.tables = tables
+        self.items = items
+        self.backups = store.table(schema.BACKUPS)
+
+    def _get(self, ctx: RequestContext, arn: str) -> dict:
+        parts = arn.split(":", 5)
+        record = self.backups.get((parts[4], parts[3], arn)) if len(parts) == 6 else None
+        if record is None:
+            raise ServiceError("BackupNotFoundException",
+                               f"Backup not found for the given BackupARN: {arn}")
+        return record
+
+    def create(self, ctx: RequestContext, table: Table, name: str) -> dict:
+        now = self.clock.now()
+        backup_id = self.store.sequence("dynamodb_table")
+        suffix = hashlib.sha256(f"{table.arn}{backup_id}".encode()).hexdigest()[:8]
+        arn = f"{table.arn}/backup/{int(now * 1000):014d}-{suffix}"
+        items, size = self.tables.counts(table.id)
+        self.items.copy_rows(table.id, backup_id)
+        record = {"account": ctx.account_id, "region": ctx.region, "arn": arn,
+                  "table_name": table.name, "created": now, "id": backup_id, "name": name,
+                  "table": copy.deepcopy(table.record), "items": items, "bytes": size,
+                  "description": self.tables.describe(table)}
+        self.backups.put(record)
+        return _details(record)
+
+    def describe(self, ctx: RequestContext, arn: str) -> dict:
+        record = self._get(ctx, arn)
+        table = record["description"]
+        source = {key: table[key] for key in ("TableName", "TableId", "TableArn", "KeySchema",
+                                              "ProvisionedThroughput") if key in table}
+        source.update({"TableSizeBytes": record["bytes"], "ItemCount": record["items"],
+                       "TableCreationDateTime": table["CreationDateTime"],
+                       "BillingMode": record["table"]["BillingMode"]})
+        features = {key: table[key] for key in ("LocalSecondaryIndexes",
+                                                "GlobalSecondaryIndexes", "SSEDescription")
+                    if key in table}
+        if "StreamSpecification" in table:
+            features["StreamDescription"] = table["StreamSpecification"]
+        return {"BackupDetails": _details(record), "SourceTableDetails": source,
+                "SourceTableFeatureDetails": features}
+
+    def list(self, ctx: RequestContext, table_name: str | None, limit: int | None,
+             start: str | None) -> dict:
+        eq = (ctx.account_id, ctx.region) + ((table_name,) if table_name else ())
+        records = self.backups.find(index="by_table", eq=eq)
+        if start is not None:
+            arns = [r["arn"] for r in records]
+            records = records[arns.index(start) + 1:] if start in arns else []
+        limit = limit or MAX_LIST
+        output: dict[str, Any] = {"BackupSummaries": [_summary(r) for r in records[:limit]]}
+        if len(records) > limit:
+            output["LastEvaluatedBackupArn"] = records[limit - 1]["arn"]
+        return output
+
+    def delete(self, ctx: RequestContext, arn: str) -> dict:
+        description = self.describe(ctx, arn)
+        record = self._get(ctx, arn)
+        self.items.rows.delete_where(eq=(record["id"],))
+        self.backups.delete((record["account"], record["region"], arn))
+        description["BackupDetails"]["BackupStatus"] = "DELETED"
+        return description
+
+    def restore(self, ctx: RequestContext, arn: str, target: str,
+                overrides: dict[str, Any]) -> Table:
+        record = self._get(ctx, arn)
+        if self.tables.find(ctx.account_id, ctx.region, target) is not None:
+            raise ServiceError("TableAlreadyExistsException", f"Table already exists: {target}")
+        source = record["table"]
+        definition = {key: source[key] for key in ("KeySchema", "AttributeDefinitions",
+                                                   "LocalSecondaryIndexes",
+                                                   "GlobalSecondaryIndexes") if source.get(key)}
+        for index in [*definition.get("GlobalSecondaryIndexes", ()),
+                      *definition.get("LocalSecondaryIndexes", ())]:
+            for private in ("id", "IndexArn", "throughput"):
+                index.pop(private, None)
+        billing = overrides.get("BillingModeOverride") or source["BillingMode"]
+        throughput = overrides.get("ProvisionedThroughputOverride")
+        if billing == "PROVISIONED" and throughput is None:
+            throughput = source["throughput"]
+        if billing == "PROVISIONED":
+            for index in definition.get("GlobalSecondaryIndexes", ()):
+                index["ProvisionedThroughput"] = throughput
+        table = self.tables.create(ctx, TableName=target, BillingMode=billing,
+                                   ProvisionedThroughput=throughput
+                                   if billing == "PROVISIONED" else None, **definition)
+        table.record["RestoreSummary"] = {"SourceBackupArn": arn,
+                                          "SourceTableArn": source["TableArn"],
+                                          "RestoreDateTime": self.clock.now(),
+                                          "RestoreInProgress": False}
+        self.tables.save(table)
+        table = self.tables.get(ctx, target)
+        self.items.restore_rows(record["id"], table)
+        return table
+
+
+def _details(record: dict) -> dict:
+    return {"BackupArn": record["arn"], "BackupName": record["name"],
+            "BackupSizeBytes": record["bytes"], "BackupStatus": "AVAILABLE",
+            "BackupType": "USER", "BackupCreationDateTime": record["created"]}
+
+
+def _summary(record: dict) -> dict:
+    table = record["table"]
+    return {"TableName": table["name"], "TableId": table["TableId"],
+            "TableArn": table["TableArn"], "BackupArn": record["arn"],
+            "BackupName": record["name"], "BackupCreationDateTime": record["created"],
+            "BackupStatus": "AVAILABLE", "BackupType": "USER",
+            "BackupSizeBytes": record["bytes"]}

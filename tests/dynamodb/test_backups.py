@@ -1,0 +1,103 @@
+"""On-demand backups and restores, point-in-time recovery settings, resource policies and
+Kinesis streaming destination settings."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.dynamodb.conftest import error_of, unique
+
+
+def test_backup_and_restore(ddb, make_table):
+    source = make_table(range_key=("sk", "N"),
+                        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                        GlobalSecondaryIndexes=[{
+                            "IndexName": "by_g", "Projection": {"ProjectionType": "ALL"},
+                            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+    for i in range(5):
+        ddb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
+                                             "g": {"S": "even" if i % 2 == 0 else "odd"}})
+    details = ddb.create_backup(TableName=source, BackupName="nightly")["BackupDetails"]
+    assert details["BackupStatus"] == "AVAILABLE" and details["BackupName"] == "nightly"
+    arn = details["BackupArn"]
+    assert arn.startswith(ddb.describe_table(TableName=source)["Table"]["TableArn"] + "/backup/")
+    ddb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"N": "99"}})  # after backup
+
+    described = ddb.describe_backup(BackupArn=arn)["BackupDescription"]
+    assert described["SourceTableDetails"]["ItemCount"] == 5
+    assert described["SourceTableFeatureDetails"]["GlobalSecondaryIndexes"][0]["IndexName"] == \
+        "by_g"
+    summaries = ddb.list_backups(TableName=source)["BackupSummaries"]
+    assert [s["BackupArn"] for s in summaries] == [arn]
+
+    target = unique("restored")
+    restored = ddb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)[
+        "TableDescription"]
+    try:
+        assert restored["RestoreSummary"]["SourceBackupArn"] == arn
+        items = ddb.query(TableName=target, KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "p"}})["Items"]
+        assert [i["sk"]["N"] for i in items] == ["0", "1", "2", "3", "4"]
+        evens = ddb.query(TableName=target, IndexName="by_g", KeyConditionExpression="g = :g",
+                          ExpressionAttributeValues={":g": {"S": "even"}})["Items"]
+        assert len(evens) == 3
+        assert ddb.describe_table(TableName=target)["Table"]["ItemCount"] == 5
+        with pytest.raises(ClientError) as excinfo:
+            ddb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+        assert error_of(excinfo) == ("TableAlreadyExistsException",
+                                     f"Table already exists: {target}", 400)
+    finally:
+        ddb.delete_table(TableName=target)
+    deleted = ddb.delete_backup(BackupArn=arn)["BackupDescription"]
+    assert deleted["BackupDetails"]["BackupStatus"] == "DELETED"
+    with pytest.raises(ClientError) as excinfo:
+        ddb.describe_backup(BackupArn=arn)
+    assert error_of(excinfo)[:2] == ("BackupNotFoundException",
+                                     f"Backup not found for the given BackupARN: {arn}")
+
+
+def test_point_in_time_recovery_settings(ddb, table):
+    described = ddb.describe_continuous_backups(TableName=table)["ContinuousBackupsDescription"]
+    assert described == {"ContinuousBackupsStatus": "ENABLED",
+                         "PointInTimeRecoveryDescription": {
+                             "PointInTimeRecoveryStatus": "DISABLED"}}
+    updated = ddb.update_continuous_backups(
+        TableName=table, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7})
+    recovery = updated["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+    assert recovery["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert recovery["RecoveryPeriodInDays"] == 7
+    assert recovery["EarliestRestorableDateTime"] <= recovery["LatestRestorableDateTime"]
+    with pytest.raises(ClientError) as excinfo:
+        ddb.describe_continuous_backups(TableName=unique("missing"))
+    assert error_of(excinfo)[0] == "TableNotFoundException"
+
+
+def test_resource_policy(ddb, table):
+    arn = ddb.describe_table(TableName=table)["Table"]["TableArn"]
+    with pytest.raises(ClientError) as excinfo:
+        ddb.get_resource_policy(ResourceArn=arn)
+    assert error_of(excinfo)[0] == "PolicyNotFoundException"
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "dynamodb:GetItem", "Resource": arn}]})
+    revision = ddb.put_resource_policy(ResourceArn=arn, Policy=policy)["RevisionId"]
+    got = ddb.get_resource_policy(ResourceArn=arn)
+    assert (json.loads(got["Policy"]), got["RevisionId"]) == (json.loads(policy), revision)
+    assert ddb.delete_resource_policy(ResourceArn=arn)["RevisionId"] == revision
+    with pytest.raises(ClientError):
+        ddb.get_resource_policy(ResourceArn=arn)
+
+
+def test_kinesis_streaming_destination_settings(ddb, table):
+    stream = "arn:aws:kinesis:us-east-1:000000000000:stream/changes"
+    enabled = ddb.enable_kinesis_streaming_destination(TableName=table, StreamArn=stream)
+    assert enabled["DestinationStatus"] == "ENABLING"
+    [destination] = ddb.describe_kinesis_streaming_destination(TableName=table)[
+        "KinesisDataStreamDestinations"]
+    assert (destination["StreamArn"], destination["DestinationStatus"]) == (stream, "ACTIVE")
+    assert ddb.disable_kinesis_streaming_destination(TableName=table, StreamArn=stream)[
+        "DestinationStatus"] == "DISABLING"
