@@ -1,0 +1,3 @@
+from nubo.services.ssm.api import SsmProvider
+
+__all__ = ["SsmProvider"]
