@@ -21,6 +21,7 @@ IMPLEMENTED: dict[str, str] = {
     "s3": "nubo.services.s3",
     "secretsmanager": "nubo.services.secretsmanager",
     "sqs": "nubo.services.sqs",
+    "ssm": "nubo.services.ssm",
     "sts": "nubo.services.sts",
 }
 
