@@ -122,6 +122,14 @@ def test_attach_missing_policy(iam, role):
                                 f"Policy {arn} does not exist or is not attachable.", 404)
 
 
+@pytest.mark.parametrize("arn", ["not-an-arn", "arn:aws:s3:::bucket",
+                                 "arn:aws:iam::aws:role/Admin"])
+def test_attach_invalid_policy_arn(iam, role, arn):
+    with pytest.raises(ClientError) as raised:
+        iam.attach_role_policy(RoleName=role, PolicyArn=arn.ljust(20, "x"))
+    assert error_of(raised) == ("InvalidInput", f"ARN {arn.ljust(20, 'x')} is not valid.", 400)
+
+
 def test_attached_policies_quota(iam, user):
     arns = [iam.create_policy(PolicyName=unique("q"), PolicyDocument=doc(READ_BUCKET))[
         "Policy"]["Arn"] for _ in range(11)]

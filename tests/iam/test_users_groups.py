@@ -36,20 +36,29 @@ def test_missing_user(iam):
                                 "The user with name nobody-here cannot be found.", 404)
 
 
-@pytest.mark.parametrize("name", ["has space", "slash/name", "x" * 65])
+@pytest.mark.parametrize("name", ["has space", "slash/name", "arn:aws:iam::1:user/x"])
 def test_invalid_user_names(iam, name):
     with pytest.raises(ClientError) as raised:
         iam.create_user(UserName=name)
-    code, message, status = error_of(raised)
-    assert (code, status) == ("ValidationError", 400)
-    assert message.startswith(f"1 validation error detected: Value '{name}' at 'userName' "
-                              "failed to satisfy constraint: Member must")
+    assert error_of(raised) == ("ValidationError", "The specified value for userName is invalid. "
+                                "It must contain only alphanumeric characters and/or the "
+                                "following: +=,.@_-", 400)
+
+
+def test_too_long_user_name(iam):
+    with pytest.raises(ClientError) as raised:
+        iam.create_user(UserName="x" * 65)
+    assert error_of(raised) == ("ValidationError", f"1 validation error detected: Value "
+                                f"'{'x' * 65}' at 'userName' failed to satisfy constraint: Member "
+                                "must have length less than or equal to 64", 400)
 
 
 def test_invalid_path(iam):
     with pytest.raises(ClientError) as raised:
         iam.create_user(UserName=unique(), Path="no-slashes")
-    assert error_of(raised)[0] == "ValidationError"
+    assert error_of(raised) == ("ValidationError", "The specified value for path is invalid. It "
+                                "must begin and end with / and contain only alphanumeric "
+                                "characters and/or / characters.", 400)
 
 
 def test_list_users_by_path_prefix_with_paging(iam):

@@ -20,7 +20,7 @@ from nubo.services.iam.entities import (GROUP, INSTANCE_PROFILE, ROLE, SERVER_CE
                                         Accounts, NamedEntities, limit_exceeded, no_such_entity)
 from nubo.services.iam.policies import Policies
 from nubo.services.iam.service_credentials import SIGNING_CERTIFICATE, ServiceCredentials
-from nubo.services.iam.validation import merge_tags
+from nubo.services.iam.validation import check_policy_arn, merge_tags
 from nubo.store import Store
 
 GROUPS_PER_USER = 10
@@ -97,6 +97,8 @@ class Iam:
         return user
 
     def _check_boundary(self, account: str, boundary: str | None) -> None:
+        if boundary:
+            check_policy_arn(boundary)
         if boundary and self.policies.find(account, boundary) is None:
             raise no_such_entity(f"Scope ARN: {boundary} does not exist or is not attachable.")
 

@@ -16,7 +16,8 @@ from nubo.core.errors import ServiceError
 from nubo.services.iam import documents, schema
 from nubo.services.iam.entities import (POLICY, Accounts, NamedEntities, limit_exceeded,
                                         no_such_entity)
-from nubo.services.iam.validation import DEFAULT_MAX_ITEMS, decode_marker, encode_marker
+from nubo.services.iam.validation import (DEFAULT_MAX_ITEMS, check_policy_arn, decode_marker,
+                                          encode_marker)
 from nubo.store import Store
 
 AWS_POLICIES_FILE = Path(__file__).with_name("aws_managed_policies.json.xz")
@@ -85,6 +86,7 @@ class Policies:
         return record if record is not None and record["arn"] == arn else None
 
     def require(self, account: str, arn: str, message: str = "Policy {} was not found.") -> dict:
+        check_policy_arn(arn)
         policy = self.find(account, arn)
         if policy is None:
             raise no_such_entity(message.format(arn))
@@ -251,6 +253,7 @@ class Policies:
                 self.attachments.find(None, (account, kind, entity_id, "policy"))]
 
     def set_boundary(self, account: str, kind: str, entity: dict, arn: str) -> None:
+        check_policy_arn(arn)
         if self.find(account, arn) is None:
             raise no_such_entity(f"Scope ARN: {arn} does not exist or is not attachable.")
         self.delete_boundary(account, kind, entity)

@@ -15,6 +15,7 @@ from nubo.protocols.validation import Issue, coral_message
 
 MAX_TAGS = 50
 DEFAULT_MAX_ITEMS = 100
+NAME_PATTERN = r"[\w+=,.@-]+"  # the model's pattern of user, group, role, policy names
 _ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _SECRET_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
@@ -59,20 +60,35 @@ def _pattern_checks(operation: OperationModel) -> tuple[tuple[str, re.Pattern], 
 
 
 def check_patterns(operation: OperationModel, params: dict[str, Any]) -> None:
-    issues = [Issue((name,), params[name], f"Member must satisfy regular expression pattern: "
-                    f"{pattern.pattern}", name)
-              for name, pattern in _pattern_checks(operation)
-              if isinstance(params.get(name), str) and not pattern.fullmatch(params[name])]
-    if issues:
-        raise validation_error(issues)
+    for name, pattern in _pattern_checks(operation):
+        value = params.get(name)
+        if isinstance(value, str) and not pattern.fullmatch(value):
+            raise _pattern_error(name, value, pattern)
+
+
+def _pattern_error(member: str, value: str, pattern: re.Pattern) -> ServiceError:
+    """IAM words its name and path errors itself; other patterns get Coral's message."""
+    wire = member[0].lower() + member[1:]
+    if pattern.pattern == NAME_PATTERN:
+        return ServiceError("ValidationError", f"The specified value for {wire} is invalid. It "
+                            "must contain only alphanumeric characters and/or the following: "
+                            "+=,.@_-", 400)
+    if member in ("Path", "NewPath", "PathPrefix"):
+        return invalid_path(wire)
+    return validation_error([Issue((member,), value, "Member must satisfy regular expression "
+                                   f"pattern: {pattern.pattern}", member)])
+
+
+def invalid_path(member: str) -> ServiceError:
+    return ServiceError("ValidationError", f"The specified value for {member} is invalid. It "
+                        "must begin and end with / and contain only alphanumeric characters "
+                        "and/or / characters.", 400)
 
 
 def check_path(path: str | None, member: str = "path") -> str:
     path = "/" if path is None else path
     if not (path.startswith("/") and path.endswith("/")):
-        raise ServiceError("ValidationError", f"The specified value for {member} is invalid. "
-                           "It must begin and end with / and contain only alphanumeric characters "
-                           "and/or / characters.", 400)
+        raise invalid_path(member)
     return path
 
 
@@ -80,6 +96,14 @@ def check_path(path: str | None, member: str = "path") -> str:
 
 def iam_arn(partition: str, account: str, kind: str, path: str, name: str) -> str:
     return f"arn:{partition}:iam::{account}:{kind}{path}{name}"
+
+
+def check_policy_arn(arn: str) -> None:
+    """A managed policy ARN must be one: arn:<partition>:iam::<account|aws>:policy/..."""
+    parts = arn.split(":", 5)
+    if (len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[3]
+            or not parts[5].startswith("policy/") or not parts[5].rstrip("/")[7:]):
+        raise ServiceError("InvalidInput", f"ARN {arn} is not valid.", 400)
 
 
 # -- tags ----------------------------------------------------------------------------------------
