@@ -67,6 +67,22 @@ def test_malformed_trust_policies(iam, document, message):
     assert error_of(raised) == ("MalformedPolicyDocument", message, 400)
 
 
+def test_trust_policy_principals_of_the_account_must_exist(iam, user):
+    def trusting(arn: str) -> str:
+        return doc({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": arn}, "Action": "sts:AssumeRole"}]})
+
+    ghost = "arn:aws:iam::000000000000:user/ghost-user"
+    with pytest.raises(ClientError) as raised:
+        iam.create_role(RoleName=unique(), AssumeRolePolicyDocument=trusting(ghost))
+    assert error_of(raised) == ("MalformedPolicyDocument",
+                                f'Invalid principal in policy: "AWS":"{ghost}"', 400)
+    existing = f"arn:aws:iam::000000000000:user/{user}"
+    for principal in (existing, "arn:aws:iam::000000000000:root", "123456789012",
+                      "arn:aws:iam::123456789012:role/elsewhere"):
+        iam.create_role(RoleName=unique(), AssumeRolePolicyDocument=trusting(principal))
+
+
 def test_trust_policy_size_limit_ignores_whitespace(iam, role):
     statement = {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
                  "Action": "sts:AssumeRole"}

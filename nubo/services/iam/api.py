@@ -12,7 +12,7 @@ from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
-from nubo.services.iam.documents import context_keys, grants_service, trust_policy
+from nubo.services.iam.documents import context_keys, grants_service
 from nubo.policy import Principal
 from nubo.services.iam.credentials import qr_code_png
 from nubo.services.iam.models import Iam
@@ -232,7 +232,7 @@ class IamProvider(ServiceProvider):
     def update_assume_role_policy(self, ctx: RequestContext, RoleName: str,
                                   PolicyDocument: str) -> dict:
         role = self.iam.modifiable_role(ctx.account_id, RoleName)
-        trust_policy(PolicyDocument)
+        self.iam.check_trust_policy(ctx.account_id, PolicyDocument)
         role["trust"] = PolicyDocument
         self.iam.roles.save(role)
         return {}

@@ -79,6 +79,17 @@ def trust_policy(text: str) -> dict:
     return document
 
 
+def aws_principals(document: dict) -> list[str]:
+    """The "AWS" principals a (validated) policy names."""
+    statements = document["Statement"]
+    found = []
+    for statement in [statements] if isinstance(statements, dict) else statements:
+        principal = statement.get("Principal", statement.get("NotPrincipal"))
+        if isinstance(principal, dict) and "AWS" in principal:
+            found += _strings(principal["AWS"])
+    return found
+
+
 @lru_cache(maxsize=4096)
 def parsed(text: str) -> dict:
     """A stored document, already validated; parsed once per distinct text (the evaluator

@@ -186,7 +186,7 @@ class Iam:
     def create_role(self, account: str, partition: str, name: str, path: str | None,
                     trust_policy: str, description: str | None, max_session: int | None,
                     boundary: str | None, tags: list[dict] | None) -> dict:
-        documents.trust_policy(trust_policy)
+        self.check_trust_policy(account, trust_policy)
         tags = merge_tags([], tags)
         self._check_boundary(account, boundary)
         role = self.roles.create(account, partition, name, path, trust=trust_policy,
@@ -198,6 +198,19 @@ class Iam:
             self.policies.set_boundary(account, "role", role, boundary)
         self.roles.save(role)
         return role
+
+    def check_trust_policy(self, account: str, text: str) -> None:
+        """A valid trust policy whose users and roles of this account exist (IAM resolves the
+        principals it names when the policy is set)."""
+        for arn in documents.aws_principals(documents.trust_policy(text)):
+            parts = arn.split(":", 5)
+            if len(parts) != 6 or parts[2] != "iam" or parts[4] != account or "*" in arn:
+                continue
+            kind, _, rest = parts[5].partition("/")
+            entities = {"user": self.users, "role": self.roles}.get(kind)
+            entity = entities.get(account, rest.rsplit("/", 1)[-1]) if entities else None
+            if entities is not None and (entity is None or entity["arn"] != arn):
+                raise documents.malformed(f'Invalid principal in policy: "AWS":"{arn}"')
 
     def modifiable_role(self, account: str, name: str) -> dict:
         role = self.roles.require(account, name)
