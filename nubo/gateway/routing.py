@@ -54,6 +54,12 @@ def credential_of(request: HttpRequest) -> Credential | None:
         scope = match.group(1) if match else None
     elif "X-Amz-Credential=" in request.query_string:
         scope = parse_qs(request.query_string).get("X-Amz-Credential", [None])[0]
+    elif "AWSAccessKeyId=" in request.query_string and \
+            "SignatureVersion=" not in request.query_string:
+        # S3's SigV2 presigned URL (?AWSAccessKeyId=..&Signature=..&Expires=..), still what
+        # boto3 generates for S3 by default; query-API SigV2 names its SignatureVersion
+        key = parse_qs(request.query_string).get("AWSAccessKeyId", [""])[0]
+        return Credential(key, "", "", "")
     if not scope:
         return None
     parts = scope.split("/")
@@ -163,7 +169,10 @@ def service_of(request: HttpRequest, credential: Credential | None) -> str | Non
             return candidates[0]
     if _SQS_QUEUE_PATH.match(request.path):
         return "sqs"
-    return _query_service(index, request)
+    found = _query_service(index, request)
+    if found is None and credential is not None and not credential.date:
+        return "s3"  # SigV2 (header or presigned URL) and nothing else said: S3's REST signing
+    return found
 
 
 def _query_service(index: ServiceIndex, request: HttpRequest) -> str | None:

@@ -281,3 +281,31 @@ def test_delete_objects(s3, bucket):
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [
             {"Key": str(i)} for i in range(1001)]})
     assert error_of(caught)[0::2] == ("MalformedXML", 400)
+
+
+def test_transfer_manager_and_presigned_urls(s3, bucket, tmp_path):
+    """boto3's upload_file/download_file (multipart, ranged parallel GETs) and presigned URLs."""
+    import urllib.request
+
+    from boto3.s3.transfer import TransferConfig
+
+    source = tmp_path / "source.bin"
+    source.write_bytes(bytes(range(256)) * 80_000)  # ~20 MB
+    config = TransferConfig(multipart_threshold=8 * 1024 * 1024,
+                            multipart_chunksize=8 * 1024 * 1024, max_concurrency=4)
+    s3.upload_file(str(source), bucket, "transferred", Config=config)
+    assert s3.head_object(Bucket=bucket, Key="transferred")["ETag"].endswith('-3"')
+    target = tmp_path / "target.bin"
+    s3.download_file(bucket, "transferred", str(target), Config=config)
+    assert target.read_bytes() == source.read_bytes()
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket,
+                                                          "Key": "transferred"},
+                                    ExpiresIn=300)
+    with urllib.request.urlopen(url) as response:
+        assert response.read() == source.read_bytes()
+    put_url = s3.generate_presigned_url("put_object", Params={"Bucket": bucket,
+                                                              "Key": "presigned"})
+    request = urllib.request.Request(put_url, data=b"via url", method="PUT")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
+    assert s3.get_object(Bucket=bucket, Key="presigned")["Body"].read() == b"via url"
