@@ -272,11 +272,7 @@ class Parameters:
                      "LastModifiedUser": data["user"], "Labels": labels.get(data["version"], []),
                      "Tier": data["tier"], "Policies": data["policies"],
                      "DataType": data["data_type"]}
-            for member, field in (("KeyId", "key_id"), ("Description", "description"),
-                                  ("AllowedPattern", "allowed_pattern")):
-                if data.get(field):
-                    entry[member] = data[field]
-            entries.append(entry)
+            entries.append(_with_optional_fields(entry, data))
         return entries
 
     def metadata(self, ctx: RequestContext, record: dict) -> dict:
@@ -285,11 +281,7 @@ class Parameters:
                  "LastModifiedUser": record["user"], "Version": record["version"],
                  "Tier": record["tier"], "Policies": record["policies"],
                  "DataType": record["data_type"]}
-        for member, field in (("KeyId", "key_id"), ("Description", "description"),
-                              ("AllowedPattern", "allowed_pattern")):
-            if record.get(field):
-                entry[member] = record[field]
-        return entry
+        return _with_optional_fields(entry, record)
 
     def scan(self, ctx: RequestContext, path: str | None, recursive: bool,
              after: str | None) -> Iterator[dict]:
@@ -364,6 +356,14 @@ class Parameters:
             raise ServiceError("TooManyTagsError", "")
         record = self.parameters.get((ctx.account_id, ctx.region, name))
         self.parameters.put({**record, "tags": tags})
+
+
+def _with_optional_fields(entry: dict, data: dict) -> dict:
+    for member, field in (("KeyId", "key_id"), ("Description", "description"),
+                          ("AllowedPattern", "allowed_pattern")):
+        if data.get(field):
+            entry[member] = data[field]
+    return entry
 
 
 def _looks_like_version_id(selector: str) -> bool:
