@@ -397,3 +397,25 @@ def test_assume_role_with_saml(iam, connect, server):
     assert error_of(lambda: unsigned.assume_role_with_saml(
         RoleArn=other_role, PrincipalArn=provider_arn, SAMLAssertion=assertion))[0] == \
         "InvalidIdentityToken"
+
+
+def test_kms_key_policy_decides(iam, connect):
+    kms = connect("kms")
+    frank = new_user(iam, connect, "frank", allow("kms:*"))
+    # P24: the default key policy trusts the account, so IAM policies decide.
+    default_key = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = frank("kms").encrypt(KeyId=default_key, Plaintext=b"secret")["CiphertextBlob"]
+    assert frank("kms").decrypt(CiphertextBlob=blob)["Plaintext"] == b"secret"
+    # P23: a key policy without the account statement locks IAM out, whatever IAM allows.
+    locked = kms.create_key(BypassPolicyLockoutSafetyCheck=True, Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Sid": "only-root-admin", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["kms:DescribeKey", "kms:PutKeyPolicy"], "Resource": "*"}]}))
+    key_id = locked["KeyMetadata"]["KeyId"]
+    code, message = error_of(lambda: frank("kms").encrypt(KeyId=key_id, Plaintext=b"x"))
+    assert code == "AccessDeniedException"
+    assert message == (f"User: arn:aws:iam::{ACCOUNT}:user/frank is not authorized to perform: "
+                       f"kms:Encrypt on resource: {locked['KeyMetadata']['Arn']} because no "
+                       "resource-based policy allows the kms:Encrypt action")
+    frank("kms").describe_key(KeyId=key_id)

@@ -13,7 +13,9 @@ import os
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
+from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
+from nubo.services.kms import crypto
 from nubo.services.kms.grants import Grants
 from nubo.services.kms.models import Keys, listing, page
 from nubo.services.kms.operations import Operations
@@ -40,6 +42,33 @@ class KmsProvider(ServiceProvider):
         self.grants = Grants(runtime.store, runtime.clock, self.keys)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
+
+    # -- authorization hooks: the key a request names, and its key policy -------------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        key_id = params.get("KeyId") or params.get("TargetKeyId") or \
+            params.get("SourceKeyId")
+        try:
+            if not key_id and params.get("CiphertextBlob"):  # Decrypt names its key in the blob
+                key_id = crypto.blob_key(params["CiphertextBlob"])[0]
+            if not key_id:
+                return {}
+            key = self.keys.resolve(ctx, key_id)
+        except ServiceError:
+            return {}  # the handler answers the request's error
+        _, _, _, region, account, resource = key.arn.split(":", 5)
+        return {"KeyId": resource.removeprefix("key/"), "Region": region, "Account": account}
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """The key policy is authoritative: IAM policies count only where it delegates to the
+        account."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or not parts[5].startswith("key/"):
+            return None
+        record = self.keys.keys.get((parts[4], parts[3], parts[5][4:]))
+        if record is None:
+            return None
+        return ResourcePolicy(record["policy"], parts[4], authoritative=True)
 
     # -- keys -----------------------------------------------------------------------------
 
