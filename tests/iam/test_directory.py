@@ -68,6 +68,12 @@ def test_access_key_and_last_used(store, call):
     directory.note_key_used(key["AccessKeyId"], "s3", "eu-west-1", 1_700_000_000.0)
     used = call("GetAccessKeyLastUsed", AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
     assert used == {"LastUsedDate": 1_700_000_000.0, "ServiceName": "s3", "Region": "eu-west-1"}
+    directory.note_key_used(key["AccessKeyId"], "s3", "eu-west-1", 1_700_000_030.0)
+    used = call("GetAccessKeyLastUsed", AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    assert used["LastUsedDate"] == 1_700_000_000.0  # kept to the minute
+    directory.note_key_used(key["AccessKeyId"], "sqs", "eu-west-1", 1_700_000_031.0)
+    used = call("GetAccessKeyLastUsed", AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    assert (used["LastUsedDate"], used["ServiceName"]) == (1_700_000_031.0, "sqs")
     call("UpdateAccessKey", UserName="alice", AccessKeyId=key["AccessKeyId"], Status="Inactive")
     assert directory.access_key(key["AccessKeyId"])["Status"] == "Inactive"
 

@@ -28,7 +28,8 @@ from nubo.store import Store
 ACCESS_KEYS_PER_USER = 2
 TOTP_STEP = 30
 TOTP_WINDOW = 10  # steps back (5 minutes) a pair of consecutive codes may come from
-REPORT_TTL = 4 * 3600  # a credential report is fresh for four hours
+REPORT_TTL = 4 * 3600
+LAST_USED_RESOLUTION = 60  # seconds  # a credential report is fresh for four hours
 DEFAULT_PASSWORD_POLICY = {
     "MinimumPasswordLength": 6, "RequireSymbols": False, "RequireNumbers": False,
     "RequireUppercaseCharacters": False, "RequireLowercaseCharacters": False,
@@ -45,6 +46,13 @@ REPORT_COLUMNS = (
     "access_key_2_last_used_region", "access_key_2_last_used_service",
     "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
 )
+
+
+def is_recent_use(recorded: dict | None, used: dict) -> bool:
+    """Whether a use is already on record: same place, less than a minute ago (last-used
+    dates are kept to the minute so that recording them does not cost a write per request)."""
+    return (recorded is not None and used["date"] - recorded["date"] < LAST_USED_RESOLUTION
+            and all(recorded.get(k) == v for k, v in used.items() if k != "date"))
 
 
 def _iso(moment: float | None, missing: str = "N/A") -> str:
@@ -134,8 +142,11 @@ class Credentials:
 
     def note_key_used(self, key_id: str, service: str, region: str, when: float) -> None:
         key = self.keys.get((key_id,))
-        if key is not None:
-            key["last_used"] = {"date": when, "service": service, "region": region}
+        if key is None:
+            return
+        used = {"date": when, "service": service, "region": region}
+        if not is_recent_use(key.get("last_used"), used):
+            key["last_used"] = used
             self.keys.put(key)
 
     # -- passwords -------------------------------------------------------------------------

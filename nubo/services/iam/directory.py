@@ -11,6 +11,7 @@ import weakref
 
 from nubo.core.clock import Clock
 from nubo.services.iam import documents
+from nubo.services.iam.credentials import is_recent_use
 from nubo.services.iam.models import Iam
 from nubo.store import Store
 
@@ -47,15 +48,17 @@ class IamDirectory:
 
     def note_key_used(self, access_key_id: str, service: str, region: str,
                       when: float) -> None:
-        """Record GetAccessKeyLastUsed's answer (service is the signing name, e.g. "s3")."""
+        """Record GetAccessKeyLastUsed's answer (service is the signing name, e.g. "s3"). Cheap
+        to call on every request: it writes at most once a minute per key, service and region."""
         self.iam.credentials.note_key_used(access_key_id, service, region, when)
 
     def note_role_used(self, account_id: str, role_name: str, region: str,
                        when: float) -> None:
         """Record GetRole's RoleLastUsed (when a session of the role made a request)."""
         role = self.iam.roles.get(account_id, role_name)
-        if role is not None:
-            role["last_used"] = {"date": when, "region": region}
+        used = {"date": when, "region": region}
+        if role is not None and not is_recent_use(role.get("last_used"), used):
+            role["last_used"] = used
             self.iam.roles.save(role)
 
     def mfa_code_valid(self, account_id: str, serial_number: str, code: str,
