@@ -207,3 +207,14 @@ def test_context_keys(fresh_iam):
 def test_security_token_service_preferences(fresh_iam):
     fresh_iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
     assert fresh_iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+
+
+def test_china_partition(account_iam):
+    iam = account_iam("135791357913", "cn-north-1")
+    user = iam.create_user(UserName="cn-user")["User"]
+    assert user["Arn"] == "arn:aws-cn:iam::135791357913:user/cn-user"
+    arn = "arn:aws-cn:iam::aws:policy/ReadOnlyAccess"
+    iam.attach_user_policy(UserName="cn-user", PolicyArn=arn)
+    assert iam.list_attached_user_policies(UserName="cn-user")["AttachedPolicies"] == [
+        {"PolicyName": "ReadOnlyAccess", "PolicyArn": arn}]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn

@@ -75,9 +75,11 @@ class Policies:
 
     def find(self, account: str, arn: str) -> dict | None:
         """A managed policy by ARN: an AWS managed one, or the account's customer policy."""
-        aws = aws_managed_policies().get(arn)
+        partition, _, rest = arn.removeprefix("arn:").partition(":")
+        aws = aws_managed_policies().get(f"arn:aws:{rest}")
         if aws is not None:
-            return aws
+            # The same policies exist in every partition, under that partition's ARN.
+            return aws if partition == "aws" else aws | {"arn": arn}
         parts = arn.split(":", 5)
         if len(parts) != 6 or parts[2] != "iam" or parts[4] != account \
                 or not parts[5].startswith("policy/"):
