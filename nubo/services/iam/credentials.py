@@ -22,7 +22,8 @@ from nubo.core.clock import Clock
 from nubo.core.errors import ServiceError
 from nubo.services.iam import schema
 from nubo.services.iam.entities import Accounts, limit_exceeded, no_such_entity
-from nubo.services.iam.validation import access_key_id, check_path, secret_access_key
+from nubo.services.iam.validation import (access_key_id, check_path, merge_tags,
+                                          secret_access_key)
 from nubo.store import Store
 
 ACCESS_KEYS_PER_USER = 2
@@ -30,7 +31,7 @@ TOTP_STEP = 30
 TOTP_WINDOW = 10  # steps back (5 minutes) a pair of consecutive codes may come from
 REPORT_TTL = 4 * 3600
 LAST_USED_RESOLUTION = 60  # seconds  # a credential report is fresh for four hours
-DEFAULT_PASSWORD_POLICY = {
+UPDATE_PASSWORD_POLICY_DEFAULTS = {
     "MinimumPasswordLength": 6, "RequireSymbols": False, "RequireNumbers": False,
     "RequireUppercaseCharacters": False, "RequireLowercaseCharacters": False,
     "AllowUsersToChangePassword": False, "ExpirePasswords": False, "HardExpiry": False,
@@ -155,7 +156,7 @@ class Credentials:
         return self.accounts.get(account).get("password_policy")
 
     def set_password_policy(self, account: str, settings: dict) -> None:
-        policy = DEFAULT_PASSWORD_POLICY | {k: v for k, v in settings.items() if v is not None}
+        policy = UPDATE_PASSWORD_POLICY_DEFAULTS | {k: v for k, v in settings.items() if v is not None}
         policy["ExpirePasswords"] = bool(policy.get("MaxPasswordAge"))
         self.accounts.update(account, password_policy=policy)
 
@@ -221,11 +222,9 @@ class Credentials:
             profile["reset"] = reset_required
 
     def change_password(self, user: dict, old: str, new: str) -> None:
+        # Whether the user may (iam:ChangePassword, AllowUsersToChangePassword) is the
+        # authorizer's decision, made before the handler runs.
         profile = self.login_profile(user)
-        policy = self.password_policy(user["account"]) or DEFAULT_PASSWORD_POLICY
-        if not policy["AllowUsersToChangePassword"] and not profile["reset"]:
-            raise ServiceError("AccessDenied", f"User: {user['arn']} is not authorized to "
-                               "change their password (AllowUsersToChangePassword is false).", 403)
         if not _password_matches(profile["password"], old):
             raise ServiceError("InvalidUserType", "The old password is incorrect.", 400)
         self.check_password(user["account"], new)
@@ -241,7 +240,7 @@ class Credentials:
                                "name already exists.", 409)
         device = {"account": account, "serial": serial, "user_id": None,
                   "seed": base64.b32encode(secrets.token_bytes(20)).decode(),
-                  "tags": list(tags or []), "enabled": None}
+                  "tags": merge_tags([], tags), "enabled": None}
         self.mfa.insert(device)
         return device
 
