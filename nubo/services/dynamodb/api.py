@@ -17,6 +17,7 @@ from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import LIMITS, Tables
 from nubo.services.dynamodb.queries import Queries
 from nubo.services.dynamodb.requests import ItemRequests
+from nubo.services.dynamodb.statements import Statements
 
 
 log = logging.getLogger("nubo.dynamodb")
@@ -36,6 +37,7 @@ class DynamodbProvider(ServiceProvider):
         self.batches = Batches(self.tables, self.items, self.requests, runtime.store,
                                runtime.clock)
         self.backups = Backups(runtime.store, runtime.clock, self.tables, self.items)
+        self.statements = Statements(self.tables, self.items, self.queries, self.batches)
 
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
@@ -299,3 +301,17 @@ class DynamodbProvider(ServiceProvider):
                              ClientRequestToken: str | None = None) -> dict:
         return self.batches.transact_write(ctx, TransactItems, ReturnConsumedCapacity,
                                            ClientRequestToken)
+
+    # -- PartiQL ----------------------------------------------------------------------------
+
+    @handler("ExecuteStatement")
+    def execute_statement(self, ctx: RequestContext, **params) -> dict:
+        return self.statements.execute(ctx, **params)
+
+    @handler("BatchExecuteStatement")
+    def batch_execute_statement(self, ctx: RequestContext, **params) -> dict:
+        return self.statements.batch(ctx, **params)
+
+    @handler("ExecuteTransaction")
+    def execute_transaction(self, ctx: RequestContext, **params) -> dict:
+        return self.statements.transaction(ctx, **params)

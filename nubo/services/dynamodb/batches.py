@@ -19,7 +19,7 @@ from nubo.core.errors import ServiceError
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.evaluation import apply_update, check_update_paths, evaluate
 from nubo.services.dynamodb.items import (MAX_BATCH_GET, MAX_BATCH_WRITE,
-                                          MAX_TRANSACTION_ITEMS, TOKEN_LIFETIME, Capacity, Items,
+                                          TOKEN_LIFETIME, Capacity, Items,
                                           Read, condition_of, expressions_for, read_units,
                                           write_units)
 from nubo.services.dynamodb.models import Tables
@@ -124,7 +124,6 @@ class Batches:
 
     def transact_get(self, ctx: RequestContext, actions: list[dict],
                      capacity_mode: str | None) -> dict:
-        _check_count(actions)
         plans = []
         for action in actions:
             spec = action["Get"]
@@ -155,17 +154,30 @@ class Batches:
 
     def transact_write(self, ctx: RequestContext, actions: list[dict],
                        capacity_mode: str | None, token: str | None) -> dict:
-        _check_count(actions)
         fingerprint = hashlib.sha256(cbor2.dumps(actions, canonical=True)).hexdigest()
-        if token is not None:
-            remembered = self.tokens.get((ctx.account_id, ctx.region, token))
-            if remembered is not None and remembered["expires"] > self.clock.now():
-                if remembered["fingerprint"] != fingerprint:
-                    raise ServiceError("IdempotentParameterMismatchException",
-                                       "Request token has already been used with different "
-                                       "parameters.")
-                return remembered["output"]
+        remembered = self.remembered(ctx, token, fingerprint)
+        if remembered is not None:
+            return remembered
         plans = [self._plan(ctx, action) for action in actions]
+        return self.run(ctx, plans, capacity_mode, token, fingerprint)
+
+    def remembered(self, ctx: RequestContext, token: str | None,
+                   fingerprint: str) -> dict | None:
+        """The output of the transaction this ClientRequestToken named in the last 10 minutes."""
+        if token is None:
+            return None
+        remembered = self.tokens.get((ctx.account_id, ctx.region, token))
+        if remembered is None or remembered["expires"] <= self.clock.now():
+            return None
+        if remembered["fingerprint"] != fingerprint:
+            raise ServiceError("IdempotentParameterMismatchException",
+                               "Request token has already been used with different "
+                               "parameters.")
+        return remembered["output"]
+
+    def run(self, ctx: RequestContext, plans: list[dict], capacity_mode: str | None,
+            token: str | None, fingerprint: str) -> dict:
+        """Check every plan's condition, then write them all, or cancel with the reasons."""
         seen = set()
         for plan in plans:
             if (plan["table"].id, plan["position"]) in seen:
@@ -240,8 +252,8 @@ class Batches:
         old = self.items.load(plan["table"], plan["position"])
         plan["old"], plan["new"] = old, old
         if plan["condition"] is not None and not evaluate(plan["condition"], old):
-            reason = {"Code": "ConditionalCheckFailed",
-                      "Message": "The conditional request failed"}
+            reason = {"Code": plan.get("failure", "ConditionalCheckFailed"),
+                      "Message": plan.get("failure_message", "The conditional request failed")}
             if plan["return_old"] and old is not None:
                 reason["Item"] = old
             return reason
@@ -259,10 +271,3 @@ class Batches:
         except ServiceError as error:
             return {"Code": "ValidationError", "Message": error.message}
         return {"Code": "None"}
-
-
-def _check_count(actions: list[dict]) -> None:
-    if len(actions) > MAX_TRANSACTION_ITEMS:
-        raise validation(f"1 validation error detected: Value at 'transactItems' failed to "
-                         f"satisfy constraint: Member must have length less than or equal to "
-                         f"{MAX_TRANSACTION_ITEMS}")

@@ -29,7 +29,6 @@ PAGE_BYTES = 1024 * 1024  # Query and Scan stop after reading 1 MB
 READ_BATCH = 256  # rows fetched per store call while paging through a range
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
-MAX_TRANSACTION_ITEMS = 100
 TOKEN_LIFETIME = 600  # seconds a ClientRequestToken is remembered
 TTL_HORIZON = 5 * 365 * 86400  # TTL values older than five years are ignored
 KEY_MISMATCH = "The provided key element does not match the schema"
