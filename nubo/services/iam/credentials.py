@@ -156,7 +156,8 @@ class Credentials:
         return self.accounts.get(account).get("password_policy")
 
     def set_password_policy(self, account: str, settings: dict) -> None:
-        policy = UPDATE_PASSWORD_POLICY_DEFAULTS | {k: v for k, v in settings.items() if v is not None}
+        policy = UPDATE_PASSWORD_POLICY_DEFAULTS | {k: v for k, v in settings.items()
+                                                    if v is not None}
         policy["ExpirePasswords"] = bool(policy.get("MaxPasswordAge"))
         self.accounts.update(account, password_policy=policy)
 
