@@ -231,10 +231,38 @@ class Authorizer:
         """Step 3 of the request path: raise AccessDenied (enforce) or log (soft)."""
         if self.mode == "off" or (ctx.service, ctx.operation) in SELF_AUTHORIZED:
             return
-        caller = self.caller(ctx.access_key_id, ctx.account_id)
+        self._authorize(ctx, self.caller(ctx.access_key_id, ctx.account_id), provider,
+                        signing_name, params, _request_tags(params))
+
+    def authorize_call(self, ctx: RequestContext, provider: "ServiceProvider", params: dict, *,
+                       service_principal: str | None, source_arn: str | None) -> None:
+        """A service-to-service call (see ServiceRegistry.call): made for the caller through
+        the calling service, or by the calling service's own principal."""
+        if self.mode == "off":
+            return
+        calling = ctx.extras["called_by"].split(".", 1)[0]
+        if service_principal is not None:
+            caller = Caller(Principal(ctx.account_id, service_principal, "service",
+                                      name=service_principal), secret="")
+            context: dict[str, Any] = {"aws:principalisawsservice": "true",
+                                       "aws:principalservicename": service_principal}
+            if source_arn:
+                context.update({"aws:sourcearn": source_arn,
+                                "aws:sourceaccount": ctx.account_id})
+        else:
+            caller = self.caller(ctx.access_key_id, ctx.account_id)
+            via = f"{calling}.amazonaws.com"
+            context = {"aws:calledvia": [via], "aws:calledviafirst": via,
+                       "aws:calledvialast": via, "aws:viaawsservice": "true",
+                       "kms:viaservice": f"{calling}.{ctx.region}.amazonaws.com",
+                       "kms:calleraccount": caller.principal.account_id}
+        self._authorize(ctx, caller, provider, provider.model.signing_name, params,
+                        {**_request_tags(params), **context})
+
+    def _authorize(self, ctx: RequestContext, caller: Caller, provider: "ServiceProvider",
+                   signing_name: str, params: dict, context: dict[str, Any]) -> None:
         names = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account_id,
                  **params, **provider.resource_names(ctx, ctx.operation, params)}
-        context = _request_tags(params)
         for spec in action_spec(ctx.service, signing_name, ctx.operation):
             for resource in resources_of(spec, names):
                 decision = self.decide(ctx, caller, spec.action, resource, context=context,

@@ -209,8 +209,8 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
             return deny("identity-based policy", False)
         return deny("permissions boundary" if not boundary else "session policy", False)
 
-    if principal.kind == "anonymous":  # only a policy open to anyone lets it in
-        if "anyone" in granted:
+    if principal.kind in ("anonymous", "service"):  # only the resource's policy can let these in
+        if granted & {"anyone", "direct"}:
             decision.allowed = True
             return decision
         return deny("resource-based policy", False)

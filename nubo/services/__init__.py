@@ -49,17 +49,22 @@ class ServiceRegistry:
                 self._providers[service] = provider
         return provider
 
-    def call(self, ctx: RequestContext, service: str, operation: str,
-             params: dict[str, Any]) -> dict:
-        """Call another service's operation from inside nubo (S3 -> SQS, Secrets Manager -> KMS)
-        on behalf of the caller of ``ctx``: the same handler, account and region as a request,
-        without HTTP. Errors are the callee's ``ServiceError``s. Runs inside the caller's
-        transaction, so the effects of both commit together."""
+    def call(self, ctx: RequestContext, service: str, operation: str, params: dict[str, Any],
+             *, service_principal: str | None = None, source_arn: str | None = None) -> dict:
+        """Call another service's operation from inside nubo (Secrets Manager -> KMS, S3 -> SQS)
+        without HTTP: the same handler, account and region as a request. It is authorized as
+        AWS authorizes it: on behalf of the caller of ``ctx`` (aws:CalledVia, kms:ViaService),
+        or as ``service_principal`` (e.g. "s3.amazonaws.com") acting for ``source_arn``.
+        Errors are the callee's ``ServiceError``s. It runs inside the caller's transaction, so
+        the effects of both commit together."""
         provider = self.get(service)
         if provider is None:
             raise NotImplementedOperation(service, operation)
         inner = replace(ctx, service=service, operation=operation,
                         extras={**ctx.extras, "called_by": f"{ctx.service}.{ctx.operation}"})
+        self.runtime.authorizer.authorize_call(inner, provider, params,
+                                               service_principal=service_principal,
+                                               source_arn=source_arn)
         return provider.dispatch(inner, operation, params) or {}
 
     def loaded(self) -> list[ServiceProvider]:

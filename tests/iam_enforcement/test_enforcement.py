@@ -419,3 +419,23 @@ def test_kms_key_policy_decides(iam, connect):
                        f"kms:Encrypt on resource: {locked['KeyMetadata']['Arn']} because no "
                        "resource-based policy allows the kms:Encrypt action")
     frank("kms").describe_key(KeyId=key_id)
+
+
+def test_calls_through_a_service_are_authorized_for_the_caller(iam, connect):
+    """Secrets Manager encrypts with the caller's permissions on the key, via the service
+    (kms:ViaService), as on AWS."""
+    key_arn = connect("kms").create_key()["KeyMetadata"]["Arn"]
+    grace = new_user(iam, connect, "grace", allow("secretsmanager:*"))
+    code, message = error_of(lambda: grace("secretsmanager").create_secret(
+        Name="db-password", SecretString="s3cr3t", KmsKeyId=key_arn))
+    assert (code, message) == ("AccessDeniedException", "Access to KMS is not allowed")
+    iam.put_user_policy(UserName="grace", PolicyName="kms-via-secrets", PolicyDocument=json.dumps(
+        allow(["kms:GenerateDataKey", "kms:Decrypt"], key_arn, Condition={
+            "StringEquals": {"kms:ViaService": f"secretsmanager.{REGION}.amazonaws.com"}})))
+    grace("secretsmanager").create_secret(Name="db-password", SecretString="s3cr3t",
+                                          KmsKeyId=key_arn)
+    assert grace("secretsmanager").get_secret_value(SecretId="db-password")["SecretString"] == \
+        "s3cr3t"
+    # The same permission does not let grace use the key directly.
+    assert error_of(lambda: grace("kms").generate_data_key(KeyId=key_arn, KeySpec="AES_256")
+                    )[0] == "AccessDeniedException"

@@ -220,7 +220,8 @@ class Secrets:
             data_key = self.kms(ctx, "GenerateDataKey", {
                 "KeyId": key_id, "KeySpec": "AES_256",
                 "EncryptionContext": _context(secret, version_id)})
-        except ServiceError:
+        except ServiceError as error:
+            _kms_access(error)
             raise ServiceError("EncryptionFailure", "Secrets Manager can't encrypt the "
                                "protected secret text using the provided KMS key. Check that "
                                "the KMS key is available, enabled, and not in an invalid "
@@ -239,7 +240,8 @@ class Secrets:
                 "CiphertextBlob": wrapped,
                 "EncryptionContext": _context(secret, version["version_id"])})
             return AESGCM(data_key["Plaintext"]).decrypt(nonce, sealed, None)
-        except (ServiceError, InvalidTag):
+        except (ServiceError, InvalidTag) as error:
+            _kms_access(error)
             raise ServiceError("DecryptionFailure", "Secrets Manager can't decrypt the "
                                "protected secret text using the provided KMS key.") from None
 
@@ -597,3 +599,9 @@ def page_token(entries: list, max_results: int | None, token: str | None) -> tup
     following = base64.urlsafe_b64encode(str(end).encode()).decode() \
         if end < len(entries) else None
     return entries[start:end], following
+
+
+def _kms_access(error: Exception) -> None:
+    """A caller without permission on the secret's KMS key gets Secrets Manager's own words."""
+    if isinstance(error, ServiceError) and error.code == "AccessDeniedException":
+        raise ServiceError("AccessDeniedException", "Access to KMS is not allowed") from None
