@@ -218,3 +218,56 @@ def test_china_partition(account_iam):
     assert iam.list_attached_user_policies(UserName="cn-user")["AttachedPolicies"] == [
         {"PolicyName": "ReadOnlyAccess", "PolicyArn": arn}]
     assert iam.get_policy(PolicyArn=arn)["Policy"]["Arn"] == arn
+
+
+def test_oidc_and_saml_updates(fresh_iam):
+    arn = fresh_iam.create_open_id_connect_provider(
+        Url="https://oidc.example.com/tenant", ClientIDList=["a", "b"],
+        ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+    assert arn.endswith(":oidc-provider/oidc.example.com/tenant")
+    fresh_iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                                             ClientID="a")
+    fresh_iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn,
+                                                         ThumbprintList=["1" * 40, "2" * 40])
+    fresh_iam.tag_open_id_connect_provider(OpenIDConnectProviderArn=arn,
+                                           Tags=[{"Key": "k", "Value": "v"}])
+    got = fresh_iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert (got["ClientIDList"], got["ThumbprintList"], got["Tags"]) == (
+        ["b"], ["1" * 40, "2" * 40], [{"Key": "k", "Value": "v"}])
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.update_open_id_connect_provider_thumbprint(
+            OpenIDConnectProviderArn=arn, ThumbprintList=[str(i) * 40 for i in range(6)])
+    assert error_of(raised)[0] == "LimitExceeded"
+    saml = fresh_iam.create_saml_provider(Name="idp", SAMLMetadataDocument=saml_metadata())[
+        "SAMLProviderArn"]
+    updated = saml_metadata()
+    fresh_iam.update_saml_provider(SAMLProviderArn=saml, SAMLMetadataDocument=updated)
+    assert fresh_iam.get_saml_provider(SAMLProviderArn=saml)["SAMLMetadataDocument"] == updated
+    fresh_iam.tag_saml_provider(SAMLProviderArn=saml, Tags=[{"Key": "a", "Value": "b"}])
+    fresh_iam.untag_saml_provider(SAMLProviderArn=saml, TagKeys=["a"])
+    assert fresh_iam.list_saml_provider_tags(SAMLProviderArn=saml)["Tags"] == []
+
+
+def test_authorization_details_pages_cover_everything(fresh_iam):
+    for i in range(4):
+        fresh_iam.create_user(UserName=f"u{i}")
+        fresh_iam.create_role(RoleName=f"r{i}", AssumeRolePolicyDocument=doc(TRUST_LAMBDA))
+    users, roles = [], []
+    for page in fresh_iam.get_paginator("get_account_authorization_details").paginate(
+            PaginationConfig={"PageSize": 3}):
+        users += [u["UserName"] for u in page["UserDetailList"]]
+        roles += [r["RoleName"] for r in page["RoleDetailList"]]
+    assert (users, roles) == ([f"u{i}" for i in range(4)], [f"r{i}" for i in range(4)])
+
+
+def test_instance_profile_tags(fresh_iam):
+    fresh_iam.create_instance_profile(InstanceProfileName="ip",
+                                      Tags=[{"Key": "a", "Value": "1"}])
+    fresh_iam.tag_instance_profile(InstanceProfileName="ip", Tags=[{"Key": "b", "Value": "2"}])
+    fresh_iam.untag_instance_profile(InstanceProfileName="ip", TagKeys=["a"])
+    assert fresh_iam.list_instance_profile_tags(InstanceProfileName="ip")["Tags"] == [
+        {"Key": "b", "Value": "2"}]
+    assert fresh_iam.get_instance_profile(InstanceProfileName="ip")["InstanceProfile"][
+        "Tags"] == [{"Key": "b", "Value": "2"}]
+    assert [p["InstanceProfileName"] for p in
+            fresh_iam.list_instance_profiles()["InstanceProfiles"]] == ["ip"]

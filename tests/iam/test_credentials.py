@@ -287,3 +287,31 @@ def test_cli_virtual_mfa_device_files(aws_cli, tmp_path):
     aws_cli("iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", other,
             "--outfile", str(seed), "--bootstrap-method", "Base32StringSeed")
     assert len(base64.b32decode(seed.read_text().strip())) == 20
+
+
+def test_mfa_device_details_and_resync(iam, user):
+    device = iam.create_virtual_mfa_device(VirtualMFADeviceName=unique("mfa"), Path="/ops/",
+                                           Tags=[{"Key": "k", "Value": "v"}])["VirtualMFADevice"]
+    serial, seed = device["SerialNumber"], device["Base32StringSeed"]
+    assert ":mfa/ops/" in serial
+    code1, code2 = totp_codes(seed)
+    iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=code1,
+                          AuthenticationCode2=code2)
+    got = iam.get_mfa_device(SerialNumber=serial)
+    assert (got["UserName"], got["SerialNumber"]) == (user, serial)
+    code1, code2 = totp_codes(seed)
+    iam.resync_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=code1,
+                          AuthenticationCode2=code2)
+    with pytest.raises(ClientError) as raised:
+        iam.resync_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1="000000",
+                              AuthenticationCode2="000001")
+    assert error_of(raised)[0] == "InvalidAuthenticationCode"
+    iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "x", "Value": "y"}])
+    iam.untag_mfa_device(SerialNumber=serial, TagKeys=["k"])
+    assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "x", "Value": "y"}]
+    second = iam.create_virtual_mfa_device(VirtualMFADeviceName=unique("mfa"))[
+        "VirtualMFADevice"]
+    with pytest.raises(ClientError) as raised:
+        iam.enable_mfa_device(UserName=unique("ghost"), SerialNumber=second["SerialNumber"],
+                              AuthenticationCode1="123456", AuthenticationCode2="654321")
+    assert error_of(raised)[0] == "NoSuchEntity"

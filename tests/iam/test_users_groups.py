@@ -214,3 +214,30 @@ def test_cli_users(aws_cli):
     assert "NoSuchEntity" in failed.stderr
     assert "The user with name missing-cli-user cannot be found." in failed.stderr
     aws_cli("iam", "delete-user", "--user-name", name)
+
+
+def test_rename_group_and_page_its_users(iam):
+    group, renamed = unique("grp"), unique("renamed")
+    iam.create_group(GroupName=group)
+    users = sorted(unique("m") for _ in range(3))
+    for name in users:
+        iam.create_user(UserName=name)
+        iam.add_user_to_group(GroupName=group, UserName=name)
+    iam.update_group(GroupName=group, NewGroupName=renamed, NewPath="/moved/")
+    first = iam.get_group(GroupName=renamed, MaxItems=2)
+    assert first["Group"]["Path"] == "/moved/" and first["IsTruncated"]
+    rest = iam.get_group(GroupName=renamed, Marker=first["Marker"])
+    assert [u["UserName"] for u in first["Users"] + rest["Users"]] == users
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=users[0])["Groups"]] == [
+        renamed]
+    with pytest.raises(ClientError) as raised:
+        iam.remove_user_from_group(GroupName=renamed, UserName=unique("nobody"))
+    assert error_of(raised)[0] == "NoSuchEntity"
+
+
+def test_invalid_marker(iam):
+    group = unique("grp")
+    iam.create_group(GroupName=group)
+    with pytest.raises(ClientError) as raised:
+        iam.get_group(GroupName=group, Marker="bm90LWEtbnVtYmVy")
+    assert error_of(raised) == ("ValidationError", "Invalid Marker.", 400)
