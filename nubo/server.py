@@ -82,6 +82,10 @@ class Gateway:
                 raise NotImplementedOperation(service, operation.name)
             self.authorizer.authenticate(request, ctx, provider)
             self.authorizer.authorize(ctx, provider, model.signing_name, params)
+            if identity.access_key_id:
+                self.authorizer.note_use(ctx, model.signing_name)
+            if service in IDENTITY_SERVICES:
+                self.authorizer.flush_usage()  # IAM answers with up-to-date last-used dates
             # 4. handle: sync handlers run in one store transaction; we answer once it is durable
             if provider.is_async(operation.name):
                 result = await provider.dispatch(ctx, operation.name, params)

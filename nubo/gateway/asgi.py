@@ -47,6 +47,8 @@ class AsgiApp:
         background work: sweepers must run after a restart even before the first request."""
         from nubo.services import IMPLEMENTED
 
+        self._background.append(asyncio.create_task(
+            _supervise(self.gateway.authorizer.background)))
         for name in IMPLEMENTED:
             await asyncio.sleep(0)
             provider = self.gateway.services.get(name)

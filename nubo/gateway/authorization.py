@@ -11,6 +11,7 @@ Resolved callers are cached until an identity service (IAM, STS, Organizations) 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("nubo.iam")
 
+USAGE_FLUSH_SECONDS = 5.0
 IDENTITY_SERVICES = frozenset({"iam", "sts", "organizations"})
 DEFAULT_SECRET = "test"  # the secret of the default keys, for signature checks
 
@@ -83,6 +85,9 @@ class Authorizer:
         self.mode = runtime.config.iam
         self.verify = runtime.config.verify_signatures
         self._callers: dict[tuple[str, str], Caller] = {}
+        # Last use of IAM users' keys and of roles (GetAccessKeyLastUsed, RoleLastUsed),
+        # coalesced in memory and written every USAGE_FLUSH_SECONDS or before IAM answers.
+        self._usage: dict[tuple, tuple] = {}
 
     # -- who is calling ----------------------------------------------------------------------
 
@@ -150,6 +155,38 @@ class Authorizer:
                 raise signatures.expired_token(style)
         if self.verify:
             signatures.verify(request, caller.secret, style=style, now=self.runtime.clock.now())
+
+    # -- last use of credentials -----------------------------------------------------------
+
+    def note_use(self, ctx: RequestContext, signing_name: str) -> None:
+        caller = self._callers.get((ctx.access_key_id, ctx.account_id))
+        if caller is None or caller.identity is None:
+            return
+        now = self.runtime.clock.now()
+        kind, name = caller.identity
+        if kind == "user" and caller.expires is None:
+            self._usage[("key", ctx.access_key_id)] = (signing_name, ctx.region, now)
+        elif kind == "role":
+            self._usage[("role", caller.principal.account_id, name)] = (ctx.region, now)
+
+    def flush_usage(self) -> None:
+        from nubo.services.iam.directory import IamDirectory
+
+        if not self._usage:
+            return
+        usage, self._usage = self._usage, {}
+        directory = IamDirectory(self.runtime.store, self.runtime.clock)
+        with self.runtime.store.transaction():
+            for (kind, *names), (*where, when) in usage.items():
+                if kind == "key":
+                    directory.note_key_used(names[0], where[0], where[1], when)
+                else:
+                    directory.note_role_used(names[0], names[1], where[0], when)
+
+    async def background(self) -> None:
+        while True:
+            await asyncio.sleep(USAGE_FLUSH_SECONDS)
+            self.flush_usage()
 
     # -- which policies apply ----------------------------------------------------------------
 

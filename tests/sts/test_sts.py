@@ -133,3 +133,24 @@ def test_cli_get_caller_identity_and_assume_role(aws_cli):
                       "arn:aws:iam::000000000000:role/cli-role", "--role-session-name", "cli")
     assert assumed["AssumedRoleUser"]["Arn"] == \
         "arn:aws:sts::000000000000:assumed-role/cli-role/cli"
+
+
+def test_last_use_of_keys_and_roles(connect):
+    iam = connect("iam", "test")
+    name = unique("used")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    assert "LastUsedDate" not in iam.get_access_key_last_used(
+        AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    connect("sqs", key["AccessKeyId"], key["SecretAccessKey"]).list_queues()
+    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    assert (used["ServiceName"], used["Region"]) == ("sqs", REGION)
+    role = unique("used-role")
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "000000000000"},
+            "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    credentials = connect("sts", "test").assume_role(RoleArn=arn,
+                                                     RoleSessionName="s1")["Credentials"]
+    session_client(connect, credentials, "sqs").list_queues()
+    assert iam.get_role(RoleName=role)["Role"]["RoleLastUsed"]["Region"] == REGION
