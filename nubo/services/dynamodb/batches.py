@@ -171,8 +171,8 @@ class Batches:
             return None
         if remembered["fingerprint"] != fingerprint:
             raise ServiceError("IdempotentParameterMismatchException",
-                               "Request token has already been used with different "
-                               "parameters.")
+                               "The request uses the same client token as a previous, but "
+                               "non-identical request.")
         return remembered["output"]
 
     def run(self, ctx: RequestContext, plans: list[dict], capacity_mode: str | None,

@@ -177,8 +177,12 @@ class Items:
     # -- rows -------------------------------------------------------------------------------
 
     def load(self, table: Table, position: bytes) -> dict | None:
+        return self.load_sized(table, position)[0]
+
+    def load_sized(self, table: Table, position: bytes) -> tuple[dict | None, int]:
+        """The item at ``position`` and its size (0 if there is none)."""
         row = self.rows.get((table.id, position))
-        return None if row is None else load_item(row["item"])
+        return (None, 0) if row is None else (load_item(row["item"]), row["size"])
 
     def _count(self, owner: int) -> list[int]:
         counts = self._counts.get(owner)
@@ -194,19 +198,22 @@ class Items:
         self.stats.put({"owner": owner, "items": counts[0], "bytes": counts[1]})
 
     def write(self, table: Table, position: bytes, old: dict | None, new: dict | None,
-              by_service: bool = False) -> dict[str, float]:
+              by_service: bool = False, old_size: int | None = None,
+              new_size: int | None = None) -> dict[str, float]:
         """Replace the item at ``position`` (None deletes it), its index entries, expiry, stream
-        record and the table's counts; returns the write units consumed per index.
-        ``by_service``: a deletion by DynamoDB itself (TTL), as its stream record says."""
-        old_size = item_size(old) if old is not None else 0
+        record and the table's counts; returns the write units consumed per index. Sizes are
+        computed unless the caller knows them. ``by_service``: a deletion by DynamoDB itself
+        (TTL), as its stream record says."""
+        if old_size is None:
+            old_size = item_size(old) if old is not None else 0
+        if new_size is None:
+            new_size = item_size(new) if new is not None else 0
         if new is None:
             if old is not None:
                 self.rows.delete((table.id, position))
         else:
-            new_size = item_size(new)
             self.rows.put({"table": table.id, "position": position, "item": dump_item(new),
                            "size": new_size})
-        new_size = item_size(new) if new is not None else 0
         if (old is None) != (new is None) or old_size != new_size:
             self._adjust(table.id, (new is not None) - (old is not None), new_size - old_size)
         index_units: dict[str, float] = {}
@@ -314,23 +321,24 @@ class Items:
         return item, units
 
     def put_item(self, table: Table, item: dict, condition: tuple | None,
-                 return_old_on_failure: bool) -> tuple[dict | None, Capacity]:
+                 return_old_on_failure: bool, size: int | None = None
+                 ) -> tuple[dict | None, Capacity]:
         self.check_item_keys(table, item)
         position = table.key.position(item)
-        old = self.load(table, position)
+        old, old_size = self.load_sized(table, position)
         self._check_condition(condition, old, return_old_on_failure)
-        indexes = self.write(table, position, old, item)
-        size = max(item_size(item), item_size(old) if old else 0)
-        return old, Capacity(table, write_units(size), indexes, read=False)
+        size = item_size(item) if size is None else size
+        indexes = self.write(table, position, old, item, old_size=old_size, new_size=size)
+        return old, Capacity(table, write_units(max(size, old_size)), indexes, read=False)
 
     def delete_item(self, table: Table, key: dict, condition: tuple | None,
                     return_old_on_failure: bool) -> tuple[dict | None, Capacity]:
         position, _ = self.key_position(table, key)
-        old = self.load(table, position)
+        old, old_size = self.load_sized(table, position)
         self._check_condition(condition, old, return_old_on_failure)
-        indexes = self.write(table, position, old, None) if old is not None else {}
-        return old, Capacity(table, write_units(item_size(old) if old else 0), indexes,
-                             read=False)
+        indexes = (self.write(table, position, old, None, old_size=old_size, new_size=0)
+                   if old is not None else {})
+        return old, Capacity(table, write_units(old_size), indexes, read=False)
 
     def update_item(self, table: Table, key: dict, clauses: dict[str, list] | None,
                     condition: tuple | None,
@@ -338,15 +346,15 @@ class Items:
         """Returns (old item, new item, written paths, capacity)."""
         position, canonical = self.key_position(table, key)
         paths = check_update_paths(clauses, table.key.names) if clauses else []
-        old = self.load(table, position)
+        old, old_size = self.load_sized(table, position)
         self._check_condition(condition, old, return_old_on_failure)
         base = old if old is not None else dict(canonical)
         new = apply_update(clauses, base) if clauses else dict(base)
-        check_item_size(new)
+        size = check_item_size(new)
         self.check_item_keys(table, new)
-        indexes = self.write(table, position, old, new)
-        size = max(item_size(new), item_size(old) if old else 0)
-        return old, new, paths, Capacity(table, write_units(size), indexes, read=False)
+        indexes = self.write(table, position, old, new, old_size=old_size, new_size=size)
+        return old, new, paths, Capacity(table, write_units(max(size, old_size)), indexes,
+                                         read=False)
 
     @staticmethod
     def _check_condition(condition: tuple | None, item: dict | None,

@@ -71,10 +71,11 @@ class ItemRequests:
         condition = self._condition(ConditionExpression, Expected, ConditionalOperator,
                                     ExpressionAttributeNames, ExpressionAttributeValues)
         item = check_item(Item)
-        check_item_size(item)
+        size = check_item_size(item)
         table = self.tables.get(ctx, TableName)
         old, capacity = self.items.put_item(table, item, condition,
-                                            ReturnValuesOnConditionCheckFailure == "ALL_OLD")
+                                            ReturnValuesOnConditionCheckFailure == "ALL_OLD",
+                                            size)
         return self._output(table, old if returns == "ALL_OLD" else None, capacity,
                             ReturnConsumedCapacity, item, ReturnItemCollectionMetrics)
 

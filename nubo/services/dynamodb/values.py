@@ -77,13 +77,17 @@ def arithmetic(op: str, left: Decimal, right: Decimal) -> Decimal:
 
 
 def number_size(text: str) -> int:
-    """Bytes of a number: one per two digits, aligned on the decimal point, plus one."""
-    value = Decimal(text)
-    if not value:
-        return 1
-    sign, digits, exponent = value.normalize(_CONTEXT).as_tuple()
-    high = len(digits) - 1 + exponent
-    return high // 2 - exponent // 2 + 2
+    """Bytes of a canonical number: one per two digits, aligned on the decimal point, plus
+    one (worked out on the text: this runs for every number of every item written)."""
+    whole, _, fraction = text.lstrip("-").partition(".")
+    if whole == "0":
+        if not fraction:
+            return 1
+        high = -(len(fraction) - len(fraction.lstrip("0"))) - 1
+    else:
+        high = len(whole) - 1
+    low = -len(fraction) if fraction else len(whole) - len(whole.rstrip("0"))
+    return high // 2 - low // 2 + 2
 
 
 # -- validation -------------------------------------------------------------------------------
