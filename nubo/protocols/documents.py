@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, Callable
 
 from nubo.protocols.models import plan_cache
-from nubo.protocols.values import (BadValue, b64decode, b64encode,
+from nubo.protocols.values import (TEXT_TYPES, BadValue, b64decode, b64encode,
                                    float_from_text, float_text, parse_timestamp,
                                    timestamp_writer)
 
@@ -94,7 +94,7 @@ def _read_document(value):
 
 def _scalar_reader(shape, codec: DocumentCodec) -> Reader:
     kind = shape.type_name
-    if kind == "string":
+    if kind in TEXT_TYPES:
         return _expect(str, "string")
     if kind in ("integer", "long", "byte", "short"):
         return _read_int
@@ -190,7 +190,7 @@ def _write_cbor_blob(value):
 
 def _scalar_writer(shape, codec: DocumentCodec) -> Writer:
     kind = shape.type_name
-    if kind in ("string", "boolean", "integer", "long", "byte", "short"):
+    if kind in ("boolean", "integer", "long", "byte", "short") or kind in TEXT_TYPES:
         return _identity
     if kind in ("float", "double"):
         return _write_cbor_float if codec.binary else _write_float
@@ -224,7 +224,7 @@ def _writer(shape, codec: DocumentCodec, cache: dict) -> Writer:
         item = _writer(shape.member, codec, cache)
         if item is _identity:
             return list
-        return lambda value: [item(element) for element in value]
+        return lambda value: [None if element is None else item(element) for element in value]
     if kind == "map":
         write_value = _writer(shape.value, codec, cache)
         if write_value is _identity:

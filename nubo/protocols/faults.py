@@ -24,6 +24,7 @@ class WireError:
     message: str
     fields: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
+    message_key: str = "message"  # the JSON key of the message: the shape's member, if any
 
     @property
     def fault(self) -> str:
@@ -52,7 +53,20 @@ def resolve(service_model: ServiceModel, error: ServiceError) -> WireError:
         sender = status < 500
     name = shape.name if shape is not None else error.code
     code = shape.error_code if shape is not None else error.code
-    return WireError(shape, name, code, status, sender, error.message, error.fields, error.headers)
+    message, fields = error.message, error.fields
+    member = _message_member(shape)
+    if member in fields:  # the envelope carries the message; the shape member is the same
+        fields = dict(fields)
+        shape_message = fields.pop(member)
+        message = message or shape_message
+    key = shape.members[member].serialization.get("name", member) if member else "message"
+    return WireError(shape, name, code, status, sender, message, fields, error.headers, key)
+
+
+def _message_member(shape) -> str | None:
+    if shape is None:
+        return None
+    return next((name for name in shape.members if name.lower() == "message"), None)
 
 
 def json_type(service_model: ServiceModel, wire: WireError) -> str:

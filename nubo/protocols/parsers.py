@@ -6,6 +6,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from nubo.core.http import HttpRequest
 from nubo.protocols import query, rest, rpc
+from nubo.protocols.compression import gunzip_body
 from nubo.protocols.models import protocol_view, service_protocols
 from nubo.protocols.validation import validate
 
@@ -51,6 +52,8 @@ async def read_body(service_model: ServiceModel, request: HttpRequest, protocol:
 def parse_request(service_model: ServiceModel, request: HttpRequest, protocol: str
                   ) -> tuple[OperationModel, dict]:
     view = protocol_view(service_model, protocol)
+    if "content-encoding" in request.headers and protocol not in rest.PROTOCOLS:
+        gunzip_body(request, protocol)  # RPC bodies name their operation: decompress first
     operation, params = _PARSERS[protocol](view, request, protocol)
     validate(operation, params, service_model, protocol)
     if view is not service_model:

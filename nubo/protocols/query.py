@@ -89,14 +89,23 @@ def compile_reader(shape, protocol: str) -> Reader:
     return _reader(shape, protocol == "ec2", plan_cache(shape._shape_resolver, protocol))
 
 
-def _member_wire_name(member, name: str, ec2: bool) -> str:
+def _member_wire_names(member, name: str, ec2: bool) -> list[str]:
+    """The names a member travels under, botocore's first. Where botocore and the protocol's
+    specification differ, both are accepted: botocore sends an ec2 member without locationName
+    under its own name and a flattened query list under its list member's locationName; other
+    SDKs capitalize the ec2 name and use the structure member's locationName."""
     serialization = member.serialization
     if ec2:
         if "queryName" in serialization:
-            return serialization["queryName"]
+            return [serialization["queryName"]]
         location = serialization.get("name")
-        return location[0].upper() + location[1:] if location else name
-    return serialization.get("name", name)
+        if location:
+            return [location[0].upper() + location[1:]]
+        return list(dict.fromkeys((name, name[0].upper() + name[1:])))
+    wire = serialization.get("name", name)
+    if member.type_name == "list" and serialization.get("flattened"):
+        return list(dict.fromkeys((member.member.serialization.get("name", wire), wire)))
+    return [wire]
 
 
 def _indexed(node: dict) -> list:
@@ -116,13 +125,12 @@ def _reader(shape, ec2: bool, cache: dict) -> Reader:
             members: list = []
             found = cache[shape.name] = _struct_reader(members)
             for name, member in shape.members.items():
-                wire = _member_wire_name(member, name, ec2)
                 if member.type_name == "list" and (ec2 or member.serialization.get("flattened")):
-                    if not ec2:  # a flattened list is named by its member's locationName
-                        wire = member.member.serialization.get("name", wire)
-                    members.append((wire, name, _list_reader(member, ec2, cache, flat=True)))
+                    read = _list_reader(member, ec2, cache, flat=True)
                 else:
-                    members.append((wire, name, _reader(member, ec2, cache)))
+                    read = _reader(member, ec2, cache)
+                members.extend((wire, name, read)
+                               for wire in reversed(_member_wire_names(member, name, ec2)))
         return found
     if kind == "list":
         return _list_reader(shape, ec2, cache, flat=bool(shape.serialization.get("flattened")))
@@ -189,8 +197,14 @@ def _map_reader(shape, ec2: bool, cache: dict) -> Reader:
 # --- responses -------------------------------------------------------------------------------
 def namespace(service_model: ServiceModel) -> str:
     metadata = service_model.metadata
-    return metadata.get("xmlNamespace") or (
-        f"https://{metadata['endpointPrefix']}.amazonaws.com/doc/{metadata['apiVersion']}/")
+    if metadata.get("xmlNamespace") or "endpointPrefix" not in metadata:
+        return metadata.get("xmlNamespace", "")
+    return f"https://{metadata['endpointPrefix']}.amazonaws.com/doc/{metadata['apiVersion']}/"
+
+
+def _xmlns(service_model: ServiceModel) -> str:
+    ns = namespace(service_model)
+    return f' xmlns="{xml.escape_attr(ns)}"' if ns else ""
 
 
 def _xml_response(status: int, text: str, headers: dict | None = None) -> HttpResponse:
@@ -201,8 +215,7 @@ def _xml_response(status: int, text: str, headers: dict | None = None) -> HttpRe
 def serialize(operation: OperationModel, output: dict, request_id: str,
               protocol: str) -> HttpResponse:
     name = operation.name
-    ns = xml.escape_attr(namespace(operation.service_model))
-    parts = [f'<{name}Response xmlns="{ns}">']
+    parts = [f"<{name}Response{_xmlns(operation.service_model)}>"]
     shape = operation.output_shape
     if protocol == "ec2":
         parts.append(f"<requestId>{xml.escape(request_id)}</requestId>")
@@ -232,14 +245,13 @@ def _error_fields(wire: WireError) -> str:
 
 def serialize_error(service_model: ServiceModel, wire: WireError, request_id: str,
                     protocol: str) -> HttpResponse:
-    code, message = xml.escape(wire.code), xml.escape(wire.message)
+    code_and_message = xml.error_code_and_message(wire.code, wire.message)
     rid = xml.escape(request_id)
     if protocol == "ec2":
-        text = (f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message>"
+        text = (f"<Response><Errors><Error>{code_and_message}"
                 f"{_error_fields(wire)}</Error></Errors><RequestID>{rid}</RequestID></Response>")
     else:
-        ns = xml.escape_attr(namespace(service_model))
-        text = (f'<ErrorResponse xmlns="{ns}"><Error><Type>{wire.fault}</Type>'
-                f"<Code>{code}</Code><Message>{message}</Message>{_error_fields(wire)}"
+        text = (f"<ErrorResponse{_xmlns(service_model)}><Error><Type>{wire.fault}</Type>"
+                f"{code_and_message}{_error_fields(wire)}"
                 f"<Detail/></Error><RequestId>{rid}</RequestId></ErrorResponse>")
     return _xml_response(wire.status, text, wire.headers)

@@ -26,12 +26,14 @@ from botocore.model import OperationModel, ServiceModel
 from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
 from nubo.protocols import documents, faults, xml
+from nubo.protocols.compression import gunzip_body
 from nubo.protocols.documents import JSON
 from nubo.protocols.faults import WireError
 from nubo.protocols.models import nubo_settings, plan_cache
-from nubo.protocols.values import (BadValue, b64decode, b64encode, bool_text, float_text,
-                                   rfc822, scalar_from_text, timestamp_writer)
+from nubo.protocols.values import (TEXT_TYPES, BadValue, b64decode, b64encode, bool_text,
+                                   float_text, rfc822, scalar_from_text, timestamp_writer)
 
+PROTOCOLS = ("rest-json", "rest-xml")
 _LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
 
 
@@ -150,8 +152,52 @@ def _header_reader(member) -> Callable[[str], Any]:
         return read_json
     if member.type_name == "list":
         read_item = scalar_from_text(member.member)
-        return lambda text: [read_item(item.strip()) for item in text.split(",")]
+        http_dates = member.member.type_name == "timestamp" and \
+            timestamp_writer(member.member, "rfc822") is rfc822
+        return lambda text: [read_item(item) for item in split_header_list(text, http_dates)]
     return scalar_from_text(member)
+
+
+_HTTP_DATE_ITEMS = re.compile(r"[^,]*,[^,]*(?:,|$)")
+
+
+def split_header_list(text: str, http_dates: bool = False) -> list[str]:
+    """The items of a list header: comma-separated, items with commas or quotes quoted
+    (``"b,c", "\\"def\\"", a``); HTTP dates, which hold a comma, unquoted."""
+    if not text.strip():
+        return []
+    if http_dates:
+        return [item.strip().rstrip(",").strip() for item in _HTTP_DATE_ITEMS.findall(text)
+                if item.strip()]
+    if '"' not in text:
+        return [item.strip() for item in text.split(",")]
+    items, position, size = [], 0, len(text)
+    while position <= size:
+        while position < size and text[position] in " \t":
+            position += 1
+        if position < size and text[position] == '"':
+            chars, position = [], position + 1
+            while position < size and text[position] != '"':
+                if text[position] == "\\" and position + 1 < size:
+                    position += 1
+                chars.append(text[position])
+                position += 1
+            items.append("".join(chars))
+            comma = text.find(",", position)
+        else:
+            comma = text.find(",", position)
+            items.append(text[position:] if comma < 0 else text[position:comma])
+            items[-1] = items[-1].strip()
+        if comma < 0:
+            break
+        position = comma + 1
+    return items
+
+
+def _quoted(item: str) -> str:
+    if "," in item or '"' in item:
+        return '"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return item
 
 
 @dataclass
@@ -191,8 +237,8 @@ def _input_plan(operation: OperationModel, protocol: str) -> InputPlan:
                 plan.query.append((name, wire, scalar_from_text(member), False))
         elif location == "header":
             plan.headers.append((name, wire.lower(), _header_reader(member)))
-        elif location == "headers":
-            plan.header_maps.append((name, wire.lower()))
+        elif location == "headers":  # a prefix, or all headers
+            plan.header_maps.append((name, member.serialization.get("name", "").lower()))
         elif name == payload_name:
             plan.payload = (name, member)
         elif location is None:
@@ -240,6 +286,8 @@ def parse(view: ServiceModel, request: HttpRequest, protocol: str
     query = parse_qs(request.query_string, keep_blank_values=True)
     route, labels = find_route(view, request, query)
     operation = route.operation
+    if operation.request_compression and "content-encoding" in request.headers:
+        gunzip_body(request, protocol)
     plan = _input_plan(operation, protocol)
     params: dict[str, Any] = {}
     try:
@@ -280,9 +328,12 @@ def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, boun
         if _streams(member):  # read by the handler, as the client sends it
             params[name] = request.stream if request.stream is not None else \
                 BodyStream.of(body)
-        elif member.type_name in ("blob", "string"):
+        elif member.type_name == "blob":
             if body:
                 params[name] = body  # raw bytes: the service decides what they mean
+        elif member.type_name == "string":
+            if body:
+                params[name] = _text(body, name)
         elif body:
             document = _decode_body(body, protocol)
             if protocol == "rest-json":
@@ -291,6 +342,13 @@ def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, boun
                 params[name] = xml.compile_reader(member)(document)
     elif plan.body is not None and body:
         params.update(plan.body(_decode_body(body, protocol)))
+
+
+def _text(body: bytes, member: str) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadValue("the payload is not valid UTF-8 text", member) from None
 
 
 def _read(read: Callable, text: str, member: str):
@@ -308,7 +366,9 @@ def _header_writer(member) -> Callable[[Any], str]:
     kind = member.type_name
     if kind == "list":
         write_item = _header_writer(member.member)
-        return lambda value: ",".join(write_item(item) for item in value)
+        if member.member.type_name in TEXT_TYPES:
+            return lambda value: ",".join(_quoted(write_item(item)) for item in value)
+        return lambda value: ", ".join(write_item(item) for item in value)
     if kind == "timestamp":
         write = timestamp_writer(member, "rfc822")
         return lambda value: str(write(value))
@@ -345,11 +405,11 @@ def _output_plan(shape, protocol: str) -> OutputPlan:
             plan.status = name
         elif location == "header":
             plan.headers.append((name, wire, _header_writer(member)))
-        elif location == "headers":
-            plan.header_maps.append((name, wire))
+        elif location == "headers":  # a prefix, or all headers
+            plan.header_maps.append((name, member.serialization.get("name", "")))
         elif name == payload_name:
             plan.payload = (name, member)
-        elif location is None:
+        elif location not in xml.HTTP_LOCATIONS:
             plan.body_members.append((wire, name, member))
     if plan.body_members and protocol == "rest-json":
         plan.body = documents.struct_writer_for(plan.body_members, JSON)
@@ -442,7 +502,7 @@ def serialize_error(service_model: ServiceModel, wire: WireError, request_id: st
         headers["x-amzn-ErrorType"] = wire.code
         document = dict(documents.compile_writer(wire.shape, JSON)(fields)
                         if wire.shape is not None else fields)
-        document["message"] = wire.message
+        document[wire.message_key] = wire.message
         body = orjson.dumps(document)
     else:
         headers["Content-Type"] = "application/xml"
@@ -458,7 +518,7 @@ def host_id(request_id: str) -> str:
 
 def _xml_error(service_model: ServiceModel, wire: WireError, fields: dict,
                request_id: str, headers: dict[str, str]) -> str:
-    parts = [f"<Code>{xml.escape(wire.code)}</Code><Message>{xml.escape(wire.message)}</Message>"]
+    parts = [xml.error_code_and_message(wire.code, wire.message)]
     if fields:
         described = wire.shape.members if wire.shape is not None else {}
         if described:

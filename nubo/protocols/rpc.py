@@ -101,7 +101,7 @@ def error_document(service_model: ServiceModel, wire: WireError, codec: Document
         else:
             document.update(wire.fields)
     document["__type"] = faults.json_type(service_model, wire)
-    document["message"] = wire.message
+    document[wire.message_key] = wire.message
     return document
 
 

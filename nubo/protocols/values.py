@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
 UTC = timezone.utc
+TEXT_TYPES = ("string", "character")  # "character": a single-character string, old models
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -144,7 +145,7 @@ def bool_text(value: bool) -> str:
 def scalar_from_text(shape):
     """A converter from wire text to the Python value of a scalar shape (query, XML, headers)."""
     kind = shape.type_name
-    if kind == "string":
+    if kind in TEXT_TYPES:
         return str
     if kind in ("integer", "long", "byte", "short"):
         return int_from_text
@@ -162,7 +163,7 @@ def scalar_from_text(shape):
 def scalar_to_text(shape, default_timestamp: str = "iso8601"):
     """A converter from a Python value to wire text for a scalar shape (query, XML, headers)."""
     kind = shape.type_name
-    if kind == "string":
+    if kind in TEXT_TYPES:
         return str
     if kind in ("integer", "long", "byte", "short"):
         return lambda value: str(int(value))

@@ -17,6 +17,9 @@ from nubo.protocols.models import plan_cache
 from nubo.protocols.values import BadValue, scalar_from_text, scalar_to_text
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+# Where an output member may travel outside the body; URI and query bindings of a structure
+# shared by input and output are body members in the output.
+HTTP_LOCATIONS = ("header", "headers", "statusCode")
 _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;"})
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;",
                                "\r": "&#xD;", "\n": "&#xA;", "\t": "&#x9;"})
@@ -33,6 +36,12 @@ def escape(text: str) -> str:
 
 def escape_attr(text: str) -> str:
     return text.translate(_ATTR_ESCAPES)
+
+
+def error_code_and_message(code: str, message: str) -> str:
+    """``<Code>`` and ``<Message>`` of an XML error; no ``<Message>`` for an empty message."""
+    text = f"<Code>{escape(code)}</Code>"
+    return f"{text}<Message>{escape(message)}</Message>" if message else text
 
 
 def element_name(shape, default: str) -> str:
@@ -83,7 +92,7 @@ def _writer(shape, cache: dict) -> Writer:
 def _struct_member_plan(shape, cache: dict) -> list:
     plan = []
     for name, member in shape.members.items():
-        if member.serialization.get("location"):  # headers, status code: not in the body
+        if member.serialization.get("location") in HTTP_LOCATIONS:  # not in the body
             continue
         tag = element_name(member, name)
         if member.serialization.get("xmlAttribute"):
@@ -265,8 +274,13 @@ def _attribute_key(member, name: str) -> str:
 
 
 def struct_read_plan(members, cache: dict | None = None) -> list:
-    """(name, tag, how, reader) per member: how is "attr", "flat" (repeated elements) or "one"."""
-    plan = []
+    """(name, tag, how, reader) per member: how is "attr", "flat" (repeated elements) or "one".
+
+    A member is read under botocore's element name and, where the XML protocols' specification
+    names it otherwise, under that name too (botocore's wins when both are present): botocore
+    names a flattened list by its list member's locationName and a member by its target shape's
+    locationName; other SDKs use the structure member's name."""
+    plan, aliases = [], []
     for name, member in members:
         if cache is None:
             cache = plan_cache(member._shape_resolver, "xml-reader")
@@ -274,17 +288,26 @@ def struct_read_plan(members, cache: dict | None = None) -> list:
         if member.serialization.get("xmlAttribute"):
             from_text = scalar_from_text(member)
             plan.append((name, _attribute_key(member, tag), "attr", from_text))
-        elif member.type_name == "list" and _flattened(member):
+            continue
+        if member.type_name == "list" and _flattened(member):
             read_item = _reader(member.member, cache)
-            plan.append((name, element_name(member.member, tag), "flat",
-                         lambda elements, read=read_item: [read(e) for e in elements]))
+            entry = (name, element_name(member.member, tag), "flat",
+                     lambda elements, read=read_item: [read(e) for e in elements])
         elif member.type_name == "map" and _flattened(member):
             read_entry = _entry_reader(member, cache)
-            plan.append((name, tag, "flat",
-                         lambda elements, read=read_entry: dict(read(e) for e in elements)))
+            entry = (name, tag, "flat",
+                     lambda elements, read=read_entry: dict(read(e) for e in elements))
         else:
-            plan.append((name, tag, "one", _reader(member, cache)))
-    return plan
+            entry = (name, tag, "one", _reader(member, cache))
+        plan.append(entry)
+        aliases.extend((name, alias, entry[2], entry[3]) for alias in (tag, name)
+                       if alias != entry[1])
+    taken = {entry[1] for entry in plan}
+    unique = {}
+    for alias in aliases:
+        if alias[1] not in taken:
+            unique.setdefault(alias[1], alias)
+    return list(unique.values()) + plan
 
 
 def struct_reader(plan: list) -> Reader:

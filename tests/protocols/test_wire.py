@@ -4,6 +4,7 @@ as boto3 sees them over json and query, and a fuzz test (arbitrary bytes never c
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import random
 from urllib.parse import urlsplit
@@ -13,12 +14,16 @@ import botocore.session
 import cbor2
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.compress import maybe_compress_request
+from botocore.config import Config
+from botocore.serialize import create_serializer
 
 from nubo.core.errors import ServiceError
 from nubo.core.http import HttpRequest
 from nubo.protocols import (detect_protocol, load_service_model, parse_request, serialize_error,
                             serialize_response)
 from nubo.protocols.models import protocol_view
+from tests.protocols.helpers import to_http_request
 
 JSON_SQS = {"content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.SendMessage"}
 FORM = {"content-type": "application/x-www-form-urlencoded"}
@@ -167,6 +172,38 @@ def test_sqs_query_response_escapes_carriage_return():
     operation = model.operation_model("ReceiveMessage")
     response = serialize_response(operation, {"Messages": [{"Body": "a\r\nb<&>"}]}, "query", "r")
     assert b"<Body>a&#xD;\nb&lt;&amp;&gt;</Body>" in response.body
+
+
+# --- compressed request bodies ----------------------------------------------------------------
+@pytest.mark.parametrize("protocol", ["smithy-rpc-v2-cbor", "json", "query"])
+def test_gzip_request_body(protocol):
+    """botocore gzips PutMetricData (requestcompression) from 10 KiB on; nubo reads it."""
+    model = load_service_model("cloudwatch")
+    operation = model.operation_model("PutMetricData")
+    params = {"Namespace": "app", "MetricData": [
+        {"MetricName": "latency", "Value": 1.5, "Dimensions": [{"Name": "host", "Value": "a"}]}]}
+    request_dict = create_serializer(protocol).serialize_to_request(params, operation)
+    maybe_compress_request(Config(request_min_compression_size_bytes=1), request_dict, operation)
+    request = to_http_request(request_dict)
+    assert request.headers["content-encoding"] == "gzip"
+    parsed_operation, parsed = parse_request(model, request, protocol)
+    assert parsed_operation.name == "PutMetricData" and parsed == params
+    assert "content-encoding" not in request.headers
+
+
+_BAD_GZIP = {
+    "garbage": lambda: b"\x1f\x8b\x08\x00garbage",
+    "truncated": lambda: gzip.compress(b"Action=ListMetrics", mtime=0)[:-12],
+    "bomb": lambda: gzip.compress(b"A" * (33 * 1024 * 1024), mtime=0),  # inflates too far
+}
+
+
+@pytest.mark.parametrize("body,code", [("garbage", "MalformedQueryString"),
+                                       ("truncated", "MalformedQueryString"),
+                                       ("bomb", "RequestEntityTooLarge")])
+def test_gzip_request_body_errors(body, code):
+    request = _request(headers={**FORM, "content-encoding": "gzip"}, body=_BAD_GZIP[body]())
+    assert _parse_error("cloudwatch", request).code == code
 
 
 # --- fuzz -------------------------------------------------------------------------------------
