@@ -257,7 +257,8 @@ def test_allowed_pattern_and_data_types(ssm, root):
 
 
 def test_expiration_policy_deletes_the_parameter(ssm, root, nubo_server):
-    when = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    now = datetime.fromtimestamp(nubo_server.get("/_nubo/clock")["now"], timezone.utc)
+    when = (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     policies = json.dumps([
         {"Type": "Expiration", "Version": "1.0", "Attributes": {"Timestamp": when}},
         {"Type": "ExpirationNotification", "Version": "1.0",

@@ -17,6 +17,7 @@ from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.kms import crypto
 from nubo.services.kms.grants import Grants
+from nubo.services.kms.imports import KeyImports
 from nubo.services.kms.models import Keys, listing, page
 from nubo.services.kms.operations import Operations
 from nubo.services.kms.validation import dry_run
@@ -40,6 +41,7 @@ class KmsProvider(ServiceProvider):
         self.keys = Keys(runtime.store, runtime.clock)
         self.cryptography = Operations(self.keys)
         self.grants = Grants(runtime.store, runtime.clock, self.keys)
+        self.imports = KeyImports(self.keys, runtime.clock)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
 
@@ -130,6 +132,53 @@ class KmsProvider(ServiceProvider):
     @handler("UpdateKeyDescription")
     def update_key_description(self, ctx: RequestContext, KeyId: str, Description: str) -> dict:
         self.keys.update_description(self.keys.resolve(ctx, KeyId, aliases=False), Description)
+        return {}
+
+    # -- imported key material ------------------------------------------------------------
+
+    @handler("GetParametersForImport")
+    def get_parameters_for_import(self, ctx: RequestContext, KeyId: str, WrappingAlgorithm: str,
+                                  WrappingKeySpec: str) -> dict:
+        return self.imports.parameters(self.keys.resolve(ctx, KeyId, aliases=False),
+                                       WrappingAlgorithm, WrappingKeySpec)
+
+    @handler("ImportKeyMaterial")
+    def import_key_material(self, ctx: RequestContext, KeyId: str, ImportToken: bytes,
+                            EncryptedKeyMaterial: bytes, ValidTo=None,
+                            ExpirationModel: str | None = None, ImportType: str | None = None,
+                            KeyMaterialDescription: str | None = None,
+                            KeyMaterialId: str | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        material_id = self.imports.import_material(
+            key, ImportToken, EncryptedKeyMaterial,
+            None if ValidTo is None else ValidTo.timestamp(), ExpirationModel, ImportType)
+        self._sweep_due.set()
+        return {"KeyId": key.arn, "KeyMaterialId": material_id}
+
+    @handler("DeleteImportedKeyMaterial")
+    def delete_imported_key_material(self, ctx: RequestContext, KeyId: str,
+                                     KeyMaterialId: str | None = None) -> dict:
+        key = self.keys.resolve(ctx, KeyId, aliases=False)
+        self.imports.delete_material(key)
+        return {"KeyId": key.arn}
+
+    # -- multi-Region keys ----------------------------------------------------------------
+
+    @handler("ReplicateKey")
+    def replicate_key(self, ctx: RequestContext, KeyId: str, ReplicaRegion: str,
+                      Policy: str | None = None, BypassPolicyLockoutSafetyCheck: bool = False,
+                      Description: str | None = None, Tags: list | None = None) -> dict:
+        replica = self.keys.replicate(ctx, self.keys.resolve(ctx, KeyId, aliases=False),
+                                      ReplicaRegion, Policy, BypassPolicyLockoutSafetyCheck,
+                                      Description, Tags or [])
+        return {"ReplicaKeyMetadata": self.keys.describe(replica),
+                "ReplicaPolicy": replica.record["policy"],
+                "ReplicaTags": self.keys.tag_list(replica)}
+
+    @handler("UpdatePrimaryRegion")
+    def update_primary_region(self, ctx: RequestContext, KeyId: str, PrimaryRegion: str) -> dict:
+        self.keys.update_primary_region(self.keys.resolve(ctx, KeyId, aliases=False),
+                                        PrimaryRegion)
         return {}
 
     # -- key policies ---------------------------------------------------------------------

@@ -145,6 +145,7 @@ class Keys:
             "materials": [] if origin == "EXTERNAL" else [
                 _material(crypto.new_material(spec), now, None)],
             "rotation_period": None, "on_demand_rotations": 0,
+            "primary_region": ctx.region if multi_region else None, "replica_regions": [],
         }
         if manager == "AWS":  # AWS managed keys rotate every year, always
             record["rotation_period"] = DEFAULT_ROTATION_PERIOD
@@ -189,7 +190,16 @@ class Keys:
         record = self.keys.get((account, region, resource))
         if record is None:
             raise ServiceError("NotFoundException", f"Key '{ctx.arn('kms', 'key/' + resource, account_id=account)}' does not exist")
-        return Key(record)
+        return Key(self._with_shared_material(record))
+
+    def _with_shared_material(self, record: dict) -> dict:
+        """A multi-Region replica uses its primary's key material (all versions), so
+        ciphertexts of one region decrypt in the others and rotations reach every replica."""
+        primary_region = record.get("primary_region")
+        if primary_region in (None, record["region"]):
+            return record
+        primary = self.keys.get((record["account"], primary_region, record["key_id"]))
+        return record if primary is None else {**record, "materials": primary["materials"]}
 
     def _aws_managed_alias(self, ctx: RequestContext, alias: str) -> dict | None:
         """AWS creates a service's AWS managed key (alias/aws/<service>) on the service's first
@@ -226,7 +236,7 @@ class Keys:
             raise ServiceError("UnsupportedOperationException",
                                f"{key.arn} is an AWS managed key and cannot be modified.")
 
-    def _save(self, key: Key, **changes) -> Key:
+    def save(self, key: Key, **changes) -> Key:
         record = {**key.record, **changes}
         self.keys.put(record)
         return Key(record)
@@ -235,20 +245,25 @@ class Keys:
         self.require_customer_managed(key)
         if key.state not in ("Enabled", "Disabled"):
             self.require_state(key)
-        self._save(key, state="Enabled")
+        self.save(key, state="Enabled")
 
     def disable(self, key: Key) -> None:
         self.require_customer_managed(key)
         self.require_state(key, disabled_ok=True)
-        self._save(key, state="Disabled")
+        self.save(key, state="Disabled")
 
     def schedule_deletion(self, key: Key, days: int | None) -> Key:
         self.require_customer_managed(key)
+        if key.record.get("replica_regions"):
+            raise ServiceError("UnsupportedOperationException",
+                               f"{key.arn} is a primary key with replicas in "
+                               f"{', '.join(key.record['replica_regions'])}; schedule the "
+                               "deletion of its replicas first.")
         if key.state == "PendingDeletion":
             self.require_state(key)
         days = check_pending_window(days)
         due = self.clock.now() + days * DAY
-        return self._save(key, state="PendingDeletion", deletion_due=due, pending_window=days,
+        return self.save(key, state="PendingDeletion", deletion_due=due, pending_window=days,
                           state_before_deletion=key.state)
 
     def cancel_deletion(self, key: Key) -> None:
@@ -257,29 +272,107 @@ class Keys:
                                f"{key.arn} is not pending deletion.")
         # A key whose deletion is cancelled comes back disabled (or still awaiting material).
         state = "PendingImport" if not key.record["materials"] else "Disabled"
-        self._save(key, state=state, deletion_due=None, pending_window=None)
+        self.save(key, state=state, deletion_due=None, pending_window=None)
 
     def sweep(self) -> int:
-        """Delete the keys whose waiting period is over and rotate those due for automatic
-        rotation; returns how many keys changed."""
+        """Delete the keys whose waiting period is over, the imported material past its
+        ValidTo, and rotate the keys due for automatic rotation; returns how many changed."""
         now = self.clock.now()
         due = self.keys.find("by_deletion", hi=now)
         for record in due:
             self.delete_now(Key(record))
+        expired = self.keys.find("by_material_expiry", hi=now)
+        for record in expired:  # imported material past its ValidTo is deleted
+            self.save(Key(record), materials=[], state="PendingImport", material_expires=None,
+                      valid_to=None)
         rotating = self.keys.find("by_rotation", hi=now)
         for record in rotating:
             key = Key(record)
             if key.state in ("Enabled", "Disabled"):
                 self._rotate(key, "AUTOMATIC", record["rotation_due"])
             else:  # rotation waits for the key to be usable again
-                self._save(key, rotation_due=now + record["rotation_period"] * DAY)
-        return len(due) + len(rotating)
+                self.save(key, rotation_due=now + record["rotation_period"] * DAY)
+        return len(due) + len(expired) + len(rotating)
 
     def delete_now(self, key: Key) -> None:
         account, region = key.record["account"], key.record["region"]
         self.aliases.delete_where("by_key", eq=(account, region, key.id))
         self.grants.delete_where("by_key", eq=(account, region, key.id))
         self.keys.delete((account, region, key.id))
+        primary_region = key.record.get("primary_region")
+        if primary_region not in (None, region):  # a replica leaves its primary's list
+            primary = self.keys.get((account, primary_region, key.id))
+            if primary is not None:
+                self.keys.put({**primary, "replica_regions": [
+                    r for r in primary["replica_regions"] if r != region]})
+
+    # -- multi-Region keys ----------------------------------------------------------------
+
+    def _primary_of(self, record: dict) -> dict:
+        if record["primary_region"] == record["region"]:
+            return record
+        return self.keys.get((record["account"], record["primary_region"], record["key_id"]))
+
+    def _multi_region_configuration(self, record: dict) -> dict:
+        primary = self._primary_of(record) or record
+        arn_in = primary["arn"].split(":")
+        def arn(region: str) -> str:
+            return ":".join(arn_in[:3] + [region] + arn_in[4:])
+        return {"MultiRegionKeyType": "PRIMARY" if primary["region"] == record["region"]
+                else "REPLICA",
+                "PrimaryKey": {"Arn": primary["arn"], "Region": primary["region"]},
+                "ReplicaKeys": [{"Arn": arn(r), "Region": r}
+                                for r in primary["replica_regions"]]}
+
+    def replicate(self, ctx: RequestContext, key: Key, region: str, policy: str | None,
+                  bypass_lockout: bool, description: str | None, tags: list[dict]) -> Key:
+        record = key.record
+        if not record["multi_region"]:
+            raise ServiceError("UnsupportedOperationException",
+                               f"{key.arn} is not a multi-Region key.")
+        if record["primary_region"] != record["region"]:
+            raise ServiceError("UnsupportedOperationException",
+                               f"{key.arn} is not a primary key; replicate the primary key.")
+        self.require_state(key, disabled_ok=True)
+        if region == record["region"] or region in record["replica_regions"]:
+            raise ServiceError("AlreadyExistsException", f"Key {key.arn.replace(record['region'], region, 1)} already exists in {region}.")
+        if policy is not None:
+            check_policy(policy, bypass_lockout)
+        check_tags(tags)
+        replica = {**record, "region": region, "arn": key.arn.replace(
+                       f":{record['region']}:", f":{region}:", 1),
+                   "materials": [], "created": self.clock.now(), "replica_regions": [],
+                   "description": record["description"] if description is None
+                   else description, "tags": {t["TagKey"]: t["TagValue"] for t in tags},
+                   "policy": policy or default_policy(ctx.partition, ctx.account_id),
+                   "rotation_due": None, "deletion_due": None}
+        self.keys.put(replica)
+        self.save(key, replica_regions=record["replica_regions"] + [region])
+        return Key(self._with_shared_material(replica))
+
+    def update_primary_region(self, key: Key, region: str) -> None:
+        record = key.record
+        if not record["multi_region"]:
+            raise ServiceError("UnsupportedOperationException",
+                               f"{key.arn} is not a multi-Region key.")
+        primary = self._primary_of(record)
+        if region == primary["region"]:
+            return
+        if region not in primary["replica_regions"]:
+            raise ServiceError("NotFoundException", f"There is no replica of {key.arn} in "
+                               f"{region}.")
+        regions = [primary["region"]] + primary["replica_regions"]
+        replicas = [r for r in regions if r != region]
+        for each in regions:
+            row = self.keys.get((record["account"], each, record["key_id"]))
+            changes = {"primary_region": region, "replica_regions": [], "materials": []}
+            if each == region:
+                changes.update(replica_regions=replicas, materials=primary["materials"],
+                               rotation_period=primary["rotation_period"],
+                               rotation_due=primary["rotation_due"])
+            else:
+                changes.update(rotation_due=None)
+            self.keys.put({**row, **changes})
 
     # -- description, policy, tags --------------------------------------------------------
 
@@ -301,10 +394,7 @@ class Keys:
             if record.get("valid_to"):
                 metadata["ValidTo"] = record["valid_to"]
         if record["multi_region"]:
-            metadata["MultiRegionConfiguration"] = {
-                "MultiRegionKeyType": "PRIMARY",
-                "PrimaryKey": {"Arn": key.arn, "Region": record["region"]},
-                "ReplicaKeys": []}
+            metadata["MultiRegionConfiguration"] = self._multi_region_configuration(record)
         if record["materials"] and key.spec.family == "aes":
             metadata["CurrentKeyMaterialId"] = key.material_id()
         return metadata
@@ -312,13 +402,13 @@ class Keys:
     def update_description(self, key: Key, description: str) -> None:
         self.require_customer_managed(key)
         self.require_state(key, disabled_ok=True)
-        self._save(key, description=description)
+        self.save(key, description=description)
 
     def put_policy(self, key: Key, name: str | None, policy: str, bypass: bool) -> None:
         self.require_customer_managed(key)
         self.require_policy_name(name)
         check_policy(policy, bypass)
-        self._save(key, policy=policy)
+        self.save(key, policy=policy)
 
     @staticmethod
     def require_policy_name(name: str | None) -> None:
@@ -331,11 +421,11 @@ class Keys:
         merged = {**key.record["tags"], **{t["TagKey"]: t["TagValue"] for t in tags}}
         if len(merged) > MAX_TAGS:
             raise ServiceError("TagException", f"Cannot have more than {MAX_TAGS} tags.")
-        self._save(key, tags=merged)
+        self.save(key, tags=merged)
 
     def untag(self, key: Key, tag_keys: list[str]) -> None:
         self.require_state(key, disabled_ok=True)
-        self._save(key, tags={k: v for k, v in key.record["tags"].items()
+        self.save(key, tags={k: v for k, v in key.record["tags"].items()
                               if k not in tag_keys})
 
     @staticmethod
@@ -355,17 +445,21 @@ class Keys:
             raise ServiceError("UnsupportedOperationException",
                                f"{key.arn} origin is {key.record['origin']} which is not "
                                "valid for this operation.")
+        if key.record.get("primary_region") not in (None, key.record["region"]):
+            raise ServiceError("UnsupportedOperationException",
+                               f"{key.arn} is a multi-Region replica key; rotation is managed "
+                               "on its primary key.")
 
     def enable_rotation(self, key: Key, period: int | None) -> None:
         self._require_rotatable(key)
         period = period or DEFAULT_ROTATION_PERIOD
         due = key.record["rotation_due"] if key.record["rotation_period"] == period else None
-        self._save(key, rotation_period=period,
+        self.save(key, rotation_period=period,
                    rotation_due=due or self.clock.now() + period * DAY)
 
     def disable_rotation(self, key: Key) -> None:
         self._require_rotatable(key)
-        self._save(key, rotation_period=None, rotation_due=None)
+        self.save(key, rotation_period=None, rotation_due=None)
 
     def rotation_status(self, key: Key) -> dict:
         record = key.record
@@ -385,7 +479,7 @@ class Keys:
                                f"{key.arn} has reached the maximum number of on-demand "
                                f"rotations ({MAX_ON_DEMAND_ROTATIONS}).")
         now = self.clock.now()
-        key = self._save(key, on_demand_rotations=key.record["on_demand_rotations"] + 1,
+        key = self.save(key, on_demand_rotations=key.record["on_demand_rotations"] + 1,
                          on_demand_started=now)
         self._rotate(key, "ON_DEMAND", now)
 
@@ -397,7 +491,7 @@ class Keys:
         if kind == "AUTOMATIC" or key.record["rotation_period"]:
             period = key.record["rotation_period"]
             changes["rotation_due"] = when + period * DAY if period else None
-        self._save(key, **changes)
+        self.save(key, **changes)
 
     @staticmethod
     def rotations(key: Key) -> list[dict]:

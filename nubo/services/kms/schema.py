@@ -11,8 +11,9 @@ KEYS = TableSpec(
     name="kms_keys",
     key=("account", "region", "key_id"),
     columns={"account": "text", "region": "text", "key_id": "text", "state": "text",
-             "deletion_due": "real", "rotation_due": "real"},
-    indexes={"by_deletion": ("deletion_due",), "by_rotation": ("rotation_due",)},
+             "deletion_due": "real", "rotation_due": "real", "material_expires": "real"},
+    indexes={"by_deletion": ("deletion_due",), "by_rotation": ("rotation_due",),
+             "by_material_expiry": ("material_expires",)},
 )
 
 ALIASES = TableSpec(
