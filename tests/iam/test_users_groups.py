@@ -241,3 +241,25 @@ def test_invalid_marker(iam):
     with pytest.raises(ClientError) as raised:
         iam.get_group(GroupName=group, Marker="bm90LWEtbnVtYmVy")
     assert error_of(raised) == ("ValidationError", "Invalid Marker.", 400)
+
+
+def test_get_user_with_temporary_credentials(iam, make_client):
+    import boto3
+
+    from tests.conftest import REGION
+    from tests.iam.conftest import doc
+
+    role = unique("assumable")
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=doc({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+            "Action": "sts:AssumeRole"}]}))
+    credentials = make_client("sts").assume_role(
+        RoleArn=f"arn:aws:iam::000000000000:role/{role}", RoleSessionName="session")["Credentials"]
+    session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                            aws_secret_access_key=credentials["SecretAccessKey"],
+                            aws_session_token=credentials["SessionToken"], region_name=REGION)
+    with pytest.raises(ClientError) as raised:
+        make_client("iam", session=session).get_user()
+    assert error_of(raised) == ("ValidationError", "Must specify userName when calling with "
+                                "non-User credentials", 400)

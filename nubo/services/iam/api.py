@@ -75,8 +75,10 @@ class IamProvider(ServiceProvider):
 
     @handler("GetUser")
     def get_user(self, ctx: RequestContext, UserName: str | None = None) -> dict:
-        if UserName is None and self.iam.caller_user(ctx.account_id, ctx.access_key_id) is None:
-            # Root credentials: IAM describes the account's root user.
+        if (UserName is None and not ctx.access_key_id.startswith("ASIA")
+                and self.iam.caller_user(ctx.account_id, ctx.access_key_id) is None):
+            # Root credentials: IAM describes the account's root user. (Temporary credentials
+            # get _user's ValidationError.)
             return {"User": {"UserId": ctx.account_id, "Path": "/",
                              "Arn": f"arn:{ctx.partition}:iam::{ctx.account_id}:root",
                              "CreateDate": 0}}
