@@ -22,7 +22,7 @@ from nubo.services.dynamodb.statements import Statements
 
 log = logging.getLogger("nubo.dynamodb")
 
-SWEEP_INTERVAL = 1.0  # seconds between TTL and stream-retention sweeps
+SWEEP_INTERVAL = 1.0  # seconds between sweeps when there is nothing to do
 
 
 class DynamodbProvider(ServiceProvider):
@@ -56,11 +56,13 @@ class DynamodbProvider(ServiceProvider):
             raise
 
     async def background(self) -> None:
-        """Deletes expired items (TTL) and stream records older than 24 hours."""
+        """Deletes expired items (TTL), the rows of deleted tables, and stream records older
+        than 24 hours."""
         while True:
             try:
                 with self.runtime.store.transaction():
                     swept = self.items.sweep_expired(self.tables.by_id)
+                    swept += self.items.sweep_dropped()
                     self.items.streams.expire()
             except Exception:  # keep sweeping; the error is ours to fix
                 log.exception("DynamoDB sweep failed")

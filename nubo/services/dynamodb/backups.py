@@ -81,7 +81,7 @@ class Backups:
     def delete(self, ctx: RequestContext, arn: str) -> dict:
         description = self.describe(ctx, arn)
         record = self._get(ctx, arn)
-        self.items.rows.delete_where(eq=(record["id"],))
+        self.tables.drop(record["id"], "items")
         self.backups.delete((record["account"], record["region"], arn))
         description["BackupDetails"]["BackupStatus"] = "DELETED"
         return description

@@ -113,6 +113,7 @@ class Items:
         self.clock = clock
         self.streams = StreamWriter(store, clock)
         self.expiries = store.table(schema.EXPIRIES)
+        self.dropped = store.table(schema.DROPPED)
         self.rows = store.table(schema.ITEMS)
         self.index_rows = store.table(schema.INDEX_ITEMS)
         self.stats = store.table(schema.STATS)
@@ -254,6 +255,20 @@ class Items:
         self.expiries.delete_where(eq=(table.id,))
         for row in self._range(self.rows, table.id, None, None, False):
             self._track_expiry(table, row["position"], None, load_item(row["item"]))
+
+    def sweep_dropped(self, limit: int = READ_BATCH) -> int:
+        """Remove up to ``limit`` rows of deleted tables, indexes and backups."""
+        removed = 0
+        for drop in self.dropped.find(limit=4):
+            rows = {"items": self.rows, "index": self.index_rows,
+                    "expiries": self.expiries}[drop["kind"]]
+            batch = rows.find(eq=(drop["owner"],), limit=limit)
+            if batch:
+                removed += rows.delete_where(eq=(drop["owner"],),
+                                             hi=batch[-1]["position"] + b"\x00")
+            if len(batch) < limit:
+                self.dropped.delete((drop["owner"], drop["kind"]))
+        return removed
 
     def sweep_expired(self, table_by_id, limit: int = 500) -> int:
         """Delete items whose TTL has passed, as DynamoDB's own background deletions."""

@@ -255,8 +255,7 @@ class Tables:
         self.clock = clock
         self.tables = store.table(schema.TABLES)
         self.stats = store.table(schema.STATS)
-        self.items = store.table(schema.ITEMS)
-        self.index_items = store.table(schema.INDEX_ITEMS)
+        self.dropped = store.table(schema.DROPPED)
         self._cache: dict[tuple[str, str, str], Table] = {}
 
     def reset(self) -> None:
@@ -375,11 +374,16 @@ class Tables:
         record = table.record
         self.tables.delete((record["account"], record["region"], record["name"]))
         self._cache.pop((record["account"], record["region"], record["name"]), None)
-        self.items.delete_where(eq=(table.id,))
+        self.drop(table.id, "items")
+        self.drop(table.id, "expiries")
         self.stats.delete((table.id,))
         for index in table.indexes.values():
-            self.index_items.delete_where(eq=(index.id,))
+            self.drop(index.id, "index")
             self.stats.delete((index.id,))
+
+    def drop(self, owner: int, kind: str) -> None:
+        """Rows of a deleted table, index or backup go in the background (Items.sweep_dropped)."""
+        self.dropped.put({"owner": owner, "kind": kind})
 
     def list(self, account: str, region: str, start: str | None,
              limit: int | None) -> tuple[list[str], str | None]:
@@ -571,7 +575,7 @@ class Tables:
                 if not found:
                     raise not_found(f"Requested resource not found: Index: {name} not found")
                 indexes.remove(found[0])
-                self.index_items.delete_where(eq=(found[0]["id"],))
+                self.drop(found[0]["id"], "index")
                 self.stats.delete((found[0]["id"],))
             elif "Update" in update:
                 name = update["Update"]["IndexName"]

@@ -85,3 +85,11 @@ BACKUPS = TableSpec(
              "created": "real"},
     indexes={"by_table": ("account", "region", "table_name", "created")},
 )
+
+# Rows of deleted tables, indexes and backups, removed in the background a chunk at a time
+# (DeleteTable answers at once, as AWS's DELETING does). kind: items | index | expiries.
+DROPPED = TableSpec(
+    name="dynamodb_dropped",
+    key=("owner", "kind"),
+    columns={"owner": "int", "kind": "text"},
+)
