@@ -1,0 +1,3 @@
+from nubo.services.organizations.api import OrganizationsProvider
+
+__all__ = ["OrganizationsProvider"]

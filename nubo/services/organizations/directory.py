@@ -1,0 +1,76 @@
+"""What the policy evaluator reads from Organizations: pure reads from the store, a handful of key
+or index lookups (O(log n) in the stored data): the account's row, its organization's row, the
+parent OU's row (which holds its chain of ancestors) and the attachments of each level.
+
+``OrganizationsDirectory(runtime.store)`` works before Organizations ever served a request: the
+tables are created on first use.
+"""
+
+from __future__ import annotations
+
+from nubo.services.organizations import schema
+from nubo.services.organizations.models import arn
+from nubo.services.organizations.policies import MANAGED, RCP, SCP
+from nubo.store import Store
+
+
+class OrganizationsDirectory:
+    def __init__(self, store: Store) -> None:
+        self.orgs = store.table(schema.ORGANIZATIONS)
+        self.accounts = store.table(schema.ACCOUNTS)
+        self.units = store.table(schema.UNITS)
+        self.policies = store.table(schema.POLICIES)
+        self.attachments = store.table(schema.ATTACHMENTS)
+
+    def _membership(self, account_id: str) -> tuple[dict, dict] | None:
+        account = self.accounts.get((account_id,))
+        if account is None:
+            return None
+        org = self.orgs.get((account["org_id"],))
+        return None if org is None else (account, org)
+
+    def organization_of(self, account_id: str) -> dict | None:
+        """{"Id", "Arn", "MasterAccountId"} of the account's organization (aws:PrincipalOrgID,
+        aws:ResourceOrgID), None when the account belongs to none."""
+        found = self._membership(account_id)
+        if found is None:
+            return None
+        org = found[1]
+        return {"Id": org["org_id"], "Arn": arn(org, f"organization/{org['org_id']}"),
+                "MasterAccountId": org["master_account_id"]}
+
+    def service_control_policies(self, account_id: str) -> list[list[str]] | None:
+        """The SCPs bounding the account: one list per level from the root down (root, each OU,
+        the account), each the JSON texts of the SCPs attached there. None when SCPs do not
+        apply: no organization, the management account, or SCPs not enabled."""
+        return self._levels(account_id, SCP)
+
+    def resource_control_policies(self, account_id: str) -> list[list[str]] | None:
+        """The same for RCPs, which bound the account's resources."""
+        return self._levels(account_id, RCP)
+
+    def _levels(self, account_id: str, policy_type: str) -> list[list[str]] | None:
+        found = self._membership(account_id)
+        if found is None:
+            return None
+        account, org = found
+        if account_id == org["master_account_id"] or policy_type not in org["policy_types"]:
+            return None
+        parent_id = account["parent_id"]
+        if parent_id == org["root_id"]:
+            chain = [parent_id]
+        else:
+            unit = self.units.get((parent_id,))
+            chain = unit["ancestors"] if unit is not None else [org["root_id"]]
+        return [self._texts(org["org_id"], target_id, policy_type)
+                for target_id in chain + [account_id]]
+
+    def _texts(self, org_id: str, target_id: str, policy_type: str) -> list[str]:
+        texts = []
+        for row in self.attachments.find("by_target", (target_id, policy_type)):
+            if row["org_id"] != org_id:
+                continue
+            policy = MANAGED.get(row["policy_id"]) or self.policies.get((row["policy_id"],))
+            if policy is not None:
+                texts.append(policy["content"])
+        return texts
