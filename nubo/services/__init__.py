@@ -18,6 +18,7 @@ IMPLEMENTED: dict[str, str] = {
     "dynamodbstreams": "nubo.services.dynamodb.streams_api",
     "iam": "nubo.services.iam",
     "kms": "nubo.services.kms",
+    "organizations": "nubo.services.organizations",
     "s3": "nubo.services.s3",
     "secretsmanager": "nubo.services.secretsmanager",
     "sqs": "nubo.services.sqs",
