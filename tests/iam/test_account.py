@@ -271,3 +271,38 @@ def test_instance_profile_tags(fresh_iam):
         "Tags"] == [{"Key": "b", "Value": "2"}]
     assert [p["InstanceProfileName"] for p in
             fresh_iam.list_instance_profiles()["InstanceProfiles"]] == ["ip"]
+
+
+def test_centralized_root_access(account_iam, make_client):
+    import boto3
+
+    from tests.conftest import REGION, SECRET_KEY
+
+    management = "246824682468"
+    iam = account_iam(management)
+    with pytest.raises(ClientError) as raised:
+        iam.list_organizations_features()
+    assert error_of(raised)[0] == "OrganizationNotFoundException"
+    orgs = make_client("organizations", session=boto3.Session(
+        aws_access_key_id=management, aws_secret_access_key=SECRET_KEY, region_name=REGION))
+    org_id = orgs.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    with pytest.raises(ClientError) as raised:
+        iam.enable_organizations_root_sessions()
+    assert error_of(raised)[0] == "ServiceAccessNotEnabledException"
+    orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    enabled = iam.enable_organizations_root_credentials_management()
+    assert (enabled["OrganizationId"], enabled["EnabledFeatures"]) == (
+        org_id, ["RootCredentialsManagement"])
+    iam.enable_organizations_root_sessions()
+    features = iam.list_organizations_features()
+    assert (features["OrganizationId"], features["EnabledFeatures"]) == (
+        org_id, ["RootCredentialsManagement", "RootSessions"])
+    iam.disable_organizations_root_sessions()
+    assert iam.list_organizations_features()["EnabledFeatures"] == ["RootCredentialsManagement"]
+    status = orgs.create_account(Email="member@example.com", AccountName="member")[
+        "CreateAccountStatus"]
+    status = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])[
+        "CreateAccountStatus"]
+    with pytest.raises(ClientError) as raised:
+        account_iam(status["AccountId"]).list_organizations_features()
+    assert error_of(raised)[0] == "AccountNotManagementOrDelegatedAdministratorException"

@@ -1283,6 +1283,68 @@ class IamProvider(ServiceProvider):
             GlobalEndpointTokenVersion.removeprefix("v").removesuffix("Token")))
         return {}
 
+    # -- centralized root access (Organizations) -------------------------------------------
+
+    def _organization_for_root_access(self, ctx: RequestContext) -> str:
+        """The id of the caller's organization, which must let IAM manage its members' root
+        users: the caller is its management account, all features, IAM's trusted access on."""
+        call = self.runtime.services.call
+        try:
+            org = call(ctx, "organizations", "DescribeOrganization", {})["Organization"]
+        except ServiceError as error:
+            if error.code != "AWSOrganizationsNotInUseException":
+                raise
+            raise ServiceError("OrganizationNotFoundException", "The request was rejected "
+                               "because no organization is associated with your account.",
+                               400) from None
+        if org["MasterAccountId"] != ctx.account_id:
+            raise ServiceError("AccountNotManagementOrDelegatedAdministratorException",
+                               "The request was rejected because the account making the "
+                               "request is not the management account or delegated "
+                               "administrator account for centralized root access.", 400)
+        if org["FeatureSet"] != "ALL":
+            raise ServiceError("OrganizationNotInAllFeaturesModeException", "The request was "
+                               "rejected because your organization does not have All features "
+                               "enabled.", 400)
+        services = call(ctx, "organizations", "ListAWSServiceAccessForOrganization", {})
+        if "iam.amazonaws.com" not in {s["ServicePrincipal"]
+                                       for s in services["EnabledServicePrincipals"]}:
+            raise ServiceError("ServiceAccessNotEnabledException", "The request was rejected "
+                               "because trusted access is not enabled for IAM in Organizations. "
+                               "For details, see IAM and Organizations in the Organizations "
+                               "User Guide.", 400)
+        return org["Id"]
+
+    def _root_access_features(self, ctx: RequestContext, feature: str | None = None,
+                              enabled: bool = True) -> dict:
+        org_id = self._organization_for_root_access(ctx)
+        features = set(self.iam.accounts.get(ctx.account_id).get("org_features", {}).get(
+            org_id, []))
+        if feature is not None:
+            features = features | {feature} if enabled else features - {feature}
+            self.iam.accounts.update(ctx.account_id, org_features={org_id: sorted(features)})
+        return {"OrganizationId": org_id, "EnabledFeatures": sorted(features)}
+
+    @handler("ListOrganizationsFeatures")
+    def list_organizations_features(self, ctx: RequestContext) -> dict:
+        return self._root_access_features(ctx)
+
+    @handler("EnableOrganizationsRootCredentialsManagement")
+    def enable_organizations_root_credentials_management(self, ctx: RequestContext) -> dict:
+        return self._root_access_features(ctx, "RootCredentialsManagement")
+
+    @handler("DisableOrganizationsRootCredentialsManagement")
+    def disable_organizations_root_credentials_management(self, ctx: RequestContext) -> dict:
+        return self._root_access_features(ctx, "RootCredentialsManagement", enabled=False)
+
+    @handler("EnableOrganizationsRootSessions")
+    def enable_organizations_root_sessions(self, ctx: RequestContext) -> dict:
+        return self._root_access_features(ctx, "RootSessions")
+
+    @handler("DisableOrganizationsRootSessions")
+    def disable_organizations_root_sessions(self, ctx: RequestContext) -> dict:
+        return self._root_access_features(ctx, "RootSessions", enabled=False)
+
     # -- account ---------------------------------------------------------------------------
 
     @handler("CreateAccountAlias")
