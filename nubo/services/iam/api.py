@@ -10,11 +10,11 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
+from nubo.policy import Principal
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
-from nubo.services.iam.documents import context_keys, grants_service
-from nubo.policy import Principal
 from nubo.services.iam.credentials import qr_code_png
+from nubo.services.iam.documents import context_keys
 from nubo.services.iam.models import Iam
 from nubo.services.iam.policies import Policies
 from nubo.services.iam.service_credentials import (SERVICE_CREDENTIAL, SIGNING_CERTIFICATE,
@@ -52,8 +52,7 @@ class IamProvider(ServiceProvider):
         return user
 
     def _entity(self, ctx: RequestContext, kind: str, name: str) -> dict:
-        entities = {"user": self.iam.users, "group": self.iam.groups, "role": self.iam.roles}
-        return entities[kind].require(ctx.account_id, name)
+        return self.iam.by_kind[kind].require(ctx.account_id, name)
 
     def _policy_shape(self, ctx: RequestContext, policy: dict, tags: bool = False) -> dict:
         return shapes.policy(policy, self.policies.usage(ctx.account_id, policy["arn"], "policy"),
@@ -446,20 +445,8 @@ class IamProvider(ServiceProvider):
                                  PolicyUsageFilter: str | None = None,
                                  Marker: str | None = None,
                                  MaxItems: int | None = None) -> dict:
-        self.policies.require(ctx.account_id, PolicyArn)
-        usage = {"PermissionsPolicy": "policy", "PermissionsBoundary": "boundary"}.get(
-            PolicyUsageFilter or "")
-        kinds = {"User": ("user",), "Group": ("group",), "Role": ("role",),
-                 "LocalManagedPolicy": (), "AWSManagedPolicy": ()}.get(
-            EntityFilter or "", ("user", "group", "role"))
-        stores = {"user": self.iam.users, "group": self.iam.groups, "role": self.iam.roles}
-        found = []
-        for row in self.policies.entities(ctx.account_id, PolicyArn, usage):
-            if row["kind"] not in kinds:
-                continue
-            entity = stores[row["kind"]].by_id(row["entity_id"])
-            if entity is not None and entity["path"].startswith(PathPrefix or "/"):
-                found.append((row["kind"], entity))
+        found = self.iam.policy_entities(ctx.account_id, PolicyArn, EntityFilter, PathPrefix,
+                                         PolicyUsageFilter)
         found, paging = page(found, Marker, MaxItems)
         fields = {"user": ("PolicyUsers", "UserName", "UserId"),
                   "group": ("PolicyGroups", "GroupName", "GroupId"),
@@ -1183,41 +1170,19 @@ class IamProvider(ServiceProvider):
     @handler("GetContextKeysForPrincipalPolicy")
     def get_context_keys_for_principal_policy(self, ctx: RequestContext, PolicySourceArn: str,
                                               PolicyInputList: list[str] | None = None) -> dict:
-        kind, entity = self._principal_of(ctx, PolicySourceArn)
+        kind, entity = self.iam.principal_of(ctx.account_id, PolicySourceArn)
         texts = [text for _, text in self.iam.identity_policy_texts(ctx.account_id, kind, entity)]
         return {"ContextKeyNames": context_keys(texts + list(PolicyInputList or []))}
-
-    def _principal_of(self, ctx: RequestContext, arn: str) -> tuple[str, dict]:
-        """The user, group or role an ARN of the account names."""
-        parts = arn.split(":", 5)
-        kind = parts[5].split("/", 1)[0] if len(parts) == 6 and parts[2] == "iam" else ""
-        stores = {"user": self.iam.users, "group": self.iam.groups, "role": self.iam.roles}
-        entity = (stores[kind].get(ctx.account_id, parts[5].rsplit("/", 1)[1])
-                  if kind in stores and parts[4] == ctx.account_id else None)
-        if entity is None or entity["arn"] != arn:
-            raise ServiceError("NoSuchEntity", f"The entity {arn} cannot be found.", 404)
-        return kind, entity
 
     @handler("ListPoliciesGrantingServiceAccess")
     def list_policies_granting_service_access(self, ctx: RequestContext, Arn: str,
                                               ServiceNamespaces: list[str],
                                               Marker: str | None = None) -> dict:
-        kind, entity = self._principal_of(ctx, Arn)
-        entries = []
-        for namespace in ServiceNamespaces:
-            found = []
-            for holder_kind, holder in self.iam.policy_holders(kind, entity):
-                inline = self.policies.inline_policies(ctx.account_id, holder_kind, holder["id"])
-                found += [{"PolicyName": name, "PolicyType": "INLINE",
-                           "EntityType": holder_kind.upper(), "EntityName": holder["name"]}
-                          for name, text in inline.items() if grants_service(text, namespace)]
-                for arn in self.policies.attached(ctx.account_id, holder_kind, holder["id"]):
-                    policy = self.policies.find(ctx.account_id, arn)
-                    if policy and grants_service(self.policies.default_document(policy),
-                                                 namespace):
-                        found.append({"PolicyName": policy["name"], "PolicyType": "MANAGED",
-                                      "PolicyArn": arn})
-            entries.append({"ServiceNamespace": namespace, "Policies": found})
+        kind, entity = self.iam.principal_of(ctx.account_id, Arn)
+        entries = [{"ServiceNamespace": namespace,
+                    "Policies": self.iam.policies_granting(ctx.account_id, kind, entity,
+                                                           namespace)}
+                   for namespace in ServiceNamespaces]
         return {"PoliciesGrantingServiceAccess": entries, "IsTruncated": False}
 
     # -- policy simulator ------------------------------------------------------------------
@@ -1232,7 +1197,7 @@ class IamProvider(ServiceProvider):
                                   CallerArn: str | None = None,
                                   ContextEntries: list[dict] | None = None,
                                   Marker: str | None = None, MaxItems: int | None = None) -> dict:
-        kind, entity = self._principal_of(ctx, PolicySourceArn)
+        kind, entity = self.iam.principal_of(ctx.account_id, PolicySourceArn)
         principal = (Principal(ctx.account_id, entity["arn"], "assumed-role", name=entity["name"],
                                role_arn=entity["arn"]) if kind == "role"
                      else Principal(ctx.account_id, entity["arn"], "user",

@@ -74,6 +74,7 @@ class Iam:
         self.credentials = Credentials(store, clock, self.accounts)
         self.service_credentials = ServiceCredentials(store, clock)
         self.members = store.table(schema.GROUP_MEMBERS)
+        self.by_kind = {"user": self.users, "group": self.groups, "role": self.roles}  # by ARN type
         self.providers = store.table(schema.PROVIDERS)
 
     def caller_user(self, account: str, access_key_id: str) -> dict | None:
@@ -146,6 +147,54 @@ class Iam:
                     found.append((arn, self.policies.default_document(policy)))
         return found
 
+    def principal_of(self, account: str, arn: str) -> tuple[str, dict]:
+        """(kind, entity) of the user, group or role of the account an ARN names."""
+        parts = arn.split(":", 5)
+        kind = parts[5].split("/", 1)[0] if len(parts) == 6 and parts[2] == "iam" else ""
+        entities = self.by_kind.get(kind)
+        entity = (entities.get(account, parts[5].rsplit("/", 1)[1])
+                  if entities is not None and parts[4] == account else None)
+        if entity is None or entity["arn"] != arn:
+            raise no_such_entity(f"The entity {arn} cannot be found.")
+        return kind, entity
+
+    def policy_entities(self, account: str, arn: str, entity_filter: str | None,
+                        path_prefix: str | None,
+                        usage_filter: str | None) -> list[tuple[str, dict]]:
+        """ListEntitiesForPolicy: (kind, entity) of what the policy is attached to or bounds."""
+        self.policies.require(account, arn)
+        usage = {"PermissionsPolicy": "policy", "PermissionsBoundary": "boundary"}.get(
+            usage_filter or "")
+        kinds = {"User": ("user",), "Group": ("group",), "Role": ("role",),
+                 "LocalManagedPolicy": (), "AWSManagedPolicy": ()}.get(
+            entity_filter or "", ("user", "group", "role"))
+        found = []
+        for row in self.policies.entities(account, arn, usage):
+            if row["kind"] not in kinds:
+                continue
+            entity = self.by_kind[row["kind"]].by_id(row["entity_id"])
+            if entity is not None and entity["path"].startswith(path_prefix or "/"):
+                found.append((row["kind"], entity))
+        return found
+
+    def policies_granting(self, account: str, kind: str, entity: dict,
+                          namespace: str) -> list[dict]:
+        """ListPoliciesGrantingServiceAccess for one service namespace."""
+        found = []
+        for holder_kind, holder in self.policy_holders(kind, entity):
+            inline = self.policies.inline_policies(account, holder_kind, holder["id"])
+            found += [{"PolicyName": name, "PolicyType": "INLINE",
+                       "EntityType": holder_kind.upper(), "EntityName": holder["name"]}
+                      for name, text in inline.items()
+                      if documents.grants_service(text, namespace)]
+            for arn in self.policies.attached(account, holder_kind, holder["id"]):
+                policy = self.policies.find(account, arn)
+                if policy and documents.grants_service(self.policies.default_document(policy),
+                                                       namespace):
+                    found.append({"PolicyName": policy["name"], "PolicyType": "MANAGED",
+                                  "PolicyArn": arn})
+        return found
+
     def user_groups(self, user: dict) -> list[dict]:
         rows = self.members.find("by_user", (user["account"], user["id"]))
         return [group for group in (self.groups.by_id(row["group_id"]) for row in rows) if group]
@@ -207,7 +256,7 @@ class Iam:
             if len(parts) != 6 or parts[2] != "iam" or parts[4] != account or "*" in arn:
                 continue
             kind, _, rest = parts[5].partition("/")
-            entities = {"user": self.users, "role": self.roles}.get(kind)
+            entities = self.by_kind.get(kind) if kind != "group" else None
             entity = entities.get(account, rest.rsplit("/", 1)[-1]) if entities else None
             if entities is not None and (entity is None or entity["arn"] != arn):
                 raise documents.malformed(f'Invalid principal in policy: "AWS":"{arn}"')
