@@ -306,3 +306,14 @@ def test_cli_policies(aws_cli, tmp_path):
     assert version["PolicyVersion"]["Document"] == READ_BUCKET
     listed = aws_cli("iam", "list-policies", "--scope", "Local")["Policies"]
     assert arn in [p["Arn"] for p in listed]
+
+
+def test_cli_paginates_aws_managed_policies(aws_cli):
+    first = aws_cli("iam", "list-policies", "--scope", "AWS", "--max-items", "5")
+    assert len(first["Policies"]) == 5 and first["NextToken"]
+    second = aws_cli("iam", "list-policies", "--scope", "AWS", "--max-items", "5",
+                     "--starting-token", first["NextToken"])
+    names = [p["PolicyName"] for p in first["Policies"] + second["Policies"]]
+    assert len(set(names)) == 10
+    summary = aws_cli("iam", "get-account-summary")["SummaryMap"]
+    assert summary["PolicySizeQuota"] == 6144
