@@ -3,6 +3,8 @@ Scan on them, GSIs added by UpdateTable and backfilled, index maintenance on wri
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -127,10 +129,16 @@ def test_gsi_added_later_is_backfilled(ddb, game_table):
     statuses = {i["IndexName"]: i["IndexStatus"]
                 for i in response["TableDescription"]["GlobalSecondaryIndexes"]}
     assert statuses == {"by_score": "ACTIVE", "by_note": "CREATING"}
-    described = ddb.describe_table(TableName=game_table)["Table"]
-    assert {i["IndexName"]: (i["IndexStatus"], i["ItemCount"])
-            for i in described["GlobalSecondaryIndexes"]} == {"by_score": ("ACTIVE", 4),
-                                                              "by_note": ("ACTIVE", 5)}
+    deadline = time.time() + 10
+    while True:  # the backfill runs in the background
+        described = ddb.describe_table(TableName=game_table)["Table"]
+        indexes = {i["IndexName"]: i for i in described["GlobalSecondaryIndexes"]}
+        if indexes["by_note"]["IndexStatus"] == "ACTIVE":
+            break
+        assert indexes["by_note"]["Backfilling"] is True
+        assert time.time() < deadline, "backfill did not finish"
+        time.sleep(0.1)
+    assert (indexes["by_score"]["ItemCount"], indexes["by_note"]["ItemCount"]) == (4, 5)
     items = ddb.query(TableName=game_table, IndexName="by_note",
                       KeyConditionExpression="note = :n",
                       ExpressionAttributeValues={":n": {"S": "e"}})["Items"]
@@ -168,3 +176,41 @@ def test_provisioned_gsi_needs_throughput(ddb):
     assert validation_error(excinfo) == (
         "One or more parameter values were invalid: ProvisionedThroughput should not be null "
         "for index: gsi")
+
+
+def test_backfill_of_a_larger_table_meets_concurrent_writes(ddb, make_table):
+    name = make_table(range_key=("sk", "N"))
+    for start in range(0, 600, 25):
+        ddb.batch_write_item(RequestItems={name: [
+            {"PutRequest": {"Item": {"pk": {"S": f"p{i % 7}"}, "sk": {"N": str(i)},
+                                     "g": {"S": f"g{i % 3}"}}}} for i in range(start, start + 25)]})
+    ddb.update_table(TableName=name,
+                     AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                     GlobalSecondaryIndexUpdates=[{"Create": {
+                         "IndexName": "by_g", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                         "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}]}}])
+    # writes while the backfill runs: moved, deleted and new items
+    for i in range(0, 600, 50):
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"p{i % 7}"}, "sk": {"N": str(i)},
+                                           "g": {"S": "moved"}})
+        ddb.delete_item(TableName=name, Key={"pk": {"S": f"p{(i + 1) % 7}"},
+                                             "sk": {"N": str(i + 1)}})
+    ddb.put_item(TableName=name, Item={"pk": {"S": "new"}, "sk": {"N": "1000"},
+                                       "g": {"S": "moved"}})
+    deadline = time.time() + 20
+    while ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0][
+            "IndexStatus"] != "ACTIVE":
+        assert time.time() < deadline, "backfill did not finish"
+        time.sleep(0.1)
+    index = ddb.describe_table(TableName=name)["Table"]["GlobalSecondaryIndexes"][0]
+    assert index["ItemCount"] == ddb.scan(TableName=name, Select="COUNT")["Count"] == 589
+    moved = ddb.query(TableName=name, IndexName="by_g", KeyConditionExpression="g = :g",
+                      ExpressionAttributeValues={":g": {"S": "moved"}})["Items"]
+    assert sorted(int(i["sk"]["N"]) for i in moved) == list(range(0, 600, 50)) + [1000]
+    for group in ("g0", "g1", "g2"):
+        expected = sum(1 for i in range(600) if i % 3 == int(group[1]) and i % 50 != 0
+                       and (i - 1) % 50 != 0)
+        items = ddb.query(TableName=name, IndexName="by_g", KeyConditionExpression="g = :g",
+                          ExpressionAttributeValues={":g": {"S": group}})["Items"]
+        assert len(items) == expected

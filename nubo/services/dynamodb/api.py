@@ -63,6 +63,7 @@ class DynamodbProvider(ServiceProvider):
                 with self.runtime.store.transaction():
                     swept = self.items.sweep_expired(self.tables.by_id)
                     swept += self.items.sweep_dropped()
+                    swept += self._backfill()
                     self.items.streams.expire()
             except Exception:  # keep sweeping; the error is ours to fix
                 log.exception("DynamoDB sweep failed")
@@ -74,6 +75,20 @@ class DynamodbProvider(ServiceProvider):
                     pass
             self._sweep_due.clear()
             await asyncio.sleep(0)
+
+    def _backfill(self) -> int:
+        """One chunk of every global secondary index being backfilled."""
+        work = 0
+        for job in self.tables.backfills.find(limit=8):
+            table = self.tables.by_id(job["table"])
+            index = next((i for i in table.indexes.values() if i.id == job["index"]),
+                         None) if table else None
+            if index is None or index.backfill is None:
+                self.tables.backfills.delete((job["index"],))
+                continue
+            self.tables.backfilled(table, index.name, self.items.backfill(table, index))
+            work += 1
+        return work
 
     # -- tables -----------------------------------------------------------------------------
 
@@ -107,12 +122,10 @@ class DynamodbProvider(ServiceProvider):
     @handler("UpdateTable")
     def update_table(self, ctx: RequestContext, TableName: str, **params) -> dict:
         table = self.tables.describe_target(ctx, TableName)
-        created = self.tables.update(table, **params)
-        table = self.tables.get(ctx, TableName)
-        for index in created:
-            self.items.backfill(table, index)
-        return {"TableDescription": self.tables.describe(
-            table, "UPDATING", tuple(index.name for index in created))}
+        self.tables.update(table, **params)
+        self._sweep_due.set()  # new global indexes start their backfill
+        return {"TableDescription": self.tables.describe(self.tables.get(ctx, TableName),
+                                                         "UPDATING")}
 
     @handler("DescribeLimits")
     def describe_limits(self, ctx: RequestContext) -> dict:

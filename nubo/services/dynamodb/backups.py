@@ -97,7 +97,7 @@ class Backups:
                                                    "GlobalSecondaryIndexes") if source.get(key)}
         for index in [*definition.get("GlobalSecondaryIndexes", ()),
                       *definition.get("LocalSecondaryIndexes", ())]:
-            for private in ("id", "IndexArn", "throughput"):
+            for private in ("id", "IndexArn", "throughput", "backfill"):
                 index.pop(private, None)
         billing = overrides.get("BillingModeOverride") or source["BillingMode"]
         throughput = overrides.get("ProvisionedThroughputOverride")

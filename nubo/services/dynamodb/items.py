@@ -219,6 +219,8 @@ class Items:
             self._adjust(table.id, (new is not None) - (old is not None), new_size - old_size)
         index_units: dict[str, float] = {}
         for index in table.indexes.values():
+            if index.backfill is not None and position >= index.backfill:
+                continue  # the backfill will index this row as it is when it gets there
             units = self._write_index(table, index, position, old, new)
             if units:
                 index_units[index.name] = units
@@ -320,10 +322,14 @@ class Items:
         for row in self._range(self.rows, source, None, None, False):
             self.write(table, row["position"], None, load_item(row["item"]))
 
-    def backfill(self, table: Table, index: Index) -> None:
-        """Index the existing items of a table (a GSI created by UpdateTable)."""
-        for row in self._range(self.rows, table.id, None, None, False):
+    def backfill(self, table: Table, index: Index,
+                 limit: int = READ_BATCH) -> bytes | None:
+        """Index the next ``limit`` items of a table for a GSI created by UpdateTable; the new
+        cursor, or None when every item is indexed."""
+        rows = self.rows.find(eq=(table.id,), lo=index.backfill, limit=limit)
+        for row in rows:
             self._write_index(table, index, row["position"], None, load_item(row["item"]))
+        return rows[-1]["position"] + b"\x00" if len(rows) == limit else None
 
     # -- single items ---------------------------------------------------------------------
 

@@ -90,6 +90,9 @@ class Index:
     kind: str  # "global" | "local"
     key: KeySchema
     projection: dict  # {"ProjectionType": ..., "NonKeyAttributes": [...]}
+    # A GSI added by UpdateTable is CREATING while the background backfill indexes the table's
+    # items; positions below the cursor are indexed, writes above it are left to the backfill.
+    backfill: bytes | None = None
 
     def project(self, item: dict, table_key: KeySchema) -> dict:
         kind = self.projection["ProjectionType"]
@@ -116,7 +119,8 @@ class Table:
             for index in record.get(field) or ():
                 self.indexes[index["IndexName"]] = Index(
                     index["IndexName"], index["id"], kind,
-                    key_schema_of(index["KeySchema"], types), index["Projection"])
+                    key_schema_of(index["KeySchema"], types), index["Projection"],
+                    index.get("backfill"))
 
     @property
     def id(self) -> int:
@@ -256,6 +260,7 @@ class Tables:
         self.tables = store.table(schema.TABLES)
         self.stats = store.table(schema.STATS)
         self.dropped = store.table(schema.DROPPED)
+        self.backfills = store.table(schema.BACKFILLS)
         self._cache: dict[tuple[str, str, str], Table] = {}
 
     def reset(self) -> None:
@@ -381,6 +386,19 @@ class Tables:
             self.drop(index.id, "index")
             self.stats.delete((index.id,))
 
+    def backfilled(self, table: Table, index_name: str, cursor: bytes | None) -> None:
+        """Where the backfill of a new GSI got to; None: done, the index is ACTIVE."""
+        record = copy.deepcopy(table.record)
+        for index in record["GlobalSecondaryIndexes"]:
+            if index["IndexName"] == index_name:
+                if cursor is None:
+                    index.pop("backfill", None)
+                    self.backfills.delete((index["id"],))
+                else:
+                    index["backfill"] = cursor
+        table.record = record
+        self.save(table)
+
     def drop(self, owner: int, kind: str) -> None:
         """Rows of a deleted table, index or backup go in the background (Items.sweep_dropped)."""
         self.dropped.put({"owner": owner, "kind": kind})
@@ -456,7 +474,11 @@ class Tables:
                      "Projection": index["Projection"], "IndexSizeBytes": size,
                      "ItemCount": items, "IndexArn": index["IndexArn"]}
         if field == "GlobalSecondaryIndexes":
-            described["IndexStatus"] = "CREATING" if index["IndexName"] in creating else "ACTIVE"
+            backfilling = "backfill" in index
+            described["IndexStatus"] = ("CREATING" if backfilling or index["IndexName"] in
+                                        creating else "ACTIVE")
+            if backfilling:
+                described["Backfilling"] = True
             described["ProvisionedThroughput"] = _throughput_view(index.get("throughput"))
         return described
 
@@ -467,8 +489,8 @@ class Tables:
                GlobalSecondaryIndexUpdates: list[dict] | None = None,
                StreamSpecification: dict | None = None, TableClass: str | None = None,
                DeletionProtectionEnabled: bool | None = None,
-               OnDemandThroughput: dict | None = None, **_: Any) -> list[Index]:
-        """Applies the changes; returns the global indexes created (to be backfilled)."""
+               OnDemandThroughput: dict | None = None, **_: Any) -> None:
+        """Applies the changes; global indexes it creates are backfilled in the background."""
         record = copy.deepcopy(table.record)  # the cached record stays intact on errors
         changed = False
         billing = BillingMode or record["BillingMode"]
@@ -506,10 +528,9 @@ class Tables:
             for definition in AttributeDefinitions:
                 known.setdefault(definition["AttributeName"], definition)
             record["AttributeDefinitions"] = list(known.values())
-        created: list[Index] = []
         if GlobalSecondaryIndexUpdates:
             changed = True
-            created = self._update_indexes(record, GlobalSecondaryIndexUpdates, billing)
+            self._update_indexes(record, GlobalSecondaryIndexUpdates, billing)
         if StreamSpecification is not None:
             _check_stream(StreamSpecification)
             stream = record.get("stream")
@@ -540,14 +561,11 @@ class Tables:
                              "SSESpecification or ReplicaUpdates is required")
         table.record = record
         self.save(table)
-        updated = self.find(record["account"], record["region"], record["name"])
-        return [updated.indexes[index.name] for index in created]
 
-    def _update_indexes(self, record: dict, updates: list[dict], billing: str) -> list[Index]:
+    def _update_indexes(self, record: dict, updates: list[dict], billing: str) -> None:
         indexes = [dict(i) for i in record.get("GlobalSecondaryIndexes") or ()]
         names = {i["IndexName"] for i in indexes} | {
             i["IndexName"] for i in record.get("LocalSecondaryIndexes") or ()}
-        created: list[Index] = []
         types = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
         for update in updates:
             if "Create" in update:
@@ -564,11 +582,10 @@ class Tables:
                                        "Subscriber limit exceeded: Number of global "
                                        "secondary indexes exceeds the per-table limit of 20")
                 index = self._new_index(record["TableArn"], spec, billing)
+                index["backfill"] = b""
                 indexes.append(index)
                 names.add(spec["IndexName"])
-                created.append(Index(index["IndexName"], index["id"], "global",
-                                     key_schema_of(index["KeySchema"], types),
-                                     index["Projection"]))
+                self.backfills.put({"index": index["id"], "table": record["id"]})
             elif "Delete" in update:
                 name = update["Delete"]["IndexName"]
                 found = [i for i in indexes if i["IndexName"] == name]
@@ -576,6 +593,7 @@ class Tables:
                     raise not_found(f"Requested resource not found: Index: {name} not found")
                 indexes.remove(found[0])
                 self.drop(found[0]["id"], "index")
+                self.backfills.delete((found[0]["id"],))
                 self.stats.delete((found[0]["id"],))
             elif "Update" in update:
                 name = update["Update"]["IndexName"]
@@ -587,7 +605,6 @@ class Tables:
         record["GlobalSecondaryIndexes"] = indexes
         if not indexes:
             del record["GlobalSecondaryIndexes"]
-        return created
 
     # -- tags and settings ------------------------------------------------------------------
 

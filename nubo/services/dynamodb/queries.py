@@ -256,6 +256,8 @@ class Queries:
             raise validation(f"The table does not have the specified index: {name}")
         if consistent and index.kind == "global":
             raise validation("Consistent reads are not supported on global secondary indexes")
+        if index.backfill is not None:
+            raise validation(f"Cannot read from backfilling global secondary index: {name}")
         return index
 
     def _start_position(self, table: Table, index: Index | None, start: dict) -> bytes:

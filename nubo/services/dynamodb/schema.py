@@ -93,3 +93,10 @@ DROPPED = TableSpec(
     key=("owner", "kind"),
     columns={"owner": "int", "kind": "text"},
 )
+
+# Global secondary indexes being backfilled (their cursor lives in the table's record).
+BACKFILLS = TableSpec(
+    name="dynamodb_backfills",
+    key=("index",),
+    columns={"index": "int", "table": "int"},
+)
