@@ -84,6 +84,24 @@ def default_policy(partition: str, account: str) -> str:
             '    "Action" : "kms:*",\n    "Resource" : "*"\n  } ]\n}')
 
 
+def aws_managed_policy(partition: str, account: str, region: str, service: str) -> str:
+    """The key policy of an AWS managed key (alias/aws/<service>): every principal of the
+    account may use it through that service; the account may read its metadata."""
+    return json.dumps({"Version": "2012-10-17", "Id": f"auto-{service}-2", "Statement": [
+        {"Sid": f"Allow access through {service} for all principals in the account that are "
+                "authorized to use it",
+         "Effect": "Allow", "Principal": {"AWS": "*"},
+         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                    "kms:CreateGrant", "kms:DescribeKey"],
+         "Resource": "*",
+         "Condition": {"StringEquals": {"kms:CallerAccount": account,
+                                        "kms:ViaService": f"{service}.{region}.amazonaws.com"}}},
+        {"Sid": "Allow direct access to key metadata to the account",
+         "Effect": "Allow", "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+         "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"],
+         "Resource": "*"}]}, indent=2)
+
+
 def page(items: list, limit: int | None, marker: str | None) -> tuple[list, str | None]:
     """Marker pagination over an already bounded list: the marker is the next item's index."""
     start = int(marker) if marker and marker.isdigit() else 0
@@ -208,7 +226,9 @@ class Keys:
         if managed is None or not ctx.extras.get("called_by", "").startswith(managed[0] + "."):
             return None
         key = self.create(ctx, spec_name="SYMMETRIC_DEFAULT", usage=None, origin="AWS_KMS",
-                          description=managed[1], policy=None, bypass_lockout=True, tags=[],
+                          description=managed[1], bypass_lockout=True, tags=[],
+                          policy=aws_managed_policy(ctx.partition, ctx.account_id, ctx.region,
+                                                    managed[0]),
                           multi_region=False, manager="AWS")
         record = {"account": ctx.account_id, "region": ctx.region, "name": alias,
                   "key_id": key.id, "created": key.record["created"],

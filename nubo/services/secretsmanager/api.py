@@ -9,6 +9,7 @@ import logging
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
+from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.secretsmanager.models import Secrets, page_token
 from nubo.services.secretsmanager.passwords import random_password
@@ -32,6 +33,26 @@ class SecretsmanagerProvider(ServiceProvider):
                                                                              params))
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
+
+    # -- authorization hooks: the secret a request names, and its resource policy ------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        secret_id = params.get("SecretId") or params.get("Name")
+        if not isinstance(secret_id, str):
+            return {}
+        try:
+            arn = self.secrets.resolve(ctx, secret_id).arn
+        except ServiceError:  # a new secret: its ARN will end with a 6-character suffix
+            return {"SecretId": f"{secret_id}-??????"}
+        return {"SecretId": arn.split(":", 6)[6]}
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        parts = arn.split(":", 6)
+        if len(parts) != 7 or parts[5] != "secret":
+            return None
+        found = self.secrets.secrets.find("by_arn", eq=(arn,), limit=1)
+        policy = found[0].get("policy") if found else None
+        return ResourcePolicy(policy, parts[4])
 
     # -- secrets and values ---------------------------------------------------------------
 

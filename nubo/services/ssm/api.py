@@ -62,6 +62,16 @@ class SsmProvider(ServiceProvider):
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
 
+    # -- authorization hooks: the parameter a request names ----------------------------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        name = params.get("Name") or params.get("Path")
+        if params.get("ResourceType") == "Parameter":
+            name = params.get("ResourceId")
+        if not isinstance(name, str):
+            return {}
+        return {"ParameterNameWithoutLeadingSlash": split_selector(name)[0].lstrip("/")}
+
     @handler("PutParameter")
     def put_parameter(self, ctx: RequestContext, Name: str, Value: str,
                       Description: str | None = None, Type: str | None = None,
