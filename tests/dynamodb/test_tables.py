@@ -217,7 +217,7 @@ def test_tags(ddb, table):
     assert error_of(excinfo)[0] == "ResourceNotFoundException"
 
 
-def test_time_to_live_settings(ddb, table):
+def test_time_to_live_settings(ddb, table, nubo_server):
     assert ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"] == {
         "TimeToLiveStatus": "DISABLED"}
     spec = {"Enabled": True, "AttributeName": "expires"}
@@ -228,6 +228,15 @@ def test_time_to_live_settings(ddb, table):
     with pytest.raises(ClientError) as excinfo:
         ddb.update_time_to_live(TableName=table, TimeToLiveSpecification=spec)
     assert validation_error(excinfo) == "TimeToLive is already enabled"
+    off = {"Enabled": False, "AttributeName": "expires"}
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_time_to_live(TableName=table, TimeToLiveSpecification=off)
+    assert validation_error(excinfo) == (
+        "Time to live has been modified multiple times within a fixed interval")
+    nubo_server.advance_clock(3601)
+    ddb.update_time_to_live(TableName=table, TimeToLiveSpecification=off)
+    assert ddb.describe_time_to_live(TableName=table)["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "DISABLED"}
 
 
 def test_limits_and_endpoints(ddb):

@@ -63,7 +63,7 @@ class DynamodbProvider(ServiceProvider):
                 with self.runtime.store.transaction():
                     swept = self.items.sweep_expired(self.tables.by_id)
                     swept += self.items.sweep_dropped()
-                    swept += self._backfill()
+                    swept += self._run_jobs()
                     self.items.streams.expire()
             except Exception:  # keep sweeping; the error is ours to fix
                 log.exception("DynamoDB sweep failed")
@@ -76,18 +76,23 @@ class DynamodbProvider(ServiceProvider):
             self._sweep_due.clear()
             await asyncio.sleep(0)
 
-    def _backfill(self) -> int:
-        """One chunk of every global secondary index being backfilled."""
+    def _run_jobs(self) -> int:
+        """One chunk of each whole-table job: GSI backfills and expiry scans."""
         work = 0
-        for job in self.tables.backfills.find(limit=8):
+        for job in self.tables.jobs.find(limit=8):
             table = self.tables.by_id(job["table"])
-            index = next((i for i in table.indexes.values() if i.id == job["index"]),
-                         None) if table else None
-            if index is None or index.backfill is None:
-                self.tables.backfills.delete((job["index"],))
+            if job["kind"] == "gsi":
+                index = next((i for i in table.indexes.values() if i.id == job["owner"]),
+                             None) if table else None
+                if index is not None and index.backfill is not None:
+                    self.tables.backfilled(table, index.name, self.items.backfill(table, index))
+                    work += 1
+                    continue
+            elif table is not None and "scan" in (table.record.get("ttl") or {}):
+                self.tables.ttl_scanned(table, self.items.track_expiries(table))
+                work += 1
                 continue
-            self.tables.backfilled(table, index.name, self.items.backfill(table, index))
-            work += 1
+            self.tables.jobs.delete((job["kind"], job["owner"]))
         return work
 
     # -- tables -----------------------------------------------------------------------------
@@ -155,9 +160,8 @@ class DynamodbProvider(ServiceProvider):
     @handler("UpdateTimeToLive")
     def update_time_to_live(self, ctx: RequestContext, TableName: str,
                             TimeToLiveSpecification: dict) -> dict:
-        table = self.tables.describe_target(ctx, TableName)
-        self.tables.set_ttl(table, TimeToLiveSpecification)
-        self.items.track_expiries(self.tables.get(ctx, TableName))
+        self.tables.set_ttl(self.tables.describe_target(ctx, TableName), TimeToLiveSpecification)
+        self._sweep_due.set()
         return {"TimeToLiveSpecification": TimeToLiveSpecification}
 
     @handler("DescribeTimeToLive")

@@ -244,6 +244,9 @@ class Items:
 
     def _track_expiry(self, table: Table, position: bytes, old: dict | None,
                       new: dict | None) -> None:
+        scan = (table.record.get("ttl") or {}).get("scan")
+        if scan is not None and position >= scan:
+            return  # the expiry scan will see this row as it is when it gets there
         before, after = self._expiry(table, old), self._expiry(table, new)
         if before == after:
             return
@@ -252,11 +255,16 @@ class Items:
         else:
             self.expiries.put({"table": table.id, "position": position, "expires": after})
 
-    def track_expiries(self, table: Table) -> None:
-        """After TTL was enabled or disabled: index (or forget) every item's expiry."""
-        self.expiries.delete_where(eq=(table.id,))
-        for row in self._range(self.rows, table.id, None, None, False):
-            self._track_expiry(table, row["position"], None, load_item(row["item"]))
+    def track_expiries(self, table: Table, limit: int = READ_BATCH) -> bytes | None:
+        """After TTL was enabled: index the expiry of the next ``limit`` items; the new
+        cursor, or None when every item is tracked."""
+        rows = self.rows.find(eq=(table.id,), lo=table.record["ttl"]["scan"], limit=limit)
+        unscanned = dict(table.record, ttl={k: v for k, v in table.record["ttl"].items()
+                                            if k != "scan"})
+        scanned = Table(unscanned)
+        for row in rows:
+            self._track_expiry(scanned, row["position"], None, load_item(row["item"]))
+        return rows[-1]["position"] + b"\x00" if len(rows) == limit else None
 
     def sweep_dropped(self, limit: int = READ_BATCH) -> int:
         """Remove up to ``limit`` rows of deleted tables, indexes and backups."""

@@ -25,6 +25,7 @@ MAX_GSIS = 20
 MAX_LSIS = 5
 MAX_TAGS = 50
 MAX_PROJECTED_ATTRIBUTES = 100
+TTL_CHANGE_INTERVAL = 3600  # seconds between two UpdateTimeToLive changes of a table
 LIMITS = {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
           "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
 
@@ -260,7 +261,7 @@ class Tables:
         self.tables = store.table(schema.TABLES)
         self.stats = store.table(schema.STATS)
         self.dropped = store.table(schema.DROPPED)
-        self.backfills = store.table(schema.BACKFILLS)
+        self.jobs = store.table(schema.JOBS)
         self._cache: dict[tuple[str, str, str], Table] = {}
 
     def reset(self) -> None:
@@ -393,7 +394,7 @@ class Tables:
             if index["IndexName"] == index_name:
                 if cursor is None:
                     index.pop("backfill", None)
-                    self.backfills.delete((index["id"],))
+                    self.jobs.delete(("gsi", index["id"]))
                 else:
                     index["backfill"] = cursor
         table.record = record
@@ -585,7 +586,7 @@ class Tables:
                 index["backfill"] = b""
                 indexes.append(index)
                 names.add(spec["IndexName"])
-                self.backfills.put({"index": index["id"], "table": record["id"]})
+                self.jobs.put({"kind": "gsi", "owner": index["id"], "table": record["id"]})
             elif "Delete" in update:
                 name = update["Delete"]["IndexName"]
                 found = [i for i in indexes if i["IndexName"] == name]
@@ -593,7 +594,7 @@ class Tables:
                     raise not_found(f"Requested resource not found: Index: {name} not found")
                 indexes.remove(found[0])
                 self.drop(found[0]["id"], "index")
-                self.backfills.delete((found[0]["id"],))
+                self.jobs.delete(("gsi", found[0]["id"]))
                 self.stats.delete((found[0]["id"],))
             elif "Update" in update:
                 name = update["Update"]["IndexName"]
@@ -629,13 +630,36 @@ class Tables:
                                   if k not in keys})
 
     def set_ttl(self, table: Table, spec: dict) -> None:
+        """Enabling starts a background scan that indexes every item's expiry; disabling
+        forgets them. AWS allows one change per table an hour."""
         current = table.record.get("ttl")
         enabled = spec["Enabled"]
         if current and current["enabled"] == enabled:
             raise validation("TimeToLive is already " + ("enabled" if enabled else "disabled"))
         if not enabled and current is None:
             raise validation("TimeToLive is already disabled")
-        self._change(table, ttl={"enabled": enabled, "attribute": spec["AttributeName"]})
+        now = self.clock.now()
+        if current and now - current.get("changed", 0) < TTL_CHANGE_INTERVAL:
+            raise validation("Time to live has been modified multiple times within a fixed "
+                             "interval")
+        ttl = {"enabled": enabled, "attribute": spec["AttributeName"], "changed": now}
+        if enabled:
+            ttl["scan"] = b""
+            self.jobs.put({"kind": "ttl", "owner": table.id, "table": table.id})
+        else:
+            self.jobs.delete(("ttl", table.id))
+            self.drop(table.id, "expiries")
+        self._change(table, ttl=ttl)
+
+    def ttl_scanned(self, table: Table, cursor: bytes | None) -> None:
+        """Where the expiry scan after enabling TTL got to; None: done."""
+        ttl = dict(table.record["ttl"])
+        if cursor is None:
+            ttl.pop("scan", None)
+            self.jobs.delete(("ttl", table.id))
+        else:
+            ttl["scan"] = cursor
+        self._change(table, ttl=ttl)
 
     # -- point-in-time recovery, resource policies, Kinesis destinations (settings) ---------
 

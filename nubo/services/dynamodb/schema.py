@@ -94,9 +94,11 @@ DROPPED = TableSpec(
     columns={"owner": "int", "kind": "text"},
 )
 
-# Global secondary indexes being backfilled (their cursor lives in the table's record).
-BACKFILLS = TableSpec(
-    name="dynamodb_backfills",
-    key=("index",),
-    columns={"index": "int", "table": "int"},
+# Work that reads a whole table, done in the background a chunk per pass: backfilling a new
+# GSI (kind "gsi", owner: the index) and indexing expiries after TTL is enabled (kind "ttl",
+# owner: the table). Each job's cursor lives in the table's record.
+JOBS = TableSpec(
+    name="dynamodb_jobs",
+    key=("kind", "owner"),
+    columns={"kind": "text", "owner": "int", "table": "int"},
 )
