@@ -29,27 +29,35 @@ MAX_OU_DEPTH = 5
 MAX_UNITS = 2000
 ROOT_NAME = "Root"
 _ALPHABET = string.ascii_lowercase + string.digits
+_TOKEN_MARK = "nubo-organizations:"
 
 
 def random_id(length: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
+def _encode_token(value: str) -> str:
+    return base64.urlsafe_b64encode(f"{_TOKEN_MARK}{value}".encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    try:
+        value = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except ValueError:
+        raise invalid_next_token() from None
+    if not value.startswith(_TOKEN_MARK):
+        raise invalid_next_token()
+    return value[len(_TOKEN_MARK):]
+
+
 def page(table: Table, index: str | None, eq: tuple, column: str, token: str | None,
          max_results: int | None) -> tuple[list[dict], str | None]:
     """One page of the records whose ``index`` starts with ``eq``, in the order of ``column``
     (the index column after ``eq``, unique within it); the token names the next record."""
-    start = None
-    if token:
-        try:
-            start = base64.urlsafe_b64decode(token.encode()).decode()
-        except ValueError:
-            raise invalid_next_token() from None
+    start = None if token is None else _decode_token(token)
     limit = max_results or DEFAULT_PAGE
     rows = table.find(index, eq, lo=start, limit=limit + 1)
-    following = None
-    if len(rows) > limit:
-        following = base64.urlsafe_b64encode(str(rows[limit][column]).encode()).decode()
+    following = _encode_token(str(rows[limit][column])) if len(rows) > limit else None
     return rows[:limit], following
 
 
@@ -57,14 +65,13 @@ def page_list(entries: list, token: str | None, max_results: int | None) -> tupl
                                                                                  str | None]:
     """Offset paging over a short list computed whole (roots, trusted services)."""
     start = 0
-    if token:
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode())
-        except ValueError:
-            raise invalid_next_token() from None
+    if token is not None:
+        offset = _decode_token(token)
+        if not offset.isdigit():
+            raise invalid_next_token()
+        start = int(offset)
     end = start + (max_results or DEFAULT_PAGE)
-    following = base64.urlsafe_b64encode(str(end).encode()).decode() \
-        if end < len(entries) else None
+    following = _encode_token(str(end)) if end < len(entries) else None
     return entries[start:end], following
 
 
