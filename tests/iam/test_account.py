@@ -46,15 +46,23 @@ def self_signed() -> tuple[str, str]:
                               serialization.NoEncryption()).decode())
 
 
-def test_account_alias(fresh_iam):
+def test_account_alias(fresh_iam, account_iam):
     assert fresh_iam.list_account_aliases()["AccountAliases"] == []
     fresh_iam.create_account_alias(AccountAlias="my-company")
     assert fresh_iam.list_account_aliases()["AccountAliases"] == ["my-company"]
     with pytest.raises(ClientError) as raised:
         fresh_iam.delete_account_alias(AccountAlias="other")
     assert error_of(raised) == ("NoSuchEntity", "The account alias other cannot be found.", 404)
+    fresh_iam.create_account_alias(AccountAlias="my-company")  # again: no change
+    other = account_iam("864286428642")
+    with pytest.raises(ClientError) as raised:
+        other.create_account_alias(AccountAlias="my-company")
+    assert error_of(raised) == ("EntityAlreadyExists",
+                                "The account alias my-company already exists.", 409)
     fresh_iam.delete_account_alias(AccountAlias="my-company")
     assert fresh_iam.list_account_aliases()["AccountAliases"] == []
+    other.create_account_alias(AccountAlias="my-company")  # free again
+    other.delete_account_alias(AccountAlias="my-company")
 
 
 def test_account_summary_counts(fresh_iam):

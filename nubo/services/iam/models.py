@@ -76,6 +76,7 @@ class Iam:
         self.members = store.table(schema.GROUP_MEMBERS)
         self.by_kind = {"user": self.users, "group": self.groups, "role": self.roles}  # by ARN type
         self.providers = store.table(schema.PROVIDERS)
+        self.aliases_table = store.table(schema.ACCOUNT_ALIASES)
 
     def caller_user(self, account: str, access_key_id: str) -> dict | None:
         """The IAM user whose access key signed the request; None for root and sessions."""
@@ -477,12 +478,20 @@ class Iam:
     # -- account ---------------------------------------------------------------------------
 
     def create_alias(self, account: str, alias: str) -> None:
+        owner = self.aliases_table.get((alias,))
+        if owner is not None and owner["account"] != account:
+            raise ServiceError("EntityAlreadyExists", f"The account alias {alias} already "
+                               "exists.", 409)
         # An account has one alias; creating another replaces it.
+        for previous in self.aliases(account):
+            self.aliases_table.delete((previous,))
+        self.aliases_table.put({"alias": alias, "account": account})
         self.accounts.update(account, aliases=[alias])
 
     def delete_alias(self, account: str, alias: str) -> None:
-        if alias not in self.accounts.get(account).get("aliases", []):
+        if alias not in self.aliases(account):
             raise no_such_entity(f"The account alias {alias} cannot be found.")
+        self.aliases_table.delete((alias,))
         self.accounts.update(account, aliases=[])
 
     def aliases(self, account: str) -> list[str]:

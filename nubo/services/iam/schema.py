@@ -87,3 +87,10 @@ USER_CREDENTIALS = TableSpec(
     key=("account", "user_id", "kind", "credential_id"),
     columns={"account": "text", "user_id": "text", "kind": "text", "credential_id": "text"},
 )
+
+# Account aliases are unique across all accounts: alias -> account.
+ACCOUNT_ALIASES = TableSpec(
+    name="iam_account_aliases",
+    key=("alias",),
+    columns={"alias": "text", "account": "text"},
+)
