@@ -27,6 +27,7 @@ from nubo.core.runtime import Runtime
 from nubo.policy import (AuthzRequest, Decision, PolicySet, Principal, ResourcePolicy, evaluate,
                          parse_policy)
 from nubo.policy.actions import SELF_AUTHORIZED, action_spec, resources_of
+from nubo.services.organizations.directory import OrganizationsDirectory
 
 if TYPE_CHECKING:
     from nubo.services.base import ServiceProvider
@@ -106,6 +107,10 @@ class Authorizer:
         found = self._callers.get(cache_key)
         if found is None:
             found = self._resolve(access_key_id, account_id)
+            organization = OrganizationsDirectory(self.runtime.store).organization_of(
+                found.principal.account_id)
+            if organization is not None:
+                found.context["aws:principalorgid"] = organization["Id"]
             if len(self._callers) > 100_000:
                 self._callers.clear()
             self._callers[cache_key] = found
@@ -218,6 +223,15 @@ class Authorizer:
                     d for arn in caller.session_policy_arns
                     if (d := directory.managed_policy_document(principal.account_id, arn))]
                 policies.session = [parse_policy(d) for d in documents]
+        # Service control policies bound every principal of a member account, its root user
+        # included, except service-linked roles.
+        if principal.kind not in ("service", "federated", "anonymous") and \
+                not principal.service_linked and ":role/aws-service-role/" not in \
+                principal.role_arn:
+            levels = OrganizationsDirectory(self.runtime.store).service_control_policies(
+                principal.account_id)
+            if levels is not None:
+                policies.scps = [[parse_policy(text) for text in level] for level in levels]
         return policies
 
     # -- the decision ------------------------------------------------------------------------
@@ -239,6 +253,14 @@ class Authorizer:
                 if resource_policy.document is not None or resource_policy.authoritative:
                     policies.resource = parse_policy(resource_policy.document or {})
                 policies.resource_authoritative = resource_policy.authoritative
+            owner = resource_policy.account if resource_policy else None
+            if owner and caller.principal.kind != "service":
+                # Resource control policies bound what the owner's resources allow.
+                levels = OrganizationsDirectory(self.runtime.store).resource_control_policies(
+                    owner)
+                if levels is not None:
+                    policies = replace(policies, rcps=[[parse_policy(text) for text in level]
+                                                       for level in levels])
             request = AuthzRequest(caller.principal, action, resource,
                                    resource_policy.account if resource_policy else None,
                                    {**self.request_context(ctx), **caller.context,

@@ -439,3 +439,44 @@ def test_calls_through_a_service_are_authorized_for_the_caller(iam, connect):
     # The same permission does not let grace use the key directly.
     assert error_of(lambda: grace("kms").generate_data_key(KeyId=key_arn, KeySpec="AES_256")
                     )[0] == "AccessDeniedException"
+
+
+def test_service_control_policies_bound_member_accounts(connect):
+    """P8-P11: SCPs at every level of the organization bound member accounts, their root
+    users included; the management account is exempt."""
+    org = connect("organizations")
+    org.create_organization(FeatureSet="ALL")
+    root_id = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    status = org.create_account(Email="member@example.com", AccountName="member")
+    request_id = status["CreateAccountStatus"]["Id"]
+    for _ in range(100):
+        status = org.describe_create_account_status(CreateAccountRequestId=request_id)
+        if status["CreateAccountStatus"]["State"] != "IN_PROGRESS":
+            break
+    member = status["CreateAccountStatus"]["AccountId"]
+    deny_delete = org.create_policy(
+        Name="no-queue-deletes", Type="SERVICE_CONTROL_POLICY", Description="P8",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": "sqs:DeleteQueue", "Resource": "*"}]}))
+    org.attach_policy(PolicyId=deny_delete["Policy"]["PolicySummary"]["Id"], TargetId=root_id)
+    member_sqs = connect("sqs", member, "test")  # the member account's root user
+    url = member_sqs.create_queue(QueueName="member-q")["QueueUrl"]
+    code, message = error_of(lambda: member_sqs.delete_queue(QueueUrl=url))
+    assert code == "AccessDenied"
+    assert message.endswith("with an explicit deny in a service control policy")
+    # P10: the management account is not bound by SCPs.
+    own = connect("sqs").create_queue(QueueName="mgmt-q")["QueueUrl"]
+    connect("sqs").delete_queue(QueueUrl=own)
+    # P9: every level must allow; replacing FullAWSAccess on the account with an
+    # EC2-only allow leaves SQS implicitly denied.
+    ec2_only = org.create_policy(
+        Name="ec2-only", Type="SERVICE_CONTROL_POLICY", Description="P9",
+        Content=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}))
+    org.attach_policy(PolicyId=ec2_only["Policy"]["PolicySummary"]["Id"], TargetId=member)
+    org.detach_policy(PolicyId="p-FullAWSAccess", TargetId=member)
+    code, message = error_of(lambda: member_sqs.list_queues())
+    assert code == "AccessDenied"
+    assert message.endswith("because no service control policy allows the sqs:ListQueues "
+                            "action")
