@@ -347,3 +347,20 @@ def test_dry_run(kms, symmetric):
         kms.encrypt(KeyId=symmetric["KeyId"], Plaintext=b"x", DryRun=True)
     assert error_of(raised)[:2] == ("DryRunOperationException", "The request would have "
                                     "succeeded, but the DryRun option is set.")
+
+
+def test_cross_account_decrypt_without_key_id(kms, make_client):
+    """The ciphertext names its key's account: another account allowed by the key policy
+    decrypts it without naming the key."""
+    import boto3
+
+    from tests.conftest import SECRET_KEY
+
+    other = make_client("kms", session=boto3.Session(
+        aws_access_key_id="111111111111", aws_secret_access_key=SECRET_KEY,
+        region_name="us-east-1"))
+    key = kms.create_key()["KeyMetadata"]
+    blob = kms.encrypt(KeyId=key["KeyId"], Plaintext=b"shared")["CiphertextBlob"]
+    answer = other.decrypt(CiphertextBlob=blob)
+    assert (answer["Plaintext"], answer["KeyId"]) == (b"shared", key["Arn"])
+    assert other.encrypt(KeyId=key["Arn"], Plaintext=b"x")["KeyId"] == key["Arn"]

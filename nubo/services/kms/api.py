@@ -15,7 +15,6 @@ from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
-from nubo.services.kms import crypto
 from nubo.services.kms.grants import Grants
 from nubo.services.kms.imports import KeyImports
 from nubo.services.kms.models import Keys, listing, page
@@ -52,7 +51,7 @@ class KmsProvider(ServiceProvider):
             params.get("SourceKeyId")
         try:
             if not key_id and params.get("CiphertextBlob"):  # Decrypt names its key in the blob
-                key_id = crypto.blob_key(params["CiphertextBlob"])[0]
+                key_id = Operations.key_of_blob(ctx, params["CiphertextBlob"])[0]
             if not key_id:
                 return {}
             key = self.keys.resolve(ctx, key_id)

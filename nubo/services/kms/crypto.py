@@ -122,12 +122,13 @@ def new_key_pair(spec: Spec) -> tuple[bytes, bytes]:
 
 
 # -- symmetric ciphertext blobs ----------------------------------------------------------------
-# version (1) | key id (36 ASCII: a UUID or mrk-<32 hex>) | material version (4) | nonce (12) |
+# version (1) | account (12 ASCII digits) | key id (36 ASCII: a UUID or mrk-<32 hex>) |
+# material version (4) | nonce (12) |
 # AES-256-GCM ciphertext and tag. The header and the encryption context are the GCM AAD, so a
 # blob decrypts only under its key, material version and exact context.
 
 _BLOB_VERSION = 1
-_HEADER = struct.Struct(">B36sI")
+_HEADER = struct.Struct(">B12s36sI")
 _NONCE = 12
 _TAG = 16
 
@@ -136,22 +137,22 @@ def _context_aad(context: dict[str, str] | None) -> bytes:
     return json.dumps(context or {}, sort_keys=True, separators=(",", ":")).encode()
 
 
-def seal(key_id: str, version: int, material: bytes, plaintext: bytes,
+def seal(account: str, key_id: str, version: int, material: bytes, plaintext: bytes,
          context: dict[str, str] | None) -> bytes:
-    header = _HEADER.pack(_BLOB_VERSION, key_id.encode(), version)
+    header = _HEADER.pack(_BLOB_VERSION, account.encode(), key_id.encode(), version)
     nonce = os.urandom(_NONCE)
     return header + nonce + AESGCM(material).encrypt(nonce, plaintext,
                                                       header + _context_aad(context))
 
 
-def blob_key(blob: bytes) -> tuple[str, int]:
-    """(key id, material version) a symmetric blob names; InvalidCiphertextException if the
-    bytes are not one of our blobs."""
+def blob_key(blob: bytes) -> tuple[str, str, int]:
+    """(account, key id, material version) a symmetric blob names; InvalidCiphertextException
+    if the bytes are not one of our blobs."""
     if len(blob) < _HEADER.size + _NONCE + _TAG or blob[0] != _BLOB_VERSION:
         raise invalid_ciphertext()
-    _, key_id, version = _HEADER.unpack_from(blob)
+    _, account, key_id, version = _HEADER.unpack_from(blob)
     try:
-        return key_id.decode("ascii"), version
+        return account.decode("ascii"), key_id.decode("ascii"), version
     except UnicodeDecodeError:
         raise invalid_ciphertext() from None
 

@@ -47,6 +47,10 @@ class Key:
         return self.record["arn"]
 
     @property
+    def account(self) -> str:
+        return self.record["account"]
+
+    @property
     def state(self) -> str:
         return self.record["state"]
 
@@ -201,13 +205,15 @@ class Keys:
             if alias is None:
                 alias = self._aws_managed_alias(ctx, resource)
             if alias is None:
-                raise ServiceError("NotFoundException", f"Alias {ctx.arn('kms', resource, account_id=account)} is not found.")
+                alias_arn = ctx.arn("kms", resource, account_id=account)
+                raise ServiceError("NotFoundException", f"Alias {alias_arn} is not found.")
             resource = alias["key_id"]
         elif not KEY_ID.match(resource):
             raise ServiceError("NotFoundException", f"Invalid keyId {key_id}")
         record = self.keys.get((account, region, resource))
         if record is None:
-            raise ServiceError("NotFoundException", f"Key '{ctx.arn('kms', 'key/' + resource, account_id=account)}' does not exist")
+            key_arn = ctx.arn("kms", f"key/{resource}", account_id=account)
+            raise ServiceError("NotFoundException", f"Key '{key_arn}' does not exist")
         return Key(self._with_shared_material(record))
 
     def _with_shared_material(self, record: dict) -> dict:
@@ -355,7 +361,8 @@ class Keys:
                                f"{key.arn} is not a primary key; replicate the primary key.")
         self.require_state(key, disabled_ok=True)
         if region == record["region"] or region in record["replica_regions"]:
-            raise ServiceError("AlreadyExistsException", f"Key {key.arn.replace(record['region'], region, 1)} already exists in {region}.")
+            raise ServiceError("AlreadyExistsException", f"Key {key.id} already has a replica "
+                               f"in {region}.")
         if policy is not None:
             check_policy(policy, bypass_lockout)
         check_tags(tags)

@@ -52,7 +52,8 @@ class Operations:
         if key.spec.family == "aes":
             if algorithm != "SYMMETRIC_DEFAULT":
                 raise algorithm_error(key, algorithm)
-            blob = crypto.seal(key.id, key.version, key.material(), plaintext, context)
+            blob = crypto.seal(key.account, key.id, key.version, key.material(), plaintext,
+                               context)
         else:
             if algorithm not in crypto.RSA_ENCRYPTION:
                 raise algorithm_error(key, algorithm)
@@ -79,10 +80,8 @@ class Operations:
                 raise algorithm_error(key, algorithm)
             plaintext = crypto.rsa_decrypt(key.material(), algorithm, blob)
             return {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
-        blob_key_id, version = crypto.blob_key(blob)
-        if not KEY_ID.match(blob_key_id):
-            raise crypto.invalid_ciphertext()
-        key = self.keys.resolve(ctx, blob_key_id, aliases=False)
+        blob_key_arn, version = self.key_of_blob(ctx, blob)
+        key = self.keys.resolve(ctx, blob_key_arn, aliases=False)
         if key_id is not None and self.keys.resolve(ctx, key_id).id != key.id:
             raise ServiceError("IncorrectKeyException", "The key ID in the request does not "
                                "identify a CMK that can perform this operation.")
@@ -94,6 +93,15 @@ class Operations:
         plaintext = crypto.unseal(blob, key.material(version), context)
         return {"KeyId": key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm,
                 "KeyMaterialId": key.material_id(version)}
+
+    @staticmethod
+    def key_of_blob(ctx: RequestContext, blob: bytes) -> tuple[str, int]:
+        """(key ARN, material version) of a symmetric ciphertext: the key may belong to
+        another account (cross-account use, as the key policy allows)."""
+        account, key_id, version = crypto.blob_key(blob)
+        if not (account.isdigit() and len(account) == 12 and KEY_ID.match(key_id)):
+            raise crypto.invalid_ciphertext()
+        return ctx.arn("kms", f"key/{key_id}", account_id=account), version
 
     def re_encrypt(self, ctx: RequestContext, blob: bytes, source_context: dict | None,
                    source_key_id: str | None, destination_key_id: str,
@@ -120,8 +128,8 @@ class Operations:
             raise validation_error("Please specify either number of bytes or key spec.")
         key = self._symmetric(ctx, key_id, operation)
         plaintext = os.urandom(number_of_bytes or DATA_KEY_BYTES[key_spec])
-        return {"CiphertextBlob": crypto.seal(key.id, key.version, key.material(), plaintext,
-                                              context),
+        return {"CiphertextBlob": crypto.seal(key.account, key.id, key.version,
+                                              key.material(), plaintext, context),
                 "Plaintext": plaintext, "KeyId": key.arn, "KeyMaterialId": key.material_id()}
 
     def generate_data_key_pair(self, ctx: RequestContext, key_id: str, pair_spec: str,
@@ -129,8 +137,8 @@ class Operations:
         key = self._symmetric(ctx, key_id, operation)
         spec = self.keys._spec(ctx, pair_spec)
         private, public = crypto.new_key_pair(spec)
-        return {"PrivateKeyCiphertextBlob": crypto.seal(key.id, key.version, key.material(),
-                                                        private, context),
+        return {"PrivateKeyCiphertextBlob": crypto.seal(key.account, key.id, key.version,
+                                                        key.material(), private, context),
                 "PrivateKeyPlaintext": private, "PublicKey": public, "KeyId": key.arn,
                 "KeyPairSpec": pair_spec, "KeyMaterialId": key.material_id()}
 

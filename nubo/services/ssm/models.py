@@ -142,8 +142,9 @@ class Parameters:
         context = {"PARAMETER_ARN": self.arn(ctx, name)}
         plaintext = value.encode()
         if len(plaintext) <= KMS_PLAINTEXT_LIMIT:
-            return self._kms(ctx, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext,
-                                              "EncryptionContext": context})["CiphertextBlob"], False
+            sealed = self._kms(ctx, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext,
+                                                "EncryptionContext": context})
+            return sealed["CiphertextBlob"], False
         data_key = self._kms(ctx, "GenerateDataKey", {"KeyId": key_id, "KeySpec": "AES_256",
                                                       "EncryptionContext": context})
         nonce = os.urandom(12)
