@@ -34,6 +34,9 @@ class IamProvider(ServiceProvider):
         check_patterns(self.model.operation_model(operation), params)
         return super().dispatch(ctx, operation, params)
 
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        return self.iam.resource_names(ctx.account_id, ctx.access_key_id, params)
+
     # -- helpers ---------------------------------------------------------------------------
 
     @property

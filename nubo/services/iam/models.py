@@ -85,6 +85,56 @@ class Iam:
             return None
         return self.users.by_id(key["user_id"])
 
+    # -- what the authorizer needs ---------------------------------------------------------
+
+    def resource_names(self, account: str, access_key_id: str,
+                       params: dict) -> dict[str, str]:
+        """The values of IAM's ARN templates (Service Authorization Reference) for a request:
+        ``${UserNameWithPath}`` and the like are the entity's path (without its leading
+        slash) and name; an operation on the caller itself (no UserName) names the caller."""
+        names: dict[str, str] = {}
+        for member, key, entities in (("UserName", "UserNameWithPath", self.users),
+                                      ("GroupName", "GroupNameWithPath", self.groups),
+                                      ("RoleName", "RoleNameWithPath", self.roles),
+                                      ("InstanceProfileName", "InstanceProfileNameWithPath",
+                                       self.instance_profiles),
+                                      ("ServerCertificateName", "CertificateNameWithPath",
+                                       self.server_certificates)):
+            name = params.get(member)
+            if not isinstance(name, str):
+                continue
+            entity = entities.get(account, name)
+            path = entity["path"] if entity else params.get("Path") or "/"
+            names[key] = f"{path[1:]}{entity['name'] if entity else name}"
+        if "UserNameWithPath" not in names:
+            caller = self.caller_user(account, access_key_id)
+            if caller is not None:
+                names["UserNameWithPath"] = caller["path"][1:] + caller["name"]
+        for member, key, marker in (("PolicyArn", "PolicyNameWithPath", ":policy/"),
+                                    ("SerialNumber", "MfaTokenIdWithPath", ":mfa/"),
+                                    ("OpenIDConnectProviderArn", "OidcProviderName",
+                                     ":oidc-provider/"),
+                                    ("SAMLProviderArn", "SamlProviderName", ":saml-provider/")):
+            value = params.get(member)
+            if isinstance(value, str) and marker in value:
+                names[key] = value.split(marker, 1)[1]
+        on_entity = params.keys() & {"UserName", "GroupName", "RoleName"}
+        if not on_entity and params.keys() >= {"PolicyName", "PolicyDocument"}:  # CreatePolicy
+            names["PolicyNameWithPath"] = (params.get("Path") or "/")[1:] + params["PolicyName"]
+        if not on_entity and isinstance(params.get("PolicyArn"), str):
+            # Operations on a managed policy itself: an AWS managed one lives in account "aws".
+            parts = params["PolicyArn"].split(":")
+            if len(parts) > 4 and parts[4]:
+                names["Account"] = parts[4]
+        if "VirtualMFADeviceName" in params:
+            names["MfaTokenIdWithPath"] = (f"{(params.get('Path') or '/')[1:]}"
+                                           f"{params['VirtualMFADeviceName']}")
+        if isinstance(params.get("Url"), str):
+            names["OidcProviderName"] = params["Url"].split("://", 1)[-1].rstrip("/")
+        if isinstance(params.get("Name"), str) and "SAMLMetadataDocument" in params:
+            names["SamlProviderName"] = params["Name"]
+        return names
+
     # -- users -----------------------------------------------------------------------------
 
     def create_user(self, account: str, partition: str, name: str, path: str | None,
