@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import copy
 from functools import lru_cache
+from typing import Callable, Iterable, TypeVar
 
 from botocore.loaders import Loader
-from typing import Callable
-
 from botocore.model import OperationModel, OperationNotFoundError, ServiceModel
 
 from nubo.protocols import patches
 
 _loader = Loader()
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=None)
@@ -65,6 +65,18 @@ def plan_cache(owner: object, kind: str) -> dict:
     shape is compiled once per model view."""
     caches = owner.__dict__.setdefault("_nubo_plans", {})
     return caches.setdefault(kind, {})
+
+
+def structure_plan(shape, cache: dict, make: Callable[[list], T],
+                   members: Callable[[], Iterable]) -> T:
+    """A structure's compiled plan, built once per cache. ``make(entries)`` is cached before its
+    member entries are compiled, so that a recursive shape's plan refers to itself."""
+    found = cache.get(shape.name)
+    if found is None:
+        entries: list = []
+        found = cache[shape.name] = make(entries)
+        entries.extend(members())
+    return found
 
 
 def operation_plan(operation: OperationModel, kind: str, build: Callable[[], object]):

@@ -19,7 +19,7 @@ from botocore.model import OperationModel, ServiceModel
 from nubo.core.http import HttpRequest, HttpResponse
 from nubo.protocols import faults, xml
 from nubo.protocols.faults import WireError
-from nubo.protocols.models import find_operation, operation_plan, plan_cache
+from nubo.protocols.models import find_operation, operation_plan, plan_cache, structure_plan
 from nubo.protocols.values import BadValue, scalar_from_text
 
 _MISSING = object()
@@ -120,18 +120,8 @@ def _indexed(node: dict) -> list:
 def _reader(shape, ec2: bool, cache: dict) -> Reader:
     kind = shape.type_name
     if kind == "structure":
-        found = cache.get(shape.name)
-        if found is None:
-            members: list = []
-            found = cache[shape.name] = _struct_reader(members)
-            for name, member in shape.members.items():
-                if member.type_name == "list" and (ec2 or member.serialization.get("flattened")):
-                    read = _list_reader(member, ec2, cache, flat=True)
-                else:
-                    read = _reader(member, ec2, cache)
-                members.extend((wire, name, read)
-                               for wire in reversed(_member_wire_names(member, name, ec2)))
-        return found
+        return structure_plan(shape, cache, _struct_reader,
+                              lambda: _struct_read_plan(shape, ec2, cache))
     if kind == "list":
         return _list_reader(shape, ec2, cache, flat=bool(shape.serialization.get("flattened")))
     if kind == "map":
@@ -144,6 +134,19 @@ def _reader(shape, ec2: bool, cache: dict) -> Reader:
     return read_scalar
 
 
+def _struct_read_plan(shape, ec2: bool, cache: dict) -> list:
+    """(wire name, member name, reader) per name a member travels under, botocore's last."""
+    plan = []
+    for name, member in shape.members.items():
+        if member.type_name == "list" and (ec2 or member.serialization.get("flattened")):
+            read = _list_reader(member, ec2, cache, flat=True)
+        else:
+            read = _reader(member, ec2, cache)
+        plan.extend((wire, name, read)
+                    for wire in reversed(_member_wire_names(member, name, ec2)))
+    return plan
+
+
 def _struct_reader(members: list) -> Reader:
     def read_struct(node):
         out = {}
@@ -153,8 +156,7 @@ def _struct_reader(members: list) -> Reader:
                 try:
                     value = read(child)
                 except BadValue as error:
-                    error.member = error.member or name
-                    raise
+                    raise error.within(name)
                 if value is not _MISSING:
                     out[name] = value
         return out

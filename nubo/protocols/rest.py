@@ -5,10 +5,11 @@ labels, greedy ``{Key+}`` labels, literal query parts such as ``?uploads`` or ``
 through a router compiled once per service: the most specific template wins, ties going to the
 operation whose required header and query members are present (S3's CopyObject and PutObject
 share a URI and differ by ``x-amz-copy-source``), then to the non-deprecated one, then to the
-one binding more of the request's headers and query parameters. Input members are bound to URI labels, query
-parameters, headers (including ``x-amz-meta-*`` prefix maps and base64 JSON ``jsonvalue``
-headers), the payload member, or the body document (JSON or XML); outputs likewise, plus the
-status code member.
+one binding more of the request's headers and query parameters. Input members are bound to URI
+labels, query parameters, headers (including ``x-amz-meta-*`` prefix maps, quoted list items and
+base64 JSON ``jsonvalue`` headers), the payload member, or the body document (JSON or XML);
+outputs likewise, plus the status code member. Operations with the ``requestcompression`` trait
+may send their body gzip-encoded.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from nubo.protocols.compression import gunzip_body
 from nubo.protocols.documents import JSON
 from nubo.protocols.faults import WireError
 from nubo.protocols.models import nubo_settings, plan_cache
-from nubo.protocols.values import (TEXT_TYPES, BadValue, b64decode, b64encode, bool_text,
-                                   float_text, rfc822, scalar_from_text, timestamp_writer)
+from nubo.protocols.values import (BadValue, b64decode, b64encode, bool_text, rfc822,
+                                   scalar_from_text, scalar_kind, scalar_to_text,
+                                   timestamp_writer)
 
 PROTOCOLS = ("rest-json", "rest-xml")
 _LABEL = re.compile(r"\{([^}]+?)(\+?)\}")
@@ -355,30 +357,19 @@ def _read(read: Callable, text: str, member: str):
     try:
         return read(text)
     except BadValue as error:
-        error.member = error.member or member
-        raise
+        raise error.within(member)
 
 
 # --- responses -------------------------------------------------------------------------------
 def _header_writer(member) -> Callable[[Any], str]:
     if member.serialization.get("jsonvalue"):
         return lambda value: b64encode(orjson.dumps(value))
-    kind = member.type_name
-    if kind == "list":
+    if member.type_name == "list":
         write_item = _header_writer(member.member)
-        if member.member.type_name in TEXT_TYPES:
+        if scalar_kind(member.member) == "text":
             return lambda value: ",".join(_quoted(write_item(item)) for item in value)
         return lambda value: ", ".join(write_item(item) for item in value)
-    if kind == "timestamp":
-        write = timestamp_writer(member, "rfc822")
-        return lambda value: str(write(value))
-    if kind == "boolean":
-        return bool_text
-    if kind in ("float", "double"):
-        return float_text
-    if kind == "blob":
-        return b64encode
-    return str
+    return scalar_to_text(member, "rfc822")
 
 
 @dataclass

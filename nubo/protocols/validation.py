@@ -70,9 +70,11 @@ def _check(shape, cache: dict, enums: bool) -> Check | None:
             cache[shape.name] = None
             return None
         return check
-    limits = _length_check(shape) if kind in ("string", "blob", "list", "map") else None
-    if kind in ("integer", "long", "float", "double", "byte", "short"):
-        limits = _range_check(shape)
+    limits = None
+    if kind in ("string", "blob", "list", "map"):
+        limits = _limits_check(shape, "length", len)
+    elif kind in ("integer", "long", "float", "double", "byte", "short"):
+        limits = _limits_check(shape, "value", None)
     checks = [c for c in (limits, _enum_check(shape) if enums and kind == "string" else None)
               if c is not None]
     if kind == "list":
@@ -107,35 +109,21 @@ def _struct_check(plan: list) -> Check:
     return check_struct
 
 
-def _length_check(shape) -> Check | None:
+def _limits_check(shape, measured: str, size: Callable[[Any], Any] | None) -> Check | None:
+    """The model's min/max: of ``size(value)`` (lengths) or, without ``size``, of the value."""
     low, high = shape.metadata.get("min"), shape.metadata.get("max")
     if low is None and high is None:
         return None
+    too_small = f"Member must have {measured} greater than or equal to {low}"
+    too_large = f"Member must have {measured} less than or equal to {high}"
 
-    def check_length(value, path, issues):
-        size = len(value)
-        if low is not None and size < low:
-            issues.append(Issue(path, value, "Member must have length greater than or equal to "
-                                f"{low}", _member(path)))
-        elif high is not None and size > high:
-            issues.append(Issue(path, value, "Member must have length less than or equal to "
-                                f"{high}", _member(path)))
-    return check_length
-
-
-def _range_check(shape) -> Check | None:
-    low, high = shape.metadata.get("min"), shape.metadata.get("max")
-    if low is None and high is None:
-        return None
-
-    def check_range(value, path, issues):
-        if low is not None and value < low:
-            issues.append(Issue(path, value, "Member must have value greater than or equal to "
-                                f"{low}", _member(path)))
-        elif high is not None and value > high:
-            issues.append(Issue(path, value, "Member must have value less than or equal to "
-                                f"{high}", _member(path)))
-    return check_range
+    def check_limits(value, path, issues):
+        amount = value if size is None else size(value)
+        if low is not None and amount < low:
+            issues.append(Issue(path, value, too_small, _member(path)))
+        elif high is not None and amount > high:
+            issues.append(Issue(path, value, too_large, _member(path)))
+    return check_limits
 
 
 def _enum_check(shape) -> Check | None:

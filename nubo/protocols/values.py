@@ -9,7 +9,6 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
 UTC = timezone.utc
-TEXT_TYPES = ("string", "character")  # "character": a single-character string, old models
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -20,6 +19,11 @@ class BadValue(Exception):
         super().__init__(message)
         self.message = message
         self.member = member
+
+    def within(self, member: str) -> "BadValue":
+        """This error, naming the member it occurred in unless an inner member is named."""
+        self.member = self.member or member
+        return self
 
 
 # --- timestamps ------------------------------------------------------------------------------
@@ -142,38 +146,41 @@ def bool_text(value: bool) -> str:
     return "true" if value else "false"
 
 
+# --- scalar shapes ---------------------------------------------------------------------------
+# The model's scalar types by how they travel: "character" is a one-character string of old
+# models; the integer widths and the float precisions share one encoding each.
+_SCALAR_KINDS = {"string": "text", "character": "text", "integer": "integer", "long": "integer",
+                 "byte": "integer", "short": "integer", "float": "float", "double": "float",
+                 "boolean": "boolean", "blob": "blob", "timestamp": "timestamp"}
+
+
+def scalar_kind(shape) -> str:
+    """text, integer, float, boolean, blob or timestamp."""
+    kind = _SCALAR_KINDS.get(shape.type_name)
+    if kind is None:
+        raise ValueError(f"not a scalar shape: {shape.name} ({shape.type_name})")
+    return kind
+
+
+def _int_text(value) -> str:
+    return str(int(value))
+
+
+_FROM_TEXT = {"text": str, "integer": int_from_text, "float": float_from_text,
+              "boolean": bool_from_text, "blob": b64decode, "timestamp": parse_timestamp}
+_TO_TEXT = {"text": str, "integer": _int_text, "float": float_text, "boolean": bool_text,
+            "blob": b64encode}
+
+
 def scalar_from_text(shape):
     """A converter from wire text to the Python value of a scalar shape (query, XML, headers)."""
-    kind = shape.type_name
-    if kind in TEXT_TYPES:
-        return str
-    if kind in ("integer", "long", "byte", "short"):
-        return int_from_text
-    if kind in ("float", "double"):
-        return float_from_text
-    if kind == "boolean":
-        return bool_from_text
-    if kind == "blob":
-        return b64decode
-    if kind == "timestamp":
-        return parse_timestamp
-    raise ValueError(f"not a scalar shape: {shape.name} ({kind})")
+    return _FROM_TEXT[scalar_kind(shape)]
 
 
 def scalar_to_text(shape, default_timestamp: str = "iso8601"):
     """A converter from a Python value to wire text for a scalar shape (query, XML, headers)."""
-    kind = shape.type_name
-    if kind in TEXT_TYPES:
-        return str
-    if kind in ("integer", "long", "byte", "short"):
-        return lambda value: str(int(value))
-    if kind in ("float", "double"):
-        return float_text
-    if kind == "boolean":
-        return bool_text
-    if kind == "blob":
-        return b64encode
+    kind = scalar_kind(shape)
     if kind == "timestamp":
         writer = timestamp_writer(shape, default_timestamp)
         return lambda value: str(writer(value))
-    raise ValueError(f"not a scalar shape: {shape.name} ({kind})")
+    return _TO_TEXT[kind]

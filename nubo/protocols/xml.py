@@ -13,7 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ElementTree
 from typing import Any, Callable
 
-from nubo.protocols.models import plan_cache
+from nubo.protocols.models import plan_cache, structure_plan
 from nubo.protocols.values import BadValue, scalar_from_text, scalar_to_text
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -64,24 +64,26 @@ def _flattened(shape) -> bool:
     return bool(shape.serialization.get("flattened"))
 
 
+def _compile(shape, cache: dict, builders: dict) -> Callable:
+    """A shape's reader or writer, by its kind; structures once per cache, so that recursive
+    shapes compile (``builders["structure"]`` is ``(make, member entries)``)."""
+    kind = shape.type_name
+    if kind == "structure":
+        make, entries = builders["structure"]
+        return structure_plan(shape, cache, make, lambda: entries(shape, cache))
+    return builders.get(kind, builders["scalar"])(shape, cache)
+
+
 # --- writers ---------------------------------------------------------------------------------
 def compile_writer(shape) -> Writer:
     return _writer(shape, plan_cache(shape._shape_resolver, "xml-writer"))
 
 
 def _writer(shape, cache: dict) -> Writer:
-    kind = shape.type_name
-    if kind == "structure":
-        found = cache.get(shape.name)
-        if found is None:
-            plan: list = []
-            found = cache[shape.name] = _struct_writer(plan)
-            plan.extend(_struct_member_plan(shape, cache))
-        return found
-    if kind == "list":
-        return _list_writer(shape, cache)
-    if kind == "map":
-        return _map_writer(shape, cache)
+    return _compile(shape, cache, _WRITERS)
+
+
+def _scalar_writer(shape, cache: dict) -> Writer:
     to_text = scalar_to_text(shape)
 
     def write_scalar(parts, value, tag, ns=""):
@@ -164,6 +166,10 @@ def _map_writer(shape, cache: dict) -> Writer:
     return write_map
 
 
+_WRITERS = {"structure": (_struct_writer, _struct_member_plan), "list": _list_writer,
+            "map": _map_writer, "scalar": _scalar_writer}
+
+
 def write_members(parts: list, shape, value: dict) -> None:
     """The members of a structure as XML children, without an enclosing element (ec2)."""
     for name, tag, write, _, member_ns in _members_plan(shape):
@@ -213,31 +219,31 @@ def compile_reader(shape) -> Reader:
 
 
 def _reader(shape, cache: dict) -> Reader:
-    kind = shape.type_name
-    if kind == "structure":
-        found = cache.get(shape.name)
-        if found is None:
-            plan: list = []
-            found = cache[shape.name] = struct_reader(plan)
-            plan.extend(struct_read_plan(shape.members.items(), cache))
-        return found
-    if kind == "list":
-        read_item = _reader(shape.member, cache)
-        item_tag = element_name(shape.member, "member")
+    return _compile(shape, cache, _READERS)
 
-        def read_list(element):
-            return [read_item(child) for child in element if isinstance(child.tag, str)
-                    and local_name(child.tag) == item_tag]
-        return read_list
-    if kind == "map":
-        read_entry = _entry_reader(shape, cache)
 
-        def read_map(element):
-            return dict(read_entry(child) for child in element if isinstance(child.tag, str)
-                        and local_name(child.tag) == "entry")
-        return read_map
+def _list_reader(shape, cache: dict) -> Reader:
+    read_item = _reader(shape.member, cache)
+    item_tag = element_name(shape.member, "member")
+
+    def read_list(element):
+        return [read_item(child) for child in element if isinstance(child.tag, str)
+                and local_name(child.tag) == item_tag]
+    return read_list
+
+
+def _map_reader(shape, cache: dict) -> Reader:
+    read_entry = _entry_reader(shape, cache)
+
+    def read_map(element):
+        return dict(read_entry(child) for child in element if isinstance(child.tag, str)
+                    and local_name(child.tag) == "entry")
+    return read_map
+
+
+def _scalar_reader(shape, cache: dict) -> Reader:
     from_text = scalar_from_text(shape)
-    if kind == "string":
+    if from_text is str:
         return lambda element: element.text or ""
     return lambda element: from_text(element.text or "")
 
@@ -325,7 +331,11 @@ def struct_reader(plan: list) -> Reader:
                 if found:
                     out[name] = read(found) if how == "flat" else read(found[0])
             except BadValue as error:
-                error.member = error.member or name
-                raise
+                raise error.within(name)
         return out
     return read_struct
+
+
+_READERS = {"structure": (struct_reader, lambda shape, cache: struct_read_plan(
+    shape.members.items(), cache)), "list": _list_reader, "map": _map_reader,
+    "scalar": _scalar_reader}
