@@ -20,9 +20,14 @@ from nubo.services.organizations.models import (MANAGEMENT, MEMBER, READER, Orga
                                                 page_list)
 from nubo.services.organizations.policies import Policies
 from nubo.services.organizations.validation import (MAX_TAGS, check_target_id, invalid_input,
-                                                    merged_tags)
+                                                    kind_of, merged_tags)
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
+# Request members naming roots, OUs, accounts, policies or handshakes (first ones win).
+_ID_MEMBERS = ("TargetId", "ResourceId", "ChildId", "DestinationParentId", "SourceParentId",
+               "ParentId", "OrganizationalUnitId", "RootId", "AccountId", "PolicyId",
+               "HandshakeId")
+_ARN_NAMES = {"root": "RootId", "ou": "OrganizationalUnitId", "policy": "PolicyId"}
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
@@ -37,6 +42,35 @@ class OrganizationsProvider(ServiceProvider):
 
     def _org(self, ctx: RequestContext, access: str = MANAGEMENT) -> dict:
         return self.organizations.of_caller(ctx.account_id, access)
+
+    # -- authorization hook ----------------------------------------------------------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        """The parts of the ARNs of the resources a request names (the Service Authorization
+        Reference's templates take ids without their o-/r-/ou-/p-/h- prefixes); the ARNs name
+        the management account, whoever calls."""
+        org = self.organizations.of_account(ctx.account_id)
+        if org is None:
+            return {}
+        names = {"Account": org["master_account_id"], "OrganizationId": org["org_id"][2:],
+                 "HandshakeType": "invite"}
+        for member in _ID_MEMBERS:
+            value = params.get(member)
+            if not isinstance(value, str):
+                continue
+            if value.startswith("h-"):
+                names.setdefault("HandshakeId", value[2:])
+                continue
+            kind = kind_of(value)
+            if kind == "account":
+                names.setdefault("AccountId", value)
+            elif kind in ("root", "ou", "policy"):
+                names.setdefault(_ARN_NAMES[kind], value.split("-", 1)[1])
+            if kind == "policy":
+                policy = self.policies.find(value)
+                if policy is not None:
+                    names["PolicyType"] = policy["type"].lower()
+        return names
 
     # -- the organization ------------------------------------------------------------------
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from nubo.core.errors import ServiceError
 from nubo.services.organizations import schema
 from nubo.services.organizations.models import Organizations, arn, page, random_id
-from nubo.services.organizations.validation import (check_id, handshake_constraint,
-                                                    invalid_input, merged_tags)
+from nubo.services.organizations.validation import (access_denied, check_id,
+                                                    handshake_constraint, invalid_input,
+                                                    merged_tags)
 from nubo.store import Store
 
 EXPIRY = 15 * 86400.0
@@ -111,11 +112,15 @@ class Handshakes:
         self.handshakes.put(handshake)
         return handshake
 
-    def accept(self, account_id: str, handshake_id: str) -> dict:
+    def _received(self, account_id: str, handshake_id: str) -> dict:
+        """The handshake, which ``account_id`` must be the one to answer."""
         handshake = self.get(account_id, handshake_id)
         if not self._recipient(handshake, account_id):
-            raise ServiceError("AccessDeniedException",
-                               "You don't have permissions to access this resource.")
+            raise access_denied()
+        return handshake
+
+    def accept(self, account_id: str, handshake_id: str) -> dict:
+        handshake = self._received(account_id, handshake_id)
         if self._state(handshake) in OPEN_STATES and \
                 self.organizations.accounts.get((account_id,)) is not None:
             raise _already_member()
@@ -128,11 +133,7 @@ class Handshakes:
         return handshake
 
     def decline(self, account_id: str, handshake_id: str) -> dict:
-        handshake = self.get(account_id, handshake_id)
-        if not self._recipient(handshake, account_id):
-            raise ServiceError("AccessDeniedException",
-                               "You don't have permissions to access this resource.")
-        return self._transition(handshake, "DECLINED")
+        return self._transition(self._received(account_id, handshake_id), "DECLINED")
 
     def cancel(self, org: dict, handshake_id: str) -> dict:
         handshake = self.get(org["master_account_id"], handshake_id)

@@ -55,9 +55,13 @@ class Policies:
 
     # -- policies --------------------------------------------------------------------------
 
+    def find(self, policy_id: str) -> dict | None:
+        """An AWS managed policy or any organization's policy with this id."""
+        return MANAGED.get(policy_id) or self.policies.get((policy_id,))
+
     def policy(self, org: dict, policy_id: str) -> dict:
         check_id(policy_id, "policy")
-        policy = MANAGED.get(policy_id) or self.policies.get((policy_id,))
+        policy = self.find(policy_id)
         if policy is None or not policy.get("aws_managed") and policy["org_id"] != org["org_id"]:
             raise policy_not_found()
         return policy

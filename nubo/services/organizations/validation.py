@@ -40,10 +40,6 @@ def access_denied() -> ServiceError:
                         "You don't have permissions to access this resource.")
 
 
-def not_found(code: str, message: str) -> ServiceError:
-    return ServiceError(code, message)
-
-
 def account_not_found() -> ServiceError:
     return ServiceError("AccountNotFoundException", "You specified an account that doesn't exist.")
 
