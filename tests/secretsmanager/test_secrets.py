@@ -288,3 +288,13 @@ def test_default_key_is_the_aws_managed_key(sm, kms):
     with pytest.raises(ClientError) as raised:
         kms.disable_key(KeyId=managed["KeyId"])
     assert error_of(raised)[0] == "UnsupportedOperationException"
+
+
+def test_create_secret_retry_with_the_same_token(sm):
+    name, token = unique(), "b" * 32
+    first = sm.create_secret(Name=name, SecretString="v", ClientRequestToken=token)
+    again = sm.create_secret(Name=name, SecretString="v", ClientRequestToken=token)
+    assert again["ARN"] == first["ARN"] and again["VersionId"] == token
+    with pytest.raises(ClientError) as raised:
+        sm.create_secret(Name=name, SecretString="other", ClientRequestToken=token)
+    assert error_of(raised)[0] == "ResourceExistsException"

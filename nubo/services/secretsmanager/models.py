@@ -137,6 +137,9 @@ class Secrets:
         check_name(name)
         _one_value(string_value, binary, required=False)
         existing = self.secrets.get((ctx.account_id, ctx.region, name))
+        if existing is not None and token is not None and self._same_request(
+                ctx, existing, token, string_value, binary):
+            return self._view(existing), token  # a retried request: nothing more to do
         if existing is not None:
             if existing.get("deleted") is not None:
                 raise invalid_request("You can't create this secret because a secret with this "
@@ -159,6 +162,14 @@ class Secrets:
         if string_value is not None or binary is not None:
             version_id, _ = self.put_value(ctx, secret, token, string_value, binary, None)
         return self.resolve(ctx, name), version_id
+
+    def _same_request(self, ctx: RequestContext, home: dict, token: str,
+                      string_value: str | None, binary: bytes | None) -> bool:
+        secret = self._view(home)
+        version = self.versions.get((secret.record["uid"], token))
+        value = string_value.encode() if string_value is not None else binary
+        return version is not None and value is not None and \
+            self._decrypt(ctx, secret, version) == value
 
     def put_value(self, ctx: RequestContext, secret: Secret, token: str | None,
                   string_value: str | None, binary: bytes | None,
