@@ -143,7 +143,9 @@ class Authorizer:
     def authenticate(self, request: HttpRequest, ctx: RequestContext,
                      provider: "ServiceProvider") -> None:
         """Check the credentials themselves when signatures are verified or IAM is on: the key
-        exists and is active, a session's token matches and has not expired, the signature."""
+        exists and is active, a session's token matches and has not expired, the signature.
+        A presigned URL's expiry is always checked."""
+        signatures.check_expiry(request, self.runtime.clock.now())
         if not ctx.access_key_id or (not self.verify and self.mode == "off"):
             return
         style = signatures.error_style(ctx.service, ctx.protocol,
@@ -159,7 +161,7 @@ class Authorizer:
             if self.runtime.clock.now() >= caller.expires:
                 raise signatures.expired_token(style)
         if self.verify:
-            signatures.verify(request, caller.secret, style=style, now=self.runtime.clock.now())
+            signatures.verify(request, caller.secret, style=style)
 
     # -- last use of credentials -----------------------------------------------------------
 

@@ -480,3 +480,30 @@ def test_service_control_policies_bound_member_accounts(connect):
     assert code == "AccessDenied"
     assert message.endswith("because no service control policy allows the sqs:ListQueues "
                             "action")
+
+
+@pytest.mark.parametrize("signature_version", ["s3v4", "s3"])
+def test_presigned_url_expires(connect, server, signature_version):
+    """P26: a presigned URL used after its expiry is refused with AccessDenied (SigV4's
+    X-Amz-Expires and SigV2's Expires alike)."""
+    from botocore.config import Config
+
+    s3 = connect("s3")
+    bucket = f"presigned-{signature_version.replace('3', 'three')}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="report.txt", Body=b"quarterly")
+    signer = boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION,
+                          aws_access_key_id="test", aws_secret_access_key="test",
+                          config=Config(signature_version=signature_version))
+    # Clients sign with real time; nubo's clock may be ahead (tests advance it).
+    ahead = int(server.get("/_nubo/clock")["offset"])
+    url = signer.generate_presigned_url("get_object", ExpiresIn=180 + ahead, Params={
+        "Bucket": bucket, "Key": "report.txt"})
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == b"quarterly"
+    server.advance_clock(181)
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(url, timeout=10)
+    assert caught.value.code == 403
+    body = caught.value.read().decode()
+    assert "<Code>AccessDenied</Code>" in body and "<Message>Request has expired</Message>" in body
