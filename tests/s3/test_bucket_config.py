@@ -161,3 +161,86 @@ def test_object_tagging(s3, bucket):
     assert s3.get_object_tagging(Bucket=bucket, Key="t")["TagSet"] == []
     acl = s3.get_object_acl(Bucket=bucket, Key="t")
     assert acl["Grants"][0]["Permission"] == "FULL_CONTROL"
+
+
+def test_acls_follow_object_ownership(s3, bucket):
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
+    assert error_of(caught) == ("AccessControlListNotSupported",
+                                "The bucket does not allow ACLs", 400)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert error_of(caught)[0] == "AccessControlListNotSupported"
+    with pytest.raises(ClientError) as caught:
+        s3.create_bucket(Bucket=bucket + "-acl", ACL="public-read")
+    assert error_of(caught) == ("InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs "
+                                "set with ObjectOwnership's BucketOwnerEnforced setting", 400)
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [
+        {"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_object(Bucket=bucket, Key="public", Body=b"x", ACL="public-read")
+    grants = s3.get_object_acl(Bucket=bucket, Key="public")["Grants"]
+    assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in \
+        [g["Grantee"] for g in grants]
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read")
+    assert len(s3.get_bucket_acl(Bucket=bucket)["Grants"]) == 2
+    s3.put_object_acl(Bucket=bucket, Key="public", ACL="private")
+    assert len(s3.get_object_acl(Bucket=bucket, Key="public")["Grants"]) == 1
+
+
+def test_more_bucket_settings(s3, bucket):
+    assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=bucket)
+    s3.put_bucket_accelerate_configuration(Bucket=bucket,
+                                           AccelerateConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_accelerate_configuration(Bucket=bucket)["Status"] == "Enabled"
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "BucketOwner"
+    s3.put_bucket_request_payment(Bucket=bucket,
+                                  RequestPaymentConfiguration={"Payer": "Requester"})
+    assert s3.get_bucket_request_payment(Bucket=bucket)["Payer"] == "Requester"
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=bucket)
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": "no-such-target-bucket-nubo", "TargetPrefix": "logs/"}})
+    assert error_of(caught)[0] == "InvalidTargetBucketForLogging"
+    s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
+        "TargetBucket": bucket, "TargetPrefix": "logs/"}})
+    assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == "logs/"
+    _missing(lambda: s3.get_bucket_replication(Bucket=bucket),
+             "ReplicationConfigurationNotFoundError", "The replication configuration was not found")
+    replication = {"Role": "arn:aws:iam::000000000000:role/r", "Rules": [
+        {"Status": "Enabled", "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {
+            "Status": "Disabled"}, "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=replication)
+    assert error_of(caught)[0::2] == ("InvalidRequest", 400)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=replication)
+    assert s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Role"] == \
+        replication["Role"]
+    _missing(lambda: s3.get_object_lock_configuration(Bucket=bucket),
+             "ObjectLockConfigurationNotFoundError",
+             "Object Lock configuration does not exist for this bucket")
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE",
+                                                                      "Days": 1}}})
+    stored = s3.get_object_lock_configuration(Bucket=bucket)["ObjectLockConfiguration"]
+    assert stored["Rule"]["DefaultRetention"] == {"Mode": "GOVERNANCE", "Days": 1}
+
+
+def test_get_object_attributes(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="o", Body=b"attributes", ChecksumAlgorithm="SHA256")
+    found = s3.get_object_attributes(Bucket=bucket, Key="o", ObjectAttributes=[
+        "ETag", "Checksum", "ObjectSize", "StorageClass"])
+    assert found["ObjectSize"] == 10 and found["StorageClass"] == "STANDARD"
+    assert not found["ETag"].startswith('"')
+    assert found["Checksum"]["ChecksumSHA256"]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mp")["UploadId"]
+    etags = [s3.upload_part(Bucket=bucket, Key="mp", UploadId=upload, PartNumber=n,
+                            Body=b"x" * (5 * 1024 * 1024 if n == 1 else 10))["ETag"]
+             for n in (1, 2)]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=upload, MultipartUpload={
+        "Parts": [{"PartNumber": n, "ETag": e} for n, e in zip((1, 2), etags)]})
+    parts = s3.get_object_attributes(Bucket=bucket, Key="mp",
+                                     ObjectAttributes=["ObjectParts"])["ObjectParts"]
+    assert parts["TotalPartsCount"] == 2
+    assert [p["Size"] for p in parts["Parts"]] == [5 * 1024 * 1024, 10]

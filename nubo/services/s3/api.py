@@ -16,8 +16,8 @@ from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
-from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_policy, check_tags,
-                                     is_public_policy)
+from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_acl_allowed,
+                                     check_policy, check_tags, is_public_policy)
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects, check_key,
                                      owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
@@ -84,9 +84,16 @@ class S3Provider(ServiceProvider):
 
     @handler("CreateBucket")
     def create_bucket(self, ctx: RequestContext, Bucket: str, CreateBucketConfiguration=None,
-                      ObjectLockEnabledForBucket=None, ObjectOwnership=None, **_: Any) -> dict:
+                      ObjectLockEnabledForBucket=None, ObjectOwnership=None, ACL=None,
+                      **grants: Any) -> dict:
         location = (CreateBucketConfiguration or {}).get("LocationConstraint")
         settings = {"ownership": ObjectOwnership or "BucketOwnerEnforced"}
+        if settings["ownership"] == "BucketOwnerEnforced" and (
+                ACL not in (None, "private") or any(name.startswith("Grant") for name in grants)):
+            raise ServiceError("InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs "
+                               "set with ObjectOwnership's BucketOwnerEnforced setting", 400)
+        if ACL is not None:
+            settings["acl"] = ACL
         if ObjectLockEnabledForBucket:
             settings.update(versioning="Enabled", object_lock=True)
         bucket = self.buckets.create(ctx.account_id, ctx.region, Bucket, location, settings)
@@ -148,7 +155,8 @@ class S3Provider(ServiceProvider):
                          Body: BodyStream | None = None, IfMatch=None, IfNoneMatch=None,
                          **params: Any) -> dict:
         check_key(Key)
-        self.buckets.get(Bucket)  # before reading the body
+        check_acl_allowed(self.buckets.get(Bucket), params.get("ACL"),
+                          any(name.startswith("Grant") for name in params))
         upload = await self._receive(ctx, Body, params)
         record = self._new_record(Key, upload, params, ctx.account_id)
         algorithm = next(iter(upload.checksums))
@@ -171,6 +179,8 @@ class S3Provider(ServiceProvider):
             if params.get(name) is not None:
                 record[name] = params[name]
         record.setdefault("ServerSideEncryption", "AES256")
+        if params.get("ACL"):
+            record["ACL"] = params["ACL"]
         return record
 
     async def _commit_version(self, bucket_name: str, key: str, upload: Upload, record: dict,
@@ -769,7 +779,93 @@ class S3Provider(ServiceProvider):
 
     @handler("GetBucketAcl")
     def get_bucket_acl(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
-        return _private_acl(self.buckets.get(Bucket)["account"])
+        bucket = self.buckets.get(Bucket)
+        return _canned_acl(bucket["account"], bucket.get("acl"))
+
+    @handler("PutBucketAcl")
+    def put_bucket_acl(self, ctx: RequestContext, Bucket: str, ACL=None,
+                       AccessControlPolicy=None, **grants: Any) -> None:
+        bucket = self.buckets.get(Bucket)
+        check_acl_allowed(bucket, ACL, bool(AccessControlPolicy) or any(
+            name.startswith("Grant") for name in grants))
+        self.buckets.update(Bucket, {"acl": ACL or "private"})
+
+    @handler("PutBucketAccelerateConfiguration")
+    def put_bucket_accelerate_configuration(self, ctx: RequestContext, Bucket: str,
+                                            AccelerateConfiguration: dict, **_: Any) -> None:
+        if "." in Bucket:
+            raise errors.invalid_request("S3 Transfer Acceleration is not supported for buckets "
+                                         "with periods (.) in their names")
+        if AccelerateConfiguration.get("Status") not in ("Enabled", "Suspended"):
+            raise errors.malformed_xml()
+        self.configs.put(Bucket, "accelerate", AccelerateConfiguration)
+
+    @handler("GetBucketAccelerateConfiguration")
+    def get_bucket_accelerate_configuration(self, ctx: RequestContext, Bucket: str,
+                                            **_: Any) -> dict:
+        return self.configs.get(Bucket, "accelerate")
+
+    @handler("PutBucketRequestPayment")
+    def put_bucket_request_payment(self, ctx: RequestContext, Bucket: str,
+                                   RequestPaymentConfiguration: dict, **_: Any) -> None:
+        self.configs.put(Bucket, "request_payment", RequestPaymentConfiguration)
+
+    @handler("GetBucketRequestPayment")
+    def get_bucket_request_payment(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return self.configs.get(Bucket, "request_payment")
+
+    @handler("PutBucketLogging")
+    def put_bucket_logging(self, ctx: RequestContext, Bucket: str, BucketLoggingStatus: dict,
+                           **_: Any) -> None:
+        target = (BucketLoggingStatus.get("LoggingEnabled") or {}).get("TargetBucket")
+        if target is not None:
+            try:
+                self.buckets.get(target)
+            except ServiceError:
+                raise ServiceError("InvalidTargetBucketForLogging", "The target bucket for "
+                                   "logging does not exist", 400,
+                                   fields={"TargetBucket": target}) from None
+        self.configs.put(Bucket, "logging", BucketLoggingStatus)
+
+    @handler("GetBucketLogging")
+    def get_bucket_logging(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return self.configs.get(Bucket, "logging")
+
+    @handler("PutBucketReplication")
+    def put_bucket_replication(self, ctx: RequestContext, Bucket: str,
+                               ReplicationConfiguration: dict, **_: Any) -> None:
+        if self.buckets.get(Bucket).get("versioning") != "Enabled":
+            raise errors.invalid_request("Versioning must be 'Enabled' on the bucket to apply a "
+                                         "replication configuration")
+        self.configs.put(Bucket, "replication", ReplicationConfiguration)
+
+    @handler("GetBucketReplication")
+    def get_bucket_replication(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return {"ReplicationConfiguration": self.configs.get(Bucket, "replication")}
+
+    @handler("DeleteBucketReplication")
+    def delete_bucket_replication(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
+        self.configs.delete(Bucket, "replication")
+
+    @handler("PutObjectLockConfiguration")
+    def put_object_lock_configuration(self, ctx: RequestContext, Bucket: str,
+                                      ObjectLockConfiguration=None, **_: Any) -> dict:
+        if self.buckets.get(Bucket).get("versioning") != "Enabled":
+            raise ServiceError("InvalidBucketState", "Versioning must be 'Enabled' on the bucket "
+                               "to apply a Object Lock configuration", 409)
+        self.configs.put(Bucket, "object_lock", ObjectLockConfiguration or {})
+        self.buckets.update(Bucket, {"object_lock": True})
+        return {}
+
+    @handler("GetObjectLockConfiguration")
+    def get_object_lock_configuration(self, ctx: RequestContext, Bucket: str,
+                                      **_: Any) -> dict:
+        return {"ObjectLockConfiguration": self.configs.get(Bucket, "object_lock")}
+
+    @handler("GetBucketPolicyStatus")
+    def get_bucket_policy_status(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
+        return {"PolicyStatus": {"IsPublic": is_public_policy(
+            self.configs.get(Bucket, "policy"))}}
 
     # -- object tagging and ACLs ----------------------------------------------------------
 
@@ -802,14 +898,71 @@ class S3Provider(ServiceProvider):
     def get_object_acl(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
                        **_: Any) -> dict:
         self.buckets.get(Bucket)
-        return _private_acl(self.objects.resolve(Bucket, Key, VersionId)["owner"])
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        return _canned_acl(record["owner"], record.get("ACL"))
+
+    @handler("PutObjectAcl")
+    def put_object_acl(self, ctx: RequestContext, Bucket: str, Key: str, ACL=None,
+                       AccessControlPolicy=None, VersionId=None, **grants: Any) -> dict:
+        check_acl_allowed(self.buckets.get(Bucket), ACL, bool(AccessControlPolicy) or any(
+            name.startswith("Grant") for name in grants))
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": ACL or "private"})
+        return {}
+
+    @handler("GetObjectAttributes")
+    def get_object_attributes(self, ctx: RequestContext, Bucket: str, Key: str,
+                              ObjectAttributes: list[str], VersionId=None, MaxParts=None,
+                              PartNumberMarker=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        wanted = set(ObjectAttributes)
+        out: dict[str, Any] = {"LastModified": record["modified"], **_version_of(record)}
+        if "ETag" in wanted:
+            out["ETag"] = record["etag"].strip('"')
+        if "ObjectSize" in wanted:
+            out["ObjectSize"] = record["size"]
+        if "StorageClass" in wanted:
+            out["StorageClass"] = record.get("StorageClass") or "STANDARD"
+        if "Checksum" in wanted and record.get("checksum"):
+            algorithm, value, kind = record["checksum"]
+            out["Checksum"] = {f"Checksum{algorithm}": value, "ChecksumType": kind}
+        if "ObjectParts" in wanted and record.get("parts"):
+            out["ObjectParts"] = _object_parts(record, MaxParts, PartNumberMarker)
+        return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _private_acl(account: str) -> dict:
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+_CANNED_GRANTS = {"public-read": [(_ALL_USERS, "READ")],
+                  "public-read-write": [(_ALL_USERS, "READ"), (_ALL_USERS, "WRITE")],
+                  "authenticated-read": [(_AUTHENTICATED_USERS, "READ")]}
+
+
+def _canned_acl(account: str, acl: str | None) -> dict:
+    """The grants of a canned ACL: the owner's FULL_CONTROL, plus the groups it names."""
     owner = owner_of(account)
-    return {"Owner": owner, "Grants": [{"Grantee": {**owner, "Type": "CanonicalUser"},
-                                        "Permission": "FULL_CONTROL"}]}
+    grants = [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
+    grants += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
+               for uri, permission in _CANNED_GRANTS.get(acl or "private", ())]
+    return {"Owner": owner, "Grants": grants}
+
+
+def _object_parts(record: dict, max_parts: int | None, marker: int | None) -> dict:
+    parts = record["parts"]
+    start = marker or 0
+    limit = max_parts if max_parts is not None else 1000
+    shown = parts[start:start + limit]
+    algorithm = (record.get("checksum") or [None])[0]
+    out = {"TotalPartsCount": len(parts), "PartNumberMarker": start, "MaxParts": limit,
+           "IsTruncated": start + limit < len(parts),
+           "Parts": [{"PartNumber": start + index, "Size": size,
+                      **({f"Checksum{algorithm}": checksum} if checksum else {})}
+                     for index, (size, checksum) in enumerate(shown, 1)]}
+    if shown:
+        out["NextPartNumberMarker"] = start + len(shown)
+    return out
 
 
 def _version_of(record: dict) -> dict:

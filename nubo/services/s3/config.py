@@ -156,6 +156,22 @@ def _default_public_access_block(bucket: dict) -> dict:
                                     "RestrictPublicBuckets")}
 
 
+def object_ownership(bucket: dict) -> str:
+    controls = bucket.get("ownership_controls")
+    if controls:
+        return controls["Rules"][0]["ObjectOwnership"]
+    return bucket.get("ownership") or "BucketOwnerEnforced"
+
+
+def check_acl_allowed(bucket: dict, acl: str | None, grants: bool = False) -> None:
+    """With ACLs disabled (BucketOwnerEnforced, the default) only the private and bucket-owner
+    canned ACLs are accepted."""
+    if object_ownership(bucket) == "BucketOwnerEnforced" and (
+            grants or acl not in (None, "private", "bucket-owner-full-control")):
+        raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs",
+                           400)
+
+
 def _default_ownership(bucket: dict) -> dict:
     return {"Rules": [{"ObjectOwnership": bucket.get("ownership") or "BucketOwnerEnforced"}]}
 
@@ -175,6 +191,16 @@ KINDS = {
     "website": Kind("website", ("NoSuchWebsiteConfiguration",
                                 "The specified bucket does not have a website configuration")),
     "notification": Kind("notification", default=lambda bucket: {}),
+    "accelerate": Kind("accelerate", default=lambda bucket: {}),
+    "request_payment": Kind("request_payment", default=lambda bucket: {"Payer": "BucketOwner"}),
+    "logging": Kind("logging", default=lambda bucket: {}),
+    "replication": Kind("replication", ("ReplicationConfigurationNotFoundError",
+                                        "The replication configuration was not found")),
+    "object_lock": Kind("object_lock_configuration", ("ObjectLockConfigurationNotFoundError",
+                                                      "Object Lock configuration does not exist "
+                                                      "for this bucket"),
+                        default=lambda bucket: {"ObjectLockEnabled": "Enabled"}
+                        if bucket.get("object_lock") else None),
 }
 
 
@@ -194,8 +220,9 @@ class BucketConfigs:
         value = record.get(spec.field)
         if value is not None:
             return value
-        if spec.default is not None:
-            return spec.default(record)
+        value = spec.default(record) if spec.default is not None else None
+        if value is not None:
+            return value
         code, message = spec.missing
         raise ServiceError(code, message, 404, fields={"BucketName": bucket})
 
