@@ -260,3 +260,22 @@ def test_state_survives_restart(tmp_path):
         assert client().decrypt(CiphertextBlob=blob)["Plaintext"] == b"durable"
     finally:
         server.stop()
+
+
+def test_describe_key_creates_an_aws_managed_key(kms):
+    managed = kms.describe_key(KeyId="alias/aws/lambda")["KeyMetadata"]
+    assert managed["KeyManager"] == "AWS"
+    assert managed["Description"] == ("Default key that protects my Lambda functions when no "
+                                      "other key is defined")
+    assert kms.describe_key(KeyId="alias/aws/lambda")["KeyMetadata"]["KeyId"] == \
+        managed["KeyId"]
+    for call in (lambda: kms.schedule_key_deletion(KeyId=managed["KeyId"]),
+                 lambda: kms.tag_resource(KeyId=managed["KeyId"],
+                                          Tags=[{"TagKey": "a", "TagValue": "b"}]),
+                 lambda: kms.put_key_policy(KeyId=managed["KeyId"], Policy="{}")):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert error_of(raised)[0] == "UnsupportedOperationException"
+    with pytest.raises(ClientError) as raised:  # only its service may use it
+        kms.encrypt(KeyId="alias/aws/not-a-service", Plaintext=b"x")
+    assert error_of(raised)[0] == "NotFoundException"

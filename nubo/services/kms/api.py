@@ -96,7 +96,8 @@ class KmsProvider(ServiceProvider):
 
     @handler("DescribeKey")
     def describe_key(self, ctx: RequestContext, KeyId: str, GrantTokens=None) -> dict:
-        return {"KeyMetadata": self.keys.describe(self.keys.resolve(ctx, KeyId))}
+        key = self.keys.resolve(ctx, KeyId, create_managed=True)
+        return {"KeyMetadata": self.keys.describe(key)}
 
     @handler("ListKeys")
     def list_keys(self, ctx: RequestContext, Limit: int | None = None,

@@ -23,12 +23,22 @@ DEFAULT_ROTATION_PERIOD = 365
 MAX_ON_DEMAND_ROTATIONS = 10
 MAX_LIST = 1000
 DEFAULT_LIST = 100
-# AWS managed keys a service creates on its first use (alias -> description).
+# AWS managed keys: alias -> (the service that uses it, that is the caller of KMS; what the
+# key protects, for its description). AWS creates one on the service's first use of it, or
+# when DescribeKey names the alias.
 AWS_MANAGED_KEYS = {
-    "alias/aws/secretsmanager": ("secretsmanager", "Default key that protects my Secrets "
-                                 "Manager data when no other key is defined"),
-    "alias/aws/ssm": ("ssm", "Default key that protects my SSM parameters when no other key is "
-                      "defined"),
+    "alias/aws/secretsmanager": ("secretsmanager", "Secrets Manager data"),
+    "alias/aws/ssm": ("ssm", "SSM parameters"),
+    "alias/aws/s3": ("s3", "S3 objects"),
+    "alias/aws/sqs": ("sqs", "SQS messages"),
+    "alias/aws/sns": ("sns", "SNS data"),
+    "alias/aws/dynamodb": ("dynamodb", "DynamoDB data"),
+    "alias/aws/lambda": ("lambda", "Lambda functions"),
+    "alias/aws/ebs": ("ec2", "EBS volumes"),
+    "alias/aws/rds": ("rds", "RDS database volumes"),
+    "alias/aws/kinesis": ("kinesis", "Kinesis data"),
+    "alias/aws/elasticfilesystem": ("efs", "Elastic File Systems"),
+    "alias/aws/acm": ("acm", "ACM private keys"),
 }
 
 
@@ -186,7 +196,8 @@ class Keys:
 
     # -- lookup ---------------------------------------------------------------------------
 
-    def resolve(self, ctx: RequestContext, key_id: str, *, aliases: bool = True) -> Key:
+    def resolve(self, ctx: RequestContext, key_id: str, *, aliases: bool = True,
+                create_managed: bool = False) -> Key:
         """The key a KeyId names: key id, key ARN, and (where the operation allows them) alias
         name or alias ARN."""
         account, region, resource = ctx.account_id, ctx.region, key_id
@@ -203,7 +214,7 @@ class Keys:
         if resource.startswith(ALIAS_PREFIX) and aliases:
             alias = self.aliases.get((account, region, resource))
             if alias is None:
-                alias = self._aws_managed_alias(ctx, resource)
+                alias = self._aws_managed_alias(ctx, resource, create_managed)
             if alias is None:
                 alias_arn = ctx.arn("kms", resource, account_id=account)
                 raise ServiceError("NotFoundException", f"Alias {alias_arn} is not found.")
@@ -225,14 +236,17 @@ class Keys:
         primary = self.keys.get((record["account"], primary_region, record["key_id"]))
         return record if primary is None else {**record, "materials": primary["materials"]}
 
-    def _aws_managed_alias(self, ctx: RequestContext, alias: str) -> dict | None:
-        """AWS creates a service's AWS managed key (alias/aws/<service>) on the service's first
-        use of it; nubo does the same when that service calls KMS."""
+    def _aws_managed_alias(self, ctx: RequestContext, alias: str,
+                           create_managed: bool) -> dict | None:
+        """The AWS managed key of alias/aws/<service>, created on the service's first use of
+        it (a call from that service) or when DescribeKey names it (``create_managed``)."""
         managed = AWS_MANAGED_KEYS.get(alias)
-        if managed is None or not ctx.extras.get("called_by", "").startswith(managed[0] + "."):
+        if managed is None or not (create_managed or ctx.extras.get(
+                "called_by", "").startswith(managed[0] + ".")):
             return None
         key = self.create(ctx, spec_name="SYMMETRIC_DEFAULT", usage=None, origin="AWS_KMS",
-                          description=managed[1], bypass_lockout=True, tags=[],
+                          description=f"Default key that protects my {managed[1]} when no "
+                                      "other key is defined", bypass_lockout=True, tags=[],
                           policy=aws_managed_policy(ctx.partition, ctx.account_id, ctx.region,
                                                     managed[0]),
                           multi_region=False, manager="AWS")
@@ -443,6 +457,7 @@ class Keys:
             raise ServiceError("NotFoundException", "No such policy exists")
 
     def tag(self, key: Key, tags: list[dict]) -> None:
+        self.require_customer_managed(key)
         self.require_state(key, disabled_ok=True)
         check_tags(tags)
         merged = {**key.record["tags"], **{t["TagKey"]: t["TagValue"] for t in tags}}
@@ -451,6 +466,7 @@ class Keys:
         self.save(key, tags=merged)
 
     def untag(self, key: Key, tag_keys: list[str]) -> None:
+        self.require_customer_managed(key)
         self.require_state(key, disabled_ok=True)
         self.save(key, tags={k: v for k, v in key.record["tags"].items()
                               if k not in tag_keys})
