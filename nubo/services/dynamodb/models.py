@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 import uuid
+from datetime import datetime, timezone
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,6 @@ MAX_LIST_TABLES = 100
 MAX_GSIS = 20
 MAX_LSIS = 5
 MAX_TAGS = 50
-MAX_PROJECTED_ATTRIBUTES = 100
 TTL_CHANGE_INTERVAL = 3600  # seconds between two UpdateTimeToLive changes of a table
 LIMITS = {"AccountMaxReadCapacityUnits": 80000, "AccountMaxWriteCapacityUnits": 80000,
           "TableMaxReadCapacityUnits": 40000, "TableMaxWriteCapacityUnits": 40000}
@@ -135,9 +136,6 @@ class Table:
     def arn(self) -> str:
         return self.record["TableArn"]
 
-    def attribute_types(self) -> dict[str, str]:
-        return {d["AttributeName"]: d["AttributeType"]
-                for d in self.record["AttributeDefinitions"]}
 
 
 # -- CreateTable validation -------------------------------------------------------------------
@@ -368,7 +366,6 @@ class Tables:
 
     @staticmethod
     def _new_stream(table_arn: str, view_type: str, now: float) -> dict:
-        from datetime import datetime, timezone
         label = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         return {"StreamViewType": view_type, "StreamLabel": label, "created": now,
                 "StreamArn": f"{table_arn}/stream/{label}"}
@@ -686,7 +683,6 @@ class Tables:
         self._change(table, pitr=pitr if enabled else None)
 
     def put_policy(self, table: Table, policy: str, expected: str | None) -> str:
-        import json
         try:
             if not isinstance(json.loads(policy), dict):
                 raise ValueError(policy)

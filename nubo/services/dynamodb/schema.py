@@ -7,6 +7,7 @@ one B-tree lookup, Query a range scan, and a parallel Scan segment a range of ha
 Secondary indexes keep their own rows the same way, keyed by (index id, position).
 """
 
+from nubo.services.dynamodb.values import dump_item
 from nubo.store import TableSpec
 
 # One row per table: its definition (key schema, indexes, billing, streams, tags, ...).
@@ -27,7 +28,6 @@ STATS = TableSpec(
 
 def _item_as_json(record: dict) -> dict:
     # version 1 kept the item in the row's CBOR document
-    from nubo.services.dynamodb.values import dump_item
     return dict(record, item=dump_item(record["item"]))
 
 

@@ -22,7 +22,6 @@ MAX_ITEM_SIZE = 400 * 1024
 MAX_HASH_KEY_SIZE = 2048
 MAX_RANGE_KEY_SIZE = 1024
 MAX_DIGITS = 38
-SCALAR_KEY_TYPES = ("S", "N", "B")
 TYPES = ("S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS")
 SET_TYPES = ("SS", "NS", "BS")
 
