@@ -95,8 +95,8 @@ def test_unknown_keys_and_aliases(kms, make_key):
         "NotFoundException",
         "Alias arn:aws:kms:us-east-1:000000000000:alias/does-not-exist is not found.")
     with pytest.raises(ClientError) as raised:
-        kms.describe_key(KeyId="not-a-key")
-    assert error_of(raised)[0] == "NotFoundException"
+        kms.describe_key(KeyId="aws/s3")
+    assert error_of(raised)[:2] == ("NotFoundException", "Invalid keyId 'aws/s3'")
 
 
 def test_list_keys_paginates(kms, make_key):

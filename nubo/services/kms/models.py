@@ -220,7 +220,7 @@ class Keys:
                 raise ServiceError("NotFoundException", f"Alias {alias_arn} is not found.")
             resource = alias["key_id"]
         elif not KEY_ID.match(resource):
-            raise ServiceError("NotFoundException", f"Invalid keyId {key_id}")
+            raise ServiceError("NotFoundException", f"Invalid keyId '{key_id}'")
         record = self.keys.get((account, region, resource))
         if record is None:
             key_arn = ctx.arn("kms", f"key/{resource}", account_id=account)
