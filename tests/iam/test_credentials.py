@@ -238,9 +238,10 @@ def test_ssh_public_keys(iam, user):
     pem = iam.get_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"],
                                  Encoding="PEM")["SSHPublicKey"]["SSHPublicKeyBody"]
     assert pem.startswith("-----BEGIN PUBLIC KEY-----")
-    with pytest.raises(ClientError) as raised:
-        iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody="ssh-rsa garbage")
-    assert error_of(raised)[0] == "UnrecognizedPublicKeyEncoding"
+    for garbage in ("ssh-rsa garbage", '{"Version": "2012-10-17"}', "ssh-unknown AAAA"):
+        with pytest.raises(ClientError) as raised:
+            iam.upload_ssh_public_key(UserName=user, SSHPublicKeyBody=garbage)
+        assert error_of(raised)[0] == "UnrecognizedPublicKeyEncoding"
     iam.update_ssh_public_key(UserName=user, SSHPublicKeyId=key["SSHPublicKeyId"],
                               Status="Inactive")
     assert iam.list_ssh_public_keys(UserName=user)["SSHPublicKeys"][0]["Status"] == "Inactive"

@@ -10,6 +10,7 @@ import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 
 from nubo.core.clock import Clock
@@ -499,12 +500,12 @@ class Iam:
                                   chain: str | None, tags: list[dict] | None) -> dict:
         try:
             certificate = x509.load_pem_x509_certificate(body.encode())
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):
             raise ServiceError("MalformedCertificate", "Unable to parse certificate. Please "
                                "ensure the certificate is in PEM format.", 400) from None
         try:
             key = serialization.load_pem_private_key(private_key.encode(), password=None)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise ServiceError("MalformedCertificate", "Unable to parse private key. Please "
                                "ensure the key is in PEM format.", 400) from None
         spki = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -514,7 +515,7 @@ class Iam:
         if chain:
             try:
                 x509.load_pem_x509_certificates(chain.encode())
-            except ValueError:
+            except (ValueError, UnsupportedAlgorithm):
                 raise ServiceError("MalformedCertificate", "Unable to parse certificate chain. "
                                    "Please ensure the chain is in PEM format.", 400) from None
         tags = merge_tags([], tags)

@@ -10,6 +10,7 @@ import secrets
 import string
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 
 from nubo.core.clock import Clock
@@ -68,7 +69,7 @@ class ServiceCredentials:
     def upload_certificate(self, user: dict, body: str) -> dict:
         try:
             certificate = x509.load_pem_x509_certificate(body.encode())
-        except ValueError:
+        except (ValueError, UnsupportedAlgorithm):
             raise ServiceError("MalformedCertificate", "Unable to parse certificate. Please "
                                "ensure the certificate is in PEM format.", 400) from None
         fingerprint = certificate.fingerprint(hashes.SHA256()).hex()
@@ -87,7 +88,7 @@ class ServiceCredentials:
     def upload_ssh_key(self, user: dict, body: str) -> dict:
         try:
             key = serialization.load_ssh_public_key(body.strip().encode())
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise ServiceError("UnrecognizedPublicKeyEncoding", "The public key encoding format "
                                "is unsupported or unrecognized.", 400) from None
         blob = key.public_bytes(serialization.Encoding.OpenSSH,
