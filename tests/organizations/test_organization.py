@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 
@@ -121,3 +122,27 @@ def test_cli_create_describe_delete(cli):
     with pytest.raises(subprocess.CalledProcessError) as raised:
         cli(account, "organizations", "describe-organization")
     assert "AWSOrganizationsNotInUseException" in raised.value.stderr
+
+
+def test_resource_policy(org):
+    client, organization, _ = org
+    with pytest.raises(ClientError) as raised:
+        client.describe_resource_policy()
+    assert error_of(raised)[0] == "ResourcePolicyNotFoundException"
+    document = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "DelegateReads", "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+        "Action": ["organizations:Describe*", "organizations:List*"], "Resource": "*"}]}
+    put = client.put_resource_policy(Content=json.dumps(document))["ResourcePolicy"]
+    summary = put["ResourcePolicySummary"]
+    assert re.fullmatch(r"rp-[a-z0-9]{8}", summary["Id"])
+    assert summary["Arn"] == (f"arn:aws:organizations::{organization['MasterAccountId']}:"
+                              f"resourcepolicy/{organization['Id']}/{summary['Id']}")
+    assert client.describe_resource_policy()["ResourcePolicy"] == put
+    with pytest.raises(ClientError) as raised:
+        client.put_resource_policy(Content="{not json")
+    assert raised.value.response["Reason"] == "INVALID_RESOURCE_POLICY_JSON"
+    client.delete_resource_policy()
+    with pytest.raises(ClientError) as raised:
+        client.delete_resource_policy()
+    assert error_of(raised)[0] == "ResourcePolicyNotFoundException"

@@ -274,3 +274,65 @@ def test_cli_scp_workflow(scp_org, cli):
     listed = cli(account, "organizations", "list-policies-for-target", "--target-id", root_id,
                  "--filter", SCP)["Policies"]
     assert {p["Id"] for p in listed} == {"p-FullAWSAccess", policy_id}
+
+
+def _tag_policy(client, name, document):
+    return client.create_policy(Name=name, Description="", Type="TAG_POLICY",
+                                Content=doc(document))["Policy"]["PolicySummary"]["Id"]
+
+
+def test_effective_tag_policy_inherits_from_the_root_down(org, client_of):
+    client, _, root_id = org
+    client.enable_policy_type(RootId=root_id, PolicyType="TAG_POLICY")
+    unit = client.create_organizational_unit(ParentId=root_id, Name="u")["OrganizationalUnit"]
+    member = create_account(client)
+    client.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=unit["Id"])
+    with pytest.raises(ClientError) as raised:
+        client.describe_effective_policy(PolicyType="TAG_POLICY", TargetId=member)
+    assert error_of(raised)[0] == "EffectivePolicyNotFoundException"
+
+    root_policy = _tag_policy(client, "root", {"tags": {"costcenter": {
+        "tag_key": {"@@assign": "CostCenter"},
+        "tag_value": {"@@assign": ["100", "200"]},
+        "enforced_for": {"@@assign": ["secretsmanager:*"]}}}})
+    unit_policy = _tag_policy(client, "unit", {"tags": {"costcenter": {
+        "tag_value": {"@@append": ["300"]}}, "project": {"tag_key": {"@@assign": "Project"}}}})
+    client.attach_policy(PolicyId=root_policy, TargetId=root_id)
+    client.attach_policy(PolicyId=unit_policy, TargetId=unit["Id"])
+
+    effective = client.describe_effective_policy(PolicyType="TAG_POLICY",
+                                                 TargetId=member)["EffectivePolicy"]
+    assert (effective["TargetId"], effective["PolicyType"]) == (member, "TAG_POLICY")
+    assert json.loads(effective["PolicyContent"]) == {"tags": {
+        "costcenter": {"tag_key": "CostCenter", "tag_value": ["100", "200", "300"],
+                       "enforced_for": ["secretsmanager:*"]},
+        "project": {"tag_key": "Project"}}}
+    # The member asks about itself without naming a target.
+    own = client_of("organizations", member).describe_effective_policy(
+        PolicyType="TAG_POLICY")["EffectivePolicy"]
+    assert own["PolicyContent"] == effective["PolicyContent"]
+    with pytest.raises(ClientError) as raised:
+        client.describe_effective_policy(PolicyType="TAG_POLICY", TargetId=unit["Id"])
+    assert raised.value.response["Reason"] == "TARGET_NOT_SUPPORTED"
+
+
+def test_child_policies_cannot_change_what_the_parent_locks(org):
+    client, _, root_id = org
+    client.enable_policy_type(RootId=root_id, PolicyType="AISERVICES_OPT_OUT_POLICY")
+    member = create_account(client)
+    locked = client.create_policy(
+        Name="opt-out", Description="", Type="AISERVICES_OPT_OUT_POLICY",
+        Content=doc({"services": {"default": {
+            "@@operators_allowed_for_child_policies": ["@@none"],
+            "opt_out_policy": {"@@operators_allowed_for_child_policies": ["@@none"],
+                               "@@assign": "optOut"}}}}))["Policy"]["PolicySummary"]["Id"]
+    override = client.create_policy(
+        Name="opt-in", Description="", Type="AISERVICES_OPT_OUT_POLICY",
+        Content=doc({"services": {"default": {"opt_out_policy": {"@@assign": "optIn"}}}}))[
+        "Policy"]["PolicySummary"]["Id"]
+    client.attach_policy(PolicyId=locked, TargetId=root_id)
+    client.attach_policy(PolicyId=override, TargetId=member)
+    effective = client.describe_effective_policy(PolicyType="AISERVICES_OPT_OUT_POLICY",
+                                                 TargetId=member)["EffectivePolicy"]
+    assert json.loads(effective["PolicyContent"]) == {
+        "services": {"default": {"opt_out_policy": "optOut"}}}

@@ -335,6 +335,24 @@ class OrganizationsProvider(ServiceProvider):
             self._org(ctx, READER), AccountId), NextToken, MaxResults)
         return {"DelegatedServices": services, "NextToken": token}
 
+    @handler("PutResourcePolicy")
+    def put_resource_policy(self, ctx: RequestContext, Content: str,
+                            Tags: list[dict] | None = None) -> dict:
+        org = self._org(ctx)
+        policy = self.organizations.put_resource_policy(org, Content, Tags)
+        return {"ResourcePolicy": self.organizations.resource_policy_shape(org, policy)}
+
+    @handler("DescribeResourcePolicy")
+    def describe_resource_policy(self, ctx: RequestContext) -> dict:
+        org = self._org(ctx, READER)
+        return {"ResourcePolicy": self.organizations.resource_policy_shape(
+            org, self.organizations.resource_policy(org))}
+
+    @handler("DeleteResourcePolicy")
+    def delete_resource_policy(self, ctx: RequestContext) -> dict:
+        self.organizations.delete_resource_policy(self._org(ctx))
+        return {}
+
     # -- policies --------------------------------------------------------------------------
 
     @handler("CreatePolicy")
@@ -399,6 +417,20 @@ class OrganizationsProvider(ServiceProvider):
         targets, token = self.policies.targets_of(org, self.policies.policy(org, PolicyId),
                                                   NextToken, MaxResults)
         return {"Targets": targets, "NextToken": token}
+
+    @handler("DescribeEffectivePolicy")
+    def describe_effective_policy(self, ctx: RequestContext, PolicyType: str,
+                                  TargetId: str | None = None) -> dict:
+        org = self._org(ctx, MEMBER)
+        target = ctx.account_id if TargetId is None else TargetId
+        if check_target_id(target) != "account":
+            raise invalid_input("TARGET_NOT_SUPPORTED",
+                                "You can't perform the specified operation on that target "
+                                "entity.")
+        if target != ctx.account_id:
+            org = self._org(ctx, READER)
+        account = self.organizations.account(org, target)
+        return {"EffectivePolicy": self.policies.effective(org, account, PolicyType)}
 
     @handler("EnablePolicyType")
     def enable_policy_type(self, ctx: RequestContext, RootId: str, PolicyType: str) -> dict:

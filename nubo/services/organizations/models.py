@@ -9,6 +9,7 @@ what concerns itself (DescribeOrganization, LeaveOrganization).
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 import string
 from typing import Callable
@@ -18,7 +19,7 @@ from nubo.core.errors import ServiceError
 from nubo.services.organizations import schema
 from nubo.services.organizations.validation import (access_denied, account_not_found,
                                                     check_id, check_service_principal,
-                                                    check_target_id, constraint,
+                                                    check_target_id, constraint, invalid_input,
                                                     invalid_next_token, merged_tags, not_in_use,
                                                     target_not_found)
 from nubo.store import Store, Table
@@ -200,7 +201,8 @@ class Organizations:
         child = self.accounts.get((child_id,)) if kind == "account" else \
             self.units.get((child_id,))
         if child is None or child["org_id"] != org["org_id"]:
-            raise ServiceError("ChildNotFoundException", "You specified a child that doesn't exist.")
+            raise ServiceError("ChildNotFoundException",
+                               "You specified a child that doesn't exist.")
         parent_id = child["parent_id"]
         return {"Id": parent_id,
                 "Type": "ROOT" if parent_id.startswith("r-") else "ORGANIZATIONAL_UNIT"}
@@ -274,15 +276,19 @@ class Organizations:
             raise account_not_found()
         return account
 
-    def account_shape(self, org: dict, account: dict) -> dict:
+    def chain(self, org: dict, account: dict) -> list[str]:
+        """The ids from the root down to the account, inclusive."""
         parent_id = account["parent_id"]
-        chain = [parent_id] if parent_id == org["root_id"] else \
+        above = [parent_id] if parent_id == org["root_id"] else \
             self.units.get((parent_id,))["ancestors"]
+        return above + [account["account_id"]]
+
+    def account_shape(self, org: dict, account: dict) -> dict:
         return {"Id": account["account_id"],
                 "Arn": arn(org, f"account/{org['org_id']}/{account['account_id']}"),
                 "Email": account["email"], "Name": account["name"],
                 "Status": account["status"], "State": account["status"],
-                "Paths": [self.path(org, chain + [account["account_id"]])],
+                "Paths": [self.path(org, self.chain(org, account))],
                 "JoinedMethod": account["joined_method"], "JoinedTimestamp": account["joined"]}
 
     def accounts_of(self, org: dict, parent_id: str | None, token: str | None,
@@ -481,6 +487,42 @@ class Organizations:
             raise self._not_registered()
         return [{"ServicePrincipal": row["principal"], "DelegationEnabledDate": row["enabled"]}
                 for row in rows]
+
+    # -- the organization's resource policy (delegated administration) -------------------
+
+    def put_resource_policy(self, org: dict, content: str, tags: list[dict] | None) -> dict:
+        try:
+            document = json.loads(content)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict) or "Statement" not in document:
+            raise invalid_input("INVALID_RESOURCE_POLICY_JSON",
+                                "The provided resource policy document is not valid JSON.")
+        policy = org.get("resource_policy") or {"id": f"rp-{random_id(8)}", "tags": []}
+        policy.update(content=content, tags=merged_tags(policy["tags"], tags))
+        org["resource_policy"] = policy
+        self.orgs.put(org)
+        return policy
+
+    @staticmethod
+    def resource_policy(org: dict) -> dict:
+        policy = org.get("resource_policy")
+        if policy is None:
+            raise ServiceError("ResourcePolicyNotFoundException",
+                               "We can't find a resource policy request with the parameter that "
+                               "you specified.")
+        return policy
+
+    def delete_resource_policy(self, org: dict) -> None:
+        self.resource_policy(org)
+        del org["resource_policy"]
+        self.orgs.put(org)
+
+    @staticmethod
+    def resource_policy_shape(org: dict, policy: dict) -> dict:
+        return {"ResourcePolicySummary": {
+            "Id": policy["id"], "Arn": arn(org, f"resourcepolicy/{org['org_id']}/{policy['id']}")},
+            "Content": policy["content"]}
 
     # -- tags ------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Callable
 
 from nubo.core.errors import ServiceError
 from nubo.services.organizations import schema
+from nubo.services.organizations.effective import effective
 from nubo.services.organizations.models import Organizations, arn, page, random_id
 from nubo.services.organizations.validation import (check_content, check_id, check_target_id,
                                                     constraint, invalid_input, policy_not_found,
@@ -251,6 +252,20 @@ class Policies:
                              "the entity to have fewer than the minimum number of policies of a "
                              "certain type required.")
         self.attachments.delete(key)
+
+    def effective(self, org: dict, account: dict, policy_type: str) -> dict:
+        """The account's effective policy of a management policy type."""
+        documents = []
+        for target_id in self.organizations.chain(org, account):
+            for row in self.attachments.find("by_target", (target_id, policy_type)):
+                documents.append(json.loads(self.find(row["policy_id"])["content"]))
+        if not documents:
+            raise ServiceError("EffectivePolicyNotFoundException",
+                               "We can't find an effective policy of the specified type for the "
+                               "target.")
+        return {"PolicyContent": json.dumps(effective(documents)),
+                "LastUpdatedTimestamp": self.organizations.clock.now(),
+                "TargetId": account["account_id"], "PolicyType": policy_type}
 
     def for_target(self, org: dict, target_id: str, policy_type: str, token: str | None,
                    max_results: int | None) -> tuple[list[dict], str | None]:
