@@ -337,9 +337,12 @@ def test_automatic_rotation_with_period(kms, nubo_server):
 
 
 def test_asymmetric_keys_do_not_rotate(kms, signing_keys):
-    with pytest.raises(ClientError) as raised:
-        kms.enable_key_rotation(KeyId=signing_keys("ECC_NIST_P256")["KeyId"])
-    assert error_of(raised)[0] == "UnsupportedOperationException"
+    key_id = signing_keys("ECC_NIST_P256")["KeyId"]
+    for call in (kms.enable_key_rotation, kms.get_key_rotation_status, kms.list_key_rotations,
+                 kms.rotate_key_on_demand):
+        with pytest.raises(ClientError) as raised:
+            call(KeyId=key_id)
+        assert error_of(raised)[0] == "UnsupportedOperationException"
 
 
 def test_dry_run(kms, symmetric):

@@ -275,10 +275,7 @@ class KmsProvider(ServiceProvider):
                            Marker: str | None = None,
                            IncludeKeyMaterial: str | None = None) -> dict:
         key = self.keys.resolve(ctx, KeyId, aliases=False)
-        if key.spec.family != "aes":
-            raise ServiceError("UnsupportedOperationException",
-                               f"{key.arn} key spec {key.record['spec']} does not support key "
-                               "rotation.")
+        self.keys.require_rotation_support(key)
         rotations, marker = page(self.keys.rotations(key), Limit, Marker)
         return listing(rotations, "Rotations", marker)
 

@@ -477,13 +477,17 @@ class Keys:
 
     # -- rotation -------------------------------------------------------------------------
 
-    def _require_rotatable(self, key: Key) -> None:
-        self.require_customer_managed(key)
-        self.require_state(key)
+    @staticmethod
+    def require_rotation_support(key: Key) -> None:
         if key.spec.family != "aes":
             raise ServiceError("UnsupportedOperationException",
                                f"{key.arn} key spec {key.record['spec']} does not support "
                                "key rotation.")
+
+    def _require_rotatable(self, key: Key) -> None:
+        self.require_customer_managed(key)
+        self.require_state(key)
+        self.require_rotation_support(key)
         if key.record["origin"] != "AWS_KMS":
             raise ServiceError("UnsupportedOperationException",
                                f"{key.arn} origin is {key.record['origin']} which is not "
@@ -505,6 +509,7 @@ class Keys:
         self.save(key, rotation_period=None, rotation_due=None)
 
     def rotation_status(self, key: Key) -> dict:
+        self.require_rotation_support(key)
         record = key.record
         enabled = record["rotation_period"] is not None and key.state != "PendingDeletion"
         status = {"KeyRotationEnabled": enabled, "KeyId": key.arn}
