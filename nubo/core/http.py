@@ -3,9 +3,10 @@ streamed request body (with SigV4's ``aws-chunked`` content encoding decoded on 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterator, Callable, Iterable
 
 from nubo.core.errors import ServiceError
 
@@ -52,14 +53,17 @@ class BodyStream:
     once the stream is exhausted.
     """
 
-    __slots__ = ("_chunks", "length", "trailers", "_started")
+    __slots__ = ("_chunks", "length", "trailers", "_started", "chunk_check")
 
-    def __init__(self, chunks: AsyncIterator[bytes], length: int | None,
+    def __init__(self, chunks: AsyncIterator[bytes] | None, length: int | None,
                  trailers: dict[str, str] | None = None) -> None:
         self._chunks = chunks
         self.length = length
         self.trailers = {} if trailers is None else trailers
         self._started = False
+        # For signed aws-chunked bodies: called with each chunk's signature and the SHA-256 of
+        # its data once the chunk is read (set by signature verification).
+        self.chunk_check: Callable[[str, str], None] | None = None
 
     @classmethod
     def of(cls, data: bytes) -> "BodyStream":
@@ -88,7 +92,9 @@ def aws_chunked(raw: BodyStream, decoded_length: int | None) -> BodyStream:
     """The payload of an ``aws-chunked`` body: ``<hex size>[;chunk-signature=..]\\r\\n<data>
     \\r\\n`` chunks, a zero-size chunk, then trailer lines ``name:value`` and an empty line."""
     trailers: dict[str, str] = {}
-    return BodyStream(_decode_chunks(raw, trailers), decoded_length, trailers)
+    stream = BodyStream(None, decoded_length, trailers)
+    stream._chunks = _decode_chunks(raw, trailers, stream)
+    return stream
 
 
 def _incomplete() -> ServiceError:
@@ -99,7 +105,8 @@ def _malformed() -> ServiceError:
     return ServiceError("InvalidRequest", "Malformed aws-chunked request body", 400)
 
 
-async def _decode_chunks(raw: BodyStream, trailers: dict[str, str]) -> AsyncIterator[bytes]:
+async def _decode_chunks(raw: BodyStream, trailers: dict[str, str],
+                         decoded: BodyStream) -> AsyncIterator[bytes]:
     source = aiter(raw)
     buffer = bytearray()
 
@@ -121,12 +128,15 @@ async def _decode_chunks(raw: BodyStream, trailers: dict[str, str]) -> AsyncIter
         return text
 
     while True:
-        size_text = (await line()).split(b";", 1)[0].strip()
+        size_text, _, extension = (await line()).partition(b";")
         try:
-            size = int(size_text, 16)
+            size = int(size_text.strip(), 16)
         except ValueError:
             raise _malformed() from None
+        digest = hashlib.sha256() if decoded.chunk_check is not None else None
         if size == 0:
+            if digest is not None:
+                decoded.chunk_check(_chunk_signature(extension), digest.hexdigest())
             break
         while size:
             if not buffer:
@@ -138,6 +148,10 @@ async def _decode_chunks(raw: BodyStream, trailers: dict[str, str]) -> AsyncIter
                 chunk = bytes(buffer[:size])
                 del buffer[:size]
             size -= len(chunk)
+            if digest is not None:
+                digest.update(chunk)
+                if not size:  # the chunk is whole: its signature must hold before it counts
+                    decoded.chunk_check(_chunk_signature(extension), digest.hexdigest())
             yield chunk
         while len(buffer) < 2:
             await fill()
@@ -155,6 +169,11 @@ async def _decode_chunks(raw: BodyStream, trailers: dict[str, str]) -> AsyncIter
             return
         name, _, value = text.decode("latin-1").partition(":")
         trailers[name.strip().lower()] = value.strip()
+
+
+def _chunk_signature(extension: bytes) -> str:
+    name, _, value = extension.decode("latin-1").partition("=")
+    return value.strip() if name.strip() == "chunk-signature" else ""
 
 
 @dataclass(slots=True)

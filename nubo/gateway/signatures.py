@@ -177,7 +177,31 @@ def verify(request: HttpRequest, secret: str, *, style: str) -> None:
                            headers, ";".join(signed_headers), payload))
     string_to_sign = "\n".join(("AWS4-HMAC-SHA256", timestamp, "/".join(scope[1:]),
                                 hashlib.sha256(canonical.encode()).hexdigest()))
-    expected = hmac.digest(_signing_key(secret, date, region, signing_service),
-                           string_to_sign.encode(), "sha256").hex()
+    key = _signing_key(secret, date, region, signing_service)
+    expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
     if not hmac.compare_digest(expected, fields["Signature"]):
         raise signature_mismatch(style)
+    if payload.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD") and request.stream is not None:
+        request.stream.chunk_check = ChunkChain(key, timestamp, "/".join(scope[1:]),
+                                                expected, style)
+
+
+_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
+
+
+class ChunkChain:
+    """The signatures of a signed aws-chunked body: each chunk's signature signs its data's
+    hash and the previous signature, starting from the request's ("seed") signature."""
+
+    __slots__ = ("key", "prefix", "previous", "style")
+
+    def __init__(self, key: bytes, timestamp: str, scope: str, seed: str, style: str) -> None:
+        self.key, self.previous, self.style = key, seed, style
+        self.prefix = f"AWS4-HMAC-SHA256-PAYLOAD\n{timestamp}\n{scope}\n"
+
+    def __call__(self, signature: str, data_sha256: str) -> None:
+        string_to_sign = f"{self.prefix}{self.previous}\n{_EMPTY_SHA256}\n{data_sha256}"
+        expected = hmac.digest(self.key, string_to_sign.encode(), "sha256").hex()
+        if not hmac.compare_digest(expected, signature):
+            raise signature_mismatch(self.style)
+        self.previous = expected

@@ -507,3 +507,52 @@ def test_presigned_url_expires(connect, server, signature_version):
     assert caught.value.code == 403
     body = caught.value.read().decode()
     assert "<Code>AccessDenied</Code>" in body and "<Message>Request has expired</Message>" in body
+
+
+def signed_chunked_put(server, bucket: str, key: str, payload: bytes, *, tamper: bool = False):
+    """PUT an object as SDKs that sign each chunk do (STREAMING-AWS4-HMAC-SHA256-PAYLOAD)."""
+    import hashlib
+    import hmac
+    import http.client
+    from urllib.parse import urlsplit
+
+    size = 64 * 1024
+    url = f"{server.endpoint}/{bucket}/{key}"
+    headers = {"x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+               "Content-Encoding": "aws-chunked",
+               "x-amz-decoded-content-length": str(len(payload))}
+    request = AWSRequest("PUT", url, headers=headers)
+    SigV4Auth(Credentials("test", "test"), "s3", REGION).add_auth(request)
+    seed = request.headers["Authorization"].rsplit("Signature=", 1)[1]
+    timestamp = request.headers["X-Amz-Date"]
+    scope = f"{timestamp[:8]}/{REGION}/s3/aws4_request"
+    signing_key = b"AWS4test"
+    for part in (timestamp[:8], REGION, "s3", "aws4_request"):
+        signing_key = hmac.new(signing_key, part.encode(), hashlib.sha256).digest()
+    body, previous = b"", seed
+    chunks = [payload[i:i + size] for i in range(0, len(payload), size)] + [b""]
+    for index, chunk in enumerate(chunks):
+        to_sign = "\n".join(("AWS4-HMAC-SHA256-PAYLOAD", timestamp, scope, previous,
+                             hashlib.sha256(b"").hexdigest(), hashlib.sha256(chunk).hexdigest()))
+        signature = hmac.new(signing_key, to_sign.encode(), hashlib.sha256).hexdigest()
+        previous = signature
+        if tamper and index == 1:
+            signature = "0" * 64
+        body += f"{len(chunk):x};chunk-signature={signature}\r\n".encode() + chunk + b"\r\n"
+    connection = http.client.HTTPConnection(urlsplit(server.endpoint).netloc, timeout=10)
+    connection.request("PUT", f"/{bucket}/{key}", body=body,
+                       headers={**dict(request.headers), "Content-Length": str(len(body))})
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_streaming_chunk_signatures_are_verified(connect, server):
+    s3 = connect("s3")
+    s3.create_bucket(Bucket="chunk-signatures")
+    payload = bytes(range(256)) * 1024  # 256 KiB: four signed chunks and the final one
+    status, _ = signed_chunked_put(server, "chunk-signatures", "good", payload)
+    assert status == 200
+    assert s3.get_object(Bucket="chunk-signatures", Key="good")["Body"].read() == payload
+    status, body = signed_chunked_put(server, "chunk-signatures", "bad", payload, tamper=True)
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    assert error_of(lambda: s3.head_object(Bucket="chunk-signatures", Key="bad"))[0] == "404"
