@@ -151,3 +151,21 @@ def test_transaction_validation_error_reason(ddb, table):
     assert reasons == [{"Code": "ValidationError",
                         "Message": "An operand in the update expression has an incorrect data "
                                    "type"}]
+
+
+def test_batch_get_returns_unprocessed_keys_past_16_megabytes(ddb, table):
+    big = "x" * (390 * 1024)
+    keys = [{"pk": {"S": f"big{i}"}} for i in range(50)]
+    for start in range(0, 50, 10):
+        ddb.batch_write_item(RequestItems={table: [
+            {"PutRequest": {"Item": {**key, "v": {"S": big}}}} for key in keys[start:start + 10]]})
+    response = ddb.batch_get_item(RequestItems={table: {"Keys": keys,
+                                                        "ProjectionExpression": "pk, v"}})
+    returned = response["Responses"][table]
+    unprocessed = response["UnprocessedKeys"][table]
+    assert 40 <= len(returned) < 50
+    assert unprocessed["ProjectionExpression"] == "pk, v"
+    assert len(returned) + len(unprocessed["Keys"]) == 50
+    rest = ddb.batch_get_item(RequestItems=response["UnprocessedKeys"])
+    got = {i["pk"]["S"] for i in returned + rest["Responses"][table]}
+    assert got == {k["pk"]["S"] for k in keys}

@@ -29,6 +29,7 @@ from nubo.services.dynamodb.values import (check_item, check_item_size, item_siz
 from nubo.store import Store
 
 DUPLICATE_KEYS = "Provided list of item keys contains duplicates"
+MAX_BATCH_GET_BYTES = 16 * 1024 * 1024  # BatchGetItem returns at most 16 MB
 
 
 class Batches:
@@ -55,25 +56,34 @@ class Batches:
                                        spec.get("AttributesToGet"))
             expressions.check_unused()
             plans.append((name, spec, projection))
-        responses: dict[str, list] = {}
-        capacities = []
-        for name, spec, projection in plans:
-            table = self.tables.get(ctx, name)
+        tables = {name: self.tables.get(ctx, name) for name, _, _ in plans}
+        for name, spec, _ in plans:
             positions = set()
-            found = responses.setdefault(name, [])
-            units = 0.0
-            read = Read(projection, bool(spec.get("ConsistentRead")))
             for key in spec["Keys"]:
-                position, _ = self.items.key_position(table, key)
+                position, _ = self.items.key_position(tables[name], key)
                 if position in positions:
                     raise validation(DUPLICATE_KEYS)
                 positions.add(position)
+        responses: dict[str, list] = {}
+        unprocessed: dict[str, dict] = {}
+        capacities = []
+        total = 0
+        for name, spec, projection in plans:
+            table = tables[name]
+            found = responses.setdefault(name, [])
+            units = 0.0
+            read = Read(projection, bool(spec.get("ConsistentRead")))
+            for number, key in enumerate(spec["Keys"]):
+                if total > MAX_BATCH_GET_BYTES:  # the rest waits for the caller's next call
+                    unprocessed[name] = dict(spec, Keys=spec["Keys"][number:])
+                    break
                 item, used = self.items.get_item(table, key, read)
                 units += used
                 if item is not None:
                     found.append(item)
+                    total += item_size(item)
             capacities.append(Capacity(table, units).view(capacity_mode))
-        output: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": {}}
+        output: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
         if capacity_mode in ("TOTAL", "INDEXES"):
             output["ConsumedCapacity"] = capacities
         return output
