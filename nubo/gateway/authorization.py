@@ -244,6 +244,9 @@ class Authorizer:
         # Decisions that no condition or policy variable can change are remembered with the
         # caller (forgotten with it when identity data changes); the resource policy's text
         # is part of the key.
+        if resource_policy is not None and resource_policy.tags:
+            context = {**{f"aws:resourcetag/{k.lower()}": v for k, v in resource_policy.tags},
+                       **(context or {})}
         remembered = (action, resource, resource_policy)
         cacheable = not context and (resource_policy is None or
                                      not isinstance(resource_policy.document, dict))

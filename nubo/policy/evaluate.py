@@ -59,6 +59,7 @@ class ResourcePolicy:
     document: str | dict | None  # None: the resource has no policy
     account: str  # the account owning the resource
     authoritative: bool = False
+    tags: tuple[tuple[str, str], ...] = ()  # the resource's tags, for aws:ResourceTag/<key>
 
 
 @dataclass

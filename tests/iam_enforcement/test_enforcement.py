@@ -556,3 +556,17 @@ def test_streaming_chunk_signatures_are_verified(connect, server):
     status, body = signed_chunked_put(server, "chunk-signatures", "bad", payload, tamper=True)
     assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
     assert error_of(lambda: s3.head_object(Bucket="chunk-signatures", Key="bad"))[0] == "404"
+
+
+def test_resource_tags_in_conditions(iam, connect):
+    """Attribute-based access: aws:ResourceTag/<key> from the queue's tags."""
+    owner = connect("sqs")
+    mine = owner.create_queue(QueueName="team-red-q", tags={"team": "red"})["QueueUrl"]
+    theirs = owner.create_queue(QueueName="team-blue-q", tags={"team": "blue"})["QueueUrl"]
+    heidi = new_user(iam, connect, "heidi", allow("sqs:SendMessage", Condition={
+        "StringEquals": {"aws:ResourceTag/team": "red"}}))
+    heidi("sqs").send_message(QueueUrl=mine, MessageBody="ok")
+    assert error_of(lambda: heidi("sqs").send_message(QueueUrl=theirs, MessageBody="no")
+                    )[0] == "AccessDenied"
+    owner.tag_queue(QueueUrl=theirs, Tags={"team": "red"})
+    heidi("sqs").send_message(QueueUrl=theirs, MessageBody="now ok")

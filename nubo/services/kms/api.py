@@ -69,7 +69,9 @@ class KmsProvider(ServiceProvider):
         record = self.keys.keys.get((parts[4], parts[3], parts[5][4:]))
         if record is None:
             return None
-        return ResourcePolicy(record["policy"], parts[4], authoritative=True)
+        policy = self.grants.policy_with_grants(record["account"], record["region"],
+                                                record["key_id"], record["policy"])
+        return ResourcePolicy(policy, parts[4], authoritative=True)
 
     # -- keys -----------------------------------------------------------------------------
 

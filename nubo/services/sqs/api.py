@@ -86,7 +86,8 @@ class SqsProvider(ServiceProvider):
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         queue = self.queues.find_by_arn(arn)
         if queue is not None:
-            return ResourcePolicy(queue.attributes.get("Policy") or None, queue.ref.account)
+            return ResourcePolicy(queue.attributes.get("Policy") or None, queue.ref.account,
+                                  tags=tuple(queue.record["tags"].items()))
         ref = parse_queue_arn(arn)  # a queue that does not exist still has its owner
         return ResourcePolicy(None, ref.account) if ref else None
 
