@@ -150,6 +150,11 @@ def test_get_item_projection(ddb, table):
                         ProjectionExpression="a, m.y, l[2], #missing",
                         ExpressionAttributeNames={"#missing": "nothing"})["Item"]
     assert item == {"a": {"S": "1"}, "m": {"M": {"y": {"N": "2"}}}, "l": {"L": [{"S": "2"}]}}
+    with pytest.raises(ClientError) as excinfo:
+        ddb.get_item(TableName=table, Key={"pk": {"S": "p"}}, ProjectionExpression="m, m.x")
+    assert validation_error(excinfo) == (
+        "Invalid ProjectionExpression: Two document paths overlap with each other; must remove "
+        "or rewrite one of these paths; path one: [m], path two: [m, x]")
     item = ddb.get_item(TableName=table, Key={"pk": {"S": "p"}}, AttributesToGet=["a"])["Item"]
     assert item == {"a": {"S": "1"}}
     assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "missing"}})

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from nubo.core.errors import ServiceError
-from nubo.services.dynamodb.expressions import path_text
+from nubo.services.dynamodb.expressions import check_overlaps
 from nubo.services.dynamodb.values import (arithmetic, check_value, number_text, scalar,
                                            validation, values_equal)
 
@@ -219,21 +219,10 @@ def _finish_value(child: Any) -> dict:
 
 # -- updates ------------------------------------------------------------------------------
 
-def _overlap(first: tuple, second: tuple) -> bool:
-    shorter = min(len(first), len(second))
-    return first[:shorter] == second[:shorter]
-
-
 def check_update_paths(clauses: dict[str, list], key_names: tuple[str, ...]) -> list[tuple]:
     """The paths an update writes; AWS rejects overlapping ones and key attributes."""
     paths = [action[0][1] for actions in clauses.values() for action in actions]
-    for i, first in enumerate(paths):
-        for second in paths[i + 1:]:
-            if _overlap(first, second):
-                raise validation(
-                    "Invalid UpdateExpression: Two document paths overlap with each other; must "
-                    f"remove or rewrite one of these paths; path one: {path_text(first)}, "
-                    f"path two: {path_text(second)}")
+    check_overlaps(paths, "UpdateExpression")
     for path in paths:
         if path[0] in key_names:
             raise validation(f"One or more parameter values were invalid: Cannot update "

@@ -341,15 +341,15 @@ class Expressions:
         return self._parse(source, label, lambda parser: parser.condition())
 
     def projection(self, source: str) -> list[tuple]:
-        return self._parse(source, "ProjectionExpression", lambda parser: parser.projection(),
-                           allow_values=False)
+        paths = self._parse(source, "ProjectionExpression", lambda parser: parser.projection())
+        check_overlaps([path[1] for path in paths], "ProjectionExpression")
+        return paths
 
     def update(self, source: str) -> dict[str, list]:
         return self._parse(source, "UpdateExpression",
                            lambda parser: parser.update_expression(), update=True)
 
-    def _parse(self, source: str, label: str, rule, update: bool = False,
-               allow_values: bool = True) -> Any:
+    def _parse(self, source: str, label: str, rule, update: bool = False) -> Any:
         try:
             if not source.strip():
                 raise ExpressionError("The expression can not be empty;")
@@ -436,6 +436,17 @@ class Expressions:
                                           "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}")
         if kind == "in" and len(node[2]) > MAX_IN_OPERANDS:
             raise ExpressionError("Too many operands for the IN operator; the maximum is 100")
+
+
+def check_overlaps(paths: list[tuple], label: str) -> None:
+    """AWS refuses two paths of one expression where one is (or starts) the other."""
+    for i, first in enumerate(paths):
+        for second in paths[i + 1:]:
+            shorter = min(len(first), len(second))
+            if first[:shorter] == second[:shorter]:
+                raise validation(f"Invalid {label}: Two document paths overlap with each other; "
+                                 f"must remove or rewrite one of these paths; path one: "
+                                 f"{path_text(first)}, path two: {path_text(second)}")
 
 
 def path_text(path: tuple) -> str:
