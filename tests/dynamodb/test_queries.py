@@ -265,3 +265,24 @@ class ddb_batch:
 
     def __exit__(self, *exc) -> None:
         self.flush()
+
+
+def test_resource_api_conditions(ddb_resource, make_table):
+    from boto3.dynamodb.conditions import Attr, Key
+    table = ddb_resource.Table(make_table(range_key=("sk", "S")))
+    with table.batch_writer() as writer:
+        for i in range(12):
+            writer.put_item(Item={"pk": "user#1", "sk": f"order#{i:03d}", "total": i * 10,
+                                  "status": "open" if i % 3 else "closed"})
+    page = table.query(KeyConditionExpression=Key("pk").eq("user#1") &
+                       Key("sk").begins_with("order#00"),
+                       FilterExpression=Attr("status").eq("open") & Attr("total").gte(20))
+    assert [item["sk"] for item in page["Items"]] == ["order#002", "order#004", "order#005",
+                                                      "order#007", "order#008"]
+    between = table.query(KeyConditionExpression=Key("pk").eq("user#1") &
+                          Key("sk").between("order#003", "order#005"), ScanIndexForward=False)
+    assert [item["sk"] for item in between["Items"]] == ["order#005", "order#004", "order#003"]
+    scanned = table.scan(FilterExpression=Attr("status").is_in(["closed"]) &
+                         Attr("missing").not_exists())
+    assert sorted(item["sk"] for item in scanned["Items"]) == ["order#000", "order#003",
+                                                               "order#006", "order#009"]
