@@ -1,11 +1,12 @@
 """KMS grants: CreateGrant (idempotent by name), ListGrants, ListRetirableGrants, RetireGrant
-and RevokeGrant. Grants are stored and listed now; the IAM work evaluates them with key
-policies."""
+and RevokeGrant. Under IAM enforcement a key's grants count as statements of its key policy:
+each allows its grantee the granted operations (under its encryption context constraints)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import secrets
 
 from nubo.core.clock import Clock
@@ -121,8 +122,40 @@ class Grants:
             raise ServiceError("NotFoundException", "Grant ID not found")
         self.grants.delete((ctx.account_id, ctx.region, grant_id))
 
+    def policy_with_grants(self, account: str, region: str, key_id: str, policy: str) -> str:
+        """The key policy, with one Allow statement per grant of the key (the authorizer's
+        view of grants); the policy text itself when the key has no grants."""
+        grants = self.grants.find("by_key", eq=(account, region, key_id))
+        if not grants:
+            return policy
+        document = json.loads(policy)
+        statements = document.get("Statement", [])
+        document["Statement"] = (statements if isinstance(statements, list)
+                                 else [statements]) + [_grant_statement(g) for g in grants]
+        return json.dumps(document)
+
     def _get(self, ctx: RequestContext, grant_id: str) -> dict:
         grant = self.grants.get((ctx.account_id, ctx.region, grant_id))
         if grant is None:
             raise ServiceError("NotFoundException", "Grant ID not found")
         return grant
+
+
+def _grant_statement(grant: dict) -> dict:
+    grantee = grant["grantee"]
+    principal = {"AWS": grantee} if grantee.startswith("arn:") or grantee.isdigit() \
+        else {"Service": grantee}
+    statement = {"Sid": f"grant-{grant['grant_id']}", "Effect": "Allow",
+                 "Principal": principal, "Resource": "*",
+                 "Action": [f"kms:{operation}" for operation in grant["operations"]]}
+    constraints = grant.get("constraints") or {}
+    context = constraints.get("EncryptionContextEquals") or \
+        constraints.get("EncryptionContextSubset")
+    if context:
+        condition = {"StringEquals": {f"kms:EncryptionContext:{k}": v
+                                      for k, v in context.items()}}
+        if "EncryptionContextEquals" in constraints:
+            condition["ForAllValues:StringEquals"] = {"kms:EncryptionContextKeys":
+                                                      sorted(context)}
+        statement["Condition"] = condition
+    return statement

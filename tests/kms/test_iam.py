@@ -1,0 +1,56 @@
+"""KMS under IAM enforcement: grants give their grantee the granted operations on a key
+whose key policy and the grantee's IAM policies give nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import NuboProcess, client_config, error_of
+
+
+@pytest.fixture(scope="module")
+def connect():
+    data_dir = Path(tempfile.mkdtemp(prefix="nubo-kms-iam-"))
+    server = NuboProcess(data_dir, options=("--iam", "enforce")).start()
+
+    def client(service: str, key: str = "test", secret: str = "test"):
+        return boto3.client(service, endpoint_url=server.endpoint, region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            config=client_config())
+
+    yield client
+    server.stop()
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def test_grant_allows_its_grantee_until_revoked(connect):
+    iam = connect("iam")
+    arn = iam.create_user(UserName="app")["User"]["Arn"]
+    iam.put_user_policy(UserName="app", PolicyName="nothing-kms", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
+    secret = iam.create_access_key(UserName="app")["AccessKey"]
+    app = connect("kms", secret["AccessKeyId"], secret["SecretAccessKey"])
+    kms = connect("kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as raised:
+        app.encrypt(KeyId=key_id, Plaintext=b"x")
+    assert error_of(raised)[0] == "AccessDeniedException"
+    grant = kms.create_grant(KeyId=key_id, GranteePrincipal=arn,
+                             Operations=["Encrypt", "Decrypt"])
+    blob = app.encrypt(KeyId=key_id, Plaintext=b"granted")["CiphertextBlob"]
+    assert app.decrypt(CiphertextBlob=blob)["Plaintext"] == b"granted"
+    with pytest.raises(ClientError) as raised:  # not a granted operation
+        app.generate_data_key(KeyId=key_id, KeySpec="AES_256")
+    assert error_of(raised)[0] == "AccessDeniedException"
+    kms.revoke_grant(KeyId=key_id, GrantId=grant["GrantId"])
+    with pytest.raises(ClientError) as raised:
+        app.decrypt(CiphertextBlob=blob)
+    assert error_of(raised)[0] == "AccessDeniedException"
