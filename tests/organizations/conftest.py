@@ -14,7 +14,7 @@ import sys
 import boto3
 import pytest
 
-from tests.conftest import REGION, SECRET_KEY, error_of  # noqa: F401  (re-exported)
+from tests.conftest import REGION, SECRET_KEY, NuboProcess, error_of  # noqa: F401
 
 DENY_DELETE_BUCKET = {"Version": "2012-10-17", "Statement": [{
     "Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"}]}
@@ -87,6 +87,25 @@ def scp_org(org):
     client, organization, root_id = org
     client.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
     return org
+
+
+@pytest.fixture
+def private_server():
+    """A server of the test's own, for tests that move nubo's clock by days (which would
+    expire other tests' credentials and data on the shared one)."""
+    server = NuboProcess(None).start()
+    yield server
+    server.stop()
+
+
+def invite_account(client, client_of) -> str:
+    """A fresh account invited into the client's organization, having accepted (invited
+    accounts may leave at once; created ones only after 7 days)."""
+    account = new_account()
+    handshake = client.invite_account_to_organization(
+        Target={"Type": "ACCOUNT", "Id": account})["Handshake"]
+    client_of("organizations", account).accept_handshake(HandshakeId=handshake["Id"])
+    return account
 
 
 def create_account(client, name: str = "member") -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.organizations.conftest import create_account, error_of, new_account
+from tests.conftest import REGION, SECRET_KEY
+from tests.organizations.conftest import (create_account, error_of, invite_account,
+                                          new_account)
 
 
 def test_create_account_is_asynchronous(org):
@@ -113,7 +116,7 @@ def test_list_accounts_pages(org):
 
 def test_remove_account(org, client_of):
     client, organization, _ = org
-    member = create_account(client)
+    member = invite_account(client, client_of)
     client.remove_account_from_organization(AccountId=member)
     with pytest.raises(ClientError) as raised:
         client.describe_account(AccountId=member)
@@ -160,7 +163,7 @@ def test_trusted_service_access(org):
 
 def test_delegated_administrators(org, client_of):
     client, organization, _ = org
-    admin = create_account(client, "security")
+    admin = invite_account(client, client_of)
     client.register_delegated_administrator(AccountId=admin,
                                             ServicePrincipal="guardduty.amazonaws.com")
     with pytest.raises(ClientError) as raised:
@@ -173,7 +176,7 @@ def test_delegated_administrators(org, client_of):
     assert raised.value.response["Reason"] == \
         "CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR"
     admins = client.list_delegated_administrators()["DelegatedAdministrators"]
-    assert [(a["Id"], a["Name"]) for a in admins] == [(admin, "security")]
+    assert [(a["Id"], a["JoinedMethod"]) for a in admins] == [(admin, "INVITED")]
     assert client.list_delegated_administrators(
         ServicePrincipal="config.amazonaws.com")["DelegatedAdministrators"] == []
     services = client.list_delegated_services_for_account(AccountId=admin)["DelegatedServices"]
@@ -220,3 +223,22 @@ def test_tags_on_root_account_and_limits(org):
         client.tag_resource(ResourceId="999999999999", Tags=[{"Key": "a", "Value": ""}])
     assert error_of(raised) == ("TargetNotFoundException",
                                 "You specified a target that doesn't exist.", 400)
+
+
+def test_created_accounts_leave_only_after_seven_days(private_server):
+    def client(service: str, account: str):
+        return boto3.client(service, endpoint_url=private_server.endpoint, region_name=REGION,
+                            aws_access_key_id=account, aws_secret_access_key=SECRET_KEY)
+
+    management = client("organizations", new_account())
+    management.create_organization()
+    member = create_account(management)
+    for remove in (lambda: management.remove_account_from_organization(AccountId=member),
+                   lambda: client("organizations", member).leave_organization()):
+        with pytest.raises(ClientError) as raised:
+            remove()
+        assert error_of(raised)[0] == "ConstraintViolationException"
+        assert raised.value.response["Reason"] == "WAIT_PERIOD_ACTIVE"
+    private_server.advance_clock(7 * 86400)
+    management.remove_account_from_organization(AccountId=member)
+    assert member not in [a["Id"] for a in management.list_accounts()["Accounts"]]

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from nubo.config import Config
+from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import Authorizer
@@ -31,8 +32,13 @@ def store():
 
 
 @pytest.fixture
-def call(store):
-    runtime = Runtime(Config(ephemeral=True), store)
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def call(store, clock):
+    runtime = Runtime(Config(ephemeral=True), store, clock)
     runtime.authorizer = Authorizer(runtime)
     registry = ServiceRegistry(runtime)
 
@@ -63,7 +69,7 @@ def test_works_on_an_empty_store(store):
     assert directory.organization_of(MANAGEMENT) is None
 
 
-def test_levels_from_the_root_down(store, call):
+def test_levels_from_the_root_down(store, call, clock):
     org = call("CreateOrganization")["Organization"]
     root_id = call("ListRoots")["Roots"][0]["Id"]
     member = _new_account(call, "member")
@@ -106,6 +112,7 @@ def test_levels_from_the_root_down(store, call):
     # Updating a policy is seen at once; leaving the organization frees the account.
     call("UpdatePolicy", PolicyId=ec2, Content=json.dumps(DENY_DELETE_BUCKET))
     assert _documents(directory.service_control_policies(member))[2] == [DENY_DELETE_BUCKET]
+    clock.advance(7 * 86400)  # a created account may leave after seven days
     call("RemoveAccountFromOrganization", AccountId=member)
     assert directory.service_control_policies(member) is None
     assert directory.organization_of(member) is None

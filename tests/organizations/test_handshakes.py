@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, SECRET_KEY, NuboProcess
+from tests.conftest import REGION, SECRET_KEY
 from tests.organizations.conftest import error_of, new_account
 
 
@@ -87,30 +87,25 @@ def test_decline_and_cancel(invited, client_of):
     assert error_of(raised)[0] == "HandshakeNotFoundException"
 
 
-def test_invitation_expires_after_15_days():
-    # Its own server: moving the clock 15 days would expire other tests' credentials and data.
-    server = NuboProcess(None).start()
-    try:
-        def client(account: str):
-            return boto3.client("organizations", endpoint_url=server.endpoint,
-                                region_name=REGION, aws_access_key_id=account,
-                                aws_secret_access_key=SECRET_KEY)
+def test_invitation_expires_after_15_days(private_server):
+    def client(account: str):
+        return boto3.client("organizations", endpoint_url=private_server.endpoint,
+                            region_name=REGION, aws_access_key_id=account,
+                            aws_secret_access_key=SECRET_KEY)
 
-        management, account = new_account(), new_account()
-        client(management).create_organization()
-        handshake = client(management).invite_account_to_organization(
-            Target={"Type": "ACCOUNT", "Id": account})["Handshake"]
-        server.advance_clock(15 * 86400 - 60)
-        assert client(account).describe_handshake(
-            HandshakeId=handshake["Id"])["Handshake"]["State"] == "REQUESTED"
-        server.advance_clock(61)
-        assert client(account).describe_handshake(
-            HandshakeId=handshake["Id"])["Handshake"]["State"] == "EXPIRED"
-        with pytest.raises(ClientError) as raised:
-            client(account).accept_handshake(HandshakeId=handshake["Id"])
-        assert error_of(raised)[0] == "InvalidHandshakeTransitionException"
-    finally:
-        server.stop()
+    management, account = new_account(), new_account()
+    client(management).create_organization()
+    handshake = client(management).invite_account_to_organization(
+        Target={"Type": "ACCOUNT", "Id": account})["Handshake"]
+    private_server.advance_clock(15 * 86400 - 60)
+    assert client(account).describe_handshake(
+        HandshakeId=handshake["Id"])["Handshake"]["State"] == "REQUESTED"
+    private_server.advance_clock(61)
+    assert client(account).describe_handshake(
+        HandshakeId=handshake["Id"])["Handshake"]["State"] == "EXPIRED"
+    with pytest.raises(ClientError) as raised:
+        client(account).accept_handshake(HandshakeId=handshake["Id"])
+    assert error_of(raised)[0] == "InvalidHandshakeTransitionException"
 
 
 def test_a_member_of_another_organization_cannot_accept(invited, client_of):

@@ -9,7 +9,8 @@ import subprocess
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.organizations.conftest import create_account, error_of, new_account
+from tests.organizations.conftest import (create_account, error_of, invite_account,
+                                          new_account)
 
 
 def test_create_organization_makes_the_caller_the_management_account(management):
@@ -85,7 +86,7 @@ def test_members_describe_the_organization_but_cannot_manage_it(org, client_of):
 
 def test_delete_organization_only_without_members(org, client_of):
     client, organization, root_id = org
-    member_id = create_account(client)
+    member_id = invite_account(client, client_of)
     client.create_organizational_unit(ParentId=root_id, Name="unit")
     with pytest.raises(ClientError) as raised:
         client.delete_organization()
@@ -102,7 +103,7 @@ def test_delete_organization_only_without_members(org, client_of):
 
 def test_leave_organization(org, client_of):
     client, organization, _ = org
-    member_id = create_account(client)
+    member_id = invite_account(client, client_of)
     client_of("organizations", member_id).leave_organization()
     assert [a["Id"] for a in client.list_accounts()["Accounts"]] == \
         [organization["MasterAccountId"]]

@@ -28,6 +28,7 @@ MANAGEMENT, READER, MEMBER = "management", "reader", "member"
 DEFAULT_PAGE = 20
 MAX_OU_DEPTH = 5
 MAX_UNITS = 2000
+CREATED_ACCOUNT_WAIT = 7 * 86400.0  # a created account leaves the organization after 7 days
 ROOT_NAME = "Root"
 _ALPHABET = string.ascii_lowercase + string.digits
 _TOKEN_MARK = "nubo-organizations:"
@@ -388,6 +389,13 @@ class Organizations:
                                "you want the management account to become a member account in "
                                "another organization, you must first delete the current "
                                "organization of the management account.")
+        if account["joined_method"] == "CREATED" and \
+                self.clock.now() < account["joined"] + CREATED_ACCOUNT_WAIT:
+            raise constraint("WAIT_PERIOD_ACTIVE",
+                             "After you create an Amazon Web Services account, there is a "
+                             "waiting period before you can remove it from the organization. If "
+                             "you get an error that indicates that a wait period is required, "
+                             "try again in a few days.")
         if self.delegated.find(eq=(org["org_id"], account_id), limit=1):
             raise constraint("CANNOT_REMOVE_DELEGATED_ADMINISTRATOR_FROM_ORG",
                              "You cannot remove an account that is a delegated administrator "
