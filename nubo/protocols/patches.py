@@ -186,9 +186,10 @@ def _patch_s3(model: dict) -> None:
         shapes[shape]["locationName"] = root
     # GetBucketLocation's body is the bare element <LocationConstraint>region</..> (empty for
     # us-east-1), which botocore reads as the root's text.
-    # GetObject and HeadObject answer 206 for a range or a part: a status code member.
+    # GetObject and HeadObject answer 206 for a range or a part, RestoreObject 202 for a new
+    # restore: a status code member.
     shapes["NuboStatusCode"] = {"type": "integer"}
-    for output in ("GetObjectOutput", "HeadObjectOutput"):
+    for output in ("GetObjectOutput", "HeadObjectOutput", "RestoreObjectOutput"):
         shapes[output]["members"]["StatusCode"] = {"shape": "NuboStatusCode",
                                                    "location": "statusCode"}
     location = shapes["GetBucketLocationOutput"]

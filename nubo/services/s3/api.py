@@ -21,10 +21,13 @@ from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_acl_a
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects, check_key,
                                      owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
+from nubo.services.s3.protection import (check_customer_key, check_deletable,
+                                         check_readable, check_retention_change,
+                                         encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
                                        check_read_conditions, check_write_conditions,
-                                       description, receive, requested_algorithms, segments_of,
-                                       stream, verify)
+                                       description, encryption_output, receive,
+                                       requested_algorithms, segments_of, stream, verify)
 
 MAX_KEYS = 1000
 MAX_DELETE_OBJECTS = 1000
@@ -155,30 +158,35 @@ class S3Provider(ServiceProvider):
                          Body: BodyStream | None = None, IfMatch=None, IfNoneMatch=None,
                          **params: Any) -> dict:
         check_key(Key)
-        check_acl_allowed(self.buckets.get(Bucket), params.get("ACL"),
+        bucket = self.buckets.get(Bucket)
+        check_acl_allowed(bucket, params.get("ACL"),
                           any(name.startswith("Grant") for name in params))
+        record = self._new_record(ctx, bucket, Key, None, params)  # checks before the body
         upload = await self._receive(ctx, Body, params)
-        record = self._new_record(Key, upload, params, ctx.account_id)
+        record.update(size=upload.size, etag=upload.etag)
         algorithm = next(iter(upload.checksums))
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
         record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
-        out = {"ETag": record["etag"], "ServerSideEncryption": record["ServerSideEncryption"],
+        out = {"ETag": record["etag"], **encryption_output(record),
                f"Checksum{algorithm}": upload.checksums[algorithm], "ChecksumType": "FULL_OBJECT"}
         if record["versioned"]:
             out["VersionId"] = record["version_id"]
         return out
 
-    def _new_record(self, key: str, upload: Upload | None, params: dict, account: str) -> dict:
-        record = {"key": key, "modified": self.runtime.clock.now(), "owner": account,
+    def _new_record(self, ctx: RequestContext, bucket: dict, key: str, upload: Upload | None,
+                    params: dict) -> dict:
+        now = self.runtime.clock.now()
+        record = {"key": key, "modified": now, "owner": ctx.account_id,
                   "content_type": params.get("ContentType") or "binary/octet-stream",
                   "metadata": params.get("Metadata") or {},
-                  "tags": _parse_tagging(params.get("Tagging"))}
+                  "tags": _parse_tagging(params.get("Tagging")),
+                  **encryption_of(params, bucket, ctx.region, ctx.account_id),
+                  **lock_of(params, bucket, now)}
         if upload is not None:
             record.update(size=upload.size, etag=upload.etag)
         for name in STORED_ATTRIBUTES:
             if params.get(name) is not None:
                 record[name] = params[name]
-        record.setdefault("ServerSideEncryption", "AES256")
         if params.get("ACL"):
             record["ACL"] = params["ACL"]
         return record
@@ -209,6 +217,7 @@ class S3Provider(ServiceProvider):
         out, span, record = self._read(Bucket, Key, VersionId, Range, PartNumber, IfMatch,
                                        IfNoneMatch, IfModifiedSince, IfUnmodifiedSince,
                                        ChecksumMode, overrides, "GET")
+        check_readable(record, self.runtime.clock.now())
         out["Body"] = stream(self.blobs, record.get("segments", ()), *span)
         return out
 
@@ -227,10 +236,12 @@ class S3Provider(ServiceProvider):
               overrides: dict, method: str) -> tuple[dict, tuple[int, int], dict]:
         self.buckets.get(bucket)
         record = self.objects.resolve(bucket, key, version_id, method)
+        check_customer_key(record, overrides)
         check_read_conditions(record, if_match, if_none_match, if_modified_since,
                               if_unmodified_since)
         size = record["size"]
         out = description(record, checksum_mode == "ENABLED")
+        out["Restore"] = restore_header(record, self.runtime.clock.now())
         span = _part_span(record, part_number) if part_number else byte_range(range_header,
                                                                               size)
         if span is not None:
@@ -246,11 +257,16 @@ class S3Provider(ServiceProvider):
 
     @handler("DeleteObject")
     def delete_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
-                      **_: Any) -> dict:
+                      BypassGovernanceRetention=None, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
-        return self._delete(bucket, Key, VersionId)
+        return self._delete(bucket, Key, VersionId, bool(BypassGovernanceRetention))
 
-    def _delete(self, bucket: dict, key: str, version_id: str | None) -> dict:
+    def _delete(self, bucket: dict, key: str, version_id: str | None,
+                bypass_governance: bool = False) -> dict:
+        if version_id is not None:
+            target = self.objects.version(bucket["name"], key, version_id)
+            if target is not None:
+                check_deletable(target, bypass_governance, self.runtime.clock.now())
         found, garbage = self.objects.delete(bucket, key, version_id)
         self._remove_when_durable(garbage)
         out: dict[str, Any] = {}
@@ -263,7 +279,8 @@ class S3Provider(ServiceProvider):
         return out
 
     @handler("DeleteObjects")
-    def delete_objects(self, ctx: RequestContext, Bucket: str, Delete: dict, **_: Any) -> dict:
+    def delete_objects(self, ctx: RequestContext, Bucket: str, Delete: dict,
+                       BypassGovernanceRetention=None, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
         items = Delete.get("Objects") or []
         if not items or len(items) > MAX_DELETE_OBJECTS:
@@ -273,7 +290,8 @@ class S3Provider(ServiceProvider):
             key, version_id = item.get("Key", ""), item.get("VersionId")
             try:
                 with self.store.transaction():
-                    result = self._delete(bucket, key, version_id)
+                    result = self._delete(bucket, key, version_id,
+                                          bool(BypassGovernanceRetention))
             except ServiceError as error:
                 failed.append({"Key": key, "VersionId": version_id, "Code": error.code,
                                "Message": error.message})
@@ -292,11 +310,14 @@ class S3Provider(ServiceProvider):
                           CopySourceIfModifiedSince=None, CopySourceIfUnmodifiedSince=None,
                           IfMatch=None, IfNoneMatch=None, **params: Any) -> dict:
         check_key(Key)
-        self.buckets.get(Bucket)
+        bucket = self.buckets.get(Bucket)
         source, source_version = self._copy_source(CopySource, CopySourceIfMatch,
                                                    CopySourceIfNoneMatch,
                                                    CopySourceIfModifiedSince,
                                                    CopySourceIfUnmodifiedSince)
+        check_customer_key(source, {name[len("CopySource"):]: value for name, value in
+                                    params.items() if name.startswith("CopySourceSSE")})
+        check_readable(source, self.runtime.clock.now())
         replace = MetadataDirective == "REPLACE"
         if (source["bucket"], source["key"]) == (Bucket, Key) and not replace and not any(
                 params.get(name) for name in ("StorageClass", "WebsiteRedirectLocation",
@@ -310,17 +331,14 @@ class S3Provider(ServiceProvider):
         algorithm = (params.get("ChecksumAlgorithm") or
                      (source.get("checksum") or ["CRC64NVME"])[0]).upper()
         upload = await self._receive(ctx, body, {}, [algorithm])
-        if replace:
-            record = self._new_record(Key, upload, params, ctx.account_id)
-        else:
-            record = {name: value for name, value in source.items()
-                      if name in STORED_ATTRIBUTES or name in ("content_type", "metadata")}
-            record.update(key=Key, size=upload.size, etag=upload.etag, owner=ctx.account_id,
-                          modified=self.runtime.clock.now())
-            for name in ("StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption",
-                         "SSEKMSKeyId"):
-                if params.get(name) is not None:
-                    record[name] = params[name]
+        if not replace:  # the source's metadata, with the storage class etc. asked for
+            params = {**{name: value for name, value in source.items()
+                         if name in STORED_ATTRIBUTES}, "ContentType": source["content_type"],
+                      "Metadata": source.get("metadata"), **{
+                          name: value for name, value in params.items() if name in (
+                              "StorageClass", "WebsiteRedirectLocation") or
+                          "Encryption" in name or name.startswith(("SSE", "ObjectLock"))}}
+        record = self._new_record(ctx, bucket, Key, upload, params)
         record["tags"] = _parse_tagging(params.get("Tagging")) \
             if TaggingDirective == "REPLACE" else source.get("tags", {})
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
@@ -329,7 +347,7 @@ class S3Provider(ServiceProvider):
             "CopyObjectResult": {"ETag": record["etag"], "LastModified": record["modified"],
                                  f"Checksum{algorithm}": upload.checksums[algorithm],
                                  "ChecksumType": "FULL_OBJECT"},
-            "ServerSideEncryption": record.get("ServerSideEncryption")}
+            **encryption_output(record)}
         if source_version:
             out["CopySourceVersionId"] = source_version
         if record["versioned"]:
@@ -467,14 +485,14 @@ class S3Provider(ServiceProvider):
                                          f"the {ChecksumAlgorithm.lower()} checksum algorithm.")
         if ChecksumAlgorithm == "CRC64NVME" and ChecksumType is None:
             ChecksumType = "FULL_OBJECT"
-        attributes = self._new_record(Key, None, params, ctx.account_id)
+        attributes = self._new_record(ctx, self.buckets.get(Bucket), Key, None, params)
         attributes.pop("modified")
         if ChecksumAlgorithm:
             attributes.update(checksum_algorithm=ChecksumAlgorithm,
                               checksum_type=ChecksumType or "COMPOSITE")
         upload = self.uploads.create(Bucket, Key, attributes)
         out = {"Bucket": Bucket, "Key": Key, "UploadId": upload["upload_id"],
-               "ServerSideEncryption": attributes["ServerSideEncryption"]}
+               **encryption_output(attributes)}
         if ChecksumAlgorithm:
             out.update(ChecksumAlgorithm=ChecksumAlgorithm,
                        ChecksumType=attributes["checksum_type"])
@@ -485,6 +503,7 @@ class S3Provider(ServiceProvider):
                           PartNumber: int, Body: BodyStream | None = None,
                           **params: Any) -> dict:
         upload = self._upload(Bucket, Key, UploadId, PartNumber)
+        check_customer_key(upload, params)
         algorithms = requested_algorithms(params, ctx.headers)
         wanted = upload.get("checksum_algorithm")
         if wanted and wanted not in algorithms:
@@ -508,7 +527,7 @@ class S3Provider(ServiceProvider):
             raise
         await self._durable()
         self.blobs.remove(garbage)
-        out = {"ETag": received.etag, "ServerSideEncryption": upload.get("ServerSideEncryption")}
+        out = {"ETag": received.etag, **encryption_output(upload)}
         if algorithm:
             out[f"Checksum{algorithm}"] = part["checksum"]
         return out
@@ -572,7 +591,7 @@ class S3Provider(ServiceProvider):
         await self._durable()
         self.blobs.remove(garbage + more)
         out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,
-               "ETag": record["etag"], "ServerSideEncryption": record.get("ServerSideEncryption")}
+               "ETag": record["etag"], **encryption_output(record)}
         if record.get("checksum"):
             algorithm, value, kind = record["checksum"]
             out.update({f"Checksum{algorithm}": value, "ChecksumType": kind})
@@ -909,6 +928,68 @@ class S3Provider(ServiceProvider):
         record = self.objects.resolve(Bucket, Key, VersionId)
         self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": ACL or "private"})
         return {}
+
+    @handler("RestoreObject")
+    def restore_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                       RestoreRequest=None, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        record = self.objects.resolve(Bucket, Key, VersionId)
+        status, changes = restore(record, (RestoreRequest or {}).get("Days"),
+                                  self.runtime.clock.now())
+        self.objects.table.update((Bucket, Key, record["rank"]), changes)
+        return {"StatusCode": status}
+
+    @handler("PutObjectRetention")
+    def put_object_retention(self, ctx: RequestContext, Bucket: str, Key: str,
+                             Retention=None, VersionId=None, BypassGovernanceRetention=None,
+                             **_: Any) -> dict:
+        record = self._locked_version(Bucket, Key, VersionId)
+        mode = (Retention or {}).get("Mode")
+        until = (Retention or {}).get("RetainUntilDate")
+        until = until.timestamp() if until is not None else None
+        now = self.runtime.clock.now()
+        if until is not None and until <= now:
+            raise errors.invalid_argument("The retain until date must be in the future!",
+                                          "RetainUntilDate", Retention["RetainUntilDate"])
+        check_retention_change(record, mode, until, bool(BypassGovernanceRetention), now)
+        self.objects.table.update((Bucket, Key, record["rank"]), {
+            "ObjectLockMode": mode, "ObjectLockRetainUntilDate": until})
+        return {}
+
+    @handler("GetObjectRetention")
+    def get_object_retention(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                             **_: Any) -> dict:
+        record = self._locked_version(Bucket, Key, VersionId)
+        if not record.get("ObjectLockMode"):
+            raise ServiceError("NoSuchObjectLockConfiguration", "The specified object does not "
+                               "have a ObjectLock configuration", 404)
+        return {"Retention": {"Mode": record["ObjectLockMode"],
+                              "RetainUntilDate": record["ObjectLockRetainUntilDate"]}}
+
+    @handler("PutObjectLegalHold")
+    def put_object_legal_hold(self, ctx: RequestContext, Bucket: str, Key: str,
+                              LegalHold=None, VersionId=None, **_: Any) -> dict:
+        record = self._locked_version(Bucket, Key, VersionId)
+        status = (LegalHold or {}).get("Status")
+        if status not in ("ON", "OFF"):
+            raise errors.malformed_xml()
+        self.objects.table.update((Bucket, Key, record["rank"]),
+                                  {"ObjectLockLegalHoldStatus": status})
+        return {}
+
+    @handler("GetObjectLegalHold")
+    def get_object_legal_hold(self, ctx: RequestContext, Bucket: str, Key: str,
+                              VersionId=None, **_: Any) -> dict:
+        record = self._locked_version(Bucket, Key, VersionId)
+        if not record.get("ObjectLockLegalHoldStatus"):
+            raise ServiceError("NoSuchObjectLockConfiguration", "The specified object does not "
+                               "have a ObjectLock configuration", 404)
+        return {"LegalHold": {"Status": record["ObjectLockLegalHoldStatus"]}}
+
+    def _locked_version(self, bucket: str, key: str, version_id: str | None) -> dict:
+        if not self.buckets.get(bucket).get("object_lock"):
+            raise errors.invalid_request("Bucket is missing Object Lock Configuration")
+        return self.objects.resolve(bucket, key, version_id)
 
     @handler("GetObjectAttributes")
     def get_object_attributes(self, ctx: RequestContext, Bucket: str, Key: str,

@@ -21,10 +21,13 @@ from nubo.services.s3.checksums import ALGORITHMS, Checksum, content_md5, member
 MAX_PUT_SIZE = 5 * 1024 ** 3  # a single PUT (and a part): 5 GiB
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
-# Descriptive headers stored with an object and returned on GET/HEAD.
+# Descriptive headers a write stores as given, and what GET/HEAD report of a version.
 STORED_ATTRIBUTES = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
-                     "Expires", "WebsiteRedirectLocation", "ServerSideEncryption", "SSEKMSKeyId",
-                     "BucketKeyEnabled", "StorageClass")
+                     "Expires", "WebsiteRedirectLocation", "StorageClass")
+PROTECTION_ATTRIBUTES = ("ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled",
+                         "SSECustomerAlgorithm", "SSECustomerKeyMD5")
+REPORTED_ATTRIBUTES = STORED_ATTRIBUTES + PROTECTION_ATTRIBUTES + (
+    "ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
 
 
 @dataclass
@@ -278,12 +281,17 @@ def stream(blobs: BlobStore, segments: list, start: int, end: int
 
 
 # --- describing a version --------------------------------------------------------------------
+def encryption_output(record: dict) -> dict:
+    """The encryption members a write answers with."""
+    return {name: record[name] for name in PROTECTION_ATTRIBUTES if record.get(name)}
+
+
 def description(record: dict, checksums: bool = False) -> dict:
     """What GetObject and HeadObject say about a version (their shared output members)."""
     out = {"ETag": record["etag"], "LastModified": record["modified"],
            "ContentLength": record["size"], "ContentType": record.get("content_type"),
            "Metadata": record.get("metadata") or None, "AcceptRanges": "bytes"}
-    for name in STORED_ATTRIBUTES:
+    for name in REPORTED_ATTRIBUTES:
         if record.get(name) is not None:
             out[name] = record[name]
     if out.get("StorageClass") == "STANDARD":

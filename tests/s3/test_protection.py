@@ -1,0 +1,145 @@
+"""Server-side encryption (SSE-S3, SSE-KMS, bucket defaults, SSE-C), archived storage classes
+and RestoreObject, Object Lock retention and legal holds."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
+from tests.s3.conftest import empty_and_delete, unique
+
+
+def test_sse_kms_and_bucket_default(s3, bucket):
+    put = s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms",
+                        SSEKMSKeyId="alias/mine")
+    assert (put["ServerSideEncryption"], put["SSEKMSKeyId"]) == ("aws:kms", "alias/mine")
+    head = s3.head_object(Bucket=bucket, Key="kms")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "alias/mine")
+    default = s3.put_object(Bucket=bucket, Key="default", Body=b"x")
+    assert default["ServerSideEncryption"] == "AES256"
+    s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
+         "BucketKeyEnabled": True}]})
+    put = s3.put_object(Bucket=bucket, Key="by-default", Body=b"x")
+    assert put["ServerSideEncryption"] == "aws:kms"
+    assert put["SSEKMSKeyId"].endswith(":alias/aws/s3") and put["BucketKeyEnabled"] is True
+
+
+def test_sse_c(s3, bucket):
+    key = os.urandom(32)
+    sse = {"SSECustomerAlgorithm": "AES256", "SSECustomerKey": key}
+    put = s3.put_object(Bucket=bucket, Key="c", Body=b"secret", **sse)
+    md5 = base64.b64encode(hashlib.md5(key).digest()).decode()
+    assert put["SSECustomerKeyMD5"] == md5 and "ServerSideEncryption" not in put
+    assert s3.get_object(Bucket=bucket, Key="c", **sse)["Body"].read() == b"secret"
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="c")
+    assert error_of(caught) == ("InvalidRequest", "The object was stored using a form of Server "
+                                "Side Encryption. The correct parameters must be provided to "
+                                "retrieve the object.", 400)
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="c", SSECustomerAlgorithm="AES256",
+                      SSECustomerKey=os.urandom(32))
+    assert error_of(caught)[0::2] == ("AccessDenied", 403)
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket=bucket, Key="c")
+    assert error_of(caught)[2] == 400
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"x")
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="plain", **sse)
+    assert error_of(caught)[0::2] == ("InvalidRequest", 400)
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource=f"{bucket}/c",
+                   CopySourceSSECustomerAlgorithm="AES256", CopySourceSSECustomerKey=key)
+    assert s3.get_object(Bucket=bucket, Key="copy")["Body"].read() == b"secret"
+
+
+def test_archived_objects_need_a_restore(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"frozen", StorageClass="GLACIER")
+    head = s3.head_object(Bucket=bucket, Key="cold")
+    assert head["StorageClass"] == "GLACIER" and "Restore" not in head
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="cold")
+    assert error_of(caught) == ("InvalidObjectState", "The operation is not valid for the "
+                                "object's storage class", 403)
+    assert caught.value.response["Error"]["StorageClass"] == "GLACIER"
+    started = s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={
+        "Days": 2, "GlacierJobParameters": {"Tier": "Standard"}})
+    assert started["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert 'ongoing-request="false"' in s3.head_object(Bucket=bucket, Key="cold")["Restore"]
+    assert s3.get_object(Bucket=bucket, Key="cold")["Body"].read() == b"frozen"
+    again = s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 3})
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    s3.put_object(Bucket=bucket, Key="warm", Body=b"x")
+    with pytest.raises(ClientError) as caught:
+        s3.restore_object(Bucket=bucket, Key="warm", RestoreRequest={"Days": 1})
+    assert error_of(caught)[0::2] == ("InvalidObjectState", 403)
+
+
+def test_restore_expires(s3, bucket, nubo_server):
+    s3.put_object(Bucket=bucket, Key="cold", Body=b"x", StorageClass="DEEP_ARCHIVE")
+    s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 1})
+    nubo_server.advance_clock(2 * 86_400)
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="cold")
+    assert error_of(caught)[0] == "InvalidObjectState"
+
+
+@pytest.fixture
+def locked(s3, nubo_server):
+    name = unique()
+    s3.create_bucket(Bucket=name, ObjectLockEnabledForBucket=True)
+    yield name
+    nubo_server.advance_clock(2 * 86_400)  # past every retention the tests set
+    for version in s3.list_object_versions(Bucket=name).get("Versions", []):
+        s3.put_object_legal_hold(Bucket=name, Key=version["Key"], VersionId=version["VersionId"],
+                                 LegalHold={"Status": "OFF"})
+        s3.delete_object(Bucket=name, Key=version["Key"], VersionId=version["VersionId"],
+                         BypassGovernanceRetention=True)
+    empty_and_delete(s3, name)
+
+
+def test_object_lock(s3, locked, nubo_server):
+    assert s3.get_bucket_versioning(Bucket=locked)["Status"] == "Enabled"
+    assert s3.get_object_lock_configuration(Bucket=locked)["ObjectLockConfiguration"][
+        "ObjectLockEnabled"] == "Enabled"
+    now = datetime.fromtimestamp(nubo_server.get("/_nubo/clock")["now"], timezone.utc)
+    until = now + timedelta(days=1)  # by the server's clock, which other tests advance
+    version = s3.put_object(Bucket=locked, Key="k", Body=b"x", ObjectLockMode="GOVERNANCE",
+                            ObjectLockRetainUntilDate=until)["VersionId"]
+    retention = s3.get_object_retention(Bucket=locked, Key="k")["Retention"]
+    assert retention["Mode"] == "GOVERNANCE"
+    with pytest.raises(ClientError) as caught:
+        s3.delete_object(Bucket=locked, Key="k", VersionId=version)
+    assert error_of(caught) == ("AccessDenied", "Access Denied because object protected by "
+                                "object lock.", 403)
+    # a delete without a version id only adds a marker
+    assert s3.delete_object(Bucket=locked, Key="k")["DeleteMarker"] is True
+    s3.delete_object(Bucket=locked, Key="k", VersionId=version, BypassGovernanceRetention=True)
+    held = s3.put_object(Bucket=locked, Key="h", Body=b"x")["VersionId"]
+    with pytest.raises(ClientError) as caught:
+        s3.get_object_legal_hold(Bucket=locked, Key="h")
+    assert error_of(caught)[0::2] == ("NoSuchObjectLockConfiguration", 404)
+    s3.put_object_legal_hold(Bucket=locked, Key="h", LegalHold={"Status": "ON"})
+    assert s3.get_object_legal_hold(Bucket=locked, Key="h")["LegalHold"]["Status"] == "ON"
+    with pytest.raises(ClientError) as caught:
+        s3.delete_object(Bucket=locked, Key="h", VersionId=held, BypassGovernanceRetention=True)
+    assert error_of(caught)[0::2] == ("AccessDenied", 403)
+    compliance = s3.put_object(Bucket=locked, Key="c", Body=b"x", ObjectLockMode="COMPLIANCE",
+                               ObjectLockRetainUntilDate=until)["VersionId"]
+    with pytest.raises(ClientError) as caught:
+        s3.put_object_retention(Bucket=locked, Key="c", VersionId=compliance, Retention={
+            "Mode": "GOVERNANCE", "RetainUntilDate": until}, BypassGovernanceRetention=True)
+    assert error_of(caught)[0::2] == ("AccessDenied", 403)
+
+
+def test_lock_needs_a_lock_bucket(s3, bucket):
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON")
+    assert error_of(caught) == ("InvalidRequest", "Bucket is missing Object Lock Configuration",
+                                400)
