@@ -74,6 +74,11 @@ def test_kill_during_upload_keeps_acknowledged_and_drops_partial(tmp_path):
         while _blob_files(tmp_path) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert _blob_files(tmp_path) == []
+        # nubo reset wipes buckets and their files
+        s3.put_object(Bucket="durable", Key="big", Body=done)
+        server.post("/_nubo/reset")
+        assert _blob_files(tmp_path) == []
+        assert s3.list_buckets()["Buckets"] == []
     finally:
         server.stop()
 

@@ -48,6 +48,7 @@ class S3Provider(ServiceProvider):
 
     def reset(self) -> None:
         self.buckets.forget()
+        self.blobs.clear()
 
     # -- durability helpers ---------------------------------------------------------------
 

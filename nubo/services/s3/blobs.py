@@ -43,6 +43,11 @@ class BlobStore:
         self.loose = store.table(LOOSE_BLOBS)
         self.remove_loose()
 
+    def clear(self) -> None:
+        """Every blob file goes (``nubo reset`` wiped the rows that named them)."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+
     def path(self, blob: str) -> Path:
         return self.root / blob[:2] / blob
 
