@@ -114,3 +114,12 @@ def test_dry_run_grant_changes_nothing(kms, make_key):
                          Operations=["Encrypt"], DryRun=True)
     assert error_of(raised)[0] == "DryRunOperationException"
     assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
+
+
+def test_list_limits_are_awss(kms):
+    with pytest.raises(ClientError) as raised:
+        kms.list_aliases(Limit=101)
+    assert error_of(raised)[:2] == ("ValidationException", "1 validation error detected: Value "
+                                    "'101' at 'limit' failed to satisfy constraint: Member must "
+                                    "have value less than or equal to 100")
+    assert len(kms.list_keys(Limit=1000)["Keys"]) <= 1000

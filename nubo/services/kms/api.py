@@ -19,7 +19,7 @@ from nubo.services.kms.grants import Grants
 from nubo.services.kms.imports import KeyImports
 from nubo.services.kms.models import Keys, listing, page
 from nubo.services.kms.operations import Operations
-from nubo.services.kms.validation import dry_run
+from nubo.services.kms.validation import dry_run, page_size
 
 log = logging.getLogger("nubo.kms")
 
@@ -104,7 +104,7 @@ class KmsProvider(ServiceProvider):
     @handler("ListKeys")
     def list_keys(self, ctx: RequestContext, Limit: int | None = None,
                   Marker: str | None = None) -> dict:
-        return self.keys.list_keys(ctx, Limit, Marker)
+        return self.keys.list_keys(ctx, page_size(Limit, 100, 1000), Marker)
 
     @handler("EnableKey")
     def enable_key(self, ctx: RequestContext, KeyId: str) -> dict:
@@ -222,7 +222,7 @@ class KmsProvider(ServiceProvider):
     def list_resource_tags(self, ctx: RequestContext, KeyId: str, Limit: int | None = None,
                            Marker: str | None = None) -> dict:
         key = self.keys.resolve(ctx, KeyId, aliases=False)
-        tags, marker = page(self.keys.tag_list(key), Limit, Marker)
+        tags, marker = page(self.keys.tag_list(key), page_size(Limit, 50, 50), Marker)
         return listing(tags, "Tags", marker)
 
     # -- aliases --------------------------------------------------------------------------
@@ -246,7 +246,7 @@ class KmsProvider(ServiceProvider):
     def list_aliases(self, ctx: RequestContext, KeyId: str | None = None,
                      Limit: int | None = None, Marker: str | None = None) -> dict:
         key = None if KeyId is None else self.keys.resolve(ctx, KeyId, aliases=False)
-        return self.keys.list_aliases(ctx, key, Limit, Marker)
+        return self.keys.list_aliases(ctx, key, page_size(Limit, 50, 100), Marker)
 
     # -- rotation -------------------------------------------------------------------------
 
@@ -278,7 +278,7 @@ class KmsProvider(ServiceProvider):
                            IncludeKeyMaterial: str | None = None) -> dict:
         key = self.keys.resolve(ctx, KeyId, aliases=False)
         self.keys.require_rotation_support(key)
-        rotations, marker = page(self.keys.rotations(key), Limit, Marker)
+        rotations, marker = page(self.keys.rotations(key), page_size(Limit, 100, 1000), Marker)
         return listing(rotations, "Rotations", marker)
 
     # -- cryptography ---------------------------------------------------------------------
@@ -418,12 +418,14 @@ class KmsProvider(ServiceProvider):
                     Marker: str | None = None, GrantId: str | None = None,
                     GranteePrincipal: str | None = None) -> dict:
         key = self.keys.resolve(ctx, KeyId, aliases=False)
-        return self.grants.list(ctx, key, GrantId, GranteePrincipal, Limit, Marker)
+        return self.grants.list(ctx, key, GrantId, GranteePrincipal, page_size(Limit, 50, 100),
+                                Marker)
 
     @handler("ListRetirableGrants")
     def list_retirable_grants(self, ctx: RequestContext, RetiringPrincipal: str,
                               Limit: int | None = None, Marker: str | None = None) -> dict:
-        return self.grants.list_retirable(ctx, RetiringPrincipal, Limit, Marker)
+        return self.grants.list_retirable(ctx, RetiringPrincipal, page_size(Limit, 50, 100),
+                                          Marker)
 
     @handler("RetireGrant")
     def retire_grant(self, ctx: RequestContext, GrantToken: str | None = None,

@@ -13,7 +13,7 @@ from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.services.kms import schema
-from nubo.services.kms.models import DEFAULT_LIST, Key, Keys, listing
+from nubo.services.kms.models import Key, Keys, listing
 from nubo.services.kms.validation import validation_error
 from nubo.store import Store
 
@@ -87,8 +87,7 @@ class Grants:
         return entry
 
     def list(self, ctx: RequestContext, key: Key, grant_id: str | None, grantee: str | None,
-             limit: int | None, marker: str | None) -> dict:
-        size = limit or DEFAULT_LIST
+             size: int, marker: str | None) -> dict:
         found = self.grants.find("by_key", eq=(ctx.account_id, ctx.region, key.id), lo=marker)
         found = [g for g in found if (grant_id is None or g["grant_id"] == grant_id)
                  and (grantee is None or g["grantee"] == grantee)]
@@ -96,9 +95,8 @@ class Grants:
         return listing([self._entry(ctx, g) for g in found[:size]], "Grants",
                        more[0]["grant_id"] if more else None)
 
-    def list_retirable(self, ctx: RequestContext, principal: str, limit: int | None,
+    def list_retirable(self, ctx: RequestContext, principal: str, size: int,
                        marker: str | None) -> dict:
-        size = limit or DEFAULT_LIST
         found = self.grants.find("by_retiring", eq=(ctx.account_id, ctx.region, principal),
                                  lo=marker, limit=size + 1)
         return listing([self._entry(ctx, g) for g in found[:size]], "Grants",

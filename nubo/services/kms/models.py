@@ -22,7 +22,6 @@ DAY = 86400.0
 DEFAULT_ROTATION_PERIOD = 365
 MAX_ON_DEMAND_ROTATIONS = 10
 MAX_LIST = 1000
-DEFAULT_LIST = 100
 # AWS managed keys: alias -> (the service that uses it, that is the caller of KMS; what the
 # key protects, for its description). AWS creates one on the service's first use of it, or
 # when DescribeKey names the alias.
@@ -116,12 +115,12 @@ def aws_managed_policy(partition: str, account: str, region: str, service: str) 
          "Resource": "*"}]}, indent=2)
 
 
-def page(items: list, limit: int | None, marker: str | None) -> tuple[list, str | None]:
+def page(items: list, size: int, marker: str | None) -> tuple[list, str | None]:
     """Marker pagination over an already bounded list: the marker is the next item's index."""
     start = int(marker) if marker and marker.isdigit() else 0
     if marker and not marker.isdigit():
         raise ServiceError("InvalidMarkerException", "Invalid marker")
-    end = start + (limit or DEFAULT_LIST)
+    end = start + size
     return items[start:end], (str(end) if end < len(items) else None)
 
 
@@ -589,22 +588,21 @@ class Keys:
             self.require_state(key)
         return key
 
-    def list_aliases(self, ctx: RequestContext, key: Key | None, limit: int | None,
+    def list_aliases(self, ctx: RequestContext, key: Key | None, size: int,
                      marker: str | None) -> dict:
         if key is None:
             found = self.aliases.find(eq=(ctx.account_id, ctx.region), lo=marker,
-                                      limit=(limit or DEFAULT_LIST) + 1)
+                                      limit=size + 1)
         else:
             found = self.aliases.find("by_key", eq=(ctx.account_id, ctx.region, key.id),
-                                      lo=marker, limit=(limit or DEFAULT_LIST) + 1)
-        more = found[limit or DEFAULT_LIST:]
+                                      lo=marker, limit=size + 1)
+        more = found[size:]
         aliases = [{"AliasName": a["name"], "AliasArn": ctx.arn("kms", a["name"]),
                     "TargetKeyId": a["key_id"], "CreationDate": a["created"],
-                    "LastUpdatedDate": a["updated"]} for a in found[:limit or DEFAULT_LIST]]
+                    "LastUpdatedDate": a["updated"]} for a in found[:size]]
         return listing(aliases, "Aliases", more[0]["name"] if more else None)
 
-    def list_keys(self, ctx: RequestContext, limit: int | None, marker: str | None) -> dict:
-        size = limit or DEFAULT_LIST
+    def list_keys(self, ctx: RequestContext, size: int, marker: str | None) -> dict:
         found = self.keys.find(eq=(ctx.account_id, ctx.region), lo=marker, limit=size + 1)
         keys = [{"KeyId": r["key_id"], "KeyArn": r["arn"]} for r in found[:size]]
         return listing(keys, "Keys", found[size]["key_id"] if len(found) > size else None)

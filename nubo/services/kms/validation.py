@@ -92,5 +92,17 @@ def check_tags(tags: list[dict]) -> None:
         raise ServiceError("TagException", "Duplicate tag keys")
 
 
+def page_size(limit: int | None, default: int, maximum: int) -> int:
+    """A list operation's Limit: its default when absent, at most the operation's maximum
+    (the model allows up to 1000 for every list operation; AWS's limits are lower)."""
+    if limit is None:
+        return default
+    if limit > maximum:
+        raise validation_error(f"1 validation error detected: Value '{limit}' at 'limit' failed "
+                               "to satisfy constraint: Member must have value less than or "
+                               f"equal to {maximum}")
+    return limit
+
+
 def dry_run() -> ServiceError:
     return ServiceError("DryRunOperationException", DRY_RUN_MESSAGE)
