@@ -56,6 +56,15 @@ def test_email_already_used_fails_the_request(org):
     assert [s["Id"] for s in failed] == [started["Id"]]
 
 
+def test_invalid_email_fails_the_request(org):
+    client, _, _ = org
+    started = client.create_account(Email="no-at-sign.example.com",
+                                    AccountName="x")["CreateAccountStatus"]
+    status = client.describe_create_account_status(
+        CreateAccountRequestId=started["Id"])["CreateAccountStatus"]
+    assert (status["State"], status["FailureReason"]) == ("FAILED", "INVALID_EMAIL")
+
+
 def test_unknown_create_account_request(org):
     client, _, _ = org
     with pytest.raises(ClientError) as raised:

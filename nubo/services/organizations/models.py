@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import string
 from typing import Callable
@@ -32,6 +33,7 @@ CREATED_ACCOUNT_WAIT = 7 * 86400.0  # a created account leaves the organization 
 ROOT_NAME = "Root"
 _ALPHABET = string.ascii_lowercase + string.digits
 _TOKEN_MARK = "nubo-organizations:"
+_EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
 
 def random_id(length: int) -> str:
@@ -322,7 +324,9 @@ class Organizations:
         now = self.clock.now()
         status = {"request_id": f"car-{random_id(32)}", "org_id": org["org_id"],
                   "account_name": name, "requested": now}
-        if self.accounts.find("by_email", (email.lower(),), limit=1):
+        if not _EMAIL.fullmatch(email):
+            status.update(state="FAILED", failure="INVALID_EMAIL", completed=now)
+        elif self.accounts.find("by_email", (email.lower(),), limit=1):
             status.update(state="FAILED", failure="EMAIL_ALREADY_EXISTS", completed=now)
         else:
             account_id = self._new_account_id()
