@@ -316,3 +316,9 @@ def test_mfa_device_details_and_resync(iam, user):
         iam.enable_mfa_device(UserName=unique("ghost"), SerialNumber=second["SerialNumber"],
                               AuthenticationCode1="123456", AuthenticationCode2="654321")
     assert error_of(raised)[0] == "NoSuchEntity"
+
+
+def test_virtual_mfa_device_serial_length(iam):
+    with pytest.raises(ClientError) as raised:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName="x" * 300)
+    assert error_of(raised)[0] == "InvalidInput"

@@ -30,7 +30,8 @@ ACCESS_KEYS_PER_USER = 2
 TOTP_STEP = 30
 TOTP_WINDOW = 10  # steps back (5 minutes) a pair of consecutive codes may come from
 REPORT_TTL = 4 * 3600
-LAST_USED_RESOLUTION = 60  # seconds  # a credential report is fresh for four hours
+LAST_USED_RESOLUTION = 60  # seconds
+MAX_SERIAL_NUMBER = 256  # the model's serialNumberType  # a credential report is fresh for four hours
 UPDATE_PASSWORD_POLICY_DEFAULTS = {
     "MinimumPasswordLength": 6, "RequireSymbols": False, "RequireNumbers": False,
     "RequireUppercaseCharacters": False, "RequireLowercaseCharacters": False,
@@ -236,6 +237,9 @@ class Credentials:
     def create_virtual_device(self, account: str, partition: str, path: str | None,
                               name: str, tags: list[dict] | None) -> dict:
         serial = f"arn:{partition}:iam::{account}:mfa{check_path(path)}{name}"
+        if len(serial) > MAX_SERIAL_NUMBER:
+            raise ServiceError("InvalidInput", f"The serial number of the MFA device, {serial}, "
+                               f"is longer than {MAX_SERIAL_NUMBER} characters.", 400)
         if self.mfa.get((account, serial)) is not None:
             raise ServiceError("EntityAlreadyExists", "MFADevice entity at the same path and "
                                "name already exists.", 409)
