@@ -62,3 +62,63 @@ def test_create_account_provisions_the_role_under_enforcement(server):
     member = create_account(orgs)
     role = _client(server, "iam", member).get_role(RoleName="OrganizationAccountAccessRole")
     assert role["Role"]["Arn"] == f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+
+
+def test_scps_bound_users_roles_and_the_root_of_a_member(server):
+    """P8 (an OU's deny binds an administrator), P11 (the member's root user is bound too), and
+    the management account administering the member through OrganizationAccountAccessRole,
+    whose sessions the SCPs bound as well."""
+    management = new_account()
+    orgs = _client(server, "organizations", management)
+    orgs.create_organization()
+    root_id = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    unit = orgs.create_organizational_unit(ParentId=root_id, Name="prod")[
+        "OrganizationalUnit"]["Id"]
+    member = create_account(orgs)
+    orgs.move_account(AccountId=member, SourceParentId=root_id, DestinationParentId=unit)
+
+    member_iam = _client(server, "iam", member)  # the member's root user
+    member_iam.create_user(UserName="admin")
+    member_iam.attach_user_policy(UserName="admin",
+                                  PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = member_iam.create_access_key(UserName="admin")["AccessKey"]
+    admin_s3 = _client(server, "s3", key["AccessKeyId"], key["SecretAccessKey"])
+    admin_s3.create_bucket(Bucket=f"p8-{member}")
+
+    def scp(name: str, action: str) -> str:
+        return orgs.create_policy(Name=name, Description="", Type="SERVICE_CONTROL_POLICY",
+                                  Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                      "Effect": "Deny", "Action": action,
+                                      "Resource": "*"}]}))["Policy"]["PolicySummary"]["Id"]
+
+    orgs.attach_policy(PolicyId=scp("no-bucket-deletes", "s3:DeleteBucket"), TargetId=unit)
+    orgs.attach_policy(PolicyId=scp("no-iam", "iam:*"), TargetId=member)
+
+    with pytest.raises(ClientError) as raised:  # P8
+        admin_s3.delete_bucket(Bucket=f"p8-{member}")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert raised.value.response["Error"]["Message"].endswith(
+        "with an explicit deny in a service control policy")
+    with pytest.raises(ClientError) as raised:  # P11
+        member_iam.create_user(UserName="another")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert "service control policy" in raised.value.response["Error"]["Message"]
+
+    # The management account steps into the member through the role CreateAccount made.
+    credentials = _client(server, "sts", management).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+        RoleSessionName="ops")["Credentials"]
+    session = boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
+                            aws_secret_access_key=credentials["SecretAccessKey"],
+                            aws_session_token=credentials["SessionToken"], region_name=REGION)
+    role_s3 = session.client("s3", endpoint_url=server.endpoint, config=client_config())
+    role_s3.create_bucket(Bucket=f"ops-{member}")
+    with pytest.raises(ClientError) as raised:
+        role_s3.delete_bucket(Bucket=f"ops-{member}")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    # P10: the management account itself is not bound.
+    own_s3 = _client(server, "s3", management)
+    own_s3.create_bucket(Bucket=f"mgmt-{management}")
+    orgs.attach_policy(PolicyId=scp("root-wide", "s3:DeleteBucket"), TargetId=root_id)
+    own_s3.delete_bucket(Bucket=f"mgmt-{management}")
