@@ -23,7 +23,8 @@ log = logging.getLogger("nubo.ssm")
 
 SWEEP_INTERVAL = 1.0
 DEFAULT_BY_PATH_RESULTS = 10
-DEFAULT_DESCRIBE_RESULTS = 50
+DEFAULT_DESCRIBE_RESULTS = 10  # DescribeParameters answers 10 per page unless asked
+DEFAULT_HISTORY_RESULTS = 50
 
 
 def _token_of(name: str | None) -> str | None:
@@ -153,7 +154,7 @@ class SsmProvider(ServiceProvider):
                               NextToken: str | None = None) -> dict:
         history = self.parameters.history(ctx, Name, WithDecryption)
         start = int(_name_of(NextToken) or 0) if NextToken else 0
-        end = start + (MaxResults or DEFAULT_DESCRIBE_RESULTS)
+        end = start + (MaxResults or DEFAULT_HISTORY_RESULTS)
         answer = {"Parameters": history[start:end]}
         if end < len(history):
             answer["NextToken"] = _token_of(str(end))
