@@ -260,3 +260,22 @@ def test_resource_api_create_and_use(ddb_resource):
         assert item == {"id": "x", "count": 3, "tags": {"a", "b"}}
     finally:
         table.delete()
+
+
+def test_create_with_resource_policy_and_update_settings(ddb, make_table):
+    import json
+    policy = json.dumps({"Version": "2012-10-17", "Statement": []})
+    name = make_table(ResourcePolicy=policy,
+                      WarmThroughput={"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 5000})
+    described = ddb.describe_table(TableName=name)["Table"]
+    assert described["WarmThroughput"] == {"ReadUnitsPerSecond": 13000,
+                                           "WriteUnitsPerSecond": 5000, "Status": "ACTIVE"}
+    assert json.loads(ddb.get_resource_policy(ResourceArn=described["TableArn"])["Policy"]) == \
+        json.loads(policy)
+    ddb.update_table(TableName=name, SSESpecification={"Enabled": True, "SSEType": "KMS"})
+    sse = ddb.describe_table(TableName=name)["Table"]["SSEDescription"]
+    assert (sse["Status"], sse["SSEType"]) == ("ENABLED", "KMS")
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+    code, message, status = error_of(excinfo)
+    assert (code, status) == ("NotImplemented", 501) and "ReplicaUpdates" in message

@@ -314,7 +314,9 @@ class Tables:
                StreamSpecification: dict | None = None, SSESpecification: dict | None = None,
                Tags: list[dict] | None = None, TableClass: str | None = None,
                DeletionProtectionEnabled: bool | None = None,
-               OnDemandThroughput: dict | None = None, **_: Any) -> Table:
+               OnDemandThroughput: dict | None = None, WarmThroughput: dict | None = None,
+               ResourcePolicy: str | None = None, GlobalTableSourceArn: str | None = None,
+               GlobalTableSettingsReplicationMode: str | None = None) -> Table:
         billing = BillingMode or "PROVISIONED"
         check_table_name(TableName)
         validate_definition(KeySchema, AttributeDefinitions, billing, ProvisionedThroughput,
@@ -341,8 +343,16 @@ class Tables:
             record["TableClass"] = TableClass
         if SSESpecification and SSESpecification.get("Enabled"):
             record["SSESpecification"] = SSESpecification
+        if GlobalTableSourceArn is not None:
+            raise not_implemented("GlobalTableSourceArn")
         if OnDemandThroughput:
             record["OnDemandThroughput"] = OnDemandThroughput
+        if WarmThroughput:
+            record["WarmThroughput"] = WarmThroughput
+        if ResourcePolicy is not None:
+            _check_policy(ResourcePolicy)
+            record["policy"] = {"document": ResourcePolicy,
+                                "revision": str(int(now * 1000000))}
         if StreamSpecification and StreamSpecification.get("StreamEnabled"):
             record["stream"] = self._new_stream(arn, StreamSpecification["StreamViewType"], now)
         if LocalSecondaryIndexes:
@@ -441,6 +451,8 @@ class Tables:
                 "LastUpdateToPayPerRequestDateTime": record["billing_switched"]}
         if record.get("OnDemandThroughput"):
             described["OnDemandThroughput"] = record["OnDemandThroughput"]
+        if record.get("WarmThroughput"):
+            described["WarmThroughput"] = dict(record["WarmThroughput"], Status="ACTIVE")
         for field in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
             indexes = record.get(field)
             if indexes:
@@ -487,7 +499,11 @@ class Tables:
                GlobalSecondaryIndexUpdates: list[dict] | None = None,
                StreamSpecification: dict | None = None, TableClass: str | None = None,
                DeletionProtectionEnabled: bool | None = None,
-               OnDemandThroughput: dict | None = None, **_: Any) -> None:
+               OnDemandThroughput: dict | None = None, SSESpecification: dict | None = None,
+               WarmThroughput: dict | None = None, ReplicaUpdates: list | None = None,
+               MultiRegionConsistency: str | None = None,
+               GlobalTableWitnessUpdates: list | None = None,
+               GlobalTableSettingsReplicationMode: str | None = None) -> None:
         """Applies the changes; global indexes it creates are backfilled in the background."""
         record = copy.deepcopy(table.record)  # the cached record stays intact on errors
         changed = False
@@ -549,6 +565,20 @@ class Tables:
             changed = True
         if DeletionProtectionEnabled is not None:
             record["DeletionProtectionEnabled"] = DeletionProtectionEnabled
+            changed = True
+        for name, value in (("ReplicaUpdates", ReplicaUpdates),
+                            ("MultiRegionConsistency", MultiRegionConsistency),
+                            ("GlobalTableWitnessUpdates", GlobalTableWitnessUpdates)):
+            if value is not None:
+                raise not_implemented(name)
+        if SSESpecification is not None:
+            if SSESpecification.get("Enabled", True):
+                record["SSESpecification"] = SSESpecification
+            else:
+                record.pop("SSESpecification", None)
+            changed = True
+        if WarmThroughput is not None:
+            record["WarmThroughput"] = WarmThroughput
             changed = True
         if OnDemandThroughput is not None:
             record["OnDemandThroughput"] = OnDemandThroughput
@@ -683,11 +713,7 @@ class Tables:
         self._change(table, pitr=pitr if enabled else None)
 
     def put_policy(self, table: Table, policy: str, expected: str | None) -> str:
-        try:
-            if not isinstance(json.loads(policy), dict):
-                raise ValueError(policy)
-        except ValueError:
-            raise validation("Invalid policy document: the policy is not valid JSON") from None
+        _check_policy(policy)
         current = table.record.get("policy")
         if expected is not None and (current is None or current["revision"] != expected):
             raise ServiceError("PolicyNotFoundException",
@@ -736,6 +762,20 @@ class Tables:
     def _change(self, table: Table, **fields: Any) -> None:
         table.record = dict(table.record, **fields)
         self.save(table)
+
+
+def not_implemented(parameter: str) -> ServiceError:
+    """Multi-Region (global table) parameters: refused by name, never ignored."""
+    return ServiceError("NotImplemented", f"The DynamoDB parameter {parameter} is not "
+                        "implemented by nubo yet.", 501, sender_fault=False)
+
+
+def _check_policy(policy: str) -> None:
+    try:
+        if not isinstance(json.loads(policy), dict):
+            raise ValueError(policy)
+    except ValueError:
+        raise validation("Invalid policy document: the policy is not valid JSON") from None
 
 
 def check_tags(tags: list[dict]) -> None:
