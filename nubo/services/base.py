@@ -12,7 +12,9 @@ handler answers 501 naming the service and operation.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import logging
 from typing import Any, Callable
 
 from nubo.core.context import RequestContext
@@ -20,6 +22,7 @@ from nubo.core.errors import NotImplementedOperation
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
 from nubo.protocols import load_service_model
+from nubo.store import Store
 
 _OPERATION_ATTR = "_nubo_operation"
 
@@ -93,3 +96,21 @@ class ServiceProvider:
 
     def reset(self) -> None:
         """Forget in-memory caches after the store was wiped; nothing by default."""
+
+
+async def sweep_forever(name: str, store: Store, sweep: Callable[[], object],
+                        wake: asyncio.Event, interval: float) -> None:
+    """A provider's periodic housekeeping (deletions that fall due, expiries): ``sweep`` runs
+    in a store transaction every ``interval`` seconds, and at once when ``wake`` is set (the
+    clock moved, something was scheduled). A failing sweep is logged and tried again."""
+    while True:
+        try:
+            with store.transaction():
+                sweep()
+        except Exception:  # keep the sweeper alive; the error is ours to fix
+            logging.getLogger(f"nubo.{name}").exception("%s sweep failed", name)
+        try:
+            await asyncio.wait_for(wake.wait(), interval)
+        except asyncio.TimeoutError:
+            pass
+        wake.clear()
