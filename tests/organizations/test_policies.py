@@ -72,6 +72,13 @@ def test_list_policies_by_type(org):
         tag["Policy"]["PolicySummary"]["Id"]]
     assert [p["Name"] for p in client.list_policies(Filter=RCP)["Policies"]] == [
         "RCPFullAWSAccess"]
+    others = {_scp(client, f"more-{i}")["Id"] for i in range(3)}
+    pages = list(client.get_paginator("list_policies").paginate(
+        Filter=SCP, PaginationConfig={"PageSize": 1}))
+    assert [len(page["Policies"]) for page in pages] == [1, 1, 1, 1, 1]
+    assert [p["Id"] for page in pages for p in page["Policies"]][0] == "p-FullAWSAccess"
+    assert {p["Id"] for page in pages for p in page["Policies"]} == \
+        {"p-FullAWSAccess", mine["Id"]} | others
 
 
 @pytest.mark.parametrize("content", [

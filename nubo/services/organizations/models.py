@@ -40,7 +40,8 @@ def random_id(length: int) -> str:
     return "".join(secrets.choice(_ALPHABET) for _ in range(length))
 
 
-def _encode_token(value: str) -> str:
+def page_token(value: str) -> str:
+    """The NextToken that resumes a listing at ``value`` (see ``page``)."""
     return base64.urlsafe_b64encode(f"{_TOKEN_MARK}{value}".encode()).decode()
 
 
@@ -61,7 +62,7 @@ def page(table: Table, index: str | None, eq: tuple, column: str, token: str | N
     start = None if token is None else _decode_token(token)
     limit = max_results or DEFAULT_PAGE
     rows = table.find(index, eq, lo=start, limit=limit + 1)
-    following = _encode_token(str(rows[limit][column])) if len(rows) > limit else None
+    following = page_token(str(rows[limit][column])) if len(rows) > limit else None
     return rows[:limit], following
 
 
@@ -75,7 +76,7 @@ def page_list(entries: list, token: str | None, max_results: int | None) -> tupl
             raise invalid_next_token()
         start = int(offset)
     end = start + (max_results or DEFAULT_PAGE)
-    following = _encode_token(str(end)) if end < len(entries) else None
+    following = page_token(str(end)) if end < len(entries) else None
     return entries[start:end], following
 
 
@@ -95,6 +96,7 @@ class Organizations:
         self.units = store.table(schema.UNITS)
         self.statuses = store.table(schema.CREATE_ACCOUNT_STATUS)
         self.delegated = store.table(schema.DELEGATED_ADMINISTRATORS)
+        self.resource_policies = store.table(schema.RESOURCE_POLICIES)
         # Set by the provider: attach the default policies to a new OU or account, and
         # forget the policies attached to a target that goes away.
         self.on_new_target: Callable[[dict, str], None] = lambda org, target_id: None
@@ -154,6 +156,7 @@ class Organizations:
         self.units.delete_where("by_org", (org_id,))
         self.statuses.delete_where("by_org", (org_id,))
         self.delegated.delete_where(None, (org_id,))
+        self.resource_policies.delete((org_id,))
         self.accounts.delete((org["master_account_id"],))
         self.orgs.delete((org_id,))
 
@@ -510,15 +513,14 @@ class Organizations:
         if not isinstance(document, dict) or "Statement" not in document:
             raise invalid_input("INVALID_RESOURCE_POLICY_JSON",
                                 "The provided resource policy document is not valid JSON.")
-        policy = org.get("resource_policy") or {"id": f"rp-{random_id(8)}", "tags": []}
+        policy = self.resource_policies.get((org["org_id"],)) or {
+            "org_id": org["org_id"], "id": f"rp-{random_id(8)}", "tags": []}
         policy.update(content=content, tags=merged_tags(policy["tags"], tags))
-        org["resource_policy"] = policy
-        self.orgs.put(org)
+        self.resource_policies.put(policy)
         return policy
 
-    @staticmethod
-    def resource_policy(org: dict) -> dict:
-        policy = org.get("resource_policy")
+    def resource_policy(self, org: dict) -> dict:
+        policy = self.resource_policies.get((org["org_id"],))
         if policy is None:
             raise ServiceError("ResourcePolicyNotFoundException",
                                "We can't find a resource policy request with the parameter that "
@@ -526,9 +528,7 @@ class Organizations:
         return policy
 
     def delete_resource_policy(self, org: dict) -> None:
-        self.resource_policy(org)
-        del org["resource_policy"]
-        self.orgs.put(org)
+        self.resource_policies.delete((self.resource_policy(org)["org_id"],))
 
     @staticmethod
     def resource_policy_shape(org: dict, policy: dict) -> dict:

@@ -15,7 +15,8 @@ from typing import Callable
 from nubo.core.errors import ServiceError
 from nubo.services.organizations import schema
 from nubo.services.organizations.effective import effective
-from nubo.services.organizations.models import Organizations, arn, page, random_id
+from nubo.services.organizations.models import (DEFAULT_PAGE, Organizations, arn, page,
+                                                page_token, random_id)
 from nubo.services.organizations.validation import (check_content, check_id, check_target_id,
                                                     constraint, invalid_input, policy_not_found,
                                                     policy_type_not_enabled, target_not_found)
@@ -138,10 +139,14 @@ class Policies:
     def list(self, org: dict, policy_type: str, token: str | None,
              max_results: int | None) -> tuple[list[dict], str | None]:
         """AWS managed policies of the type first (on the first page), then the organization's."""
+        limit = max_results or DEFAULT_PAGE
         managed = [] if token else [m for m in MANAGED.values() if m["type"] == policy_type]
-        limit = max((max_results or 20) - len(managed), 1)
+        if len(managed) >= limit:
+            more = self.policies.find("by_type", (org["org_id"], policy_type), limit=1)
+            return [self.summary(org, policy) for policy in managed[:limit]], \
+                page_token("") if more else None
         rows, token = page(self.policies, "by_type", (org["org_id"], policy_type), "policy_id",
-                           token, limit)
+                           token, limit - len(managed))
         return [self.summary(org, policy) for policy in managed + rows], token
 
     def forget(self, org: dict) -> None:

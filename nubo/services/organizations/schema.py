@@ -16,6 +16,14 @@ ORGANIZATIONS = TableSpec(
     indexes={"by_root": ("root_id",)},
 )
 
+# The organization's resource policy (delegated administration), apart from the organization's
+# row, which the policy evaluator reads on every request of a member account.
+RESOURCE_POLICIES = TableSpec(
+    name="org_resource_policies",
+    key=("org_id",),
+    columns={"org_id": "text"},
+)
+
 # Member accounts, the management account included. `parent_id` is the root or an OU.
 ACCOUNTS = TableSpec(
     name="org_accounts",
