@@ -15,6 +15,13 @@ from tests.conftest import REGION, SECRET_KEY
 from tests.iam.conftest import TRUST_LAMBDA, doc
 
 VALUES = [
+    "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----",
+    "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==", "ssh-unknown AAAA", "<x/>", "x" * 3000,
+    "https://a.example.com", "https://", "v2Token", "Active", "PEM", "codecommit.amazonaws.com",
+    "arn:aws:iam::987098709870:mfa/fuzz", "arn:aws:iam::987098709870:role/fuzz",
+    "arn:aws:iam::987098709870:oidc-provider/a.example.com", "task/aws-service-role/x/y/z",
+    "autoscaling.amazonaws.com", "${aws:username}", "%",
     "", "x", "a" * 200, "/", "//", "/a/", "{}", "[]", "null", "1", "\u00e9", "\u4e2d", "*",
     "arn:", "v1", "v0", "vv", "arn:aws:iam::987098709870:policy/x",
     "arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::987098709870:user/fuzz",
