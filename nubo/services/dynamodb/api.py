@@ -17,6 +17,7 @@ from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import LIMITS, Tables
 from nubo.services.dynamodb.queries import Queries
 from nubo.services.dynamodb.requests import ItemRequests
+from nubo.services.dynamodb.settings import TableSettings
 from nubo.services.dynamodb.statements import Statements
 
 
@@ -38,6 +39,7 @@ class DynamodbProvider(ServiceProvider):
                                runtime.clock)
         self.backups = Backups(runtime.store, runtime.clock, self.tables, self.items)
         self.statements = Statements(self.tables, self.items, self.queries, self.batches)
+        self.settings = TableSettings(self.tables)
 
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
@@ -175,14 +177,14 @@ class DynamodbProvider(ServiceProvider):
     @handler("DescribeContinuousBackups")
     def describe_continuous_backups(self, ctx: RequestContext, TableName: str) -> dict:
         table = self._settings_target(ctx, TableName)
-        return {"ContinuousBackupsDescription": self.tables.continuous_backups(table)}
+        return {"ContinuousBackupsDescription": self.settings.continuous_backups(table)}
 
     @handler("UpdateContinuousBackups")
     def update_continuous_backups(self, ctx: RequestContext, TableName: str,
                                   PointInTimeRecoverySpecification: dict) -> dict:
         table = self._settings_target(ctx, TableName)
-        self.tables.set_point_in_time_recovery(table, PointInTimeRecoverySpecification)
-        return {"ContinuousBackupsDescription": self.tables.continuous_backups(
+        self.settings.set_point_in_time_recovery(table, PointInTimeRecoverySpecification)
+        return {"ContinuousBackupsDescription": self.settings.continuous_backups(
             self.tables.get(ctx, TableName))}
 
     def _settings_target(self, ctx: RequestContext, name: str):
@@ -196,18 +198,18 @@ class DynamodbProvider(ServiceProvider):
                             ExpectedRevisionId: str | None = None,
                             ConfirmRemoveSelfResourceAccess: bool | None = None) -> dict:
         table = self.tables.by_arn(ctx, ResourceArn)
-        return {"RevisionId": self.tables.put_policy(table, Policy, ExpectedRevisionId)}
+        return {"RevisionId": self.settings.put_policy(table, Policy, ExpectedRevisionId)}
 
     @handler("GetResourcePolicy")
     def get_resource_policy(self, ctx: RequestContext, ResourceArn: str) -> dict:
-        policy = self.tables.policy(self.tables.by_arn(ctx, ResourceArn), ResourceArn)
+        policy = self.settings.policy(self.tables.by_arn(ctx, ResourceArn), ResourceArn)
         return {"Policy": policy["document"], "RevisionId": policy["revision"]}
 
     @handler("DeleteResourcePolicy")
     def delete_resource_policy(self, ctx: RequestContext, ResourceArn: str,
                                ExpectedRevisionId: str | None = None) -> dict:
         table = self.tables.by_arn(ctx, ResourceArn)
-        return {"RevisionId": self.tables.delete_policy(table, ResourceArn, ExpectedRevisionId)}
+        return {"RevisionId": self.settings.delete_policy(table, ResourceArn, ExpectedRevisionId)}
 
     @handler("EnableKinesisStreamingDestination")
     def enable_kinesis_streaming_destination(self, ctx: RequestContext, TableName: str,
@@ -228,7 +230,7 @@ class DynamodbProvider(ServiceProvider):
     def _kinesis(self, ctx: RequestContext, name: str, stream_arn: str, enabled: bool,
                  configuration: dict | None) -> dict:
         table = self.tables.describe_target(ctx, name)
-        destination = self.tables.set_kinesis_destination(table, stream_arn, enabled,
+        destination = self.settings.set_kinesis_destination(table, stream_arn, enabled,
                                                           configuration)
         return {"TableName": table.name, "StreamArn": stream_arn,
                 "DestinationStatus": "ENABLING" if enabled else "DISABLING",

@@ -350,7 +350,7 @@ class Tables:
         if WarmThroughput:
             record["WarmThroughput"] = WarmThroughput
         if ResourcePolicy is not None:
-            _check_policy(ResourcePolicy)
+            check_policy(ResourcePolicy)
             record["policy"] = {"document": ResourcePolicy,
                                 "revision": str(int(now * 1000000))}
         if StreamSpecification and StreamSpecification.get("StreamEnabled"):
@@ -560,12 +560,13 @@ class Tables:
             else:
                 record["stream"] = dict(stream, enabled=False)
             changed = True
-        if TableClass is not None:
-            record["TableClass"] = TableClass
-            changed = True
-        if DeletionProtectionEnabled is not None:
-            record["DeletionProtectionEnabled"] = DeletionProtectionEnabled
-            changed = True
+        for name, value in (("TableClass", TableClass),
+                            ("DeletionProtectionEnabled", DeletionProtectionEnabled),
+                            ("WarmThroughput", WarmThroughput),
+                            ("OnDemandThroughput", OnDemandThroughput)):
+            if value is not None:
+                record[name] = value
+                changed = True
         for name, value in (("ReplicaUpdates", ReplicaUpdates),
                             ("MultiRegionConsistency", MultiRegionConsistency),
                             ("GlobalTableWitnessUpdates", GlobalTableWitnessUpdates)):
@@ -576,12 +577,6 @@ class Tables:
                 record["SSESpecification"] = SSESpecification
             else:
                 record.pop("SSESpecification", None)
-            changed = True
-        if WarmThroughput is not None:
-            record["WarmThroughput"] = WarmThroughput
-            changed = True
-        if OnDemandThroughput is not None:
-            record["OnDemandThroughput"] = OnDemandThroughput
             changed = True
         if not changed:
             raise validation("At least one of ProvisionedThroughput, BillingMode, "
@@ -650,10 +645,10 @@ class Tables:
         merged = dict(table.record["Tags"])
         merged.update({t["Key"]: t["Value"] for t in tags})
         check_tags([{"Key": k, "Value": v} for k, v in merged.items()])
-        self._change(table, Tags=merged)
+        self.change(table, Tags=merged)
 
     def untag(self, table: Table, keys: list[str]) -> None:
-        self._change(table, Tags={k: v for k, v in table.record["Tags"].items()
+        self.change(table, Tags={k: v for k, v in table.record["Tags"].items()
                                   if k not in keys})
 
     def set_ttl(self, table: Table, spec: dict) -> None:
@@ -676,7 +671,7 @@ class Tables:
         else:
             self.jobs.delete(("ttl", table.id))
             self.drop(table.id, "expiries")
-        self._change(table, ttl=ttl)
+        self.change(table, ttl=ttl)
 
     def ttl_scanned(self, table: Table, cursor: bytes | None) -> None:
         """Where the expiry scan after enabling TTL got to; None: done."""
@@ -686,80 +681,10 @@ class Tables:
             self.jobs.delete(("ttl", table.id))
         else:
             ttl["scan"] = cursor
-        self._change(table, ttl=ttl)
+        self.change(table, ttl=ttl)
 
-    # -- point-in-time recovery, resource policies, Kinesis destinations (settings) ---------
-
-    def continuous_backups(self, table: Table) -> dict:
-        pitr = table.record.get("pitr")
-        recovery: dict[str, Any] = {"PointInTimeRecoveryStatus": "ENABLED" if pitr else
-                                    "DISABLED"}
-        if pitr:
-            now = self.clock.now()
-            recovery.update(RecoveryPeriodInDays=pitr["days"],
-                            EarliestRestorableDateTime=max(pitr["since"],
-                                                           now - pitr["days"] * 86400),
-                            LatestRestorableDateTime=now)
-        return {"ContinuousBackupsStatus": "ENABLED",
-                "PointInTimeRecoveryDescription": recovery}
-
-    def set_point_in_time_recovery(self, table: Table, spec: dict) -> None:
-        days = spec.get("RecoveryPeriodInDays", 35)
-        if not 1 <= days <= 35:
-            raise validation("RecoveryPeriodInDays must be between 1 and 35")
-        enabled = spec["PointInTimeRecoveryEnabled"]
-        current = table.record.get("pitr")
-        pitr = {"days": days, "since": current["since"] if current else self.clock.now()}
-        self._change(table, pitr=pitr if enabled else None)
-
-    def put_policy(self, table: Table, policy: str, expected: str | None) -> str:
-        _check_policy(policy)
-        current = table.record.get("policy")
-        if expected is not None and (current is None or current["revision"] != expected):
-            raise ServiceError("PolicyNotFoundException",
-                               "A resource-based policy with the provided revision id was not "
-                               f"found for the resource: {table.arn}")
-        revision = str(int(self.clock.now() * 1000000))
-        self._change(table, policy={"document": policy, "revision": revision})
-        return revision
-
-    def policy(self, table: Table, arn: str) -> dict:
-        policy = table.record.get("policy")
-        if policy is None:
-            raise ServiceError("PolicyNotFoundException", "Resource-based policy not found for "
-                               f"the provided ResourceArn: {arn}")
-        return policy
-
-    def delete_policy(self, table: Table, arn: str, expected: str | None) -> str:
-        policy = self.policy(table, arn)
-        if expected is not None and policy["revision"] != expected:
-            raise ServiceError("PolicyNotFoundException",
-                               "A resource-based policy with the provided revision id was not "
-                               f"found for the resource: {arn}")
-        self._change(table, policy=None)
-        return policy["revision"]
-
-    def set_kinesis_destination(self, table: Table, stream_arn: str, enabled: bool,
-                                configuration: dict | None) -> dict:
-        destinations = {d["StreamArn"]: d for d in table.record.get("kinesis", ())}
-        current = destinations.get(stream_arn)
-        if not enabled and (current is None or current["DestinationStatus"] != "ACTIVE"):
-            raise validation("Table is not in a valid state to disable Kinesis Data Streams "
-                             "Destination:Disable operation cannot be performed on a stream "
-                             "which is not enabled")
-        if enabled and current is not None and current["DestinationStatus"] == "ACTIVE":
-            raise validation("Table is already streaming to the Kinesis Data Stream: "
-                             f"{stream_arn}")
-        destination = {"StreamArn": stream_arn,
-                       "DestinationStatus": "ACTIVE" if enabled else "DISABLED",
-                       "ApproximateCreationDateTimePrecision":
-                       (configuration or {}).get("ApproximateCreationDateTimePrecision",
-                                                 "MILLISECOND")}
-        destinations[stream_arn] = destination
-        self._change(table, kinesis=list(destinations.values()))
-        return destination
-
-    def _change(self, table: Table, **fields: Any) -> None:
+    def change(self, table: Table, **fields: Any) -> None:
+        """Replace some fields of the table's record."""
         table.record = dict(table.record, **fields)
         self.save(table)
 
@@ -770,7 +695,7 @@ def not_implemented(parameter: str) -> ServiceError:
                         "implemented by nubo yet.", 501, sender_fault=False)
 
 
-def _check_policy(policy: str) -> None:
+def check_policy(policy: str) -> None:
     try:
         if not isinstance(json.loads(policy), dict):
             raise ValueError(policy)

@@ -1,0 +1,85 @@
+"""Table settings that change no item: point-in-time recovery, resource-based policies and
+Kinesis Data Streams destinations (stored and described; nubo has no Kinesis to stream to
+yet)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nubo.core.errors import ServiceError
+from nubo.services.dynamodb.models import Table, Tables, check_policy
+from nubo.services.dynamodb.values import validation
+
+
+class TableSettings:
+    def __init__(self, tables: Tables) -> None:
+        self.tables = tables
+
+    def continuous_backups(self, table: Table) -> dict:
+        pitr = table.record.get("pitr")
+        recovery: dict[str, Any] = {"PointInTimeRecoveryStatus": "ENABLED" if pitr else
+                                    "DISABLED"}
+        if pitr:
+            now = self.tables.clock.now()
+            recovery.update(RecoveryPeriodInDays=pitr["days"],
+                            EarliestRestorableDateTime=max(pitr["since"],
+                                                           now - pitr["days"] * 86400),
+                            LatestRestorableDateTime=now)
+        return {"ContinuousBackupsStatus": "ENABLED",
+                "PointInTimeRecoveryDescription": recovery}
+
+    def set_point_in_time_recovery(self, table: Table, spec: dict) -> None:
+        days = spec.get("RecoveryPeriodInDays", 35)
+        if not 1 <= days <= 35:
+            raise validation("RecoveryPeriodInDays must be between 1 and 35")
+        enabled = spec["PointInTimeRecoveryEnabled"]
+        current = table.record.get("pitr")
+        pitr = {"days": days, "since": current["since"] if current else self.tables.clock.now()}
+        self.tables.change(table, pitr=pitr if enabled else None)
+
+    def put_policy(self, table: Table, policy: str, expected: str | None) -> str:
+        check_policy(policy)
+        current = table.record.get("policy")
+        if expected is not None and (current is None or current["revision"] != expected):
+            raise ServiceError("PolicyNotFoundException",
+                               "A resource-based policy with the provided revision id was not "
+                               f"found for the resource: {table.arn}")
+        revision = str(int(self.tables.clock.now() * 1000000))
+        self.tables.change(table, policy={"document": policy, "revision": revision})
+        return revision
+
+    def policy(self, table: Table, arn: str) -> dict:
+        policy = table.record.get("policy")
+        if policy is None:
+            raise ServiceError("PolicyNotFoundException", "Resource-based policy not found for "
+                               f"the provided ResourceArn: {arn}")
+        return policy
+
+    def delete_policy(self, table: Table, arn: str, expected: str | None) -> str:
+        policy = self.policy(table, arn)
+        if expected is not None and policy["revision"] != expected:
+            raise ServiceError("PolicyNotFoundException",
+                               "A resource-based policy with the provided revision id was not "
+                               f"found for the resource: {arn}")
+        self.tables.change(table, policy=None)
+        return policy["revision"]
+
+    def set_kinesis_destination(self, table: Table, stream_arn: str, enabled: bool,
+                                configuration: dict | None) -> dict:
+        destinations = {d["StreamArn"]: d for d in table.record.get("kinesis", ())}
+        current = destinations.get(stream_arn)
+        if not enabled and (current is None or current["DestinationStatus"] != "ACTIVE"):
+            raise validation("Table is not in a valid state to disable Kinesis Data Streams "
+                             "Destination:Disable operation cannot be performed on a stream "
+                             "which is not enabled")
+        if enabled and current is not None and current["DestinationStatus"] == "ACTIVE":
+            raise validation("Table is already streaming to the Kinesis Data Stream: "
+                             f"{stream_arn}")
+        destination = {"StreamArn": stream_arn,
+                       "DestinationStatus": "ACTIVE" if enabled else "DISABLED",
+                       "ApproximateCreationDateTimePrecision":
+                       (configuration or {}).get("ApproximateCreationDateTimePrecision",
+                                                 "MILLISECOND")}
+        destinations[stream_arn] = destination
+        self.tables.change(table, kinesis=list(destinations.values()))
+        return destination
