@@ -244,3 +244,47 @@ def test_get_object_attributes(s3, bucket):
                                      ObjectAttributes=["ObjectParts"])["ObjectParts"]
     assert parts["TotalPartsCount"] == 2
     assert [p["Size"] for p in parts["Parts"]] == [5 * 1024 * 1024, 10]
+
+
+def _wait_for(check, timeout: float = 10.0):
+    import time
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "lifecycle rule not applied in time"
+        time.sleep(0.1)
+
+
+def test_lifecycle_rules_are_applied(s3, bucket, nubo_server):
+    s3.put_object(Bucket=bucket, Key="logs/old", Body=b"x" * 100_000)
+    s3.put_object(Bucket=bucket, Key="keep/old", Body=b"x")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="logs/upload")["UploadId"]
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "logs", "Filter": {"Prefix": "logs/"}, "Status": "Enabled",
+         "Expiration": {"Days": 1}, "AbortIncompleteMultipartUpload": {
+             "DaysAfterInitiation": 1}}]})
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == \
+        ["keep/old", "logs/old"]
+    nubo_server.advance_clock(2 * 86_400)
+    _wait_for(lambda: [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get(
+        "Contents", [])] == ["keep/old"])
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=bucket)
+    with pytest.raises(ClientError) as caught:
+        s3.list_parts(Bucket=bucket, Key="logs/upload", UploadId=upload)
+    assert error_of(caught)[0] == "NoSuchUpload"
+
+
+def test_lifecycle_in_versioned_buckets(s3, bucket, nubo_server):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v1")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v2")
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "old-versions", "Filter": {}, "Status": "Enabled",
+         "NoncurrentVersionExpiration": {"NoncurrentDays": 1}}]})
+    nubo_server.advance_clock(2 * 86_400)
+    _wait_for(lambda: len(s3.list_object_versions(Bucket=bucket)["Versions"]) == 1)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v2"
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "expire", "Filter": {}, "Status": "Enabled", "Expiration": {"Days": 1}}]})
+    nubo_server.advance_clock(2 * 86_400)
+    _wait_for(lambda: "DeleteMarkers" in s3.list_object_versions(Bucket=bucket))
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -18,6 +19,7 @@ from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_acl_allowed,
                                      check_policy, check_tags, is_public_policy)
+from nubo.services.s3.lifecycle import Sweeper
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects, check_key,
                                      owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
@@ -29,7 +31,10 @@ from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
                                        description, encryption_output, receive,
                                        requested_algorithms, segments_of, stream, verify)
 
+log = logging.getLogger("nubo.s3")
+
 MAX_KEYS = 1000
+LIFECYCLE_INTERVAL = 10.0
 MAX_DELETE_OBJECTS = 1000
 
 
@@ -45,10 +50,29 @@ class S3Provider(ServiceProvider):
         self.objects = Objects(runtime.store, runtime.clock, self.blobs)
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
         self.configs = BucketConfigs(self.buckets)
+        self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads)
+        self._sweep_due = asyncio.Event()
+        runtime.clock.subscribe(self._sweep_due.set)
 
     def reset(self) -> None:
         self.buckets.forget()
         self.blobs.clear()
+
+    async def background(self) -> None:
+        """Lifecycle rules, applied every LIFECYCLE_INTERVAL seconds and when the clock moves."""
+        while True:
+            try:
+                with self.store.transaction():
+                    garbage = self.sweeper.sweep()
+                await self._durable()
+                self.blobs.remove(garbage)
+            except Exception:  # keep the sweeper alive; the error is ours to fix
+                log.exception("S3 lifecycle sweep failed")
+            try:
+                await asyncio.wait_for(self._sweep_due.wait(), LIFECYCLE_INTERVAL)
+            except asyncio.TimeoutError:
+                pass
+            self._sweep_due.clear()
 
     # -- durability helpers ---------------------------------------------------------------
 

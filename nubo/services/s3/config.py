@@ -212,7 +212,7 @@ class BucketConfigs:
         spec = KINDS[kind]
         if spec.check is not None:
             spec.check(value)
-        self.buckets.update(bucket, {spec.field: value})
+        self.buckets.update(bucket, {spec.field: value, **_flags(kind, value)})
 
     def get(self, bucket: str, kind: str) -> Any:
         record = self.buckets.get(bucket)
@@ -227,4 +227,9 @@ class BucketConfigs:
         raise ServiceError(code, message, 404, fields={"BucketName": bucket})
 
     def delete(self, bucket: str, kind: str) -> None:
-        self.buckets.update(bucket, {KINDS[kind].field: None})
+        self.buckets.update(bucket, {KINDS[kind].field: None, **_flags(kind, None)})
+
+
+def _flags(kind: str, value: Any) -> dict:
+    """Indexed columns a configuration sets (the lifecycle sweeper's list of buckets)."""
+    return {"has_lifecycle": int(bool(value))} if kind == "lifecycle" else {}

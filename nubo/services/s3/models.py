@@ -218,8 +218,8 @@ class Objects:
                 latest = None
             elif latest is not None:  # an older null version, below versioned ones
                 garbage = self._drop(name, key, "null")
-        if latest is not None and latest["listed"]:
-            latest["listed"] = 0
+        if latest is not None:  # no longer current
+            latest.update(listed=0, superseded=record.get("modified") or self.clock.now())
             self.table.put(latest)
         record.update(bucket=name, rank=-self.store.sequence("s3_object_versions"),
                       listed=0 if record.get("delete_marker") else 1,
@@ -253,9 +253,9 @@ class Objects:
         self.table.delete((bucket, key, found["rank"]))
         if found["listed"] or found.get("delete_marker"):
             latest = self.latest(bucket, key)
-            if latest is not None and latest["rank"] > found["rank"] and \
-                    not latest.get("delete_marker") and not latest["listed"]:
-                self.table.update((bucket, key, latest["rank"]), {"listed": 1})
+            if latest is not None and latest["rank"] > found["rank"]:  # current again
+                self.table.update((bucket, key, latest["rank"]), {
+                    "listed": int(not latest.get("delete_marker")), "superseded": None})
         return self._release(found)
 
     # -- listing --------------------------------------------------------------------------

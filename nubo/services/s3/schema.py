@@ -6,23 +6,33 @@ from nubo.store import TableSpec
 
 # Bucket names are global (one namespace for all accounts and regions). The document holds the
 # bucket's configuration: versioning, tagging, CORS, policy, lifecycle, encryption, ...
+# `has_lifecycle` (0/1) lets the lifecycle sweeper visit only buckets with rules.
 BUCKETS = TableSpec(
     name="s3_buckets",
     key=("name",),
-    columns={"name": "text", "account": "text", "region": "text", "created": "real"},
-    indexes={"by_owner": ("account", "name")},
+    columns={"name": "text", "account": "text", "region": "text", "created": "real",
+             "has_lifecycle": "int"},
+    indexes={"by_owner": ("account", "name"), "by_lifecycle": ("has_lifecycle", "name")},
+    version=2,
+    migrations={1: lambda bucket: {**bucket, "has_lifecycle": int(bool(bucket.get("lifecycle")))}},
 )
 
 # Every version of every object, delete markers included. `rank` is minus a global sequence,
 # so a key's versions sort newest first; `listed` is 1 on a key's latest version unless it is a
-# delete marker: ListObjects reads (bucket, 1, key >= start) in key order.
+# delete marker: ListObjects reads (bucket, 1, key >= start) in key order. Lifecycle rules read
+# current versions by age (`modified`) and noncurrent ones by when they stopped being current
+# (`superseded`, NULL while current).
 OBJECTS = TableSpec(
     name="s3_objects",
     key=("bucket", "key", "rank"),
     columns={"bucket": "text", "key": "text", "rank": "int", "version_id": "text",
-             "listed": "int"},
+             "listed": "int", "modified": "real", "superseded": "real"},
     indexes={"by_listing": ("bucket", "listed", "key"),
-             "by_version": ("bucket", "key", "version_id")},
+             "by_version": ("bucket", "key", "version_id"),
+             "by_age": ("bucket", "listed", "modified"),
+             "by_superseded": ("bucket", "superseded")},
+    version=2,
+    migrations={1: lambda version: version},  # the new columns come from the documents
 )
 
 # Small objects' bytes (and small parts'), so they cost no file.
@@ -37,7 +47,8 @@ UPLOADS = TableSpec(
     name="s3_uploads",
     key=("upload_id",),
     columns={"upload_id": "text", "bucket": "text", "key": "text", "initiated": "real"},
-    indexes={"by_bucket": ("bucket", "key", "initiated")},
+    indexes={"by_bucket": ("bucket", "key", "initiated"),
+             "by_initiated": ("bucket", "initiated")},
 )
 
 PARTS = TableSpec(
