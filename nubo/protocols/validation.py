@@ -1,18 +1,25 @@
-"""Input validation against the model: required members, enums, length and range limits.
+"""Input validation against the model: required members, enums, length and range limits, and
+patterns where the service enforces them.
 
 Types are the parsers' business (a wrong type never reaches here); this module checks the
 constraints of values already parsed. Checks are compiled once per shape into closures that
 report ``Issue``s; how issues become an AWS error is the service's *style* (patches.py ``nubo``
 block): Coral's ``ValidationException`` listing every issue, or the EC2-era query services'
 ``MissingParameter`` / ``InvalidParameterValue`` for the first one. Unknown members are ignored,
-as AWS does. Patterns are not checked: the models' Java regexes are costly and not always
-portable, and AWS enforces them inconsistently.
+as AWS does. Patterns (Java regular expressions, matched whole, through the ``regex`` module for
+Java's Unicode classes) are checked only for services whose ``nubo`` block sets
+``validatePatterns``: AWS enforces them per service, and some services word the failure
+themselves (IAM's names). A pattern Python cannot compile is not checked.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
+
+import regex
 
 from botocore.model import OperationModel, ServiceModel
 
@@ -37,8 +44,8 @@ def validate(operation: OperationModel, params: dict, service_model: ServiceMode
     if shape is None:
         return
     settings = nubo_settings(service_model)
-    check = operation_plan(operation, "validate",
-                           lambda: _compile(shape, settings.get("validateEnums", True)) or _NOTHING)
+    check = operation_plan(operation, "validate", lambda: _compile(shape, _Rules(
+        settings.get("validateEnums", True), settings.get("validatePatterns", False))) or _NOTHING)
     if check is _NOTHING:
         return
     issues: list[Issue] = []
@@ -47,12 +54,18 @@ def validate(operation: OperationModel, params: dict, service_model: ServiceMode
         raise _error(issues, settings.get("validation", "coral"), protocol)
 
 
-def _compile(shape, enums: bool) -> Check | None:
-    cache = plan_cache(shape._shape_resolver, f"validate-{enums}")
-    return _check(shape, cache, enums)
+@dataclass(frozen=True)
+class _Rules:
+    enums: bool  # False where the service answers unknown enum values itself
+    patterns: bool
 
 
-def _check(shape, cache: dict, enums: bool) -> Check | None:
+def _compile(shape, rules: _Rules) -> Check | None:
+    cache = plan_cache(shape._shape_resolver, f"validate-{rules.enums}-{rules.patterns}")
+    return _check(shape, cache, rules)
+
+
+def _check(shape, cache: dict, rules: _Rules) -> Check | None:
     kind = shape.type_name
     if kind == "structure":
         if shape.name in cache:
@@ -63,7 +76,7 @@ def _check(shape, cache: dict, enums: bool) -> Check | None:
         for name, member in shape.members.items():
             if member.serialization.get("location") == "uri":
                 required.discard(name)  # a URI label is always present when the route matched
-            member_check = _check(member, cache, enums)
+            member_check = _check(member, cache, rules)
             if member_check is not None or name in required:
                 plan.append((name, name in required, member_check))
         if not plan:
@@ -75,15 +88,18 @@ def _check(shape, cache: dict, enums: bool) -> Check | None:
         limits = _limits_check(shape, "length", len)
     elif kind in ("integer", "long", "float", "double", "byte", "short"):
         limits = _limits_check(shape, "value", None)
-    checks = [c for c in (limits, _enum_check(shape) if enums and kind == "string" else None)
-              if c is not None]
+    checks = [limits]
+    if kind == "string":
+        checks.append(_enum_check(shape) if rules.enums else None)
+        checks.append(_pattern_check(shape) if rules.patterns else None)
+    checks = [check for check in checks if check is not None]
     if kind == "list":
-        item = _check(shape.member, cache, enums)
+        item = _check(shape.member, cache, rules)
         if item is not None:
             checks.append(_items_check(item))
     elif kind == "map":
-        key = _check(shape.key, cache, enums)
-        value = _check(shape.value, cache, enums)
+        key = _check(shape.key, cache, rules)
+        value = _check(shape.value, cache, rules)
         if key is not None or value is not None:
             checks.append(_entries_check(key, value))
     if not checks:
@@ -137,6 +153,39 @@ def _enum_check(shape) -> Check | None:
         if value not in members:
             issues.append(Issue(path, value, wording, _member(path)))
     return check_enum
+
+
+def _pattern_check(shape) -> Check | None:
+    pattern = shape.metadata.get("pattern")
+    compiled = java_pattern(pattern) if pattern else None
+    if compiled is None:
+        return None
+    matches = compiled.fullmatch
+    wording = f"Member must satisfy regular expression pattern: {pattern}"
+
+    def check_pattern(value, path, issues):
+        if matches(value) is None:
+            issues.append(Issue(path, value, wording, _member(path)))
+    return check_pattern
+
+
+# A UTF-16 surrogate pair in a Java character class stands for one supplementary code point.
+_SURROGATE_PAIR = re.compile(r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", re.IGNORECASE)
+
+
+def _code_point(found: re.Match) -> str:
+    high, low = int(found.group(1), 16), int(found.group(2), 16)
+    return "\\U%08X" % (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+
+@lru_cache(maxsize=None)
+def java_pattern(pattern: str) -> regex.Pattern | None:
+    """A model's (Java) pattern compiled for Python, or None where it uses what Python's
+    ``regex`` cannot express (then AWS's own check is the reference and nubo skips it)."""
+    try:
+        return regex.compile(_SURROGATE_PAIR.sub(_code_point, pattern), regex.V0)
+    except (regex.error, ValueError, OverflowError):
+        return None
 
 
 def _items_check(item: Check) -> Check:

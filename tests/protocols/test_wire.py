@@ -16,6 +16,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compress import maybe_compress_request
 from botocore.config import Config
+from botocore.model import ServiceModel
 from botocore.serialize import create_serializer
 
 from nubo.core.errors import ServiceError
@@ -96,6 +97,46 @@ def test_coral_validation_wording():
     error = _parse_error("dynamodb", _dynamodb("GetItem", {"TableName": "t"}))
     assert error.message == ("1 validation error detected: Value null at 'key' failed to "
                              "satisfy constraint: Member must not be null")
+
+
+def _patterned_model(validate_patterns: bool) -> ServiceModel:
+    """A json service whose strings carry patterns of the kinds AWS models use."""
+    strings = {"Name": r"[a-zA-Z0-9_.-]+", "Label": r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
+               "Text": r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*",
+               "Anything": r"[\p{all}]*"}  # not expressible in Python: not checked
+    shapes = {name: {"type": "string", "pattern": pattern} for name, pattern in strings.items()}
+    shapes["Input"] = {"type": "structure",
+                       "members": {name: {"shape": name} for name in strings}}
+    metadata = {"protocol": "json", "jsonVersion": "1.0", "targetPrefix": "Svc",
+                "apiVersion": "2020-01-01", "nubo": {"validatePatterns": validate_patterns}}
+    return ServiceModel({"metadata": metadata, "shapes": shapes, "operations": {"Put": {
+        "name": "Put", "http": {"method": "POST", "requestUri": "/"},
+        "input": {"shape": "Input"}}}}, service_name="patterned")
+
+
+def _put(model: ServiceModel, document: dict):
+    request = _request(headers={"content-type": "application/x-amz-json-1.0",
+                                "x-amz-target": "Svc.Put"}, body=json.dumps(document).encode())
+    return parse_request(model, request, "json")
+
+
+def test_pattern_validation():
+    model = _patterned_model(True)
+    good = {"Name": "my-table_1.x", "Label": "Été 2024: a/b", "Text": "tab\there \U0001F600",
+            "Anything": "\x00"}
+    assert _put(model, good)[1] == good
+    with pytest.raises(ServiceError) as caught:
+        _put(model, {"Name": "bad name", "Label": "a;b", "Text": "bell\x07"})
+    assert caught.value.code == "ValidationException"
+    assert caught.value.message == (
+        "3 validation errors detected: Value 'bad name' at 'name' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
+        "Value 'a;b' at 'label' failed to satisfy constraint: Member must satisfy regular "
+        "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*; Value 'bell\x07' at 'text' "
+        "failed to satisfy constraint: Member must satisfy regular expression pattern: "
+        "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*")
+    # services that do not enforce patterns (the default) let the same values through
+    assert _put(_patterned_model(False), {"Name": "bad name"})[1] == {"Name": "bad name"}
 
 
 def test_query_error_envelope_and_status():
