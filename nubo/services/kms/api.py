@@ -7,21 +7,19 @@ DryRunOperationException; the error rolls back the request's transaction, so not
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
-from nubo.services.base import ServiceProvider, handler
+from nubo.services.base import ServiceProvider, handler, sweep_forever
 from nubo.services.kms.grants import Grants
 from nubo.services.kms.imports import KeyImports
 from nubo.services.kms.models import Keys, listing, page
 from nubo.services.kms.operations import Operations
 from nubo.services.kms.validation import dry_run, page_size
 
-log = logging.getLogger("nubo.kms")
 
 SWEEP_INTERVAL = 1.0  # seconds between checks for due deletions and rotations
 
@@ -445,17 +443,8 @@ class KmsProvider(ServiceProvider):
 
     async def background(self) -> None:
         """Deletes keys whose waiting period is over, rotates keys that are due."""
-        while True:
-            try:
-                with self.runtime.store.transaction():
-                    self.keys.sweep()
-            except Exception:  # keep the sweeper alive; the error is ours to fix
-                log.exception("KMS sweep failed")
-            try:
-                await asyncio.wait_for(self._sweep_due.wait(), SWEEP_INTERVAL)
-            except asyncio.TimeoutError:
-                pass
-            self._sweep_due.clear()
+        await sweep_forever("kms", self.runtime.store, self.keys.sweep, self._sweep_due,
+                            SWEEP_INTERVAL)
 
 
 def _no_recipient(recipient: dict | None) -> None:

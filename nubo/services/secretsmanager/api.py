@@ -4,19 +4,17 @@ values are encrypted through KMS in-process (``runtime.services.call``)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
-from nubo.services.base import ServiceProvider, handler
+from nubo.services.base import ServiceProvider, handler, sweep_forever
 from nubo.services.secretsmanager.models import Secrets, page_token
 from nubo.services.secretsmanager.passwords import random_password
 from nubo.services.secretsmanager.validation import (invalid_parameter, policy_problems,
                                                      recovery_window)
 
-log = logging.getLogger("nubo.secretsmanager")
 
 SWEEP_INTERVAL = 1.0
 MAX_BATCH_IDS = 20
@@ -291,14 +289,5 @@ class SecretsmanagerProvider(ServiceProvider):
 
     async def background(self) -> None:
         """Deletes secrets whose recovery window is over."""
-        while True:
-            try:
-                with self.runtime.store.transaction():
-                    self.secrets.sweep()
-            except Exception:  # keep the sweeper alive; the error is ours to fix
-                log.exception("Secrets Manager sweep failed")
-            try:
-                await asyncio.wait_for(self._sweep_due.wait(), SWEEP_INTERVAL)
-            except asyncio.TimeoutError:
-                pass
-            self._sweep_due.clear()
+        await sweep_forever("secretsmanager", self.runtime.store, self.secrets.sweep,
+                            self._sweep_due, SWEEP_INTERVAL)

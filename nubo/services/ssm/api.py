@@ -7,19 +7,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import logging
 from itertools import islice
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
-from nubo.services.base import ServiceProvider, handler
+from nubo.services.base import ServiceProvider, handler, sweep_forever
 from nubo.services.ssm.filters import BY_PATH_KEYS, compile_filters
 from nubo.services.ssm.models import Parameters, split_selector
 from nubo.services.ssm.public import PUBLIC_PREFIX
 from nubo.services.ssm.validation import check_path
 
-log = logging.getLogger("nubo.ssm")
 
 SWEEP_INTERVAL = 1.0
 DEFAULT_BY_PATH_RESULTS = 10
@@ -220,14 +218,5 @@ class SsmProvider(ServiceProvider):
 
     async def background(self) -> None:
         """Deletes parameters whose Expiration policy time has passed."""
-        while True:
-            try:
-                with self.runtime.store.transaction():
-                    self.parameters.sweep()
-            except Exception:  # keep the sweeper alive; the error is ours to fix
-                log.exception("Parameter Store sweep failed")
-            try:
-                await asyncio.wait_for(self._sweep_due.wait(), SWEEP_INTERVAL)
-            except asyncio.TimeoutError:
-                pass
-            self._sweep_due.clear()
+        await sweep_forever("ssm", self.runtime.store, self.parameters.sweep, self._sweep_due,
+                            SWEEP_INTERVAL)
