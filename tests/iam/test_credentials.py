@@ -61,6 +61,11 @@ def test_user_acts_on_itself_with_its_own_key(iam, make_client, user):
         key["AccessKeyId"]]
 
 
+def test_root_lists_no_iam_keys_or_devices(iam):
+    assert iam.list_access_keys()["AccessKeyMetadata"] == []
+    assert iam.list_mfa_devices()["MFADevices"] == []
+
+
 def test_access_keys_need_a_user_for_non_user_callers(iam):
     with pytest.raises(ClientError) as raised:
         iam.create_access_key()

@@ -54,6 +54,11 @@ class IamProvider(ServiceProvider):
                                "non-User credentials", 400)
         return user
 
+    def _is_root(self, ctx: RequestContext, name: str | None) -> bool:
+        """Whether an operation on "the caller" (no UserName) comes from root credentials."""
+        return (name is None and not ctx.access_key_id.startswith("ASIA")
+                and self.iam.caller_user(ctx.account_id, ctx.access_key_id) is None)
+
     def _entity(self, ctx: RequestContext, kind: str, name: str) -> dict:
         return self.iam.by_kind[kind].require(ctx.account_id, name)
 
@@ -77,8 +82,7 @@ class IamProvider(ServiceProvider):
 
     @handler("GetUser")
     def get_user(self, ctx: RequestContext, UserName: str | None = None) -> dict:
-        if (UserName is None and not ctx.access_key_id.startswith("ASIA")
-                and self.iam.caller_user(ctx.account_id, ctx.access_key_id) is None):
+        if self._is_root(ctx, UserName):
             # Root credentials: IAM describes the account's root user. (Temporary credentials
             # get _user's ValidationError.)
             return {"User": {"UserId": ctx.account_id, "Path": "/",
@@ -620,6 +624,8 @@ class IamProvider(ServiceProvider):
     @handler("ListAccessKeys")
     def list_access_keys(self, ctx: RequestContext, UserName: str | None = None,
                          Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        if self._is_root(ctx, UserName):
+            return {"AccessKeyMetadata": [], "IsTruncated": False}  # root's keys are not IAM's
         user = self._user(ctx, UserName)
         keys, paging = page(self.iam.credentials.user_keys(user), Marker, MaxItems)
         return {"AccessKeyMetadata": [shapes.access_key(k, user["name"]) for k in keys],
@@ -902,6 +908,8 @@ class IamProvider(ServiceProvider):
     @handler("ListMFADevices")
     def list_mfa_devices(self, ctx: RequestContext, UserName: str | None = None,
                          Marker: str | None = None, MaxItems: int | None = None) -> dict:
+        if self._is_root(ctx, UserName):
+            return {"MFADevices": [], "IsTruncated": False}
         user = self._user(ctx, UserName)
         devices, paging = page(self.iam.credentials.user_devices(user), Marker, MaxItems)
         return {"MFADevices": [{"UserName": user["name"], "SerialNumber": d["serial"],
