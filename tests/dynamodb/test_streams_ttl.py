@@ -98,3 +98,19 @@ def test_ttl_deletes_expired_items_with_a_service_stream_record(ddb, streams, ma
     assert {r["dynamodb"]["Keys"]["pk"]["S"] for r in removals} == {"old", "soon"}
     assert all(r["userIdentity"] == {"PrincipalId": "dynamodb.amazonaws.com",
                                      "Type": "Service"} for r in removals)
+
+
+def test_shard_iterators_expire_after_15_minutes(ddb, streams, make_table, nubo_server):
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+    arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "x"}})
+    page = streams.get_records(ShardIterator=iterator)
+    assert [r["dynamodb"]["NewImage"] for r in page["Records"]] == [{"pk": {"S": "x"}}]
+    assert streams.get_records(ShardIterator=page["NextShardIterator"])["Records"] == []
+    nubo_server.advance_clock(16 * 60)
+    with pytest.raises(ClientError) as excinfo:
+        streams.get_records(ShardIterator=page["NextShardIterator"])
+    assert error_of(excinfo)[0] == "ExpiredIteratorException"

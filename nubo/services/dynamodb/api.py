@@ -69,6 +69,7 @@ class DynamodbProvider(ServiceProvider):
                     self.items.streams.expire()
             except Exception:  # keep sweeping; the error is ours to fix
                 log.exception("DynamoDB sweep failed")
+                self.reset()  # its writes rolled back; so must what the caches learnt
                 swept = 0
             if not swept:
                 try:
