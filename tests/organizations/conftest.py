@@ -35,12 +35,13 @@ def doc(document: dict) -> str:
 
 @pytest.fixture(scope="session")
 def client_of(make_client):
-    """client_of(service, account_id): a client calling as the account's root."""
+    """client_of(service, account_id, **client_kwargs): a client calling as the account's
+    root."""
 
-    def make(service: str, account_id: str):
+    def make(service: str, account_id: str, **kwargs):
         session = boto3.Session(aws_access_key_id=account_id, aws_secret_access_key=SECRET_KEY,
                                 region_name=REGION)
-        return make_client(service, session=session)
+        return make_client(service, session=session, **kwargs)
 
     return make
 
