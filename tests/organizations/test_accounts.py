@@ -173,6 +173,11 @@ def test_trusted_service_access(org):
 def test_delegated_administrators(org, client_of):
     client, organization, _ = org
     admin = invite_account(client, client_of)
+    with pytest.raises(ClientError) as raised:
+        client.register_delegated_administrator(AccountId=admin,
+                                                ServicePrincipal="guardduty.amazonaws.com")
+    assert raised.value.response["Reason"] == "SERVICE_ACCESS_NOT_ENABLED"
+    client.enable_aws_service_access(ServicePrincipal="guardduty.amazonaws.com")
     client.register_delegated_administrator(AccountId=admin,
                                             ServicePrincipal="guardduty.amazonaws.com")
     with pytest.raises(ClientError) as raised:

@@ -457,6 +457,11 @@ class Organizations:
             raise constraint("CANNOT_REGISTER_MASTER_AS_DELEGATED_ADMINISTRATOR",
                              "You cannot register master account/yourself as delegated "
                              "administrator for your organization.")
+        if principal not in org["services"]:
+            raise constraint("SERVICE_ACCESS_NOT_ENABLED",
+                             "You attempted to register a delegated administrator before you "
+                             "enabled service access. Call the EnableAWSServiceAccess API "
+                             "first.")
         if account["status"] != "ACTIVE":
             raise constraint("CANNOT_REGISTER_SUSPENDED_ACCOUNT_AS_DELEGATED_ADMINISTRATOR",
                              "You cannot register a suspended account as a delegated "
