@@ -4,21 +4,18 @@ with a recovery window, tags, resource policies, rotation schedules and replicat
 from __future__ import annotations
 
 import base64
-import os
 import re
 import secrets
 import string
-import struct
 import uuid
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Callable
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
+from nubo.services.kms import envelope
 from nubo.services.secretsmanager import schema
 from nubo.services.secretsmanager.validation import (MAX_STAGES_PER_VERSION, MAX_TAGS,
                                                      check_name, check_policy,
@@ -226,32 +223,22 @@ class Secrets:
     def _encrypt(self, ctx: RequestContext, secret: Secret, version_id: str, key_id: str,
                  value: bytes) -> bytes:
         """Envelope encryption, as Secrets Manager does: a KMS data key bound to the secret and
-        version (encryption context), the value sealed under it with AES-GCM."""
+        version (encryption context), the value sealed under it."""
         try:
-            data_key = self.kms(ctx, "GenerateDataKey", {
-                "KeyId": key_id, "KeySpec": "AES_256",
-                "EncryptionContext": _context(secret, version_id)})
+            return envelope.seal(partial(self.kms, ctx), key_id, _context(secret, version_id),
+                                 value)
         except ServiceError as error:
             _kms_access(error)
             raise ServiceError("EncryptionFailure", "Secrets Manager can't encrypt the "
                                "protected secret text using the provided KMS key. Check that "
                                "the KMS key is available, enabled, and not in an invalid "
                                "state.") from None
-        nonce = os.urandom(12)
-        wrapped = data_key["CiphertextBlob"]
-        return (struct.pack(">H", len(wrapped)) + wrapped + nonce +
-                AESGCM(data_key["Plaintext"]).encrypt(nonce, value, None))
 
     def _decrypt(self, ctx: RequestContext, secret: Secret, version: dict) -> bytes:
-        blob = version["blob"]
-        (size,) = struct.unpack_from(">H", blob)
-        wrapped, nonce, sealed = blob[2:2 + size], blob[2 + size:14 + size], blob[14 + size:]
         try:
-            data_key = self.kms(replace(ctx, region=version["kms_region"]), "Decrypt", {
-                "CiphertextBlob": wrapped,
-                "EncryptionContext": _context(secret, version["version_id"])})
-            return AESGCM(data_key["Plaintext"]).decrypt(nonce, sealed, None)
-        except (ServiceError, InvalidTag) as error:
+            return envelope.open_sealed(partial(self.kms, replace(ctx, region=version[
+                "kms_region"])), _context(secret, version["version_id"]), version["blob"])
+        except ServiceError as error:
             _kms_access(error)
             raise ServiceError("DecryptionFailure", "Secrets Manager can't decrypt the "
                                "protected secret text using the provided KMS key.") from None

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import struct
+from functools import partial
 from typing import Callable, Iterator
-
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
+from nubo.services.kms import envelope
 from nubo.services.ssm import schema
 from nubo.services.ssm.public import (PUBLIC_PREFIX, SECRETS_PREFIX, public_parameter,
                                       public_parameters_under)
@@ -141,28 +139,19 @@ class Parameters:
         KMS's 4 KB limit are sealed under a KMS data key (envelope encryption)."""
         context = {"PARAMETER_ARN": self.arn(ctx, name)}
         plaintext = value.encode()
-        if len(plaintext) <= KMS_PLAINTEXT_LIMIT:
-            sealed = self._kms(ctx, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext,
-                                                "EncryptionContext": context})
-            return sealed["CiphertextBlob"], False
-        data_key = self._kms(ctx, "GenerateDataKey", {"KeyId": key_id, "KeySpec": "AES_256",
-                                                      "EncryptionContext": context})
-        nonce = os.urandom(12)
-        wrapped = data_key["CiphertextBlob"]
-        return (struct.pack(">H", len(wrapped)) + wrapped + nonce +
-                AESGCM(data_key["Plaintext"]).encrypt(nonce, plaintext, None)), True
+        if len(plaintext) > KMS_PLAINTEXT_LIMIT:
+            return envelope.seal(partial(self._kms, ctx), key_id, context, plaintext), True
+        sealed = self._kms(ctx, "Encrypt", {"KeyId": key_id, "Plaintext": plaintext,
+                                            "EncryptionContext": context})
+        return sealed["CiphertextBlob"], False
 
     def _decrypt(self, ctx: RequestContext, name: str, data: dict) -> str:
         context = {"PARAMETER_ARN": self.arn(ctx, name)}
-        blob = data["value"]
-        if not data["envelope"]:
-            return self._kms(ctx, "Decrypt", {"CiphertextBlob": blob,
-                                              "EncryptionContext": context})["Plaintext"].decode()
-        (size,) = struct.unpack_from(">H", blob)
-        data_key = self._kms(ctx, "Decrypt", {"CiphertextBlob": blob[2:2 + size],
-                                              "EncryptionContext": context})
-        return AESGCM(data_key["Plaintext"]).decrypt(blob[2 + size:14 + size],
-                                                     blob[14 + size:], None).decode()
+        if data["envelope"]:
+            return envelope.open_sealed(partial(self._kms, ctx), context,
+                                        data["value"]).decode()
+        return self._kms(ctx, "Decrypt", {"CiphertextBlob": data["value"],
+                                          "EncryptionContext": context})["Plaintext"].decode()
 
     def _kms(self, ctx: RequestContext, operation: str, params: dict) -> dict:
         try:
