@@ -31,3 +31,21 @@ def test_secure_values_survive_kill_9(tmp_path):
             SecretId="durable/secret")["SecretString"] == "s3cret"
     finally:
         server.stop()
+
+
+def test_secret_values_are_encrypted_at_rest(nubo_server, make_client):
+    """Neither a secret nor a SecureString appears in nubo's data files: both are stored only
+    as ciphertexts under KMS keys."""
+    import uuid
+
+    secret, secure, plain = (f"{kind}-{uuid.uuid4().hex}" for kind in ("secret", "secure",
+                                                                        "plain"))
+    make_client("secretsmanager").create_secret(Name=f"at-rest/{uuid.uuid4().hex}",
+                                                SecretString=secret)
+    ssm = make_client("ssm")
+    ssm.put_parameter(Name=f"/at-rest/{uuid.uuid4().hex}", Value=secure, Type="SecureString")
+    ssm.put_parameter(Name=f"/at-rest/{uuid.uuid4().hex}", Value=plain, Type="String")
+    stored = b"".join(path.read_bytes() for path in nubo_server.data_dir.iterdir()
+                      if path.is_file())
+    assert plain.encode() in stored  # the files do hold what is not secret
+    assert secret.encode() not in stored and secure.encode() not in stored
