@@ -266,7 +266,7 @@ class Parser:
                 raise self.syntax_error()
             if word in clauses:
                 raise ExpressionError(f'The "{word}" section can only be used once in an '
-                                      f"update expression;")
+                                      "update expression;")
             self.advance()
             actions = clauses[word] = [self.update_action(word)]
             while self.is_op(","):

@@ -142,7 +142,7 @@ class Table:
 
 def _check_key_schema(elements: list[dict], where: str = "") -> None:
     if elements[0]["KeyType"] != "HASH":
-        raise validation(f"Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
+        raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(elements) > 1:
         if elements[1]["KeyType"] != "RANGE":
             raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE "
@@ -382,8 +382,8 @@ class Tables:
 
     def delete(self, table: Table) -> None:
         if table.record.get("DeletionProtectionEnabled"):
-            raise validation(f"Resource cannot be deleted as it is currently protected against "
-                             f"deletion. Disable deletion protection first.")
+            raise validation("Resource cannot be deleted as it is currently protected against "
+                             "deletion. Disable deletion protection first.")
         record = table.record
         self.tables.delete((record["account"], record["region"], record["name"]))
         self._cache.pop((record["account"], record["region"], record["name"]), None)

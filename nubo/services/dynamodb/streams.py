@@ -87,7 +87,7 @@ class StreamReader:
     def _table_of(self, account: str, arn: str) -> tuple[dict, dict]:
         parts = arn.split(":", 5)
         if len(parts) != 6 or "/stream/" not in parts[5]:
-            raise validation(f"Invalid StreamArn")
+            raise validation("Invalid StreamArn")
         name = parts[5].split("/")[1]
         record = self.tables.get((parts[4], parts[3], name))
         stream = record.get("stream") if record else None
@@ -139,7 +139,7 @@ class StreamReader:
         record, stream = self._table_of(account, arn)
         if shard != shard_id(stream):
             raise ServiceError("ResourceNotFoundException",
-                               f"Requested resource not found: Shard does not exist")
+                               "Requested resource not found: Shard does not exist")
         if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             if sequence is None or not sequence.isdigit():
                 raise validation("Sequence number is required for shard iterator type "
