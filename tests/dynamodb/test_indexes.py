@@ -214,3 +214,27 @@ def test_backfill_of_a_larger_table_meets_concurrent_writes(ddb, make_table):
         items = ddb.query(TableName=name, IndexName="by_g", KeyConditionExpression="g = :g",
                           ExpressionAttributeValues={":g": {"S": group}})["Items"]
         assert len(items) == expected
+
+
+def test_local_index_reads_fetch_unprojected_attributes(ddb, make_table):
+    name = make_table(
+        range_key=("sk", "N"),
+        AttributeDefinitions=[{"AttributeName": "rank", "AttributeType": "N"}],
+        LocalSecondaryIndexes=[{
+            "IndexName": "by_rank", "Projection": {"ProjectionType": "KEYS_ONLY"},
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                          {"AttributeName": "rank", "KeyType": "RANGE"}]}])
+    for i in range(3):
+        ddb.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
+                                           "rank": {"N": str(10 - i)}, "label": {"S": f"l{i}"}})
+    keys_only = ddb.query(TableName=name, IndexName="by_rank", KeyConditionExpression="pk = :p",
+                          ExpressionAttributeValues={":p": {"S": "p"}})["Items"]
+    assert [set(i) for i in keys_only] == [{"pk", "sk", "rank"}] * 3
+    fetched = ddb.query(TableName=name, IndexName="by_rank", KeyConditionExpression="pk = :p",
+                        ProjectionExpression="label", FilterExpression="label <> :l",
+                        ExpressionAttributeValues={":p": {"S": "p"}, ":l": {"S": "l1"}})
+    assert fetched["Items"] == [{"label": {"S": "l2"}}, {"label": {"S": "l0"}}]
+    everything = ddb.query(TableName=name, IndexName="by_rank", Select="ALL_ATTRIBUTES",
+                           KeyConditionExpression="pk = :p",
+                           ExpressionAttributeValues={":p": {"S": "p"}})["Items"]
+    assert [i["label"]["S"] for i in everything] == ["l2", "l1", "l0"]

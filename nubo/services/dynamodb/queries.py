@@ -290,8 +290,8 @@ class Queries:
         rows, stopped, read_bytes = self.items.read_page(rows_table, owner, lo, hi,
                                                          not forward, limit)
         items: list[dict] = []
-        fetch_from_table = (index is not None and select == "ALL_ATTRIBUTES" and
-                            index.projection["ProjectionType"] != "ALL")
+        fetch_from_table = index is not None and self._fetches(table, index, select, projection,
+                                                               filter_tree)
         count = 0
         for row in rows:
             item = load_item(row["item"])
@@ -317,6 +317,22 @@ class Queries:
         if view is not None:
             output["ConsumedCapacity"] = view
         return output
+
+    @staticmethod
+    def _fetches(table: Table, index: Index, select: str, projection: list[tuple] | None,
+                 filter_tree: tuple | None) -> bool:
+        """Whether reading the index needs the table's items: a local index's reads may name
+        attributes it does not project (DynamoDB fetches them from the table)."""
+        if index.projection["ProjectionType"] == "ALL":
+            return False
+        if select == "ALL_ATTRIBUTES":
+            return True
+        if index.kind != "local":
+            return False
+        projected = set(index.key.names) | set(table.key.names) | set(
+            index.projection.get("NonKeyAttributes", ()))
+        wanted = (projection or []) + paths_of(filter_tree)
+        return any(path[0] not in projected for path in wanted)
 
     @staticmethod
     def _select(index: Index | None, select: str | None,
