@@ -41,7 +41,7 @@ class Gateway:
     async def handle(self, request: HttpRequest) -> HttpResponse:
         request_id = str(uuid.uuid4())
         if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
-            response = cors.preflight(request)
+            response = cors.preflight(request, self.services.loaded())
         elif request.path.startswith(_INTERNAL_PREFIXES):
             response = await self._internal(request)
         else:
@@ -49,7 +49,7 @@ class Gateway:
         response.headers["x-amzn-RequestId"] = request_id
         response.headers.setdefault("x-amz-request-id", request_id)
         if "origin" in request.headers:
-            cors.add_response_headers(response)
+            cors.add_response_headers(response, request, self.services.loaded())
         return response
 
     async def _aws(self, request: HttpRequest, request_id: str) -> HttpResponse:

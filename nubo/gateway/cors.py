@@ -1,10 +1,15 @@
 """CORS, so that browser SDKs can call nubo from any page.
 
-Preflights are answered permissively (local development has no origin policy to enforce) and
-every response to a cross-origin request exposes the headers the SDKs read.
+A service whose resources carry their own CORS rules (S3 buckets) answers for them: a provider
+with ``cors_preflight(request)`` / ``cors_headers(request)`` methods returns its answer, or None
+for requests that are not about its resources. Everything else is answered permissively (local
+development has no origin policy to enforce), and every response to a cross-origin request
+exposes the headers the SDKs read.
 """
 
 from __future__ import annotations
+
+from typing import Iterable
 
 from nubo.core.http import HttpRequest, HttpResponse
 
@@ -17,7 +22,12 @@ _EXPOSE_HEADERS = ", ".join((
 ))
 
 
-def preflight(request: HttpRequest) -> HttpResponse:
+def preflight(request: HttpRequest, providers: Iterable = ()) -> HttpResponse:
+    for provider in providers:
+        decide = getattr(provider, "cors_preflight", None)
+        answer = decide(request) if decide is not None else None
+        if answer is not None:
+            return answer
     requested = request.headers.get("access-control-request-headers", "*")
     return HttpResponse(200, {
         "Access-Control-Allow-Methods": _ALLOW_METHODS,
@@ -26,6 +36,13 @@ def preflight(request: HttpRequest) -> HttpResponse:
     }, b"")
 
 
-def add_response_headers(response: HttpResponse) -> None:
+def add_response_headers(response: HttpResponse, request: HttpRequest | None = None,
+                         providers: Iterable = ()) -> None:
+    for provider in providers:
+        decide = getattr(provider, "cors_headers", None)
+        headers = decide(request) if decide is not None else None
+        if headers is not None:  # the resource's own rules, even if they grant nothing
+            response.headers.update(headers)
+            return
     response.headers.setdefault("Access-Control-Allow-Origin", "*")
     response.headers.setdefault("Access-Control-Expose-Headers", _EXPOSE_HEADERS)

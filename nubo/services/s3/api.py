@@ -7,21 +7,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import uuid
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
-from nubo.core.http import BodyStream
+from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
+from nubo.protocols import serialize_error
 from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_acl_allowed,
                                      check_policy, check_tags, is_public_policy)
+from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper
-from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects, check_key,
-                                     owner_of)
+from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
+                                     bucket_name_ok, check_key, owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_readable, check_retention_change,
@@ -73,6 +76,50 @@ class S3Provider(ServiceProvider):
             except asyncio.TimeoutError:
                 pass
             self._sweep_due.clear()
+
+    # -- CORS (asked by the gateway for every cross-origin request) ------------------------
+
+    def cors_preflight(self, request: HttpRequest) -> HttpResponse | None:
+        """A preflight for an existing bucket, by its CORS rules (403 without a match)."""
+        target = self._cors_target(request)
+        if target is None:
+            return None
+        bucket, key = target
+        rules = (bucket.get("cors") or {}).get("CORSRules") or []
+        origin = request.headers.get("origin", "")
+        requested = [name.strip().lower() for name in request.headers.get(
+            "access-control-request-headers", "").split(",") if name.strip()]
+        rule = find_rule(rules, origin, request.headers["access-control-request-method"],
+                         requested)
+        if rule is None:
+            return serialize_error(self.model, None, preflight_refused(bool(rules), key),
+                                   "rest-xml", str(uuid.uuid4()))
+        return HttpResponse(200, rule_headers(rule, origin, requested), b"")
+
+    def cors_headers(self, request: HttpRequest) -> dict[str, str] | None:
+        """CORS headers of a request to an existing bucket: a matching rule's, else none."""
+        target = self._cors_target(request)
+        if target is None:
+            return None
+        rules = (target[0].get("cors") or {}).get("CORSRules") or []
+        origin = request.headers.get("origin", "")
+        rule = find_rule(rules, origin, request.method, [])
+        return rule_headers(rule, origin, None) if rule is not None else {}
+
+    def _cors_target(self, request: HttpRequest) -> tuple[dict, str | None] | None:
+        """(bucket, key) a request names, virtual-hosted or path-style; None if no bucket."""
+        path = request.path
+        name = virtual_host_label(request.host, "s3")
+        if name is None:
+            name, _, path = path.lstrip("/").partition("/")
+            name = unquote(name)
+        key = unquote(path.lstrip("/")) or None
+        if not name or not bucket_name_ok(name):
+            return None
+        try:
+            return self.buckets.get(name), key
+        except ServiceError:
+            return None
 
     # -- durability helpers ---------------------------------------------------------------
 

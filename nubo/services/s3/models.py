@@ -37,9 +37,14 @@ def successor(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
+def bucket_name_ok(name: str) -> bool:
+    return bool(_BUCKET_NAME.fullmatch(name)) and ".." not in name and \
+        not _IP_ADDRESS.fullmatch(name) and not name.startswith(_RESERVED_PREFIXES) and \
+        not name.endswith(_RESERVED_SUFFIXES)
+
+
 def check_bucket_name(name: str) -> None:
-    if not _BUCKET_NAME.fullmatch(name) or ".." in name or _IP_ADDRESS.fullmatch(name) or \
-            name.startswith(_RESERVED_PREFIXES) or name.endswith(_RESERVED_SUFFIXES):
+    if not bucket_name_ok(name):
         raise ServiceError("InvalidBucketName", "The specified bucket is not valid.", 400,
                            fields={"BucketName": name})
 
