@@ -280,3 +280,12 @@ def test_legacy_wrong_argument_count(ddb, product):
     assert validation_error(excinfo) == (
         "One or more parameter values were invalid: Invalid number of argument(s) for the "
         "BETWEEN ComparisonOperator")
+
+
+def test_legacy_add_appends_to_lists(ddb, product):
+    for _ in range(2):
+        ddb.update_item(TableName=product, Key={"pk": {"S": "456"}},
+                        AttributeUpdates={"History": {"Action": "ADD",
+                                                      "Value": {"L": [{"S": "seen"}]}}})
+    item = ddb.get_item(TableName=product, Key={"pk": {"S": "456"}})["Item"]
+    assert item["History"] == {"L": [{"S": "seen"}, {"S": "seen"}]}

@@ -106,7 +106,12 @@ def attribute_updates(updates: dict[str, dict]) -> dict[str, list]:
             if value is None:
                 raise validation(INVALID + "Only DELETE action is allowed when no attribute "
                                  "value is specified")
-            clauses.setdefault("ADD", []).append((path, ("value", value)))
+            if "L" in value:  # the legacy ADD appends to lists, which ADD expressions cannot
+                existing = ("function", "if_not_exists", [path, ("value", {"L": []})])
+                clauses.setdefault("SET", []).append(
+                    (path, ("function", "list_append", [existing, ("value", value)])))
+            else:
+                clauses.setdefault("ADD", []).append((path, ("value", value)))
     return clauses
 
 
