@@ -317,3 +317,20 @@ def test_cli_paginates_aws_managed_policies(aws_cli):
     assert len(set(names)) == 10
     summary = aws_cli("iam", "get-account-summary")["SummaryMap"]
     assert summary["PolicySizeQuota"] == 6144
+
+
+def test_older_versions_of_aws_managed_policies(iam):
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    versions = [v for page in iam.get_paginator("list_policy_versions").paginate(PolicyArn=arn)
+                for v in page["Versions"]]
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    assert len(versions) > 100 and versions[0]["VersionId"] == default
+    assert [v["VersionId"] for v in versions if v["IsDefaultVersion"]] == [default]
+    first = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+    assert not first["IsDefaultVersion"]
+    assert first["Document"]["Statement"] and first["Document"] != iam.get_policy_version(
+        PolicyArn=arn, VersionId=default)["PolicyVersion"]["Document"]
+    with pytest.raises(ClientError) as raised:
+        iam.get_policy_version(PolicyArn=arn, VersionId="v9999")
+    assert error_of(raised) == ("NoSuchEntity", f"Policy {arn} version v9999 does not exist or "
+                                "is not attachable.", 404)

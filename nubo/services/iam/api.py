@@ -1408,6 +1408,7 @@ class IamProvider(ServiceProvider):
     def _policy_detail(self, ctx: RequestContext, policy: dict) -> dict:
         shape = self._policy_shape(ctx, policy)
         shape["PolicyVersionList"] = [shapes.policy_version(vid, v, policy["default"])
-                                      for vid, v in self.policies.versions(policy)]
+                                      for vid, v in self.policies.versions(policy)
+                                      if "document" in v]
         return shape
 

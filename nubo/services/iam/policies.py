@@ -8,6 +8,7 @@ import bisect
 import hashlib
 import json
 import lzma
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from nubo.services.iam.validation import (DEFAULT_MAX_ITEMS, check_policy_arn, d
 from nubo.store import Store
 
 AWS_POLICIES_FILE = Path(__file__).with_name("aws_managed_policies.json.xz")
+AWS_POLICY_VERSIONS_FILE = Path(__file__).with_name("aws_managed_policy_versions.jsonl.xz")
 MAX_VERSIONS = 5
 ATTACHED_POLICIES_PER_ENTITY = 10
 SERVICE_ROLE_POLICY_PATH = "/aws-service-role/"
@@ -43,11 +45,24 @@ def aws_managed_policies() -> dict[str, dict]:
             "id": "ANPA" + digest[:17], "default": entry["version"],
             "created": _epoch(entry["created"]), "updated": _epoch(entry["updated"]),
             "sort": f"{path}\x00{entry['name'].lower()}",
-            "versions": {entry["version"]: {"document": json.dumps(entry["document"], indent=4),
+            "versions": {entry["version"]: {"document": entry["document"],
                                             "created": _epoch(entry["updated"])}},
-            "tags": [],
+            "history": {vid: _epoch(created) for vid, created in entry["history"]},
+            "source_arn": arn, "tags": [],
         }
     return catalog
+
+
+def _older_aws_version(arn: str, version_id: str) -> str | None:
+    """The document of an older version of an AWS managed policy, read from the vendored
+    history one line at a time (rarely asked for: nothing of it stays in memory)."""
+    prefix = '{"arn":' + json.dumps(arn) + ","
+    with lzma.open(AWS_POLICY_VERSIONS_FILE, "rt") as lines:
+        for line in lines:
+            if line.startswith(prefix):
+                document = json.loads(line)["versions"].get(version_id)
+                return None if document is None else json.dumps(document, indent=4)
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +71,6 @@ def _aws_sorted() -> list[dict]:
 
 
 def _epoch(text: str | None) -> float:
-    from datetime import datetime
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() if text else 0.0
 
 
@@ -151,6 +165,10 @@ class Policies:
     def version(self, account: str, arn: str, version_id: str) -> tuple[dict, dict]:
         policy = self.require(account, arn)
         version = policy["versions"].get(version_id)
+        if version is None and version_id in policy.get("history", {}):
+            document = _older_aws_version(policy["source_arn"], version_id)
+            if document is not None:
+                version = {"document": document, "created": policy["history"][version_id]}
         if version is None:
             raise no_such_entity(f"Policy {arn} version {version_id} does not exist or is not "
                                  "attachable.")
@@ -175,7 +193,11 @@ class Policies:
 
     @staticmethod
     def versions(policy: dict) -> list[tuple[str, dict]]:
-        return sorted(policy["versions"].items(), key=lambda item: -_version_number(item[0]))
+        """Newest first. AWS managed policies: every version's id and date; only the default
+        one comes with its document."""
+        versions = {vid: {"created": created} for vid, created in policy.get("history", {}).items()}
+        versions.update(policy["versions"])
+        return sorted(versions.items(), key=lambda item: -_version_number(item[0]))
 
     @staticmethod
     def default_document(policy: dict) -> str:
