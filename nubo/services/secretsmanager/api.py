@@ -12,6 +12,7 @@ from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler, sweep_forever
 from nubo.services.secretsmanager.models import Secrets, page_token
 from nubo.services.secretsmanager.passwords import random_password
+from nubo.services.secretsmanager.replication import Replicas
 from nubo.services.secretsmanager.validation import (invalid_parameter, policy_problems,
                                                      recovery_window)
 
@@ -29,6 +30,7 @@ class SecretsmanagerProvider(ServiceProvider):
         self.secrets = Secrets(runtime.store, runtime.clock,
                                lambda ctx, op, params: runtime.services.call(ctx, "kms", op,
                                                                              params))
+        self.replicas = Replicas(self.secrets)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
 
@@ -67,7 +69,7 @@ class SecretsmanagerProvider(ServiceProvider):
         if version_id:
             answer["VersionId"] = version_id
         if AddReplicaRegions:
-            answer["ReplicationStatus"] = self.secrets.replicate(
+            answer["ReplicationStatus"] = self.replicas.replicate(
                 ctx, secret, AddReplicaRegions, ForceOverwriteReplicaSecret)
         return answer
 
@@ -268,7 +270,7 @@ class SecretsmanagerProvider(ServiceProvider):
                                     AddReplicaRegions: list,
                                     ForceOverwriteReplicaSecret: bool = False) -> dict:
         secret = self.secrets.resolve(ctx, SecretId)
-        status = self.secrets.replicate(ctx, secret, AddReplicaRegions,
+        status = self.replicas.replicate(ctx, secret, AddReplicaRegions,
                                         ForceOverwriteReplicaSecret)
         return {"ARN": secret.arn, "ReplicationStatus": status}
 
@@ -277,12 +279,12 @@ class SecretsmanagerProvider(ServiceProvider):
                                         RemoveReplicaRegions: list) -> dict:
         secret = self.secrets.resolve(ctx, SecretId)
         return {"ARN": secret.arn,
-                "ReplicationStatus": self.secrets.remove_replicas(secret, RemoveReplicaRegions)}
+                "ReplicationStatus": self.replicas.remove_replicas(secret, RemoveReplicaRegions)}
 
     @handler("StopReplicationToReplica")
     def stop_replication_to_replica(self, ctx: RequestContext, SecretId: str) -> dict:
         secret = self.secrets.resolve(ctx, SecretId)
-        self.secrets.promote(ctx, secret)
+        self.replicas.promote(ctx, secret)
         return {"ARN": secret.arn}
 
     # -- lifecycle ------------------------------------------------------------------------

@@ -121,7 +121,7 @@ class Secrets:
         if secret.deleted:
             raise marked_for_deletion()
 
-    def _save(self, secret: Secret, **changes) -> Secret:
+    def save(self, secret: Secret, **changes) -> Secret:
         record = {**secret.record, **changes}
         self.secrets.put(record)
         return Secret(record, secret.home if secret.is_replica else record)
@@ -166,7 +166,7 @@ class Secrets:
         version = self.versions.get((secret.record["uid"], token))
         value = string_value.encode() if string_value is not None else binary
         return version is not None and value is not None and \
-            self._decrypt(ctx, secret, version) == value
+            self.decrypt(ctx, secret, version) == value
 
     def put_value(self, ctx: RequestContext, secret: Secret, token: str | None,
                   string_value: str | None, binary: bytes | None,
@@ -182,7 +182,7 @@ class Secrets:
         value = string_value.encode() if string_value is not None else binary
         existing = self.versions.get((secret.record["uid"], version_id))
         if existing is not None:
-            if self._decrypt(ctx, secret, existing) != value or \
+            if self.decrypt(ctx, secret, existing) != value or \
                     existing["binary"] != (binary is not None):
                 raise ServiceError("ResourceExistsException", "You can't modify an existing "
                                    "version, you can only create a new version.")
@@ -191,13 +191,13 @@ class Secrets:
         key_id = secret.record["kms_key_id"] or DEFAULT_KMS_KEY
         self.versions.put({"secret": secret.record["uid"], "version_id": version_id,
                            "created": now, "binary": binary is not None,
-                           "blob": self._encrypt(ctx, secret, version_id, key_id, value),
+                           "blob": self.encrypt(ctx, secret, version_id, key_id, value),
                            "kms_key_ids": [secret.record["kms_key_id"] or
                                            "DefaultEncryptionKey"], "kms_region": ctx.region})
         labels = dict(secret.record["stages"])
         for label in stages:
             self._attach(labels, label, version_id)
-        secret = self._save(secret, stages=labels, changed=now)
+        secret = self.save(secret, stages=labels, changed=now)
         self._drop_old_versions(secret)
         return version_id, stages
 
@@ -220,7 +220,7 @@ class Secrets:
                 self.versions.delete((uid, version["version_id"]))
                 excess -= 1
 
-    def _encrypt(self, ctx: RequestContext, secret: Secret, version_id: str, key_id: str,
+    def encrypt(self, ctx: RequestContext, secret: Secret, version_id: str, key_id: str,
                  value: bytes) -> bytes:
         """Envelope encryption, as Secrets Manager does: a KMS data key bound to the secret and
         version (encryption context), the value sealed under it."""
@@ -234,7 +234,7 @@ class Secrets:
                                "the KMS key is available, enabled, and not in an invalid "
                                "state.") from None
 
-    def _decrypt(self, ctx: RequestContext, secret: Secret, version: dict) -> bytes:
+    def decrypt(self, ctx: RequestContext, secret: Secret, version: dict) -> bytes:
         try:
             return envelope.open_sealed(partial(self.kms, replace(ctx, region=version[
                 "kms_region"])), _context(secret, version["version_id"]), version["blob"])
@@ -248,7 +248,7 @@ class Secrets:
         if secret.deleted:
             raise marked_for_deletion()
         version = self._version(secret, version_id, stage)
-        value = self._decrypt(ctx, secret, version)
+        value = self.decrypt(ctx, secret, version)
         self._accessed(secret)
         answer = {"ARN": secret.arn, "Name": secret.name, "VersionId": version["version_id"],
                   "VersionStages": secret.labels_of(version["version_id"]),
@@ -279,7 +279,7 @@ class Secrets:
         # AWS keeps the date (not the time) of the last access: one write a day at most.
         today = self.clock.now() // DAY * DAY
         if secret.record.get("accessed") != today:
-            self._save(secret, accessed=today)
+            self.save(secret, accessed=today)
 
     def update(self, ctx: RequestContext, secret: Secret, token: str | None,
                description: str | None, kms_key_id: str | None, string_value: str | None,
@@ -292,7 +292,7 @@ class Secrets:
             changes["kms_key_id"] = kms_key_id
         if secret_type is not None:
             changes["type"] = secret_type
-        secret = self._save(secret, **changes)
+        secret = self.save(secret, **changes)
         if string_value is None and binary is None:
             return None
         return self.put_value(ctx, secret, token, string_value, binary, None)[0]
@@ -325,7 +325,7 @@ class Secrets:
                 raise ServiceError("LimitExceededException", "A version can have at most "
                                    f"{MAX_STAGES_PER_VERSION} staging labels.")
             self._attach(labels, label, move_to)
-        self._save(secret, stages=labels, changed=self.clock.now())
+        self.save(secret, stages=labels, changed=self.clock.now())
 
     def list_versions(self, secret: Secret, include_deprecated: bool) -> list[dict]:
         versions = self.versions.find("by_created", eq=(secret.record["uid"],), reverse=True)
@@ -368,7 +368,7 @@ class Secrets:
             stages.setdefault(version_id, []).append(label)
         entry["SecretVersionsToStages" if listing else "VersionIdsToStages"] = stages
         if record["replicas"] and not secret.is_replica:
-            entry["ReplicationStatus"] = self._replication_status(record)
+            entry["ReplicationStatus"] = replication_status(record)
         return entry
 
     def list(self, ctx: RequestContext, filters: list[dict], include_deleted: bool,
@@ -396,26 +396,26 @@ class Secrets:
                                   "has replicas. Remove the replica regions first.")
         now = self.clock.now()
         if window_days is None:
-            self._delete_now(secret.record)
+            self.delete_now(secret.record)
             return now
         if secret.deleted:
             raise marked_for_deletion()
         due = now + window_days * DAY
-        self._save(secret, deleted=now, deletion_due=due)
+        self.save(secret, deleted=now, deletion_due=due)
         return due
 
     def restore(self, secret: Secret) -> None:
         self.require_primary(secret)
-        self._save(secret, deleted=None, deletion_due=None)
+        self.save(secret, deleted=None, deletion_due=None)
 
-    def _delete_now(self, record: dict) -> None:
+    def delete_now(self, record: dict) -> None:
         self.versions.delete_where(eq=(record["uid"],))
         self.secrets.delete((record["account"], record["region"], record["name"]))
 
     def sweep(self) -> int:
         due = self.secrets.find("by_deletion", hi=self.clock.now())
         for record in due:
-            self._delete_now(record)
+            self.delete_now(record)
         return len(due)
 
     # -- tags and resource policies -------------------------------------------------------
@@ -425,20 +425,20 @@ class Secrets:
         merged = {t["Key"]: t["Value"] for t in secret.record["tags"]}
         merged.update({t["Key"]: t["Value"] for t in tags})
         _check_tag_count(merged)
-        self._save(secret, tags=[{"Key": k, "Value": v} for k, v in merged.items()])
+        self.save(secret, tags=[{"Key": k, "Value": v} for k, v in merged.items()])
 
     def untag(self, secret: Secret, keys: list[str]) -> None:
         self.require_writable(secret)
-        self._save(secret, tags=[t for t in secret.record["tags"] if t["Key"] not in keys])
+        self.save(secret, tags=[t for t in secret.record["tags"] if t["Key"] not in keys])
 
     def put_policy(self, secret: Secret, policy: str, block_public: bool) -> None:
         self.require_writable(secret)
         check_policy(policy, block_public)
-        self._save(secret, policy=policy)
+        self.save(secret, policy=policy)
 
     def delete_policy(self, secret: Secret) -> None:
         self.require_writable(secret)
-        self._save(secret, policy=None)
+        self.save(secret, policy=None)
 
     # -- rotation -------------------------------------------------------------------------
 
@@ -459,7 +459,7 @@ class Secrets:
                                     "ScheduleExpression.")
         if immediately:
             run_rotation(secret)
-        self._save(secret, rotation={"enabled": True, "lambda": lambda_arn, "rules": rules,
+        self.save(secret, rotation={"enabled": True, "lambda": lambda_arn, "rules": rules,
                                      "last": previous.get("last"),
                                      "next": self._next_rotation(rules, previous.get("last"))})
 
@@ -476,84 +476,18 @@ class Secrets:
         self.require_writable(secret)
         rotation = secret.record["rotation"]
         if rotation:
-            self._save(secret, rotation={**rotation, "enabled": False, "next": None})
+            self.save(secret, rotation={**rotation, "enabled": False, "next": None})
         return secret.version_of(PENDING)
 
-    # -- replication ----------------------------------------------------------------------
-
-    def replicate(self, ctx: RequestContext, secret: Secret, regions: list[dict],
-                  overwrite: bool) -> list[dict]:
-        self.require_writable(secret)
-        replicas = dict(secret.record["replicas"])
-        for wanted in regions:
-            region = wanted["Region"]
-            if region == secret.record["region"]:
-                raise invalid_parameter("Invalid replica region: a secret can't be replicated "
-                                        "to its own region.")
-            key = (secret.record["account"], region, secret.name)
-            existing = self.secrets.get(key)
-            status = {"kms_key_id": wanted.get("KmsKeyId"), "status": "InSync",
-                      "message": "Replication succeeded"}
-            if existing is not None and existing.get("primary_region") != \
-                    secret.record["region"] and not overwrite:
-                status.update(status="Failed", message="Replication failed: Secret name "
-                              "already exists in the Region.")
-            else:
-                if existing is not None:
-                    self._delete_now(existing)
-                self.secrets.put({
-                    "account": key[0], "region": region, "name": secret.name,
-                    "arn": secret.record["arn"].replace(f":{secret.record['region']}:",
-                                                        f":{region}:", 1),
-                    "created": self.clock.now(), "deletion_due": None,
-                    "primary_region": secret.record["region"],
-                    "kms_key_id": wanted.get("KmsKeyId")})
-            replicas[region] = status
-        secret = self._save(secret, replicas=replicas)
-        return self._replication_status(secret.record)
-
-    def remove_replicas(self, secret: Secret, regions: list[str]) -> list[dict]:
-        self.require_primary(secret)
-        replicas = dict(secret.record["replicas"])
-        for region in regions:
-            if replicas.pop(region, None) is not None:
-                home = self.secrets.get((secret.record["account"], region, secret.name))
-                if home is not None and home.get("primary_region") == secret.record["region"]:
-                    self.secrets.delete((home["account"], region, home["name"]))
-        return self._replication_status(self._save(secret, replicas=replicas).record)
-
-    def promote(self, ctx: RequestContext, secret: Secret) -> None:
-        """StopReplicationToReplica: the replica becomes a standalone secret with its own copy
-        of every version, encrypted with its own region's key."""
-        if not secret.is_replica:
-            raise invalid_request("StopReplicationToReplica can only be called on a replica "
-                                  "secret.")
-        primary = secret.record
-        standalone = {**primary, "region": secret.home["region"], "arn": secret.arn,
-                      "uid": uuid.uuid4().hex, "replicas": {}, "primary_region": None,
-                      "kms_key_id": secret.home.get("kms_key_id"),
-                      "created": secret.home["created"], "policy": None}
-        copy = Secret(standalone, standalone)
-        key_id = standalone["kms_key_id"] or DEFAULT_KMS_KEY
-        for version in self.versions.find("by_created", eq=(primary["uid"],)):
-            value = self._decrypt(ctx, secret, version)
-            self.versions.put({**version, "secret": standalone["uid"], "kms_region": ctx.region,
-                               "blob": self._encrypt(ctx, copy, version["version_id"], key_id,
-                                                     value)})
-        self.secrets.put(standalone)
-        replicas = {r: s for r, s in primary["replicas"].items() if r != ctx.region}
-        self.secrets.put({**primary, "replicas": replicas})
-
-    @staticmethod
-    def _replication_status(record: dict) -> list[dict]:
-        entries = []
-        for region, status in record["replicas"].items():
-            entry = {"Region": region, "Status": status["status"],
-                     "StatusMessage": status["message"]}
-            if status.get("kms_key_id"):
-                entry["KmsKeyId"] = status["kms_key_id"]
-            entries.append(entry)
-        return entries
+def replication_status(record: dict) -> list[dict]:
+    entries = []
+    for region, status in record["replicas"].items():
+        entry = {"Region": region, "Status": status["status"],
+                 "StatusMessage": status["message"]}
+        if status.get("kms_key_id"):
+            entry["KmsKeyId"] = status["kms_key_id"]
+        entries.append(entry)
+    return entries
 
 
 def run_rotation(secret: Secret) -> None:
