@@ -29,7 +29,7 @@ def test_invitation_shape(invited):
     assert re.fullmatch(r"h-[a-z0-9]{32}", handshake["Id"])
     assert handshake["Arn"] == (f"arn:aws:organizations::{organization['MasterAccountId']}:"
                                 f"handshake/{organization['Id']}/invite/{handshake['Id']}")
-    assert (handshake["State"], handshake["Action"]) == ("REQUESTED", "INVITE")
+    assert (handshake["State"], handshake["Action"]) == ("OPEN", "INVITE")
     assert handshake["Parties"] == [{"Id": organization["Id"], "Type": "ORGANIZATION"},
                                     {"Id": account, "Type": "ACCOUNT"}]
     lifetime = handshake["ExpirationTimestamp"] - handshake["RequestedTimestamp"]
@@ -44,7 +44,7 @@ def test_accept_joins_the_organization(invited):
     assert [h["Id"] for h in invitee.list_handshakes_for_account()["Handshakes"]] == \
         [handshake["Id"]]
     assert invitee.describe_handshake(HandshakeId=handshake["Id"])["Handshake"]["State"] == \
-        "REQUESTED"
+        "OPEN"
     accepted = invitee.accept_handshake(HandshakeId=handshake["Id"])["Handshake"]
     assert accepted["State"] == "ACCEPTED"
     joined = client.describe_account(AccountId=account)["Account"]
@@ -99,7 +99,7 @@ def test_invitation_expires_after_15_days(private_server):
         Target={"Type": "ACCOUNT", "Id": account})["Handshake"]
     private_server.advance_clock(15 * 86400 - 60)
     assert client(account).describe_handshake(
-        HandshakeId=handshake["Id"])["Handshake"]["State"] == "REQUESTED"
+        HandshakeId=handshake["Id"])["Handshake"]["State"] == "OPEN"
     private_server.advance_clock(61)
     assert client(account).describe_handshake(
         HandshakeId=handshake["Id"])["Handshake"]["State"] == "EXPIRED"

@@ -1,6 +1,7 @@
 """Invitations of existing accounts into an organization (handshakes of action INVITE): sent by
-the management account, accepted or declined by the invited account, canceled by the sender,
-expired after 15 days (read against nubo's clock, so tests can let them lapse)."""
+the management account (OPEN, as AWS shows a new invitation), accepted or declined by the invited
+account, canceled by the sender, expired after 15 days (read against nubo's clock, so tests can
+let them lapse)."""
 
 from __future__ import annotations
 
@@ -77,7 +78,7 @@ class Handshakes:
         now = self.clock.now()
         handshake = {"handshake_id": f"h-{random_id(32)}", "org_id": org["org_id"],
                      "target": target_id, "target_type": target_type, "notes": notes,
-                     "tags": merged_tags([], tags), "state": "REQUESTED", "requested": now,
+                     "tags": merged_tags([], tags), "state": "OPEN", "requested": now,
                      "expires": now + EXPIRY}
         self.handshakes.put(handshake)
         return handshake

@@ -12,8 +12,7 @@ from nubo.store import TableSpec
 ORGANIZATIONS = TableSpec(
     name="org_organizations",
     key=("org_id",),
-    columns={"org_id": "text", "root_id": "text"},
-    indexes={"by_root": ("root_id",)},
+    columns={"org_id": "text"},
 )
 
 # The organization's resource policy (delegated administration), apart from the organization's
