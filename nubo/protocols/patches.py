@@ -198,6 +198,12 @@ def _patch_s3(model: dict) -> None:
                                                      xmlNamespace={"uri": _S3_NAMESPACE})
 
 
+def _dynamodb_error_types(model: dict) -> None:
+    # DynamoDB (and DynamoDB Streams) errors carry the service namespace in __type, as on AWS:
+    # "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException".
+    model["metadata"]["nubo"] = {"jsonErrorTypePrefix": "com.amazonaws.dynamodb.v20120810#"}
+
+
 def _parameter_validation(model: dict) -> None:
     # EC2-era query services answer MissingParameter / InvalidParameterValue.
     model["metadata"]["nubo"] = {"validation": "parameter"}
@@ -208,6 +214,8 @@ SERVICE_PATCHES: dict[str, Callable[[dict], None]] = {
     "s3": _patch_s3,
     "ec2": _parameter_validation,
     "cloudwatch": _parameter_validation,
+    "dynamodb": _dynamodb_error_types,
+    "dynamodbstreams": _dynamodb_error_types,
 }
 PROTOCOL_VIEWS: dict[tuple[str, str], Callable[[dict], None]] = {
     ("sqs", "query"): _sqs_query_view,
