@@ -132,3 +132,13 @@ def test_no_such_bucket(s3):
     with pytest.raises(ClientError) as caught:
         s3.list_objects_v2(Bucket="no-such-bucket-nubo-list")
     assert error_of(caught)[0::2] == ("NoSuchBucket", 404)
+
+
+def test_folder_markers(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="dir/", Body=b"")
+    s3.put_object(Bucket=bucket, Key="dir/file", Body=b"x")
+    assert s3.head_object(Bucket=bucket, Key="dir/")["ContentLength"] == 0
+    page = s3.list_objects_v2(Bucket=bucket, Prefix="dir/", Delimiter="/")
+    assert _keys(page) == ["dir/", "dir/file"]
+    page = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert _prefixes(page) == ["dir/"] and _keys(page) == []
