@@ -160,7 +160,7 @@ def _header_reader(member) -> Callable[[str], Any]:
     return scalar_from_text(member)
 
 
-_HTTP_DATE_ITEMS = re.compile(r"[^,]*,[^,]*(?:,|$)")
+_WEEKDAY = re.compile(r"[A-Za-z]{3}")  # the part of an HTTP date before its comma
 
 
 def split_header_list(text: str, http_dates: bool = False) -> list[str]:
@@ -168,11 +168,9 @@ def split_header_list(text: str, http_dates: bool = False) -> list[str]:
     (``"b,c", "\\"def\\"", a``); HTTP dates, which hold a comma, unquoted."""
     if not text.strip():
         return []
-    if http_dates:
-        return [item.strip().rstrip(",").strip() for item in _HTTP_DATE_ITEMS.findall(text)
-                if item.strip()]
     if '"' not in text:
-        return [item.strip() for item in text.split(",")]
+        parts = [item.strip() for item in text.split(",")]
+        return _joined_dates(parts) if http_dates else parts
     items, position, size = [], 0, len(text)
     while position <= size:
         while position < size and text[position] in " \t":
@@ -193,6 +191,19 @@ def split_header_list(text: str, http_dates: bool = False) -> list[str]:
         if comma < 0:
             break
         position = comma + 1
+    return items
+
+
+def _joined_dates(parts: list[str]) -> list[str]:
+    """``Mon``, ``16 Dec 2019 23:48:18 GMT`` -> ``Mon, 16 Dec 2019 23:48:18 GMT``."""
+    items, index = [], 0
+    while index < len(parts):
+        if _WEEKDAY.fullmatch(parts[index]) and index + 1 < len(parts):
+            items.append(f"{parts[index]}, {parts[index + 1]}")
+            index += 2
+        else:
+            items.append(parts[index])
+            index += 1
     return items
 
 

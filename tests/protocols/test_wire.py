@@ -24,6 +24,7 @@ from nubo.core.http import HttpRequest
 from nubo.protocols import (detect_protocol, load_service_model, parse_request, serialize_error,
                             serialize_response)
 from nubo.protocols.models import protocol_view
+from nubo.protocols.rest import split_header_list
 from tests.protocols.helpers import to_http_request
 
 JSON_SQS = {"content-type": "application/x-amz-json-1.0", "x-amz-target": "AmazonSQS.SendMessage"}
@@ -213,6 +214,18 @@ def test_sqs_query_response_escapes_carriage_return():
     operation = model.operation_model("ReceiveMessage")
     response = serialize_response(operation, {"Messages": [{"Body": "a\r\nb<&>"}]}, "query", "r")
     assert b"<Body>a&#xD;\nb&lt;&amp;&gt;</Body>" in response.body
+
+
+@pytest.mark.parametrize("text,http_dates,items", [
+    ('"b,c", "\\"def\\"", a', False, ["b,c", '"def"', "a"]),
+    (" a , b ", False, ["a", "b"]),
+    ("", False, []),
+    ("Mon, 16 Dec 2019 23:48:18 GMT,Tue, 17 Dec 2019 23:48:18 GMT", True,
+     ["Mon, 16 Dec 2019 23:48:18 GMT", "Tue, 17 Dec 2019 23:48:18 GMT"]),
+    ("1576540098, 1576540099", True, ["1576540098", "1576540099"]),  # not dates: kept apart
+])
+def test_list_header_items(text, http_dates, items):
+    assert split_header_list(text, http_dates) == items
 
 
 # --- compressed request bodies ----------------------------------------------------------------
