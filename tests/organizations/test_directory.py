@@ -67,6 +67,7 @@ def test_works_on_an_empty_store(store):
     assert directory.service_control_policies(MANAGEMENT) is None
     assert directory.resource_control_policies(MANAGEMENT) is None
     assert directory.organization_of(MANAGEMENT) is None
+    assert directory.organization_path(MANAGEMENT) is None
 
 
 def test_levels_from_the_root_down(store, call, clock):
@@ -101,6 +102,9 @@ def test_levels_from_the_root_down(store, call, clock):
     call("AttachPolicy", PolicyId=deny, TargetId=outer)
     call("AttachPolicy", PolicyId=ec2, TargetId=inner)
     call("DetachPolicy", PolicyId="p-FullAWSAccess", TargetId=inner)
+    assert directory.organization_path(member) == f"{org['Id']}/{root_id}/{outer}/{inner}/"
+    assert directory.organization_path(MANAGEMENT) == f"{org['Id']}/{root_id}/"
+    assert directory.organization_path(OUTSIDER) is None
     levels = _documents(directory.service_control_policies(member))
     assert len(levels) == 4  # root, outer, inner, the account
     assert levels[0] == [FULL_ACCESS]

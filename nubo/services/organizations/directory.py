@@ -39,6 +39,15 @@ class OrganizationsDirectory:
         return {"Id": org["org_id"], "Arn": arn(org, f"organization/{org['org_id']}"),
                 "MasterAccountId": org["master_account_id"]}
 
+    def organization_path(self, account_id: str) -> str | None:
+        """The account's place in its organization as aws:PrincipalOrgPaths and
+        aws:ResourceOrgPaths give it: the path of its parent, ``o-.../r-.../ou-.../``."""
+        found = self._membership(account_id)
+        if found is None:
+            return None
+        account, org = found
+        return f"{org['org_id']}/{'/'.join(self._chain(account, org))}/"
+
     def service_control_policies(self, account_id: str) -> list[list[str]] | None:
         """The SCPs bounding the account: one list per level from the root down (root, each OU,
         the account), each the JSON texts of the SCPs attached there. None when SCPs do not
@@ -56,14 +65,16 @@ class OrganizationsDirectory:
         account, org = found
         if account_id == org["master_account_id"] or policy_type not in org["policy_types"]:
             return None
+        return [self._texts(org["org_id"], target_id, policy_type)
+                for target_id in self._chain(account, org) + [account_id]]
+
+    def _chain(self, account: dict, org: dict) -> list[str]:
+        """The root and OUs above the account, from the root down."""
         parent_id = account["parent_id"]
         if parent_id == org["root_id"]:
-            chain = [parent_id]
-        else:
-            unit = self.units.get((parent_id,))
-            chain = unit["ancestors"] if unit is not None else [org["root_id"]]
-        return [self._texts(org["org_id"], target_id, policy_type)
-                for target_id in chain + [account_id]]
+            return [parent_id]
+        unit = self.units.get((parent_id,))
+        return unit["ancestors"] if unit is not None else [org["root_id"]]
 
     def _texts(self, org_id: str, target_id: str, policy_type: str) -> list[str]:
         texts = []
