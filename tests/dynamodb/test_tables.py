@@ -279,3 +279,25 @@ def test_create_with_resource_policy_and_update_settings(ddb, make_table):
         ddb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
     code, message, status = error_of(excinfo)
     assert (code, status) == ("NotImplemented", 501) and "ReplicaUpdates" in message
+
+
+def test_error_wire_format(nubo_server):
+    """The JSON 1.0 error body as AWS writes it (SDKs read the name after '#')."""
+    import json
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(
+        nubo_server.endpoint + "/", method="POST",
+        data=json.dumps({"TableName": unique("missing")}).encode(),
+        headers={"X-Amz-Target": "DynamoDB_20120810.DescribeTable",
+                 "Content-Type": "application/x-amz-json-1.0",
+                 "Authorization": "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20240101/"
+                                  "us-east-1/dynamodb/aws4_request, SignedHeaders=host, "
+                                  "Signature=0"})
+    with pytest.raises(urllib.error.HTTPError) as excinfo:
+        urllib.request.urlopen(request, timeout=10)
+    assert excinfo.value.code == 400
+    assert excinfo.value.headers["Content-Type"] == "application/x-amz-json-1.0"
+    body = json.loads(excinfo.value.read())
+    assert body["__type"] == "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+    assert body["message"].startswith("Requested resource not found: Table: ")
