@@ -314,3 +314,23 @@ def test_centralized_root_access(account_iam, make_client):
     with pytest.raises(ClientError) as raised:
         account_iam(status["AccountId"]).list_organizations_features()
     assert error_of(raised)[0] == "AccountNotManagementOrDelegatedAdministratorException"
+
+
+def test_server_certificate_and_oidc_tags(fresh_iam):
+    body, key = self_signed()
+    fresh_iam.upload_server_certificate(ServerCertificateName="tagged", CertificateBody=body,
+                                        PrivateKey=key, Tags=[{"Key": "a", "Value": "1"}])
+    fresh_iam.tag_server_certificate(ServerCertificateName="tagged",
+                                     Tags=[{"Key": "b", "Value": "2"}])
+    fresh_iam.untag_server_certificate(ServerCertificateName="tagged", TagKeys=["a"])
+    assert fresh_iam.list_server_certificate_tags(ServerCertificateName="tagged")["Tags"] == [
+        {"Key": "b", "Value": "2"}]
+    arn = fresh_iam.create_open_id_connect_provider(
+        Url="https://idp.example.org", ThumbprintList=["9" * 40],
+        Tags=[{"Key": "a", "Value": "1"}])["OpenIDConnectProviderArn"]
+    fresh_iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["a"])
+    assert fresh_iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)[
+        "Tags"] == []
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.disable_organizations_root_credentials_management()
+    assert error_of(raised)[0] == "OrganizationNotFoundException"

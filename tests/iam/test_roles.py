@@ -223,3 +223,38 @@ def test_cli_role(aws_cli, tmp_path):
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
     attached = aws_cli("iam", "list-attached-role-policies", "--role-name", name)
     assert attached["AttachedPolicies"][0]["PolicyName"] == "AWSLambdaBasicExecutionRole"
+
+
+def test_role_tags_listing_and_group_policies(iam, role):
+    iam.tag_role(RoleName=role, Tags=[{"Key": "team", "Value": "a"}, {"Key": "env", "Value": "b"}])
+    iam.untag_role(RoleName=role, TagKeys=["env"])
+    assert iam.list_role_tags(RoleName=role)["Tags"] == [{"Key": "team", "Value": "a"}]
+    prefix = f"/{unique('roles')}/"
+    iam.create_role(RoleName=unique("listed"), Path=prefix,
+                    AssumeRolePolicyDocument=doc(TRUST_LAMBDA), Description="listed")
+    listed = iam.list_roles(PathPrefix=prefix)["Roles"]
+    assert len(listed) == 1 and listed[0]["Description"] == "listed"
+    assert listed[0]["AssumeRolePolicyDocument"] == TRUST_LAMBDA and "Tags" not in listed[0]
+    group = unique("grp")
+    iam.create_group(GroupName=group)
+    iam.put_group_policy(GroupName=group, PolicyName="read", PolicyDocument=doc(READ_BUCKET))
+    iam.attach_group_policy(GroupName=group, PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert iam.list_group_policies(GroupName=group)["PolicyNames"] == ["read"]
+    assert [p["PolicyName"] for p in iam.list_attached_group_policies(GroupName=group)[
+        "AttachedPolicies"]] == ["ReadOnlyAccess"]
+    iam.delete_group_policy(GroupName=group, PolicyName="read")
+    assert iam.list_group_policies(GroupName=group)["PolicyNames"] == []
+
+
+def test_user_boundary_put_and_credentials_status(iam, user):
+    arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    iam.put_user_permissions_boundary(UserName=user, PermissionsBoundary=arn)
+    assert iam.get_user(UserName=user)["User"]["PermissionsBoundary"][
+        "PermissionsBoundaryArn"] == arn
+    credential = iam.create_service_specific_credential(
+        UserName=user, ServiceName="cassandra.amazonaws.com")["ServiceSpecificCredential"]
+    iam.update_service_specific_credential(
+        UserName=user, ServiceSpecificCredentialId=credential["ServiceSpecificCredentialId"],
+        Status="Inactive")
+    assert iam.list_service_specific_credentials(UserName=user)[
+        "ServiceSpecificCredentials"][0]["Status"] == "Inactive"

@@ -74,9 +74,6 @@ class Accounts:
         self.table.put(record)
         return record
 
-    def count(self, account: str, counter: str) -> int:
-        return self.get(account)["counts"].get(counter, 0)
-
     def add(self, account: str, counter: str, delta: int, quota: str | None = None,
             limit: int | None = None) -> None:
         record = self.get(account)

@@ -102,6 +102,3 @@ def server_certificate(record: dict) -> dict:
             "ServerCertificateId": record["id"], "Arn": record["arn"],
             "UploadDate": record["created"], "Expiration": record["expiration"]}
 
-
-def tag_page(record: dict) -> dict:
-    return {"Tags": record.get("tags", []), "IsTruncated": False}
