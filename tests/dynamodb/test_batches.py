@@ -169,3 +169,15 @@ def test_batch_get_returns_unprocessed_keys_past_16_megabytes(ddb, table):
     rest = ddb.batch_get_item(RequestItems=response["UnprocessedKeys"])
     got = {i["pk"]["S"] for i in returned + rest["Responses"][table]}
     assert got == {k["pk"]["S"] for k in keys}
+
+
+def test_transactions_cost_double(ddb, table):
+    value = "x" * (5 * 1024 - 2 - 2 - 1)  # 5 KB items: pk (2) + key (2) + v (1) + value
+    written = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": table, "Item": {"pk": {"S": f"t{i}"}, "v": {"S": value}}}}
+        for i in range(3)], ReturnConsumedCapacity="TOTAL")
+    assert written["ConsumedCapacity"][0]["CapacityUnits"] == 30.0  # 3 x 5 WCU x 2
+    read = ddb.transact_get_items(TransactItems=[
+        {"Get": {"TableName": table, "Key": {"pk": {"S": f"t{i % 3}"}}}} for i in range(3)],
+        ReturnConsumedCapacity="TOTAL")
+    assert read["ConsumedCapacity"][0]["CapacityUnits"] == 12.0  # 3 x ceil(5 KB / 4 KB) x 2
