@@ -107,10 +107,13 @@ class Authorizer:
         found = self._callers.get(cache_key)
         if found is None:
             found = self._resolve(access_key_id, account_id)
-            organization = OrganizationsDirectory(self.runtime.store).organization_of(
-                found.principal.account_id)
+            organizations = OrganizationsDirectory(self.runtime.store)
+            account = found.principal.account_id
+            organization = organizations.organization_of(account)
             if organization is not None:
                 found.context["aws:principalorgid"] = organization["Id"]
+                found.context["aws:principalorgpaths"] = [organizations.organization_path(
+                    account)]
             if len(self._callers) > 100_000:
                 self._callers.clear()
             self._callers[cache_key] = found
