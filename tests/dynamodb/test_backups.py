@@ -101,3 +101,29 @@ def test_kinesis_streaming_destination_settings(ddb, table):
     assert (destination["StreamArn"], destination["DestinationStatus"]) == (stream, "ACTIVE")
     assert ddb.disable_kinesis_streaming_destination(TableName=table, StreamArn=stream)[
         "DestinationStatus"] == "DISABLING"
+
+
+def test_restore_to_latest_point_in_time(ddb, make_table):
+    source = make_table()
+    ddb.put_item(TableName=source, Item={"pk": {"S": "kept"}})
+    target = unique("pitr")
+    with pytest.raises(ClientError) as excinfo:
+        ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target,
+                                           UseLatestRestorableTime=True)
+    assert error_of(excinfo) == ("PointInTimeRecoveryUnavailableException",
+                                 f"Point in time recovery is not enabled for table '{source}'",
+                                 400)
+    ddb.update_continuous_backups(TableName=source, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    restored = ddb.restore_table_to_point_in_time(
+        SourceTableName=source, TargetTableName=target, UseLatestRestorableTime=True)
+    try:
+        assert restored["TableDescription"]["RestoreSummary"]["SourceTableArn"].endswith(source)
+        assert ddb.get_item(TableName=target, Key={"pk": {"S": "kept"}})["Item"] == {
+            "pk": {"S": "kept"}}
+    finally:
+        ddb.delete_table(TableName=target)
+    with pytest.raises(ClientError) as excinfo:
+        ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=unique(),
+                                           RestoreDateTime=1_700_000_000)
+    assert error_of(excinfo)[2] == 501

@@ -14,7 +14,7 @@ from nubo.services.base import ServiceProvider, handler
 from nubo.services.dynamodb.backups import Backups
 from nubo.services.dynamodb.batches import Batches
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import LIMITS, Tables
+from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn, not_implemented
 from nubo.services.dynamodb.queries import Queries
 from nubo.services.dynamodb.requests import ItemRequests
 from nubo.services.dynamodb.settings import TableSettings
@@ -272,6 +272,21 @@ class DynamodbProvider(ServiceProvider):
     def restore_table_from_backup(self, ctx: RequestContext, TargetTableName: str,
                                   BackupArn: str, **overrides) -> dict:
         table = self.backups.restore(ctx, BackupArn, TargetTableName, overrides)
+        return {"TableDescription": self.tables.describe(table, "CREATING")}
+
+    @handler("RestoreTableToPointInTime")
+    def restore_table_to_point_in_time(self, ctx: RequestContext, TargetTableName: str,
+                                       SourceTableArn: str | None = None,
+                                       SourceTableName: str | None = None,
+                                       UseLatestRestorableTime: bool | None = None,
+                                       RestoreDateTime=None, **overrides) -> dict:
+        name = SourceTableName or SourceTableArn or ""
+        source = self.tables.find(ctx.account_id, ctx.region, name)
+        if source is None:
+            raise ServiceError("TableNotFoundException", f"Table not found: {name_from_arn(name)}")
+        if not UseLatestRestorableTime:
+            raise not_implemented("RestoreDateTime (only UseLatestRestorableTime)")
+        table = self.backups.restore_latest(ctx, source, TargetTableName, overrides)
         return {"TableDescription": self.tables.describe(table, "CREATING")}
 
     # -- items ------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """On-demand backups: CreateBackup copies a table's definition and items, RestoreTableFromBackup
 makes a new table from them (indexes rebuilt; streams, TTL and tags are not restored, as on
-AWS), DescribeBackup, ListBackups and DeleteBackup."""
+AWS), DescribeBackup, ListBackups and DeleteBackup. RestoreTableToPointInTime restores the
+latest restorable time (the table as it is); earlier times need a change history nubo does not
+keep yet, and answer 501."""
 
 from __future__ import annotations
 
@@ -89,12 +91,25 @@ class Backups:
     def restore(self, ctx: RequestContext, arn: str, target: str,
                 overrides: dict[str, Any]) -> Table:
         record = self._get(ctx, arn)
+        return self._restore_into(ctx, record["table"], record["id"], target, overrides,
+                                  {"SourceBackupArn": arn})
+
+    def restore_latest(self, ctx: RequestContext, source: Table, target: str,
+                       overrides: dict[str, Any]) -> Table:
+        """RestoreTableToPointInTime at its LatestRestorableDateTime: the table as it is."""
+        if not source.record.get("pitr"):
+            raise ServiceError("PointInTimeRecoveryUnavailableException",
+                               f"Point in time recovery is not enabled for table '{source.name}'")
+        return self._restore_into(ctx, source.record, source.id, target, overrides, {})
+
+    def _restore_into(self, ctx: RequestContext, source: dict, owner: int, target: str,
+                      overrides: dict[str, Any], summary: dict) -> Table:
+        """A new table with the source's keys and indexes, filled from ``owner``'s rows."""
         if self.tables.find(ctx.account_id, ctx.region, target) is not None:
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {target}")
-        source = record["table"]
-        definition = {key: source[key] for key in ("KeySchema", "AttributeDefinitions",
-                                                   "LocalSecondaryIndexes",
-                                                   "GlobalSecondaryIndexes") if source.get(key)}
+        definition = {key: copy.deepcopy(source[key])
+                      for key in ("KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes",
+                                  "GlobalSecondaryIndexes") if source.get(key)}
         for index in [*definition.get("GlobalSecondaryIndexes", ()),
                       *definition.get("LocalSecondaryIndexes", ())]:
             for private in ("id", "IndexArn", "throughput", "backfill"):
@@ -109,13 +124,12 @@ class Backups:
         table = self.tables.create(ctx, TableName=target, BillingMode=billing,
                                    ProvisionedThroughput=throughput
                                    if billing == "PROVISIONED" else None, **definition)
-        table.record["RestoreSummary"] = {"SourceBackupArn": arn,
-                                          "SourceTableArn": source["TableArn"],
+        table.record["RestoreSummary"] = {**summary, "SourceTableArn": source["TableArn"],
                                           "RestoreDateTime": self.clock.now(),
                                           "RestoreInProgress": False}
         self.tables.save(table)
         table = self.tables.get(ctx, target)
-        self.items.restore_rows(record["id"], table)
+        self.items.restore_rows(owner, table)
         return table
 
 
