@@ -146,3 +146,26 @@ def test_versioning_configuration(s3, bucket):
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"
 
+
+
+def test_wrong_region_requests(nubo_server, s3, s3_region):
+    from tests.s3.conftest import signed_request
+
+    name = unique()
+    west = s3_region("eu-west-1")
+    west.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    try:
+        west.put_object(Bucket=name, Key="k", Body=b"x")
+        status, headers, body = signed_request(nubo_server, "GET", f"/{name}/k")
+        assert status == 400 and headers["x-amz-bucket-region"] == "eu-west-1"
+        assert b"<Code>AuthorizationHeaderMalformed</Code>" in body
+        assert b"the region 'us-east-1' is wrong; expecting 'eu-west-1'" in body
+        status, headers, _ = signed_request(nubo_server, "HEAD", f"/{name}")
+        assert (status, headers["x-amz-bucket-region"]) == (301, "eu-west-1")
+        # boto3 follows the bucket's region by itself
+        assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"x"
+        assert s3.head_bucket(Bucket=name)["BucketRegion"] == "eu-west-1"
+        assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+    finally:
+        west.delete_object(Bucket=name, Key="k")
+        west.delete_bucket(Bucket=name)

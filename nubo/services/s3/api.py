@@ -37,6 +37,8 @@ from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
 log = logging.getLogger("nubo.s3")
 
 MAX_KEYS = 1000
+# Operations any region's endpoint answers for any bucket.
+_ANY_REGION_OPERATIONS = frozenset({"CreateBucket", "GetBucketLocation", "ListBuckets"})
 LIFECYCLE_INTERVAL = 10.0
 MAX_DELETE_OBJECTS = 1000
 
@@ -60,6 +62,32 @@ class S3Provider(ServiceProvider):
     def reset(self) -> None:
         self.buckets.forget()
         self.blobs.clear()
+
+    def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
+        if "Bucket" in params and operation not in _ANY_REGION_OPERATIONS:
+            self._check_region(ctx, operation, params["Bucket"])
+        return super().dispatch(ctx, operation, params)
+
+    def _check_region(self, ctx: RequestContext, operation: str, name: str) -> None:
+        """A request signed (SigV4 header) for another region than the bucket's is refused as
+        S3 refuses it, naming the bucket's region (SDKs retry there)."""
+        if not ctx.headers.get("authorization", "").startswith("AWS4-"):
+            return
+        try:
+            region = self.buckets.get(name)["region"]
+        except ServiceError:
+            return  # the handler answers NoSuchBucket
+        if region == ctx.region:
+            return
+        headers = {"x-amz-bucket-region": region}
+        if operation == "HeadBucket":
+            raise ServiceError("PermanentRedirect", "The bucket you are attempting to access "
+                               "must be addressed using the specified endpoint. Please send "
+                               "all future requests to this endpoint.", 301, headers=headers,
+                               fields={"BucketName": name})
+        raise ServiceError("AuthorizationHeaderMalformed", "The authorization header is "
+                           f"malformed; the region '{ctx.region}' is wrong; expecting "
+                           f"'{region}'", 400, headers=headers, fields={"Region": region})
 
     async def background(self) -> None:
         """Lifecycle rules, applied every LIFECYCLE_INTERVAL seconds and when the clock moves."""
