@@ -334,3 +334,12 @@ def test_older_versions_of_aws_managed_policies(iam):
         iam.get_policy_version(PolicyArn=arn, VersionId="v9999")
     assert error_of(raised) == ("NoSuchEntity", f"Policy {arn} version v9999 does not exist or "
                                 "is not attachable.", 404)
+
+
+def test_list_policies_leaves_out_description_and_tags(fresh_iam):
+    fresh_iam.create_policy(PolicyName="described", PolicyDocument=doc(READ_BUCKET),
+                            Description="about it", Tags=[{"Key": "k", "Value": "v"}])
+    listed = fresh_iam.list_policies(Scope="Local")["Policies"][0]
+    assert "Description" not in listed and "Tags" not in listed
+    got = fresh_iam.get_policy(PolicyArn=listed["Arn"])["Policy"]
+    assert (got["Description"], got["Tags"]) == ("about it", [{"Key": "k", "Value": "v"}])

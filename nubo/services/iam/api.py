@@ -62,9 +62,10 @@ class IamProvider(ServiceProvider):
     def _entity(self, ctx: RequestContext, kind: str, name: str) -> dict:
         return self.iam.by_kind[kind].require(ctx.account_id, name)
 
-    def _policy_shape(self, ctx: RequestContext, policy: dict, tags: bool = False) -> dict:
+    def _policy_shape(self, ctx: RequestContext, policy: dict, listed: bool = False) -> dict:
         return shapes.policy(policy, self.policies.usage(ctx.account_id, policy["arn"], "policy"),
-                             self.policies.usage(ctx.account_id, policy["arn"], "boundary"), tags)
+                             self.policies.usage(ctx.account_id, policy["arn"], "boundary"),
+                             listed)
 
     def _profile_shape(self, profile: dict, tags: bool = False) -> dict:
         role = self.iam.roles.by_id(profile["role_id"]) if profile.get("role_id") else None
@@ -375,12 +376,12 @@ class IamProvider(ServiceProvider):
                       Tags: list[dict] | None = None) -> dict:
         policy = self.policies.create(ctx.account_id, ctx.partition, PolicyName, Path,
                                       PolicyDocument, Description, Tags)
-        return {"Policy": self._policy_shape(ctx, policy, tags=True)}
+        return {"Policy": self._policy_shape(ctx, policy)}
 
     @handler("GetPolicy")
     def get_policy(self, ctx: RequestContext, PolicyArn: str) -> dict:
         policy = self.policies.require(ctx.account_id, PolicyArn)
-        return {"Policy": self._policy_shape(ctx, policy, tags=True)}
+        return {"Policy": self._policy_shape(ctx, policy)}
 
     @handler("DeletePolicy")
     def delete_policy(self, ctx: RequestContext, PolicyArn: str) -> dict:
@@ -394,7 +395,8 @@ class IamProvider(ServiceProvider):
                       MaxItems: int | None = None) -> dict:
         policies, paging = self.policies.list(ctx.account_id, Scope, OnlyAttached, PathPrefix,
                                               PolicyUsageFilter, Marker, MaxItems)
-        return {"Policies": [self._policy_shape(ctx, p) for p in policies], **paging}
+        return {"Policies": [self._policy_shape(ctx, p, listed=True) for p in policies],
+                **paging}
 
     @handler("CreatePolicyVersion")
     def create_policy_version(self, ctx: RequestContext, PolicyArn: str, PolicyDocument: str,

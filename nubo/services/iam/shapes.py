@@ -52,14 +52,15 @@ def instance_profile(record: dict, roles: list[dict], tags: bool = False) -> dic
     return shape
 
 
-def policy(record: dict, attachments: int, boundaries: int, tags: bool = False) -> dict:
+def policy(record: dict, attachments: int, boundaries: int, listed: bool = False) -> dict:
+    """A managed policy; ``listed``: as ListPolicies shows it (no description, no tags)."""
     return compact({"PolicyName": record["name"], "PolicyId": record["id"],
                     "Arn": record["arn"], "Path": record["path"],
                     "DefaultVersionId": record["default"], "AttachmentCount": attachments,
                     "PermissionsBoundaryUsageCount": boundaries, "IsAttachable": True,
-                    "Description": record.get("description"), "CreateDate": record["created"],
-                    "UpdateDate": record["updated"],
-                    "Tags": record["tags"] if tags else None})
+                    "Description": None if listed else record.get("description"),
+                    "CreateDate": record["created"], "UpdateDate": record["updated"],
+                    "Tags": None if listed else record["tags"]})
 
 
 def policy_version(version_id: str, version: dict, default: str,
