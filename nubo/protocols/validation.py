@@ -6,25 +6,21 @@ constraints of values already parsed. Checks are compiled once per shape into cl
 report ``Issue``s; how issues become an AWS error is the service's *style* (patches.py ``nubo``
 block): Coral's ``ValidationException`` listing every issue, or the EC2-era query services'
 ``MissingParameter`` / ``InvalidParameterValue`` for the first one. Unknown members are ignored,
-as AWS does. Patterns (Java regular expressions, matched whole, through the ``regex`` module for
-Java's Unicode classes) are checked only for services whose ``nubo`` block sets
+as AWS does. Patterns (patterns.py) are checked only for services whose ``nubo`` block sets
 ``validatePatterns``: AWS enforces them per service, and some services word the failure
-themselves (IAM's names). A pattern Python cannot compile is not checked.
+themselves (IAM's names).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable
-
-import regex
 
 from botocore.model import OperationModel, ServiceModel
 
 from nubo.core.errors import ServiceError
 from nubo.protocols.models import nubo_settings, operation_plan, plan_cache
+from nubo.protocols.patterns import java_pattern
 
 Check = Callable[[Any, tuple, list], None]  # (value, path, issues)
 _NOTHING = object()  # an operation whose input has nothing to check
@@ -167,25 +163,6 @@ def _pattern_check(shape) -> Check | None:
         if matches(value) is None:
             issues.append(Issue(path, value, wording, _member(path)))
     return check_pattern
-
-
-# A UTF-16 surrogate pair in a Java character class stands for one supplementary code point.
-_SURROGATE_PAIR = re.compile(r"\\u(D[89AB][0-9A-F]{2})\\u(D[C-F][0-9A-F]{2})", re.IGNORECASE)
-
-
-def _code_point(found: re.Match) -> str:
-    high, low = int(found.group(1), 16), int(found.group(2), 16)
-    return "\\U%08X" % (0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
-
-
-@lru_cache(maxsize=None)
-def java_pattern(pattern: str) -> regex.Pattern | None:
-    """A model's (Java) pattern compiled for Python, or None where it uses what Python's
-    ``regex`` cannot express (then AWS's own check is the reference and nubo skips it)."""
-    try:
-        return regex.compile(_SURROGATE_PAIR.sub(_code_point, pattern), regex.V0)
-    except (regex.error, ValueError, OverflowError):
-        return None
 
 
 def _items_check(item: Check) -> Check:

@@ -24,6 +24,7 @@ from nubo.core.http import HttpRequest
 from nubo.protocols import (detect_protocol, load_service_model, parse_request, serialize_error,
                             serialize_response)
 from nubo.protocols.models import protocol_view
+from nubo.protocols.patterns import java_pattern
 from nubo.protocols.rest import split_header_list
 from tests.protocols.helpers import to_http_request
 
@@ -104,6 +105,7 @@ def _patterned_model(validate_patterns: bool) -> ServiceModel:
     """A json service whose strings carry patterns of the kinds AWS models use."""
     strings = {"Name": r"[a-zA-Z0-9_.-]+", "Label": r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*",
                "Text": r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*",
+               "User": r"[\w+=,.@-]+",  # Java's \w is ASCII
                "Anything": r"[\p{all}]*"}  # not expressible in Python: not checked
     shapes = {name: {"type": "string", "pattern": pattern} for name, pattern in strings.items()}
     shapes["Input"] = {"type": "structure",
@@ -124,20 +126,34 @@ def _put(model: ServiceModel, document: dict):
 def test_pattern_validation():
     model = _patterned_model(True)
     good = {"Name": "my-table_1.x", "Label": "Été 2024: a/b", "Text": "tab\there \U0001F600",
-            "Anything": "\x00"}
+            "User": "a_b+c@d", "Anything": "\x00"}
     assert _put(model, good)[1] == good
     with pytest.raises(ServiceError) as caught:
-        _put(model, {"Name": "bad name", "Label": "a;b", "Text": "bell\x07"})
+        _put(model, {"Name": "bad name", "Label": "a;b", "Text": "bell\x07", "User": "usér"})
     assert caught.value.code == "ValidationException"
     assert caught.value.message == (
-        "3 validation errors detected: Value 'bad name' at 'name' failed to satisfy "
+        "4 validation errors detected: Value 'bad name' at 'name' failed to satisfy "
         "constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+; "
         "Value 'a;b' at 'label' failed to satisfy constraint: Member must satisfy regular "
         "expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*; Value 'bell\x07' at 'text' "
         "failed to satisfy constraint: Member must satisfy regular expression pattern: "
-        "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*")
+        "[\\u0020-\\uD7FF\\uE000-\\uFFFD\\uD800\\uDC00-\\uDBFF\\uDFFF\\t]*; "
+        "Value 'usér' at 'user' failed to satisfy constraint: Member must satisfy regular "
+        "expression pattern: [\\w+=,.@-]+")
     # services that do not enforce patterns (the default) let the same values through
     assert _put(_patterned_model(False), {"Name": "bad name"})[1] == {"Name": "bad name"}
+
+
+@pytest.mark.parametrize("pattern,matching,failing", [
+    (r"^[a-zA-Z0-9\s-_()\[\]]+$", "a b-_(x)[y]", "a;b"),  # "-" after a class is literal
+    (r"[\p{Alnum}]+", "abc123", "abé"),  # Java's POSIX classes are ASCII
+    (r"(^i-(\w{8}|\w{17})$)|(^mi-\w{17}$)", "i-0123456789abcdef0", "i-0123456789abcdéf0"),
+    (r"^arn:\S+:kms:.*$", "arn:a\u00a0b:kms:x", "arn:a b:kms:x"),  # \u00a0 is no \s in Java
+    (r"[\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF]+", "a\U0001F600", "a\x01"),
+])
+def test_java_patterns(pattern, matching, failing):
+    compiled = java_pattern(pattern)
+    assert compiled.fullmatch(matching) and not compiled.fullmatch(failing)
 
 
 def test_query_error_envelope_and_status():
