@@ -93,3 +93,30 @@ def test_policies_granting_service_access(fresh_iam):
     assert by_namespace["sqs"] == [{"PolicyName": "AmazonSQSFullAccess", "PolicyType": "MANAGED",
                                     "PolicyArn": "arn:aws:iam::aws:policy/AmazonSQSFullAccess"}]
     assert by_namespace["kms"] == []
+
+
+def test_simulation_applies_service_control_policies(account_iam, make_client):
+    import boto3
+
+    from tests.conftest import REGION, SECRET_KEY
+
+    management = "135713571357"
+    orgs = make_client("organizations", session=boto3.Session(
+        aws_access_key_id=management, aws_secret_access_key=SECRET_KEY, region_name=REGION))
+    orgs.create_organization(FeatureSet="ALL")
+    root_id = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    status = orgs.create_account(Email="sim@example.com", AccountName="sim")["CreateAccountStatus"]
+    member = orgs.describe_create_account_status(CreateAccountRequestId=status["Id"])[
+        "CreateAccountStatus"]["AccountId"]
+    scp = orgs.create_policy(Name="no-s3-delete", Type="SERVICE_CONTROL_POLICY",
+                             Description="deny deletes", Content=doc(DENY_DELETE))
+    orgs.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=member)
+    iam = account_iam(member)
+    arn = iam.create_user(UserName="under-scp")["User"]["Arn"]
+    iam.put_user_policy(UserName="under-scp", PolicyName="all", PolicyDocument=doc(ALL_S3))
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=arn, ActionNames=["s3:GetObject", "s3:DeleteObject"])["EvaluationResults"]
+    assert [r["EvalDecision"] for r in results] == ["allowed", "explicitDeny"]
+    assert [r["OrganizationsDecisionDetail"]["AllowedByOrganizations"] for r in results] == [
+        True, False]

@@ -21,6 +21,7 @@ from nubo.services.iam.service_credentials import (SERVICE_CREDENTIAL, SIGNING_C
                                                     SSH_KEY)
 from nubo.services.iam.simulation import SimulationInput, context_of, simulate
 from nubo.services.iam.validation import check_patterns, merge_tags, page, remove_tags
+from nubo.services.organizations.directory import OrganizationsDirectory
 
 
 class IamProvider(ServiceProvider):
@@ -1241,16 +1242,17 @@ class IamProvider(ServiceProvider):
         return self._simulate(ctx, principal, sources, boundary, ActionNames, ResourceArns,
                               ResourcePolicy, ResourceOwner, ContextEntries, Marker, MaxItems)
 
-    @staticmethod
-    def _simulate(ctx: RequestContext, principal: Principal, sources: list[tuple[str, str]],
+    def _simulate(self, ctx: RequestContext, principal: Principal, sources: list[tuple[str, str]],
                   boundary: str | None, actions: list[str], resources: list[str] | None,
                   resource_policy: str | None, resource_owner: str | None,
                   context: list[dict] | None, marker: str | None,
                   max_items: int | None) -> dict:
         owner = resource_owner.split(":")[4] if resource_owner and resource_owner.count(":") >= 5 \
             else resource_owner
+        scps = OrganizationsDirectory(self.runtime.store).service_control_policies(
+            principal.account_id)
         spec = SimulationInput(principal, sources, boundary, resource_policy, owner,
-                               context_of(context, principal))
+                               context_of(context, principal), scps)
         results, paging = page(simulate(spec, actions, resources), marker, max_items)
         return {"EvaluationResults": results, **paging}
 

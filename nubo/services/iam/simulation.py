@@ -22,6 +22,7 @@ class SimulationInput:
     resource_policy: str | None = None
     resource_owner: str | None = None
     context: dict | None = None
+    scps: list[list[str]] | None = None  # per organization level, None when none apply
 
 
 def context_of(entries: list[dict] | None, principal: Principal) -> dict:
@@ -62,8 +63,10 @@ def simulate(spec: SimulationInput, actions: list[str], resources: list[str] | N
     boundary = _parsed(spec.boundary, "PermissionsBoundary") if spec.boundary else None
     resource_policy = (_parsed(spec.resource_policy, "ResourcePolicy")
                        if spec.resource_policy else None)
+    scps = None if spec.scps is None else [[_parsed(text, "SCP") for text in level]
+                                            for level in spec.scps]
     policies = PolicySet(identity=[p for _, p in identity], boundary=boundary,
-                         resource=resource_policy)
+                         resource=resource_policy, scps=scps)
     results = []
     for action in actions:
         for resource in resources or ["*"]:
@@ -79,6 +82,9 @@ def simulate(spec: SimulationInput, actions: list[str], resources: list[str] | N
             result = {"EvalActionName": action, "EvalResourceName": resource,
                       "EvalDecision": DECISIONS[(decision.allowed, decision.explicit)],
                       "MatchedStatements": matched, "MissingContextValues": []}
+            if scps is not None:
+                result["OrganizationsDecisionDetail"] = {
+                    "AllowedByOrganizations": decision.policy_type != "service control policy"}
             if boundary is not None:
                 effects = [s.allow for s in _statements(boundary, request)]
                 result["PermissionsBoundaryDecisionDetail"] = {
