@@ -126,4 +126,41 @@ def test_restore_to_latest_point_in_time(ddb, make_table):
     with pytest.raises(ClientError) as excinfo:
         ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=unique(),
                                            RestoreDateTime=1_700_000_000)
-    assert error_of(excinfo)[2] == 501
+    assert error_of(excinfo)[0] == "InvalidRestoreTimeException"
+
+
+def test_restore_to_an_earlier_point_in_time(ddb, make_table, nubo_server):
+    source = make_table(range_key=("sk", "N"),
+                        AttributeDefinitions=[{"AttributeName": "g", "AttributeType": "S"}],
+                        GlobalSecondaryIndexes=[{
+                            "IndexName": "by_g", "Projection": {"ProjectionType": "ALL"},
+                            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}])
+    ddb.put_item(TableName=source, Item={"pk": {"S": "before"}, "sk": {"N": "0"}})
+    ddb.update_continuous_backups(TableName=source, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    for i in range(3):
+        ddb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
+                                             "v": {"N": "1"}, "g": {"S": "x"}})
+    nubo_server.advance_clock(10)
+    moment = ddb.describe_continuous_backups(TableName=source)["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]["LatestRestorableDateTime"]
+    nubo_server.advance_clock(10)
+    ddb.update_item(TableName=source, Key={"pk": {"S": "p"}, "sk": {"N": "0"}},
+                    UpdateExpression="SET v = :two, g = :y",
+                    ExpressionAttributeValues={":two": {"N": "2"}, ":y": {"S": "y"}})
+    ddb.delete_item(TableName=source, Key={"pk": {"S": "p"}, "sk": {"N": "1"}})
+    ddb.delete_item(TableName=source, Key={"pk": {"S": "before"}, "sk": {"N": "0"}})
+    ddb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"N": "9"}})
+    target = unique("pitr")
+    ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target,
+                                       RestoreDateTime=moment)
+    try:
+        items = ddb.scan(TableName=target)["Items"]
+        assert sorted((i["pk"]["S"], i["sk"]["N"], i.get("v", {}).get("N")) for i in items) == [
+            ("before", "0", None), ("p", "0", "1"), ("p", "1", "1"), ("p", "2", "1")]
+        by_g = ddb.query(TableName=target, IndexName="by_g", KeyConditionExpression="g = :x",
+                         ExpressionAttributeValues={":x": {"S": "x"}})["Items"]
+        assert len(by_g) == 3
+        assert ddb.describe_table(TableName=target)["Table"]["ItemCount"] == 4
+    finally:
+        ddb.delete_table(TableName=target)

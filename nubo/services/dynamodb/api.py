@@ -14,7 +14,8 @@ from nubo.services.base import ServiceProvider, handler
 from nubo.services.dynamodb.backups import Backups
 from nubo.services.dynamodb.batches import Batches
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn, not_implemented
+from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn
+from nubo.services.dynamodb.values import validation
 from nubo.services.dynamodb.queries import Queries
 from nubo.services.dynamodb.requests import ItemRequests
 from nubo.services.dynamodb.settings import TableSettings
@@ -23,6 +24,7 @@ from nubo.services.dynamodb.statements import Statements
 
 log = logging.getLogger("nubo.dynamodb")
 
+PITR_RETENTION = 35 * 86400  # the longest RecoveryPeriodInDays
 SWEEP_INTERVAL = 1.0  # seconds between sweeps when there is nothing to do
 
 
@@ -66,6 +68,7 @@ class DynamodbProvider(ServiceProvider):
                     swept = self.items.sweep_expired(self.tables.by_id)
                     swept += self.items.sweep_dropped()
                     swept += self._run_jobs()
+                    self.items.forget_history(PITR_RETENTION)
                     self.items.streams.expire()
             except Exception:  # keep sweeping; the error is ours to fix
                 log.exception("DynamoDB sweep failed")
@@ -284,9 +287,11 @@ class DynamodbProvider(ServiceProvider):
         source = self.tables.find(ctx.account_id, ctx.region, name)
         if source is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {name_from_arn(name)}")
-        if not UseLatestRestorableTime:
-            raise not_implemented("RestoreDateTime (only UseLatestRestorableTime)")
-        table = self.backups.restore_latest(ctx, source, TargetTableName, overrides)
+        if not UseLatestRestorableTime and RestoreDateTime is None:
+            raise validation("Either RestoreDateTime or UseLatestRestorableTime must be "
+                             "specified")
+        moment = None if UseLatestRestorableTime else RestoreDateTime.timestamp()
+        table = self.backups.restore_to_time(ctx, source, TargetTableName, moment, overrides)
         return {"TableDescription": self.tables.describe(table, "CREATING")}
 
     # -- items ------------------------------------------------------------------------------

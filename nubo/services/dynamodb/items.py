@@ -114,6 +114,8 @@ class Items:
         self.streams = StreamWriter(store, clock)
         self.expiries = store.table(schema.EXPIRIES)
         self.dropped = store.table(schema.DROPPED)
+        self.history = store.table(schema.HISTORY)
+        self.store = store
         self.rows = store.table(schema.ITEMS)
         self.index_rows = store.table(schema.INDEX_ITEMS)
         self.stats = store.table(schema.STATS)
@@ -226,7 +228,25 @@ class Items:
                 index_units[index.name] = units
         self._track_expiry(table, position, old, new)
         self.streams.record(table, old, new, by_service)
+        if table.record.get("pitr"):
+            self.history.put({"table": table.id, "time": self.clock.now(),
+                              "sequence": self.store.sequence("dynamodb_history"),
+                              "position": position,
+                              "before": None if old is None else dump_item(old)})
         return index_units
+
+    def undo_since(self, source: Table, target: Table, since: float) -> None:
+        """Undo in ``target`` (a copy of ``source``) the writes ``source`` saw after ``since``,
+        newest first: ``target`` becomes ``source`` as it was at that time."""
+        for entry in self.history.find(index="by_table_time", eq=(source.id,),
+                                       lo=math.nextafter(since, math.inf), reverse=True):
+            current, size = self.load_sized(target, entry["position"])
+            before = None if entry["before"] is None else load_item(entry["before"])
+            if current is not None or before is not None:
+                self.write(target, entry["position"], current, before, old_size=size)
+
+    def forget_history(self, retention: float) -> int:
+        return self.history.delete_where(index="by_time", hi=self.clock.now() - retention)
 
     # -- time to live -------------------------------------------------------------------------
 

@@ -102,3 +102,13 @@ JOBS = TableSpec(
     key=("kind", "owner"),
     columns={"kind": "text", "owner": "int", "table": "int"},
 )
+
+# Point-in-time recovery: for tables with PITR enabled, every write records the item as it was
+# before (None: it did not exist). A restore to time T copies the table and undoes, newest
+# first, the writes made after T. Kept 35 days.
+HISTORY = TableSpec(
+    name="dynamodb_history",
+    key=("table", "sequence"),
+    columns={"table": "int", "sequence": "int", "time": "real"},
+    indexes={"by_table_time": ("table", "time"), "by_time": ("time",)},
+)
