@@ -290,12 +290,13 @@ class Items:
         """Remove up to ``limit`` rows of deleted tables, indexes and backups."""
         removed = 0
         for drop in self.dropped.find(limit=4):
-            rows = {"items": self.rows, "index": self.index_rows,
-                    "expiries": self.expiries}[drop["kind"]]
+            rows = {"items": self.rows, "index": self.index_rows, "expiries": self.expiries,
+                    "history": self.history}[drop["kind"]]
             batch = rows.find(eq=(drop["owner"],), limit=limit)
             if batch:
-                removed += rows.delete_where(eq=(drop["owner"],),
-                                             hi=batch[-1]["position"] + b"\x00")
+                last = batch[-1][rows.spec.key[1]]  # position (bytes) or sequence (int)
+                after = last + b"\x00" if isinstance(last, bytes) else last + 1
+                removed += rows.delete_where(eq=(drop["owner"],), hi=after)
             if len(batch) < limit:
                 self.dropped.delete((drop["owner"], drop["kind"]))
         return removed

@@ -389,6 +389,7 @@ class Tables:
         self._cache.pop((record["account"], record["region"], record["name"]), None)
         self.drop(table.id, "items")
         self.drop(table.id, "expiries")
+        self.drop(table.id, "history")
         self.stats.delete((table.id,))
         for index in table.indexes.values():
             self.drop(index.id, "index")

@@ -87,7 +87,8 @@ BACKUPS = TableSpec(
 )
 
 # Rows of deleted tables, indexes and backups, removed in the background a chunk at a time
-# (DeleteTable answers at once, as AWS's DELETING does). kind: items | index | expiries.
+# (DeleteTable answers at once, as AWS's DELETING does). kind: items | index | expiries |
+# history.
 DROPPED = TableSpec(
     name="dynamodb_dropped",
     key=("owner", "kind"),
