@@ -118,6 +118,9 @@ class Policies:
         if content is not None:
             check_content(policy["type"], content)
             policy["content"] = content
+            for attachment in self.attachments.find("by_policy", (org["org_id"], policy["type"],
+                                                                  policy["policy_id"])):
+                self.attachments.put({**attachment, "content": content})
         if name is not None and name != policy["name"]:
             self._check_name(org, policy["type"], name)
             policy["name"] = name
@@ -197,9 +200,13 @@ class Policies:
 
     # -- attachments -----------------------------------------------------------------------
 
-    def _attach(self, org_id: str, policy_type: str, policy_id: str, target_id: str) -> bool:
+    def _attach(self, org_id: str, policy_type: str, policy_id: str, target_id: str,
+                content: str | None = None) -> bool:
+        # A customer policy's document rides along in the attachment: the policy evaluator
+        # reads each level of an account's path with one range read (UpdatePolicy rewrites it).
         return self.attachments.insert({"target_id": target_id, "policy_id": policy_id,
-                                        "org_id": org_id, "type": policy_type})
+                                        "org_id": org_id, "type": policy_type,
+                                        "content": content})
 
     def attach_defaults(self, org: dict, target_id: str) -> None:
         for policy_type, policy_id in DEFAULT_POLICY.items():
@@ -237,7 +244,8 @@ class Policies:
             raise constraint("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
                              "You attempted to exceed the number of policies of this type that "
                              "can be attached to an entity at one time.")
-        if not self._attach(org["org_id"], policy_type, policy["policy_id"], target_id):
+        content = None if policy.get("aws_managed") else policy["content"]
+        if not self._attach(org["org_id"], policy_type, policy["policy_id"], target_id, content):
             raise ServiceError("DuplicatePolicyAttachmentException",
                                "A policy with the specified name and type already exists.")
 
