@@ -23,6 +23,7 @@ from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_acl_a
                                      check_policy, check_tags, is_public_policy)
 from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper
+from nubo.services.s3.website import Page, error_page, resolve, website_bucket
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
@@ -31,7 +32,7 @@ from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
                                        check_read_conditions, check_write_conditions,
-                                       description, encryption_output, receive,
+                                       description, encryption_output, http_date, receive,
                                        requested_algorithms, segments_of, stream, verify)
 
 log = logging.getLogger("nubo.s3")
@@ -148,6 +149,52 @@ class S3Provider(ServiceProvider):
             return self.buckets.get(name), key
         except ServiceError:
             return None
+
+    # -- website endpoint (asked by the gateway before the API) ---------------------------
+
+    def serve_endpoint(self, request: HttpRequest) -> HttpResponse | None:
+        """A request to a bucket's website endpoint, answered from its website configuration;
+        None for any other request."""
+        name = website_bucket(request.host)
+        if name is None:
+            return None
+        page = self._website_page(request, name)
+        return HttpResponse(page.status, page.headers, page.body)
+
+    def _website_page(self, request: HttpRequest, name: str) -> Page:
+        if request.method not in ("GET", "HEAD"):
+            return error_page(405, "MethodNotAllowed", "The specified method is not allowed "
+                              "against this resource.", {"Method": request.method,
+                                                         "ResourceType": "OBJECT"})
+        try:
+            bucket = self.buckets.get(name)
+        except ServiceError:
+            return error_page(404, "NoSuchBucket", "The specified bucket does not exist",
+                              {"BucketName": name})
+        config = bucket.get("website")
+        if not config:
+            return error_page(404, "NoSuchWebsiteConfiguration", "The specified bucket does "
+                              "not have a website configuration", {"BucketName": name})
+        blocks = self.configs.get(name, "public_access_block")
+        policy = bucket.get("policy")
+        if not policy or not is_public_policy(policy) or blocks.get("RestrictPublicBuckets"):
+            return error_page(403, "AccessDenied", "Access Denied", {})
+
+        def exists(key: str) -> bool:
+            found = self.objects.latest(name, key)
+            return found is not None and not found.get("delete_marker")
+        page = resolve(config, request.path, request.host, exists)
+        if page.key is None:
+            return page
+        record = self.objects.latest(name, page.key)
+        if record.get("WebsiteRedirectLocation"):
+            return Page(301, {"Location": record["WebsiteRedirectLocation"]})
+        page.headers.update({"Content-Type": record.get("content_type"),
+                             "Content-Length": str(record["size"]), "ETag": record["etag"],
+                             "Last-Modified": http_date(record["modified"])})
+        if request.method == "GET":
+            page.body = stream(self.blobs, record.get("segments", ()), 0, record["size"])
+        return page
 
     # -- durability helpers ---------------------------------------------------------------
 
@@ -1114,6 +1161,7 @@ class S3Provider(ServiceProvider):
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
 _ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 _AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 _CANNED_GRANTS = {"public-read": [(_ALL_USERS, "READ")],
