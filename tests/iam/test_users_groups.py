@@ -36,7 +36,8 @@ def test_missing_user(iam):
                                 "The user with name nobody-here cannot be found.", 404)
 
 
-@pytest.mark.parametrize("name", ["has space", "slash/name", "arn:aws:iam::1:user/x"])
+@pytest.mark.parametrize("name", ["has space", "slash/name", "arn:aws:iam::1:user/x",
+                                  "\u00fcber"])
 def test_invalid_user_names(iam, name):
     with pytest.raises(ClientError) as raised:
         iam.create_user(UserName=name)

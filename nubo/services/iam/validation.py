@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 from functools import lru_cache
 from typing import Any, Iterable
@@ -11,6 +10,7 @@ from typing import Any, Iterable
 from botocore.model import OperationModel
 
 from nubo.core.errors import ServiceError
+from nubo.protocols.patterns import java_pattern
 from nubo.protocols.validation import Issue, coral_message
 
 MAX_TAGS = 50
@@ -41,42 +41,40 @@ def validation_error(issues: list[Issue]) -> ServiceError:
 
 
 @lru_cache(maxsize=None)
-def _pattern_checks(operation: OperationModel) -> tuple[tuple[str, re.Pattern], ...]:
-    """The model's patterns of the operation's top-level string members (the protocol engine
-    checks lengths and ranges but not patterns; IAM enforces its name and path patterns)."""
+def _pattern_checks(operation: OperationModel) -> tuple[tuple[str, str, Any], ...]:
+    """(member, model pattern, compiled) for the operation's top-level string members (the
+    protocol engine checks lengths and ranges; IAM enforces its name and path patterns, in its
+    own words). Java semantics: ``\\w`` is ASCII-only, as IAM's names are."""
     shape = operation.input_shape
     if shape is None:
         return ()
     checks = []
     for name, member in shape.members.items():
         pattern = member.metadata.get("pattern")
-        if member.type_name != "string" or not pattern:
-            continue
-        try:
-            checks.append((name, re.compile(pattern, re.DOTALL)))
-        except re.error:  # a Java-only construct: AWS's own check is the reference, skip it
-            continue
+        compiled = java_pattern(pattern) if member.type_name == "string" and pattern else None
+        if compiled is not None:
+            checks.append((name, pattern, compiled))
     return tuple(checks)
 
 
 def check_patterns(operation: OperationModel, params: dict[str, Any]) -> None:
-    for name, pattern in _pattern_checks(operation):
+    for name, pattern, compiled in _pattern_checks(operation):
         value = params.get(name)
-        if isinstance(value, str) and not pattern.fullmatch(value):
+        if isinstance(value, str) and not compiled.fullmatch(value):
             raise _pattern_error(name, value, pattern)
 
 
-def _pattern_error(member: str, value: str, pattern: re.Pattern) -> ServiceError:
+def _pattern_error(member: str, value: str, pattern: str) -> ServiceError:
     """IAM words its name and path errors itself; other patterns get Coral's message."""
     wire = member[0].lower() + member[1:]
-    if pattern.pattern == NAME_PATTERN:
+    if pattern == NAME_PATTERN:
         return ServiceError("ValidationError", f"The specified value for {wire} is invalid. It "
                             "must contain only alphanumeric characters and/or the following: "
                             "+=,.@_-", 400)
     if member in ("Path", "NewPath", "PathPrefix"):
         return invalid_path(wire)
     return validation_error([Issue((member,), value, "Member must satisfy regular expression "
-                                   f"pattern: {pattern.pattern}", member)])
+                                   f"pattern: {pattern}", member)])
 
 
 def invalid_path(member: str) -> ServiceError:
