@@ -26,30 +26,26 @@ STATS = TableSpec(
     columns={"owner": "int", "items": "int", "bytes": "int"},
 )
 
+
 def _item_as_json(record: dict) -> dict:
     # version 1 kept the item in the row's CBOR document
     return dict(record, item=dump_item(record["item"]))
 
 
-# Items of every table: `item` is the item in its wire form as JSON (values.dump_item), `size`
-# its AWS size in bytes.
-ITEMS = TableSpec(
-    name="dynamodb_items",
-    key=("table", "position"),
-    columns={"table": "int", "position": "blob", "item": "blob", "size": "int"},
-    version=2,
-    migrations={1: _item_as_json},
-)
+def _positioned_items(name: str, owner: str) -> TableSpec:
+    """Items by (owner id, position): `item` is the item in its wire form as JSON
+    (values.dump_item), `size` its AWS size in bytes."""
+    return TableSpec(name=name, key=(owner, "position"),
+                     columns={owner: "int", "position": "blob", "item": "blob", "size": "int"},
+                     version=2, migrations={1: _item_as_json})
+
+
+# Items of every table (and of every on-demand backup, under the backup's id).
+ITEMS = _positioned_items("dynamodb_items", "table")
 
 # Entries of every secondary index: the projected item, positioned by the index key then the
 # table key (two items may share an index key).
-INDEX_ITEMS = TableSpec(
-    name="dynamodb_index_items",
-    key=("index", "position"),
-    columns={"index": "int", "position": "blob", "item": "blob", "size": "int"},
-    version=2,
-    migrations={1: _item_as_json},
-)
+INDEX_ITEMS = _positioned_items("dynamodb_index_items", "index")
 
 # ClientRequestTokens of TransactWriteItems in the last 10 minutes.
 TRANSACTION_TOKENS = TableSpec(
