@@ -327,3 +327,14 @@ def test_virtual_mfa_device_serial_length(iam):
     with pytest.raises(ClientError) as raised:
         iam.create_virtual_mfa_device(VirtualMFADeviceName="x" * 300)
     assert error_of(raised)[0] == "InvalidInput"
+
+
+def test_keys_of_users_in_other_accounts_act_in_that_account(account_iam, make_client):
+    iam = account_iam("222233334444")
+    name = unique("carol")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    own = make_client("iam", session=boto3.Session(
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION))
+    assert own.get_user()["User"]["Arn"] == f"arn:aws:iam::222233334444:user/{name}"
