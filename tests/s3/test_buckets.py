@@ -169,3 +169,11 @@ def test_wrong_region_requests(nubo_server, s3, s3_region):
     finally:
         west.delete_object(Bucket=name, Key="k")
         west.delete_bucket(Bucket=name)
+
+
+def test_expected_bucket_owner(s3, bucket):
+    s3.head_bucket(Bucket=bucket, ExpectedBucketOwner="000000000000")
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ExpectedBucketOwner="000000000000")
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="111122223333")
+    assert error_of(caught) == ("AccessDenied", "Access Denied", 403)

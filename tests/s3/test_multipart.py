@@ -186,3 +186,28 @@ def test_multipart_checksums(s3, bucket, algorithm, kind):
         assert whole == single[f"Checksum{algorithm}"]
     head = s3.head_object(Bucket=bucket, Key="c", ChecksumMode="ENABLED")
     assert head[f"Checksum{algorithm}"] == whole
+
+
+def test_complete_checks_stated_checksums_and_size(s3, bucket):
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="s", ChecksumAlgorithm="CRC32",
+                                        ChecksumType="FULL_OBJECT")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="s", UploadId=upload, PartNumber=1, Body=b"abc",
+                          ChecksumAlgorithm="CRC32")
+    wrong = base64.b64encode(b"\0\0\0\0").decode()
+    with pytest.raises(ClientError) as caught:
+        s3.complete_multipart_upload(Bucket=bucket, Key="s", UploadId=upload, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": wrong}]})
+    assert error_of(caught)[0] == "InvalidPart"
+    with pytest.raises(ClientError) as caught:
+        s3.complete_multipart_upload(Bucket=bucket, Key="s", UploadId=upload, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}, ChecksumCRC32=wrong)
+    assert error_of(caught)[0] == "BadDigest"
+    with pytest.raises(ClientError) as caught:
+        s3.complete_multipart_upload(Bucket=bucket, Key="s", UploadId=upload, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}, MpuObjectSize=4)
+    assert error_of(caught)[0::2] == ("InvalidRequest", 400)
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="s", UploadId=upload, MpuObjectSize=3,
+        ChecksumCRC32=part["ChecksumCRC32"], MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]})
+    assert done["ChecksumCRC32"] == part["ChecksumCRC32"]

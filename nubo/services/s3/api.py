@@ -67,7 +67,18 @@ class S3Provider(ServiceProvider):
     def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
         if "Bucket" in params and operation not in _ANY_REGION_OPERATIONS:
             self._check_region(ctx, operation, params["Bucket"])
+        if params.get("ExpectedBucketOwner") is not None:
+            self._check_owner(params["Bucket"], params["ExpectedBucketOwner"])
         return super().dispatch(ctx, operation, params)
+
+    def _check_owner(self, name: str, expected: str) -> None:
+        """x-amz-expected-bucket-owner: another account's bucket is AccessDenied."""
+        try:
+            owner = self.buckets.get(name)["account"]
+        except ServiceError:
+            return
+        if owner != expected:
+            raise ServiceError("AccessDenied", "Access Denied", 403)
 
     def _check_region(self, ctx: RequestContext, operation: str, name: str) -> None:
         """A request signed (SigV4 header) for another region than the bucket's is refused as
@@ -723,18 +734,16 @@ class S3Provider(ServiceProvider):
     @handler("CompleteMultipartUpload")
     async def complete_multipart_upload(self, ctx: RequestContext, Bucket: str, Key: str,
                                         UploadId: str, MultipartUpload=None, IfMatch=None,
-                                        IfNoneMatch=None, **_: Any) -> dict:
-        try:
-            with self.store.transaction():
-                bucket = self.buckets.get(Bucket)
-                upload = self.uploads.get(Bucket, Key, UploadId)
-                check_write_conditions(self.objects.latest(Bucket, Key), Key, IfMatch,
-                                       IfNoneMatch)
-                record, garbage = self.uploads.complete(upload, (MultipartUpload or {}).get(
-                    "Parts") or [])
-                record, more = self.objects.put(bucket, record)
-        except ServiceError:
-            raise
+                                        IfNoneMatch=None, MpuObjectSize=None,
+                                        **checksums: Any) -> dict:
+        with self.store.transaction():
+            bucket = self.buckets.get(Bucket)
+            upload = self.uploads.get(Bucket, Key, UploadId)
+            check_write_conditions(self.objects.latest(Bucket, Key), Key, IfMatch, IfNoneMatch)
+            record, garbage = self.uploads.complete(upload, (MultipartUpload or {}).get(
+                "Parts") or [], MpuObjectSize)
+            _check_whole_checksum(record, checksums)
+            record, more = self.objects.put(bucket, record)
         await self._durable()
         self.blobs.remove(garbage + more)
         out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,
@@ -1176,6 +1185,16 @@ def _canned_acl(account: str, acl: str | None) -> dict:
     grants += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
                for uri, permission in _CANNED_GRANTS.get(acl or "private", ())]
     return {"Owner": owner, "Grants": grants}
+
+
+def _check_whole_checksum(record: dict, stated: dict) -> None:
+    """A full-object checksum given with CompleteMultipartUpload must match the parts'."""
+    if not record.get("checksum"):
+        return
+    algorithm, value, kind = record["checksum"]
+    given = stated.get(f"Checksum{algorithm}")
+    if given is not None and kind == "FULL_OBJECT" and given != value:
+        raise errors.bad_checksum(algorithm)
 
 
 def _object_parts(record: dict, max_parts: int | None, marker: int | None) -> dict:

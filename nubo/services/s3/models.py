@@ -16,6 +16,7 @@ from nubo.services.s3.schema import BUCKETS, OBJECTS
 
 MAX_KEY_BYTES = 1024
 MAX_BUCKETS_PAGE = 10_000
+MAX_BUCKETS = 10_000  # general purpose buckets per account (the default quota since 2024)
 DEFAULT_REGION = "us-east-1"
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 _IP_ADDRESS = re.compile(r"\d+\.\d+\.\d+\.\d+")
@@ -91,6 +92,9 @@ class Buckets:
             raise ServiceError("BucketAlreadyOwnedByYou", "Your previous request to create the "
                                "named bucket succeeded and you already own it.", 409,
                                fields={"BucketName": name})
+        if self.table.count("by_owner", (account,)) >= MAX_BUCKETS:
+            raise ServiceError("TooManyBuckets", "You have attempted to create more buckets "
+                               "than allowed", 400, fields={"BucketName": name})
         bucket = {"name": name, "account": account, "region": target,
                   "created": self.clock.now(), **settings}
         self._cache.pop(name, None)

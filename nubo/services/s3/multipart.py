@@ -16,6 +16,7 @@ from nubo.services.s3.schema import PARTS, UPLOADS
 
 MIN_PART_SIZE = 5 * 1024 * 1024  # every part but the last
 MAX_PART_NUMBER = 10_000
+MAX_OBJECT_SIZE = 5 * 1024 ** 4  # 5 TiB
 
 
 class Uploads:
@@ -53,7 +54,8 @@ class Uploads:
         self.uploads.delete((upload["upload_id"],))
         return self.blobs.release([b for part in parts for b, _ in part["segments"]])
 
-    def complete(self, upload: dict, requested: list[dict]) -> tuple[dict, list[str]]:
+    def complete(self, upload: dict, requested: list[dict], expected_size: int | None = None
+                 ) -> tuple[dict, list[str]]:
         """The object the listed parts make, by S3's rules (ascending part numbers, matching
         ETags, 5 MiB minimum but for the last); the upload and unused parts are dropped."""
         if not requested:
@@ -67,7 +69,9 @@ class Uploads:
                                    fields={"UploadId": upload["upload_id"]})
             previous = number
             part = self.parts.get((upload["upload_id"], number))
-            if part is None or (item.get("ETag") or "").strip('"') != part["etag"].strip('"'):
+            stated = item.get(f"Checksum{upload.get('checksum_algorithm')}")
+            if part is None or (item.get("ETag") or "").strip('"') != part["etag"].strip('"') \
+                    or stated is not None and stated != part.get("checksum"):
                 raise ServiceError(
                     "InvalidPart", "One or more of the specified parts could not be found.  "
                     "The part may not have been uploaded, or the specified entity tag may not "
@@ -85,8 +89,17 @@ class Uploads:
         record = {key: value for key, value in upload.items()
                   if key not in ("upload_id", "bucket", "initiated", "checksum_algorithm",
                                  "checksum_type")}
+        size = sum(part["size"] for part in chosen)
+        if size > MAX_OBJECT_SIZE:
+            raise ServiceError("EntityTooLarge", "Your proposed upload exceeds the maximum "
+                               "allowed size", 400, fields={"ProposedSize": size,
+                                                            "MaxSizeAllowed": MAX_OBJECT_SIZE})
+        if expected_size is not None and expected_size != size:
+            raise errors.invalid_request(f"The provided 'x-amz-mp-object-size' header value "
+                                         f"{expected_size} does not match what was computed: "
+                                         f"{size}")
         record.update(
-            size=sum(part["size"] for part in chosen),
+            size=size,
             etag=multipart_etag([part["md5"] for part in chosen]),
             segments=[segment for part in chosen for segment in part["segments"]],
             parts=[[part["size"], part.get("checksum")] for part in chosen],
