@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import REGION, SECRET_KEY
-from tests.organizations.conftest import error_of, new_account
+from tests.organizations.conftest import create_account, error_of, invite_account, new_account
 
 
 @pytest.fixture
@@ -126,3 +126,60 @@ def test_cli_invite_and_accept(org, cli):
     accepted = cli(account, "organizations", "accept-handshake", "--handshake-id",
                    handshake["Id"])["Handshake"]
     assert accepted["State"] == "ACCEPTED"
+
+
+def test_enable_all_features_with_invited_members(management, client_of):
+    management.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    invited = invite_account(management, client_of)
+    create_account(management)  # created accounts consent implicitly
+    parent = management.enable_all_features()["Handshake"]
+    assert (parent["Action"], parent["State"]) == ("ENABLE_ALL_FEATURES", "OPEN")
+    assert "/enable_all_features/" in parent["Arn"]
+    children = management.list_handshakes_for_organization(
+        Filter={"ParentHandshakeId": parent["Id"]})["Handshakes"]
+    assert [(c["Action"], c["Parties"][1]["Id"]) for c in children] == [
+        ("ENABLE_ALL_FEATURES", invited)]
+    member = client_of("organizations", invited)
+    assert [h["Id"] for h in member.list_handshakes_for_account(
+        Filter={"ActionType": "ENABLE_ALL_FEATURES"})["Handshakes"]] == [children[0]["Id"]]
+
+    # Not yet: the invited member has not consented; no invitations meanwhile.
+    with pytest.raises(ClientError) as raised:
+        management.accept_handshake(HandshakeId=parent["Id"])
+    assert error_of(raised)[0] == "InvalidHandshakeTransitionException"
+    for call, reason in (
+            (lambda: management.invite_account_to_organization(
+                Target={"Type": "ACCOUNT", "Id": new_account()}),
+             "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES"),
+            (management.enable_all_features,
+             "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION")):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert raised.value.response["Reason"] == reason
+
+    member.accept_handshake(HandshakeId=children[0]["Id"])
+    approvals = management.list_handshakes_for_account(
+        Filter={"ActionType": "APPROVE_ALL_FEATURES"})["Handshakes"]
+    assert len(approvals) == 1 and approvals[0]["State"] == "OPEN"
+    accepted = management.accept_handshake(HandshakeId=approvals[0]["Id"])["Handshake"]
+    assert accepted["State"] == "ACCEPTED"
+    assert management.describe_organization()["Organization"]["FeatureSet"] == "ALL"
+    assert management.describe_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == \
+        "ACCEPTED"
+    root_id = management.list_roots()["Roots"][0]["Id"]
+    management.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    with pytest.raises(ClientError) as raised:
+        management.enable_all_features()
+    assert raised.value.response["Reason"] == "ORGANIZATION_ALREADY_HAS_ALL_FEATURES"
+
+
+def test_enable_all_features_without_invited_members_and_cancel(management):
+    management.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    parent = management.enable_all_features()["Handshake"]
+    management.cancel_handshake(HandshakeId=parent["Id"])
+    assert management.describe_organization()["Organization"]["FeatureSet"] == \
+        "CONSOLIDATED_BILLING"
+    parent = management.enable_all_features()["Handshake"]
+    assert management.accept_handshake(HandshakeId=parent["Id"])["Handshake"]["State"] == \
+        "ACCEPTED"
+    assert management.describe_organization()["Organization"]["FeatureSet"] == "ALL"

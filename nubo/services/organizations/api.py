@@ -60,6 +60,7 @@ class OrganizationsProvider(ServiceProvider):
                 continue
             if value.startswith("h-"):
                 names.setdefault("HandshakeId", value[2:])
+                names["HandshakeType"] = (self.handshakes.action_of(value) or "INVITE").lower()
                 continue
             kind = kind_of(value)
             if kind == "account":
@@ -274,17 +275,22 @@ class OrganizationsProvider(ServiceProvider):
     def list_handshakes_for_account(self, ctx: RequestContext, Filter: dict | None = None,
                                     NextToken: str | None = None,
                                     MaxResults: int | None = None) -> dict:
-        handshakes, token = self.handshakes.for_account(
-            ctx.account_id, (Filter or {}).get("ActionType"), NextToken, MaxResults)
+        handshakes, token = self.handshakes.for_account(ctx.account_id, Filter or {}, NextToken,
+                                                        MaxResults)
         return {"Handshakes": handshakes, "NextToken": token}
 
     @handler("ListHandshakesForOrganization")
     def list_handshakes_for_organization(self, ctx: RequestContext, Filter: dict | None = None,
                                          NextToken: str | None = None,
                                          MaxResults: int | None = None) -> dict:
-        handshakes, token = self.handshakes.for_organization(
-            self._org(ctx, READER), (Filter or {}).get("ActionType"), NextToken, MaxResults)
+        handshakes, token = self.handshakes.for_organization(self._org(ctx, READER),
+                                                             Filter or {}, NextToken, MaxResults)
         return {"Handshakes": handshakes, "NextToken": token}
+
+    @handler("EnableAllFeatures")
+    def enable_all_features(self, ctx: RequestContext) -> dict:
+        return {"Handshake": self.handshakes.shape(
+            self.handshakes.enable_all_features(self._org(ctx)))}
 
     # -- trusted access and delegated administrators ---------------------------------------
 

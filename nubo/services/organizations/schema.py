@@ -67,12 +67,14 @@ CREATE_ACCOUNT_STATUS = TableSpec(
     indexes={"by_org": ("org_id", "request_id")},
 )
 
-# Invitations (handshakes) sent by an organization to accounts.
+# Handshakes of an organization with accounts: invitations, and the consents to enable all
+# features (children of the handshake EnableAllFeatures opens: `parent`).
 HANDSHAKES = TableSpec(
     name="org_handshakes",
     key=("handshake_id",),
-    columns={"handshake_id": "text", "org_id": "text", "target": "text"},
-    indexes={"by_org": ("org_id", "handshake_id"), "by_target": ("target", "handshake_id")},
+    columns={"handshake_id": "text", "org_id": "text", "target": "text", "parent": "text"},
+    indexes={"by_org": ("org_id", "handshake_id"), "by_target": ("target", "handshake_id"),
+             "by_parent": ("parent", "handshake_id")},
 )
 
 # Member accounts registered as delegated administrators of a service.
