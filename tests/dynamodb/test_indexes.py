@@ -174,8 +174,8 @@ def test_provisioned_gsi_needs_throughput(ddb):
                              "IndexName": "gsi", "Projection": {"ProjectionType": "ALL"},
                              "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}]}])
     assert validation_error(excinfo) == (
-        "One or more parameter values were invalid: ProvisionedThroughput should not be null "
-        "for index: gsi")
+        "One or more parameter values were invalid: ProvisionedThroughput is not specified for "
+        "index: gsi")
 
 
 def test_backfill_of_a_larger_table_meets_concurrent_writes(ddb, make_table):

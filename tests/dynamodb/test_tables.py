@@ -76,8 +76,16 @@ def test_create_existing_table_is_in_use(ddb, table):
     (dict(KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
           AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                 {"AttributeName": "extra", "AttributeType": "S"}]),
-     "One or more parameter values were invalid: Number of attributes in key schema must "
-     "match the number of attributes defined in attribute definitions."),
+     "One or more parameter values were invalid: Number of attributes in KeySchema does not "
+     "exactly match number of attributes defined in AttributeDefinitions"),
+    (dict(KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                     {"AttributeName": "pk", "KeyType": "RANGE"}],
+          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}]),
+     "Both the Hash Key and the Range Key element in the KeySchema have the same name"),
+    (dict(KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                {"AttributeName": "pk", "AttributeType": "N"}]),
+     "Attribute Name is duplicated: pk"),
 ])
 def test_create_table_key_schema_errors(ddb, params, message):
     with pytest.raises(ClientError) as excinfo:
@@ -196,6 +204,11 @@ def test_update_table_throughput_and_billing(ddb, make_table):
 
 
 def test_stream_specification_is_described(ddb, make_table):
+    with pytest.raises(ClientError) as excinfo:
+        make_table(StreamSpecification={"StreamEnabled": True})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Table is being created with a stream "
+        "enabled, UpdateViewType is required")
     name = make_table(StreamSpecification={"StreamEnabled": True,
                                            "StreamViewType": "NEW_AND_OLD_IMAGES"})
     described = ddb.describe_table(TableName=name)["Table"]
@@ -203,6 +216,17 @@ def test_stream_specification_is_described(ddb, make_table):
                                                  "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert described["LatestStreamArn"].startswith(described["TableArn"] + "/stream/")
     assert described["LatestStreamArn"].endswith(described["LatestStreamLabel"])
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(TableName=name, StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    assert validation_error(excinfo) == f"Table already has an enabled stream: TableName: {name}"
+    ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    disabled = ddb.describe_table(TableName=name)["Table"]
+    assert "StreamSpecification" not in disabled
+    assert disabled["LatestStreamArn"] == described["LatestStreamArn"]
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+    assert validation_error(excinfo) == f"Table has no stream to disable: TableName: {name}"
 
 
 def test_tags(ddb, table):

@@ -287,9 +287,9 @@ class DynamodbProvider(ServiceProvider):
         source = self.tables.find(ctx.account_id, ctx.region, name)
         if source is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {name_from_arn(name)}")
-        if not UseLatestRestorableTime and RestoreDateTime is None:
-            raise validation("Either RestoreDateTime or UseLatestRestorableTime must be "
-                             "specified")
+        if bool(UseLatestRestorableTime) == (RestoreDateTime is not None):
+            raise validation("Invalid Request: Either one of RestoreDateTime or "
+                             "UseLatestRestorableTime must be specified, but not both")
         moment = None if UseLatestRestorableTime else RestoreDateTime.timestamp()
         table = self.backups.restore_to_time(ctx, source, TargetTableName, moment, overrides)
         return {"TableDescription": self.tables.describe(table, "CREATING")}

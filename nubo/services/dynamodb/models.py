@@ -140,7 +140,7 @@ class Table:
 
 # -- CreateTable validation -------------------------------------------------------------------
 
-def _check_key_schema(elements: list[dict], where: str = "") -> None:
+def _check_key_schema(elements: list[dict]) -> None:
     if elements[0]["KeyType"] != "HASH":
         raise validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
     if len(elements) > 1:
@@ -148,8 +148,8 @@ def _check_key_schema(elements: list[dict], where: str = "") -> None:
             raise validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE "
                              "key type")
         if elements[0]["AttributeName"] == elements[1]["AttributeName"]:
-            raise validation(INVALID + "Both the Hash Key and the Range Key element in the "
-                             f"KeySchema{where} have the same name")
+            raise validation("Both the Hash Key and the Range Key element in the KeySchema "
+                             "have the same name")
 
 
 def _check_projection(projection: dict, index_name: str) -> None:
@@ -165,15 +165,24 @@ def _check_projection(projection: dict, index_name: str) -> None:
                          "specified")
 
 
-def _check_throughput(billing: str, throughput: dict | None, index: str | None = None) -> None:
+def _check_throughput(billing: str, throughput: dict | None, index: str | None = None,
+                      updating: bool = False) -> None:
+    """AWS's texts differ between CreateTable and UpdateTable, tables and indexes."""
     if billing == "PAY_PER_REQUEST" and throughput:
-        where = f" for index {index}" if index else ""
+        if index:
+            raise validation(INVALID + f"ProvisionedThroughput should not be specified for index: "
+                             f"{index} when BillingMode is PAY_PER_REQUEST")
         raise validation(INVALID + "Neither ReadCapacityUnits nor WriteCapacityUnits can be "
-                         f"specified when BillingMode is PAY_PER_REQUEST{where}".rstrip())
+                         "specified when BillingMode is PAY_PER_REQUEST")
     if billing == "PROVISIONED" and not throughput:
         if index:
-            raise validation(INVALID + "ProvisionedThroughput should not be null for index: "
-                             f"{index}")
+            raise validation(INVALID + ("ProvisionedThroughput must be specified for index: "
+                                        if updating else
+                                        "ProvisionedThroughput is not specified for index: ")
+                             + index)
+        if updating:
+            raise validation(INVALID + "ProvisionedThroughput must be specified when "
+                             "BillingMode is PROVISIONED")
         raise validation(INVALID + "ReadCapacityUnits and WriteCapacityUnits must both be "
                          "specified when BillingMode is PROVISIONED")
 
@@ -188,7 +197,7 @@ def validate_definition(KeySchema: list[dict], AttributeDefinitions: list[dict],
     for definition in AttributeDefinitions:
         name = definition["AttributeName"]
         if name in defined:
-            raise validation(INVALID + "Duplicate AttributeName in AttributeDefinitions")
+            raise validation(f"Attribute Name is duplicated: {name}")
         defined[name] = definition["AttributeType"]
     used = [e["AttributeName"] for e in KeySchema]
     for index in (LocalSecondaryIndexes or []) + (GlobalSecondaryIndexes or []):
@@ -199,8 +208,12 @@ def validate_definition(KeySchema: list[dict], AttributeDefinitions: list[dict],
                          f"AttributeDefinitions. Keys: [{', '.join(missing)}], "
                          f"AttributeDefinitions: [{', '.join(defined)}]")
     if len(set(used)) != len(defined):
-        raise validation(INVALID + "Number of attributes in key schema must match the number "
-                         "of attributes defined in attribute definitions.")
+        if LocalSecondaryIndexes or GlobalSecondaryIndexes:
+            raise validation(INVALID + "Some AttributeDefinitions are not used. "
+                             f"AttributeDefinitions: [{', '.join(defined)}], keys used: "
+                             f"[{', '.join(dict.fromkeys(used))}]")
+        raise validation(INVALID + "Number of attributes in KeySchema does not exactly match "
+                         "number of attributes defined in AttributeDefinitions")
     _check_throughput(BillingMode, ProvisionedThroughput)
     names: set[str] = set()
     table_hash = KeySchema[0]["AttributeName"]
@@ -242,12 +255,13 @@ def _check_index_name(name: str, names: set[str]) -> None:
     names.add(name)
 
 
-def check_global_index(index: dict, names: set[str], billing: str) -> None:
+def check_global_index(index: dict, names: set[str], billing: str,
+                       updating: bool = False) -> None:
     name = index["IndexName"]
     _check_index_name(name, names)
     _check_key_schema(index["KeySchema"])
     _check_projection(index["Projection"], name)
-    _check_throughput(billing, index.get("ProvisionedThroughput"), name)
+    _check_throughput(billing, index.get("ProvisionedThroughput"), name, updating)
 
 
 # -- the tables -------------------------------------------------------------------------------
@@ -321,7 +335,7 @@ class Tables:
         check_table_name(TableName)
         validate_definition(KeySchema, AttributeDefinitions, billing, ProvisionedThroughput,
                             LocalSecondaryIndexes, GlobalSecondaryIndexes)
-        _check_stream(StreamSpecification)
+        _check_stream(StreamSpecification, creating=True)
         if Tags is not None:
             check_tags(Tags)
         if self.find(ctx.account_id, ctx.region, TableName) is not None:
@@ -460,10 +474,10 @@ class Tables:
                 described[field] = [self._describe_index(index, field, creating)
                                     for index in indexes]
         stream = record.get("stream")
-        if stream is not None:
-            described["StreamSpecification"] = {
-                "StreamEnabled": stream.get("enabled", True),
-                "StreamViewType": stream["StreamViewType"]}
+        if stream is not None:  # a disabled stream's ARN and label stay, its spec goes
+            if stream.get("enabled", True):
+                described["StreamSpecification"] = {"StreamEnabled": True,
+                                                    "StreamViewType": stream["StreamViewType"]}
             described["LatestStreamLabel"] = stream["StreamLabel"]
             described["LatestStreamArn"] = stream["StreamArn"]
         if record.get("RestoreSummary"):
@@ -510,7 +524,7 @@ class Tables:
         changed = False
         billing = BillingMode or record["BillingMode"]
         if BillingMode is not None and BillingMode != record["BillingMode"]:
-            _check_throughput(BillingMode, ProvisionedThroughput)
+            _check_throughput(BillingMode, ProvisionedThroughput, updating=True)
             record["BillingMode"] = BillingMode
             record["billing_switched"] = self.clock.now()
             record["throughput"] = _throughput(ProvisionedThroughput)
@@ -519,7 +533,7 @@ class Tables:
             changed = True
         elif ProvisionedThroughput is not None:
             if billing == "PAY_PER_REQUEST":
-                _check_throughput(billing, ProvisionedThroughput)
+                _check_throughput(billing, ProvisionedThroughput, updating=True)
             current = record["throughput"]
             if (current["ReadCapacityUnits"], current["WriteCapacityUnits"]) == (
                     ProvisionedThroughput["ReadCapacityUnits"],
@@ -547,13 +561,14 @@ class Tables:
             changed = True
             self._update_indexes(record, GlobalSecondaryIndexUpdates, billing)
         if StreamSpecification is not None:
-            _check_stream(StreamSpecification)
+            _check_stream(StreamSpecification, creating=False)
             stream = record.get("stream")
             enabled = StreamSpecification.get("StreamEnabled")
             if enabled and stream is not None and stream.get("enabled", True):
-                raise validation(f"Table already has an enabled stream: {stream['StreamArn']}")
+                raise validation(f"Table already has an enabled stream: TableName: "
+                                 f"{record['name']}")
             if not enabled and (stream is None or not stream.get("enabled", True)):
-                raise validation("Table already has no stream enabled")  # AWS: nothing to do
+                raise validation(f"Table has no stream to disable: TableName: {record['name']}")
             if enabled:
                 record["stream"] = self._new_stream(record["TableArn"],
                                                     StreamSpecification["StreamViewType"],
@@ -581,8 +596,11 @@ class Tables:
             changed = True
         if not changed:
             raise validation("At least one of ProvisionedThroughput, BillingMode, "
-                             "UpdateStreamEnabled, GlobalSecondaryIndexUpdates or "
-                             "SSESpecification or ReplicaUpdates is required")
+                             "UpdateStreamEnabled, GlobalSecondaryIndexUpdates, "
+                             "SSESpecification, ReplicaUpdates, MultiAccountReplicaReady, "
+                             "ReplicaTransitRoleArn, MultiRegionConsistency, "
+                             "DeletionProtectionEnabled, OnDemandThroughput, WarmThroughput or "
+                             "TableClass is required")
         table.record = record
         self.save(table)
 
@@ -594,7 +612,9 @@ class Tables:
         for update in updates:
             if "Create" in update:
                 spec = update["Create"]
-                check_global_index(spec, set(names), billing)
+                if spec["IndexName"] in names:
+                    raise validation("Attempting to create an index which already exists")
+                check_global_index(spec, set(names), billing, updating=True)
                 missing = [e["AttributeName"] for e in spec["KeySchema"]
                            if e["AttributeName"] not in types]
                 if missing:
@@ -657,6 +677,9 @@ class Tables:
         forgets them. AWS allows one change per table an hour."""
         current = table.record.get("ttl")
         enabled = spec["Enabled"]
+        if current and current["enabled"] and current["attribute"] != spec["AttributeName"]:
+            raise validation("TimeToLive is active on a different AttributeName: current "
+                             f"AttributeName is {current['attribute']}")
         if current and current["enabled"] == enabled:
             raise validation("TimeToLive is already " + ("enabled" if enabled else "disabled"))
         if not enabled and current is None:
@@ -701,21 +724,26 @@ def check_policy(policy: str) -> None:
         if not isinstance(json.loads(policy), dict):
             raise ValueError(policy)
     except ValueError:
-        raise validation("Invalid policy document: the policy is not valid JSON") from None
+        raise validation(INVALID + "Invalid policy document: This policy contains invalid "
+                         "Json") from None
 
 
 def check_tags(tags: list[dict]) -> None:
     if len(tags) > MAX_TAGS:
-        raise validation("One or more parameter values were invalid: The number of tags "
-                         f"exceeds the limit of {MAX_TAGS}")
+        raise validation("Number of Tags exceed the current limit for the provided "
+                         "ResourceArn")
 
 
-def _check_stream(spec: dict | None) -> None:
+def _check_stream(spec: dict | None, creating: bool) -> None:
     if spec and spec.get("StreamEnabled") and not spec.get("StreamViewType"):
-        raise validation(INVALID + "You must specify a StreamViewType when enabling a stream")
+        raise validation(INVALID + ("Table is being created with a stream enabled, "
+                                    "UpdateViewType is required" if creating else
+                                    "If stream is being enabled then UpdateViewType is required"))
     if spec and not spec.get("StreamEnabled") and spec.get("StreamViewType"):
-        raise validation(INVALID + "You cannot modify the StreamViewType when disabling a "
-                         "stream")
+        raise validation(INVALID + ("Table is being created with a stream disabled, "
+                                    "UpdateViewType should not be specified" if creating else
+                                    "If stream is being disabled, then UpdateViewType must not "
+                                    "be specified"))
 
 
 def _throughput(spec: dict | None) -> dict:

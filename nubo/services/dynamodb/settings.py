@@ -29,10 +29,11 @@ class TableSettings:
                 "PointInTimeRecoveryDescription": recovery}
 
     def set_point_in_time_recovery(self, table: Table, spec: dict) -> None:
-        days = spec.get("RecoveryPeriodInDays", 35)
-        if not 1 <= days <= 35:
-            raise validation("RecoveryPeriodInDays must be between 1 and 35")
         enabled = spec["PointInTimeRecoveryEnabled"]
+        if not enabled and "RecoveryPeriodInDays" in spec:
+            raise validation("Invalid Request: Cannot specify RecoveryPeriodInDays when "
+                             "disabling point-in-time recovery.")
+        days = spec.get("RecoveryPeriodInDays", 35)  # the model bounds it to 1..35
         current = table.record.get("pitr")
         pitr = {"days": days, "since": current["since"] if current else self.tables.clock.now()}
         self.tables.change(table, pitr=pitr if enabled else None)
@@ -69,12 +70,13 @@ class TableSettings:
         destinations = {d["StreamArn"]: d for d in table.record.get("kinesis", ())}
         current = destinations.get(stream_arn)
         if not enabled and (current is None or current["DestinationStatus"] != "ACTIVE"):
-            raise validation("Table is not in a valid state to disable Kinesis Data Streams "
-                             "Destination:Disable operation cannot be performed on a stream "
-                             "which is not enabled")
+            raise validation("Table is not in a valid state to enable Kinesis Streaming "
+                             "Destination: KinesisStreamingDestination must be ACTIVE to "
+                             "perform DISABLE operation.")
         if enabled and current is not None and current["DestinationStatus"] == "ACTIVE":
-            raise validation("Table is already streaming to the Kinesis Data Stream: "
-                             f"{stream_arn}")
+            raise validation("Table is not in a valid state to enable Kinesis Streaming "
+                             "Destination: EnableKinesisStreamingDestination must be DISABLED "
+                             "or ENABLE_FAILED to perform ENABLE operation.")
         destination = {"StreamArn": stream_arn,
                        "DestinationStatus": "ACTIVE" if enabled else "DISABLED",
                        "ApproximateCreationDateTimePrecision":
