@@ -211,3 +211,16 @@ def test_complete_checks_stated_checksums_and_size(s3, bucket):
         ChecksumCRC32=part["ChecksumCRC32"], MultipartUpload={"Parts": [
             {"PartNumber": 1, "ETag": part["ETag"], "ChecksumCRC32": part["ChecksumCRC32"]}]})
     assert done["ChecksumCRC32"] == part["ChecksumCRC32"]
+
+
+def test_delete_bucket_with_uploads_in_progress(s3):
+    from tests.s3.conftest import unique
+
+    name = unique()
+    s3.create_bucket(Bucket=name)
+    upload = s3.create_multipart_upload(Bucket=name, Key="k")["UploadId"]
+    s3.upload_part(Bucket=name, Key="k", UploadId=upload, PartNumber=1, Body=b"x" * 100_000)
+    s3.delete_bucket(Bucket=name)
+    s3.create_bucket(Bucket=name)
+    assert "Uploads" not in s3.list_multipart_uploads(Bucket=name)
+    s3.delete_bucket(Bucket=name)

@@ -269,6 +269,8 @@ class S3Provider(ServiceProvider):
     @handler("DeleteBucket")
     def delete_bucket(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
         self.buckets.delete(Bucket, self.objects)
+        # S3 deletes a bucket whatever multipart uploads it has in progress, and them with it
+        self._remove_when_durable(self.uploads.abort_all(Bucket))
 
     @handler("ListBuckets")
     def list_buckets(self, ctx: RequestContext, MaxBuckets=None, ContinuationToken=None,

@@ -54,6 +54,12 @@ class Uploads:
         self.uploads.delete((upload["upload_id"],))
         return self.blobs.release([b for part in parts for b, _ in part["segments"]])
 
+    def abort_all(self, bucket: str) -> list[str]:
+        garbage: list[str] = []
+        for upload in self.uploads.find("by_bucket", (bucket,)):
+            garbage += self.abort(upload)
+        return garbage
+
     def complete(self, upload: dict, requested: list[dict], expected_size: int | None = None
                  ) -> tuple[dict, list[str]]:
         """The object the listed parts make, by S3's rules (ascending part numbers, matching
