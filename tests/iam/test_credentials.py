@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import time
 
 import boto3
 import pytest
@@ -18,10 +17,11 @@ from tests.conftest import REGION
 from tests.iam.conftest import error_of, unique
 
 
-def totp_codes(seed: bytes, count: int = 2, at: float | None = None) -> list[str]:
-    """Consecutive codes of a device, computed independently of nubo (the last is now's)."""
+def totp_codes(seed: bytes, at: float, count: int = 2) -> list[str]:
+    """Consecutive codes of a device at ``at`` (nubo's clock: the shared server's may have
+    been advanced by other tests), computed independently of nubo."""
     generator = TOTP(base64.b32decode(seed), 6, SHA1(), 30, enforce_key_length=False)
-    step = int(at or time.time()) // 30
+    step = int(at) // 30
     return [generator.generate((step - count + 1 + i) * 30).decode() for i in range(count)]
 
 
@@ -153,19 +153,20 @@ def test_virtual_mfa_device_with_real_codes(iam, user, nubo_server):
     assert len(base64.b32decode(seed)) == 20
     unassigned = iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
     assert serial in [d["SerialNumber"] for d in unassigned]
-    wrong = totp_codes(seed, at=time.time() - 3600)
+    now = nubo_server.get("/_nubo/clock")["now"]
+    wrong = totp_codes(seed, now - 3600)
     with pytest.raises(ClientError) as raised:
         iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=wrong[0],
                               AuthenticationCode2=wrong[1])
     assert error_of(raised) == ("InvalidAuthenticationCode",
                                 "Authentication code for device is not valid.", 403)
-    reversed_codes = totp_codes(seed)[::-1]
+    reversed_codes = totp_codes(seed, now)[::-1]
     if reversed_codes[0] != reversed_codes[1]:
         with pytest.raises(ClientError):  # the two codes must be consecutive, in order
             iam.enable_mfa_device(UserName=user, SerialNumber=serial,
                                   AuthenticationCode1=reversed_codes[0],
                                   AuthenticationCode2=reversed_codes[1])
-    code1, code2 = totp_codes(seed)
+    code1, code2 = totp_codes(seed, now)
     iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=code1,
                           AuthenticationCode2=code2)
     devices = iam.list_mfa_devices(UserName=user)["MFADevices"]
@@ -295,17 +296,18 @@ def test_cli_virtual_mfa_device_files(aws_cli, tmp_path):
     assert len(base64.b32decode(seed.read_text().strip())) == 20
 
 
-def test_mfa_device_details_and_resync(iam, user):
+def test_mfa_device_details_and_resync(iam, user, nubo_server):
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName=unique("mfa"), Path="/ops/",
                                            Tags=[{"Key": "k", "Value": "v"}])["VirtualMFADevice"]
     serial, seed = device["SerialNumber"], device["Base32StringSeed"]
     assert ":mfa/ops/" in serial
-    code1, code2 = totp_codes(seed)
+    now = nubo_server.get("/_nubo/clock")["now"]
+    code1, code2 = totp_codes(seed, now)
     iam.enable_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=code1,
                           AuthenticationCode2=code2)
     got = iam.get_mfa_device(SerialNumber=serial)
     assert (got["UserName"], got["SerialNumber"]) == (user, serial)
-    code1, code2 = totp_codes(seed)
+    code1, code2 = totp_codes(seed, now)
     iam.resync_mfa_device(UserName=user, SerialNumber=serial, AuthenticationCode1=code1,
                           AuthenticationCode2=code2)
     with pytest.raises(ClientError) as raised:

@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives.hashes import SHA1
 from cryptography.hazmat.primitives.twofactor import InvalidToken
 from cryptography.hazmat.primitives.twofactor.totp import TOTP
 
+from nubo.core import ids
 from nubo.core.clock import Clock
 from nubo.core.errors import ServiceError
 from nubo.services.iam import schema
 from nubo.services.iam.entities import Accounts, limit_exceeded, no_such_entity
-from nubo.services.iam.validation import (access_key_id, check_path, merge_tags,
+from nubo.services.iam.validation import (check_path, merge_tags,
                                           secret_access_key)
 from nubo.store import Store
 
@@ -116,7 +117,8 @@ class Credentials:
     def create_key(self, user: dict) -> dict:
         if len(self.user_keys(user)) >= ACCESS_KEYS_PER_USER:
             raise limit_exceeded("AccessKeysPerUser", ACCESS_KEYS_PER_USER)
-        key = {"access_key_id": access_key_id(), "account": user["account"],
+        key = {"access_key_id": ids.access_key_id("AKIA", user["account"]),
+               "account": user["account"],
                "user_id": user["id"], "secret": secret_access_key(), "status": "Active",
                "created": self.clock.now(), "last_used": None}
         self.keys.insert(key)

@@ -28,10 +28,6 @@ def unique_id(prefix: str) -> str:
     return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(17))
 
 
-def access_key_id() -> str:
-    return "AKIA" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(16))
-
-
 def secret_access_key() -> str:
     return "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
 
