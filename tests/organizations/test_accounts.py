@@ -154,6 +154,22 @@ def test_close_account(org):
     assert raised.value.response["Reason"] == "CANNOT_CLOSE_MANAGEMENT_ACCOUNT"
 
 
+def test_close_account_quota_and_feature_set(org, client_of):
+    client, _, _ = org
+    members = [create_account(client, f"c{i}") for i in range(11)]
+    for member in members[:10]:
+        client.close_account(AccountId=member)
+    with pytest.raises(ClientError) as raised:
+        client.close_account(AccountId=members[10])
+    assert raised.value.response["Reason"] == "CLOSE_ACCOUNT_QUOTA_EXCEEDED"
+    management = client_of("organizations", new_account())
+    management.create_organization(FeatureSet="CONSOLIDATED_BILLING")
+    member = create_account(management)
+    with pytest.raises(ClientError) as raised:
+        management.close_account(AccountId=member)
+    assert raised.value.response["Reason"] == "ORGANIZATION_NOT_IN_ALL_FEATURES_MODE"
+
+
 def test_trusted_service_access(org):
     client, _, _ = org
     client.enable_aws_service_access(ServicePrincipal="sso.amazonaws.com")

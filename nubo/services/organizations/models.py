@@ -30,6 +30,7 @@ DEFAULT_PAGE = 20
 MAX_OU_DEPTH = 5
 MAX_UNITS = 2000
 CREATED_ACCOUNT_WAIT = 7 * 86400.0  # a created account leaves the organization after 7 days
+CLOSE_WINDOW = 30 * 86400.0  # 10% of the members (10 to 1000) may close in 30 days
 ROOT_NAME = "Root"
 _ALPHABET = string.ascii_lowercase + string.digits
 _TOKEN_MARK = "nubo-organizations:"
@@ -411,6 +412,7 @@ class Organizations:
         self.accounts.delete((account_id,))
 
     def close_account(self, org: dict, account: dict) -> None:
+        self._require_all_features(org)
         if account["account_id"] == org["master_account_id"]:
             raise constraint("CANNOT_CLOSE_MANAGEMENT_ACCOUNT",
                              "You attempted to close the management account. To close the "
@@ -419,8 +421,14 @@ class Organizations:
         if account["status"] != "ACTIVE":
             raise ServiceError("AccountAlreadyClosedException",
                                "You attempted to close an account that is already closed.")
+        now = self.clock.now()
+        members = self.accounts.find("by_org", (org["org_id"],))  # a rare call: one org's rows
+        recently = sum(1 for member in members if member.get("closed", 0) > now - CLOSE_WINDOW)
+        if recently >= min(max(len(members) // 10, 10), 1000):
+            raise constraint("CLOSE_ACCOUNT_QUOTA_EXCEEDED",
+                             "You have exceeded close account quota for the past 30 days.")
         account["status"] = "SUSPENDED"
-        account["closed"] = self.clock.now()
+        account["closed"] = now
         self.accounts.put(account)
 
     # -- trusted service access ------------------------------------------------------------
