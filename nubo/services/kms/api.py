@@ -442,9 +442,12 @@ class KmsProvider(ServiceProvider):
     # -- lifecycle ------------------------------------------------------------------------
 
     async def background(self) -> None:
-        """Deletes keys whose waiting period is over, rotates keys that are due."""
-        await sweep_forever("kms", self.runtime.store, self.keys.sweep, self._sweep_due,
-                            SWEEP_INTERVAL)
+        """Deletes keys whose waiting period is over, rotates keys that are due, and keeps RSA
+        keys ready (keypool.py)."""
+        await asyncio.gather(
+            sweep_forever("kms", self.runtime.store, self.keys.sweep, self._sweep_due,
+                          SWEEP_INTERVAL),
+            self.keys.pool.keep_filled())
 
 
 def _no_recipient(recipient: dict | None) -> None:

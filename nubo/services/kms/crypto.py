@@ -89,18 +89,25 @@ def _hash_of(algorithm: str) -> hashes.HashAlgorithm:
 
 # -- key material ------------------------------------------------------------------------------
 
+def _pkcs8(private) -> bytes:
+    return private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+
+
+def new_rsa_key(bits: int) -> bytes:
+    """A PKCS#8 DER RSA private key (slow for large keys: see keypool.py)."""
+    return _pkcs8(rsa.generate_private_key(public_exponent=65537, key_size=bits))
+
+
 def new_material(spec: Spec) -> bytes:
     """Fresh secret material: AES/HMAC key bytes, or a PKCS#8 DER private key."""
     if spec.family in ("aes", "hmac"):
         return os.urandom(spec.bits // 8)
     if spec.family == "rsa":
-        private = rsa.generate_private_key(public_exponent=65537, key_size=spec.bits)
-    elif spec.family == "ec":
-        private = ec.generate_private_key(spec.curve)
-    else:
-        private = _MLDSA[spec.bits].generate()
-    return private.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8,
-                                 serialization.NoEncryption())
+        return new_rsa_key(spec.bits)
+    if spec.family == "ec":
+        return _pkcs8(ec.generate_private_key(spec.curve))
+    return _pkcs8(_MLDSA[spec.bits].generate())
 
 
 @lru_cache(maxsize=256)
@@ -115,10 +122,6 @@ def public_key_der(private_der: bytes) -> bytes:
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
-def new_key_pair(spec: Spec) -> tuple[bytes, bytes]:
-    """(PKCS#8 DER private key, DER public key) for GenerateDataKeyPair."""
-    private = new_material(spec)
-    return private, public_key_der(private)
 
 
 # -- symmetric ciphertext blobs ----------------------------------------------------------------

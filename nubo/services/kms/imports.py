@@ -51,17 +51,13 @@ class KeyImports:
             raise validation_error(f"Key material for {key.record['spec']} KMS keys must be "
                                    "wrapped with RSA_AES_KEY_WRAP_SHA_1 or "
                                    "RSA_AES_KEY_WRAP_SHA_256.")
-        wrapping = rsa.generate_private_key(public_exponent=65537,
-                                            key_size=int(wrapping_spec.split("_")[1]))
+        wrapping = self.keys.pool.rsa_key(int(wrapping_spec.split("_")[1]))
         token = secrets.token_bytes(64)
         valid_to = self.clock.now() + IMPORT_PARAMETERS_LIFETIME
         self.keys.save(key, import_parameters={
             "token": token, "algorithm": algorithm, "valid_to": valid_to,
-            "wrapping": wrapping.private_bytes(serialization.Encoding.DER,
-                                               serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption())})
-        public = wrapping.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            "wrapping": wrapping})
+        public = crypto.public_key_der(wrapping)
         return {"KeyId": key.arn, "ImportToken": token, "PublicKey": public,
                 "ParametersValidTo": valid_to}
 

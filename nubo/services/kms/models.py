@@ -13,7 +13,8 @@ from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.services.kms import crypto, schema
-from nubo.services.kms.validation import (ALIAS_PREFIX, KEY_ID, MAX_TAGS, RESERVED_ALIAS_PREFIX,
+from nubo.services.kms.keypool import KeyPool
+from nubo.services.kms.validation import (ALIAS_PREFIX, KEY_ID, MAX_TAGS,
                                           check_alias_name, check_pending_window, check_policy,
                                           check_tags, validation_error)
 from nubo.store import Store
@@ -133,6 +134,7 @@ class Keys:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
+        self.pool = KeyPool()
         self.keys = store.table(schema.KEYS)
         self.aliases = store.table(schema.ALIASES)
         self.grants = store.table(schema.GRANTS)
@@ -174,7 +176,7 @@ class Keys:
             "policy": policy or default_policy(ctx.partition, ctx.account_id),
             "tags": {tag["TagKey"]: tag["TagValue"] for tag in tags},
             "materials": [] if origin == "EXTERNAL" else [
-                _material(crypto.new_material(spec), now, None)],
+                _material(self.pool.material(spec), now, None)],
             "rotation_period": None, "on_demand_rotations": 0,
             "primary_region": ctx.region if multi_region else None, "replica_regions": [],
         }

@@ -136,7 +136,7 @@ class Operations:
                                context: dict | None, operation: str) -> dict:
         key = self._symmetric(ctx, key_id, operation)
         spec = self.keys._spec(ctx, pair_spec)
-        private, public = crypto.new_key_pair(spec)
+        private, public = self.keys.pool.key_pair(spec)
         return {"PrivateKeyCiphertextBlob": crypto.seal(key.account, key.id, key.version,
                                                         key.material(), private, context),
                 "PrivateKeyPlaintext": private, "PublicKey": public, "KeyId": key.arn,
