@@ -289,3 +289,12 @@ def test_legacy_add_appends_to_lists(ddb, product):
                                                       "Value": {"L": [{"S": "seen"}]}}})
     item = ddb.get_item(TableName=product, Key={"pk": {"S": "456"}})["Item"]
     assert item["History"] == {"L": [{"S": "seen"}, {"S": "seen"}]}
+
+
+def test_expression_size_limit(ddb, product):
+    with pytest.raises(ClientError) as excinfo:
+        holds(ddb, product, "a" * 4092 + " = :v", {":v": {"N": "1"}})  # 4,097 bytes
+    assert validation_error(excinfo) == (
+        "Invalid ConditionExpression: Expression size has exceeded the maximum allowed size; "
+        "expression size: 4097")
+    assert not holds(ddb, product, "a" * 4091 + " = :v", {":v": {"N": "1"}})  # 4,096 bytes

@@ -261,3 +261,17 @@ def test_resource_table_api(ddb_resource, table):
                                ExpressionAttributeValues={":n": Decimal("2.5")})
     item = resource_table.get_item(Key={"pk": "img1"}, ConsistentRead=True)["Item"]
     assert item == {"pk": "img1", "labels": ["cat", "dog"], "hits": Decimal("2.5")}
+
+
+def test_nesting_limit(ddb, table):
+    def nested(levels: int) -> dict:
+        value: dict = {"S": "leaf"}
+        for _ in range(levels):
+            value = {"M": {"n": value}}
+        return value
+    ddb.put_item(TableName=table, Item={"pk": {"S": "deep"}, "v": nested(32)})
+    with pytest.raises(ClientError) as excinfo:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "deep"}, "v": nested(33)})
+    assert validation_error(excinfo) == (
+        "Nesting Levels have exceeded supported limits: Attributes in the item have nested "
+        "levels beyond supported limit")

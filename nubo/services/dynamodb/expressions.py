@@ -45,6 +45,7 @@ UPDATE_FUNCTIONS = {"if_not_exists": 2, "list_append": 2}
 PATH_FUNCTIONS = ("attribute_exists", "attribute_not_exists", "attribute_type", "if_not_exists")
 ATTRIBUTE_TYPES = ("S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M")
 MAX_IN_OPERANDS = 100
+MAX_EXPRESSION_SIZE = 4096  # bytes
 
 
 @dataclass(slots=True)
@@ -353,6 +354,10 @@ class Expressions:
         try:
             if not source.strip():
                 raise ExpressionError("The expression can not be empty;")
+            size = len(source.encode())
+            if size > MAX_EXPRESSION_SIZE:
+                raise ExpressionError("Expression size has exceeded the maximum allowed size; "
+                                      f"expression size: {size}")
             parser = Parser(source, update=update)
             tree = rule(parser)
             parser.expect_end()

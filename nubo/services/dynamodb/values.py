@@ -22,6 +22,7 @@ MAX_ITEM_SIZE = 400 * 1024
 MAX_HASH_KEY_SIZE = 2048
 MAX_RANGE_KEY_SIZE = 1024
 MAX_DIGITS = 38
+MAX_NESTING = 32  # lists and maps inside one another
 TYPES = ("S", "N", "B", "BOOL", "NULL", "L", "M", "SS", "NS", "BS")
 SET_TYPES = ("SS", "NS", "BS")
 
@@ -106,8 +107,9 @@ def value_type(value: Any) -> str:
     return kind
 
 
-def check_value(value: Any) -> dict:
-    """A validated copy of an AttributeValue with its numbers canonical."""
+def check_value(value: Any, depth: int = 0) -> dict:
+    """A validated copy of an AttributeValue with its numbers canonical (``depth``: how many
+    lists and maps hold it)."""
     kind = value_type(value)
     inner = value[kind]
     if kind == "N":
@@ -138,10 +140,13 @@ def check_value(value: Any) -> dict:
             raise validation(INVALID + f"Input collection [{shown}]of type BS contains "
                              "duplicates.")
         return value
-    if kind == "L":
-        return {"L": [check_value(v) for v in inner]}
-    if kind == "M":
-        return {"M": {k: check_value(v) for k, v in inner.items()}}
+    if kind in ("L", "M"):
+        if depth >= MAX_NESTING:
+            raise validation("Nesting Levels have exceeded supported limits: Attributes in the "
+                             "item have nested levels beyond supported limit")
+        if kind == "L":
+            return {"L": [check_value(v, depth + 1) for v in inner]}
+        return {"M": {k: check_value(v, depth + 1) for k, v in inner.items()}}
     return value
 
 
