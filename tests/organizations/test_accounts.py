@@ -111,6 +111,11 @@ def test_cli_create_account_and_list(org, cli):
     member = status["CreateAccountStatus"]["AccountId"]
     listed = cli(account, "organizations", "list-accounts")["Accounts"]
     assert {a["Id"] for a in listed} == {account, member}
+    # The new account's own credentials (its 12-digit id as access key) see the access role.
+    role = cli(member, "iam", "get-role", "--role-name", "OrganizationAccountAccessRole")["Role"]
+    assert role["Arn"] == f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "AWS": f"arn:aws:iam::{account}:root"}
 
 
 def test_list_accounts_pages(org):
