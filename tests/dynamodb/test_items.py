@@ -128,6 +128,11 @@ def test_item_size_limit_counts_names_and_values(ddb, table):
                                             "v": {"S": "x" * (fits - 1 - 4 + 1)}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "k"}, "n": {"N": big_number},
                                         "v": {"S": "x" * (fits - 1 - 4)}})
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_item(TableName=table, Key={"pk": {"S": "k"}}, UpdateExpression="SET w = :w",
+                        ExpressionAttributeValues={":w": {"S": "xx"}})
+    assert validation_error(excinfo) == (
+        "Item size to update has exceeded the maximum allowed size")
 
 
 def test_put_replaces_whole_item_and_returns_old(ddb, table):

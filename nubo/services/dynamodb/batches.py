@@ -275,7 +275,7 @@ class Batches:
             elif plan["kind"] == "Update":
                 base = old if old is not None else dict(plan["key"])
                 new = apply_update(plan["clauses"], base) if plan["clauses"] else dict(base)
-                check_item_size(new)
+                check_item_size(new, updated=True)
                 self.items.check_item_keys(plan["table"], new)
                 plan["new"] = new
         except ServiceError as error:

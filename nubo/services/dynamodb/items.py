@@ -400,7 +400,7 @@ class Items:
         self._check_condition(condition, old, return_old_on_failure)
         base = old if old is not None else dict(canonical)
         new = apply_update(clauses, base) if clauses else dict(base)
-        size = check_item_size(new)
+        size = check_item_size(new, updated=True)
         self.check_item_keys(table, new)
         indexes = self.write(table, position, old, new, old_size=old_size, new_size=size)
         return old, new, paths, Capacity(table, write_units(max(size, old_size)), indexes,

@@ -181,10 +181,12 @@ def item_size(item: dict) -> int:
     return sum(len(name.encode()) + value_size(value) for name, value in item.items())
 
 
-def check_item_size(item: dict) -> int:
+def check_item_size(item: dict, updated: bool = False) -> int:
+    """The item's size; over 400 KB is AWS's error (worded apart for updates)."""
     size = item_size(item)
     if size > MAX_ITEM_SIZE:
-        raise validation("Item size has exceeded the maximum allowed size")
+        raise validation("Item size to update has exceeded the maximum allowed size" if updated
+                         else "Item size has exceeded the maximum allowed size")
     return size
 
 
