@@ -62,6 +62,11 @@ def test_secure_string_needs_kms_decrypt_on_a_customer_key(connect):
     decrypter = user(connect, "decrypter", "ssm:GetParameter*", "kms:Decrypt")
     assert decrypter("ssm").get_parameter(Name="/my-app/dev/db-password",
                                           WithDecryption=True)["Parameter"]["Value"] == "dev-pass"
+    writer = user(connect, "writer", "ssm:PutParameter", "ssm:DescribeParameters")
+    writer("ssm").put_parameter(Name="/my-app/dev/flag", Value="on", Type="String")
+    [described] = writer("ssm").describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": ["/my-app/dev/flag"]}])["Parameters"]
+    assert described["LastModifiedUser"] == "arn:aws:iam::000000000000:user/writer"
 
 
 def test_aws_managed_keys_serve_the_account_through_their_service(connect):

@@ -57,7 +57,10 @@ class SsmProvider(ServiceProvider):
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
-        self.parameters = Parameters(runtime.store, runtime.clock, runtime.services.call)
+        self.parameters = Parameters(
+            runtime.store, runtime.clock, runtime.services.call,
+            lambda ctx: runtime.authorizer.caller(ctx.access_key_id,
+                                                  ctx.account_id).principal.arn)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
 

@@ -42,9 +42,11 @@ def split_selector(name: str) -> tuple[str, str | None]:
 
 
 class Parameters:
-    def __init__(self, store: Store, clock: Clock, call: ServiceCall) -> None:
+    def __init__(self, store: Store, clock: Clock, call: ServiceCall,
+                 caller_arn: Callable[[RequestContext], str]) -> None:
         self.clock = clock
         self.call = call
+        self.caller_arn = caller_arn  # the ARN of who sends a request (LastModifiedUser)
         self.parameters = store.table(schema.PARAMETERS)
         self.versions = store.table(schema.VERSIONS)
 
@@ -106,8 +108,7 @@ class Parameters:
                         "description": previous.get("description") if description is None
                         else description, "allowed_pattern": allowed_pattern,
                         "data_type": data_type, "tier": chosen_tier, "policies": policies,
-                        "modified": now, "user": f"arn:{ctx.partition}:iam::"
-                                                 f"{ctx.account_id}:root"}
+                        "modified": now, "user": self.caller_arn(ctx)}
         self.parameters.put({"account": ctx.account_id, "region": ctx.region, "name": name,
                              "parent": parent_of(name), "expires": expires, "version": version,
                              "labels": previous.get("labels", {}),
