@@ -81,10 +81,6 @@ def page_list(entries: list, token: str | None, max_results: int | None) -> tupl
     return entries[start:end], following
 
 
-def compact(shape: dict) -> dict:
-    return {key: value for key, value in shape.items() if value is not None}
-
-
 def arn(org: dict, resource: str) -> str:
     return f"arn:{org['partition']}:organizations::{org['master_account_id']}:{resource}"
 
@@ -358,11 +354,11 @@ class Organizations:
 
     @staticmethod
     def status_shape(status: dict) -> dict:
-        return compact({"Id": status["request_id"], "AccountName": status["account_name"],
-                        "State": status["state"], "RequestedTimestamp": status["requested"],
-                        "CompletedTimestamp": status.get("completed"),
-                        "AccountId": status.get("account_id"),
-                        "FailureReason": status.get("failure")})
+        # Members without a value (None) are left out of the answer by the serializer.
+        return {"Id": status["request_id"], "AccountName": status["account_name"],
+                "State": status["state"], "RequestedTimestamp": status["requested"],
+                "CompletedTimestamp": status.get("completed"),
+                "AccountId": status.get("account_id"), "FailureReason": status.get("failure")}
 
     def create_statuses(self, org: dict, states: list[str] | None, token: str | None,
                         max_results: int | None) -> tuple[list[dict], str | None]:
