@@ -299,7 +299,8 @@ class Authorizer:
         if self.mode == "off" or (ctx.service, ctx.operation) in SELF_AUTHORIZED:
             return
         self._authorize(ctx, self.caller(ctx.access_key_id, ctx.account_id), provider,
-                        signing_name, params, _request_tags(params))
+                        signing_name, params, {**_request_tags(params), **provider
+                                               .condition_context(ctx, ctx.operation, params)})
 
     def authorize_call(self, ctx: RequestContext, provider: "ServiceProvider", params: dict, *,
                        service_principal: str | None, source_arn: str | None) -> None:
@@ -324,7 +325,8 @@ class Authorizer:
                        "kms:viaservice": f"{calling}.{ctx.region}.amazonaws.com",
                        "kms:calleraccount": caller.principal.account_id}
         self._authorize(ctx, caller, provider, provider.model.signing_name, params,
-                        {**_request_tags(params), **context})
+                        {**_request_tags(params),
+                         **provider.condition_context(ctx, ctx.operation, params), **context})
 
     def _authorize(self, ctx: RequestContext, caller: Caller, provider: "ServiceProvider",
                    signing_name: str, params: dict, context: dict[str, Any]) -> None:

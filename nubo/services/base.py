@@ -86,6 +86,12 @@ class ServiceProvider:
         ``${Account}``, ...), where the input members do not carry them under those names."""
         return {}
 
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        """The service's own condition keys a request carries (``iam:PolicyARN``,
+        ``s3:prefix``, ...), lower-case keys; aws:RequestTag and aws:TagKeys are generic."""
+        return {}
+
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         """The resource-based policy of ``arn`` and the account owning the resource, for
         services with resource policies (SQS queues, S3 buckets, KMS keys, ...)."""

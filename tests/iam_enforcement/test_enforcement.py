@@ -570,3 +570,22 @@ def test_resource_tags_in_conditions(iam, connect):
                     )[0] == "AccessDenied"
     owner.tag_queue(QueueUrl=theirs, Tags={"team": "red"})
     heidi("sqs").send_message(QueueUrl=theirs, MessageBody="now ok")
+
+
+def test_iam_condition_keys_and_user_tags(iam, connect):
+    """Delegated administration: ivan may create users only with the boundary the admins
+    set (iam:PermissionsBoundary) and manage only users tagged for his team."""
+    boundary = iam.create_policy(PolicyName="dev-boundary", PolicyDocument=json.dumps(
+        allow("sqs:*")))["Policy"]["Arn"]
+    ivan = new_user(iam, connect, "ivan", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "iam:CreateUser", "Resource": "*",
+         "Condition": {"StringEquals": {"iam:PermissionsBoundary": boundary}}},
+        {"Effect": "Allow", "Action": "iam:TagUser", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceTag/team": "dev"}}}]})
+    assert error_of(lambda: ivan("iam").create_user(UserName="unbounded"))[0] == "AccessDenied"
+    ivan("iam").create_user(UserName="bounded", PermissionsBoundary=boundary)
+    iam.tag_user(UserName="bounded", Tags=[{"Key": "team", "Value": "dev"}])
+    ivan("iam").tag_user(UserName="bounded", Tags=[{"Key": "owner", "Value": "ivan"}])
+    iam.create_user(UserName="ops-user", Tags=[{"Key": "team", "Value": "ops"}])
+    assert error_of(lambda: ivan("iam").tag_user(
+        UserName="ops-user", Tags=[{"Key": "owner", "Value": "ivan"}]))[0] == "AccessDenied"

@@ -10,7 +10,7 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
-from nubo.policy import Principal
+from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
 from nubo.services.iam.credentials import qr_code_png
@@ -37,6 +37,25 @@ class IamProvider(ServiceProvider):
 
     def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
         return self.iam.resource_names(ctx.account_id, ctx.access_key_id, params)
+
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        context: dict[str, object] = {}
+        if isinstance(params.get("PolicyArn"), str):
+            context["iam:policyarn"] = params["PolicyArn"]
+        boundary = params.get("PermissionsBoundary")
+        if isinstance(boundary, str):
+            context["iam:permissionsboundary"] = boundary
+        return context
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """IAM users and roles have no resource policy, but their tags are aws:ResourceTag
+        (and iam:ResourceTag) for attribute-based access control."""
+        entity = self.iam.entity_of_arn(ctx.account_id, arn)
+        if entity is None:
+            return None
+        return ResourcePolicy(None, ctx.account_id,
+                              tags=tuple((t["Key"], t["Value"]) for t in entity.get("tags", [])))
 
     # -- helpers ---------------------------------------------------------------------------
 

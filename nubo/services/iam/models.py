@@ -88,6 +88,13 @@ class Iam:
 
     # -- what the authorizer needs ---------------------------------------------------------
 
+    def entity_of_arn(self, account: str, arn: str) -> dict | None:
+        """The user or role an ARN of the account names (``...:user/path/name``)."""
+        for marker, entities in ((":user/", self.users), (":role/", self.roles)):
+            if marker in arn and arn.startswith("arn:") and f":{account}:" in arn:
+                return entities.get(account, arn.rsplit("/", 1)[-1])
+        return None
+
     def resource_names(self, account: str, access_key_id: str,
                        params: dict) -> dict[str, str]:
         """The values of IAM's ARN templates (Service Authorization Reference) for a request:
