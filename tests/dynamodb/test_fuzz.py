@@ -42,3 +42,23 @@ def test_random_expressions_get_validation_errors_not_500s(ddb, table):
             assert code in ("ValidationException", "ConditionalCheckFailedException"), kwargs
             outcomes["rejected"] += 1
     assert outcomes["rejected"] > 100
+
+
+STATEMENT_PIECES = ["SELECT", "*", "FROM", "WHERE", "pk", "=", "'a'", "?", "AND", "OR",
+                    "INSERT", "INTO", "VALUE", "{", "}", "'pk'", ":", ",", "UPDATE", "SET", "x",
+                    "1", "REMOVE", "DELETE", "[", "]", "<<", ">>", "IS", "MISSING", "NOT", "IN",
+                    "BETWEEN", "(", ")", ".", "RETURNING", "ALL", "NEW", "-", "+", "EXISTS",
+                    "begins_with", "size"]
+
+
+def test_random_partiql_gets_client_errors_not_500s(ddb, table):
+    rng = random.Random(7)
+    for _ in range(150):
+        words = [rng.choice(STATEMENT_PIECES + [f'"{table}"']) for _ in range(rng.randint(2, 14))]
+        statement = " ".join(words)
+        parameters = [{"S": "a"}] * statement.count("?")
+        try:
+            ddb.execute_statement(Statement=statement,
+                                  **({"Parameters": parameters} if parameters else {}))
+        except ClientError as error:
+            assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400, statement
