@@ -164,3 +164,21 @@ def test_restore_to_an_earlier_point_in_time(ddb, make_table, nubo_server):
         assert ddb.describe_table(TableName=target)["Table"]["ItemCount"] == 4
     finally:
         ddb.delete_table(TableName=target)
+
+
+def test_contributor_insights_settings(ddb, make_table):
+    name = make_table(range_key=("sk", "N"))
+    assert ddb.describe_contributor_insights(TableName=name)["ContributorInsightsStatus"] == \
+        "DISABLED"
+    updated = ddb.update_contributor_insights(TableName=name, ContributorInsightsAction="ENABLE")
+    assert updated["ContributorInsightsStatus"] == "ENABLING"
+    described = ddb.describe_contributor_insights(TableName=name)
+    assert described["ContributorInsightsStatus"] == "ENABLED"
+    assert [rule.split("-")[1] for rule in described["ContributorInsightsRuleList"]] == [
+        "PKC", "PKT", "SKC", "SKT"]
+    summaries = ddb.list_contributor_insights(TableName=name)["ContributorInsightsSummaries"]
+    assert summaries == [{"TableName": name, "ContributorInsightsStatus": "ENABLED",
+                          "ContributorInsightsMode": "ACCESSED_AND_THROTTLED_KEYS"}]
+    ddb.update_contributor_insights(TableName=name, ContributorInsightsAction="DISABLE")
+    assert ddb.describe_contributor_insights(TableName=name)["ContributorInsightsStatus"] == \
+        "DISABLED"

@@ -249,6 +249,30 @@ class DynamodbProvider(ServiceProvider):
         return {"TableName": table.name,
                 "KinesisDataStreamDestinations": table.record.get("kinesis", [])}
 
+    @handler("UpdateContributorInsights")
+    def update_contributor_insights(self, ctx: RequestContext, TableName: str,
+                                    ContributorInsightsAction: str,
+                                    IndexName: str | None = None,
+                                    ContributorInsightsMode: str | None = None) -> dict:
+        return self.settings.set_insights(self.tables.describe_target(ctx, TableName), IndexName,
+                                          ContributorInsightsAction, ContributorInsightsMode)
+
+    @handler("DescribeContributorInsights")
+    def describe_contributor_insights(self, ctx: RequestContext, TableName: str,
+                                      IndexName: str | None = None) -> dict:
+        return self.settings.insights(self.tables.describe_target(ctx, TableName), IndexName)
+
+    @handler("ListContributorInsights")
+    def list_contributor_insights(self, ctx: RequestContext, TableName: str | None = None,
+                                  NextToken: str | None = None,
+                                  MaxResults: int | None = None) -> dict:
+        if TableName is not None:
+            tables = [self.tables.describe_target(ctx, TableName)]
+        else:
+            names, _ = self.tables.list(ctx.account_id, ctx.region, None, None, everything=True)
+            tables = [self.tables.get(ctx, name) for name in names]
+        return {"ContributorInsightsSummaries": self.settings.insight_summaries(tables)}
+
     # -- backups ----------------------------------------------------------------------------
 
     @handler("CreateBackup")

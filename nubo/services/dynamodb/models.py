@@ -426,8 +426,10 @@ class Tables:
         """Rows of a deleted table, index or backup go in the background (Items.sweep_dropped)."""
         self.dropped.put({"owner": owner, "kind": kind})
 
-    def list(self, account: str, region: str, start: str | None,
-             limit: int | None) -> tuple[list[str], str | None]:
+    def list(self, account: str, region: str, start: str | None, limit: int | None,
+             everything: bool = False) -> tuple[list[str], str | None]:
+        if everything:  # an account's tables in a region (settings listings)
+            return [row["name"] for row in self.tables.find(eq=(account, region))], None
         limit = limit or MAX_LIST_TABLES
         rows = self.tables.find(eq=(account, region), lo=start, limit=limit + 2)
         names = [row["name"] for row in rows if row["name"] != start][:limit + 1]

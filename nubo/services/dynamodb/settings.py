@@ -1,6 +1,6 @@
-"""Table settings that change no item: point-in-time recovery, resource-based policies and
-Kinesis Data Streams destinations (stored and described; nubo has no Kinesis to stream to
-yet)."""
+"""Table settings that change no item: point-in-time recovery, resource-based policies,
+Kinesis Data Streams destinations and Contributor Insights (the last two stored and described:
+nubo has no Kinesis to stream to nor CloudWatch rules to publish yet)."""
 
 from __future__ import annotations
 
@@ -85,3 +85,56 @@ class TableSettings:
         destinations[stream_arn] = destination
         self.tables.change(table, kinesis=list(destinations.values()))
         return destination
+
+    # -- CloudWatch Contributor Insights (settings; nubo publishes no CloudWatch rules yet) --
+
+    def set_insights(self, table: Table, index_name: str | None, action: str,
+                     mode: str | None) -> dict:
+        if index_name is not None and index_name not in table.indexes:
+            raise ServiceError("ResourceNotFoundException",
+                               f"Requested resource not found: Index: {index_name} not found")
+        insights = dict(table.record.get("insights") or {})
+        key = index_name or ""
+        if action == "ENABLE":
+            insights[key] = {"mode": mode or "ACCESSED_AND_THROTTLED_KEYS",
+                             "since": self.tables.clock.now()}
+        else:
+            insights.pop(key, None)
+        self.tables.change(table, insights=insights)
+        output: dict[str, Any] = {"TableName": table.name,
+                                  "ContributorInsightsStatus": "ENABLING" if action == "ENABLE"
+                                  else "DISABLING"}
+        if index_name is not None:
+            output["IndexName"] = index_name
+        if action == "ENABLE":
+            output["ContributorInsightsMode"] = insights[key]["mode"]
+        return output
+
+    def insights(self, table: Table, index_name: str | None) -> dict:
+        if index_name is not None and index_name not in table.indexes:
+            raise ServiceError("ResourceNotFoundException",
+                               f"Requested resource not found: Index: {index_name} not found")
+        setting = (table.record.get("insights") or {}).get(index_name or "")
+        output: dict[str, Any] = {"TableName": table.name,
+                                  "ContributorInsightsStatus": "ENABLED" if setting else
+                                  "DISABLED"}
+        if index_name is not None:
+            output["IndexName"] = index_name
+        if setting:
+            key = table.indexes[index_name].key if index_name else table.key
+            stamp = int(setting["since"] * 1000)
+            target = f"{table.name}-{index_name}" if index_name else table.name
+            kinds = ["PKC", "PKT"] + (["SKC", "SKT"] if key.range_name else [])
+            if setting["mode"] == "THROTTLED_KEYS":
+                kinds = [kind for kind in kinds if kind.endswith("T")]
+            output.update(ContributorInsightsRuleList=[
+                f"DynamoDBContributorInsights-{kind}-{target}-{stamp}" for kind in kinds],
+                LastUpdateDateTime=setting["since"], ContributorInsightsMode=setting["mode"])
+        return output
+
+    def insight_summaries(self, tables: list[Table]) -> list[dict]:
+        return [dict({"TableName": table.name, "ContributorInsightsStatus": "ENABLED",
+                      "ContributorInsightsMode": setting["mode"]},
+                     **({"IndexName": name} if name else {}))
+                for table in tables
+                for name, setting in (table.record.get("insights") or {}).items()]
