@@ -17,6 +17,7 @@ from nubo.services.base import ServiceProvider, handler, sweep_forever
 from nubo.services.kms.grants import Grants
 from nubo.services.kms.imports import KeyImports
 from nubo.services.kms.models import Keys, listing, page
+from nubo.services.kms.multi_region import MultiRegion
 from nubo.services.kms.operations import Operations
 from nubo.services.kms.validation import dry_run, page_size
 
@@ -39,6 +40,7 @@ class KmsProvider(ServiceProvider):
         self.cryptography = Operations(self.keys)
         self.grants = Grants(runtime.store, runtime.clock, self.keys)
         self.imports = KeyImports(self.keys, runtime.clock)
+        self.multi_region = MultiRegion(self.keys)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
 
@@ -168,7 +170,7 @@ class KmsProvider(ServiceProvider):
     def replicate_key(self, ctx: RequestContext, KeyId: str, ReplicaRegion: str,
                       Policy: str | None = None, BypassPolicyLockoutSafetyCheck: bool = False,
                       Description: str | None = None, Tags: list | None = None) -> dict:
-        replica = self.keys.replicate(ctx, self.keys.resolve(ctx, KeyId, aliases=False),
+        replica = self.multi_region.replicate(ctx, self.keys.resolve(ctx, KeyId, aliases=False),
                                       ReplicaRegion, Policy, BypassPolicyLockoutSafetyCheck,
                                       Description, Tags or [])
         return {"ReplicaKeyMetadata": self.keys.describe(replica),
@@ -177,7 +179,7 @@ class KmsProvider(ServiceProvider):
 
     @handler("UpdatePrimaryRegion")
     def update_primary_region(self, ctx: RequestContext, KeyId: str, PrimaryRegion: str) -> dict:
-        self.keys.update_primary_region(self.keys.resolve(ctx, KeyId, aliases=False),
+        self.multi_region.update_primary_region(self.keys.resolve(ctx, KeyId, aliases=False),
                                         PrimaryRegion)
         return {}
 

@@ -226,9 +226,9 @@ class Keys:
         if record is None:
             key_arn = ctx.arn("kms", f"key/{resource}", account_id=account)
             raise ServiceError("NotFoundException", f"Key '{key_arn}' does not exist")
-        return Key(self._with_shared_material(record))
+        return Key(self.with_shared_material(record))
 
-    def _with_shared_material(self, record: dict) -> dict:
+    def with_shared_material(self, record: dict) -> dict:
         """A multi-Region replica uses its primary's key material (all versions), so
         ciphertexts of one region decrypt in the others and rotations reach every replica."""
         primary_region = record.get("primary_region")
@@ -349,13 +349,13 @@ class Keys:
 
     # -- multi-Region keys ----------------------------------------------------------------
 
-    def _primary_of(self, record: dict) -> dict:
+    def primary_of(self, record: dict) -> dict:
         if record["primary_region"] == record["region"]:
             return record
         return self.keys.get((record["account"], record["primary_region"], record["key_id"]))
 
     def _multi_region_configuration(self, record: dict) -> dict:
-        primary = self._primary_of(record) or record
+        primary = self.primary_of(record) or record
         arn_in = primary["arn"].split(":")
         def arn(region: str) -> str:
             return ":".join(arn_in[:3] + [region] + arn_in[4:])
@@ -364,57 +364,6 @@ class Keys:
                 "PrimaryKey": {"Arn": primary["arn"], "Region": primary["region"]},
                 "ReplicaKeys": [{"Arn": arn(r), "Region": r}
                                 for r in primary["replica_regions"]]}
-
-    def replicate(self, ctx: RequestContext, key: Key, region: str, policy: str | None,
-                  bypass_lockout: bool, description: str | None, tags: list[dict]) -> Key:
-        record = key.record
-        if not record["multi_region"]:
-            raise ServiceError("UnsupportedOperationException",
-                               f"{key.arn} is not a multi-Region key.")
-        if record["primary_region"] != record["region"]:
-            raise ServiceError("UnsupportedOperationException",
-                               f"{key.arn} is not a primary key; replicate the primary key.")
-        self.require_state(key, disabled_ok=True)
-        if region == record["region"] or region in record["replica_regions"]:
-            raise ServiceError("AlreadyExistsException", f"Key {key.id} already has a replica "
-                               f"in {region}.")
-        if policy is not None:
-            check_policy(policy, bypass_lockout)
-        check_tags(tags)
-        replica = {**record, "region": region, "arn": key.arn.replace(
-                       f":{record['region']}:", f":{region}:", 1),
-                   "materials": [], "created": self.clock.now(), "replica_regions": [],
-                   "description": record["description"] if description is None
-                   else description, "tags": {t["TagKey"]: t["TagValue"] for t in tags},
-                   "policy": policy or default_policy(ctx.partition, ctx.account_id),
-                   "rotation_due": None, "deletion_due": None}
-        self.keys.put(replica)
-        self.save(key, replica_regions=record["replica_regions"] + [region])
-        return Key(self._with_shared_material(replica))
-
-    def update_primary_region(self, key: Key, region: str) -> None:
-        record = key.record
-        if not record["multi_region"]:
-            raise ServiceError("UnsupportedOperationException",
-                               f"{key.arn} is not a multi-Region key.")
-        primary = self._primary_of(record)
-        if region == primary["region"]:
-            return
-        if region not in primary["replica_regions"]:
-            raise ServiceError("NotFoundException", f"There is no replica of {key.arn} in "
-                               f"{region}.")
-        regions = [primary["region"]] + primary["replica_regions"]
-        replicas = [r for r in regions if r != region]
-        for each in regions:
-            row = self.keys.get((record["account"], each, record["key_id"]))
-            changes = {"primary_region": region, "replica_regions": [], "materials": []}
-            if each == region:
-                changes.update(replica_regions=replicas, materials=primary["materials"],
-                               rotation_period=primary["rotation_period"],
-                               rotation_due=primary["rotation_due"])
-            else:
-                changes.update(rotation_due=None)
-            self.keys.put({**row, **changes})
 
     # -- description, policy, tags --------------------------------------------------------
 
