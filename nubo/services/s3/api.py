@@ -9,7 +9,7 @@ import base64
 import logging
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import quote, unquote
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
@@ -19,21 +19,23 @@ from nubo.core.runtime import Runtime
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
-from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, check_acl_allowed,
-                                     check_policy, check_tags, is_public_policy)
+from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, canned_acl,
+                                     check_acl_allowed, check_policy, check_tags,
+                                     is_public_policy, tags_of_header)
 from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper
-from nubo.services.s3.website import Page, error_page, resolve, website_bucket
+from nubo.services.s3.website import Website, website_bucket
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
-from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads
+from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
                                        check_read_conditions, check_write_conditions,
-                                       description, encryption_output, http_date, receive,
-                                       requested_algorithms, segments_of, stream, verify)
+                                       description, encryption_output, object_parts,
+                                       part_span, receive, requested_algorithms, segments_of,
+                                       stream, verify)
 
 log = logging.getLogger("nubo.s3")
 
@@ -56,6 +58,7 @@ class S3Provider(ServiceProvider):
         self.objects = Objects(runtime.store, runtime.clock, self.blobs)
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
         self.configs = BucketConfigs(self.buckets)
+        self.website = Website(self.buckets, self.configs, self.objects, self.blobs)
         self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
@@ -169,43 +172,8 @@ class S3Provider(ServiceProvider):
         name = website_bucket(request.host)
         if name is None:
             return None
-        page = self._website_page(request, name)
+        page = self.website.page(request.method, request.path, request.host, name)
         return HttpResponse(page.status, page.headers, page.body)
-
-    def _website_page(self, request: HttpRequest, name: str) -> Page:
-        if request.method not in ("GET", "HEAD"):
-            return error_page(405, "MethodNotAllowed", "The specified method is not allowed "
-                              "against this resource.", {"Method": request.method,
-                                                         "ResourceType": "OBJECT"})
-        try:
-            bucket = self.buckets.get(name)
-        except ServiceError:
-            return error_page(404, "NoSuchBucket", "The specified bucket does not exist",
-                              {"BucketName": name})
-        config = bucket.get("website")
-        if not config:
-            return error_page(404, "NoSuchWebsiteConfiguration", "The specified bucket does "
-                              "not have a website configuration", {"BucketName": name})
-        blocks = self.configs.get(name, "public_access_block")
-        policy = bucket.get("policy")
-        if not policy or not is_public_policy(policy) or blocks.get("RestrictPublicBuckets"):
-            return error_page(403, "AccessDenied", "Access Denied", {})
-
-        def exists(key: str) -> bool:
-            found = self.objects.latest(name, key)
-            return found is not None and not found.get("delete_marker")
-        page = resolve(config, request.path, request.host, exists)
-        if page.key is None:
-            return page
-        record = self.objects.latest(name, page.key)
-        if record.get("WebsiteRedirectLocation"):
-            return Page(301, {"Location": record["WebsiteRedirectLocation"]})
-        page.headers.update({"Content-Type": record.get("content_type"),
-                             "Content-Length": str(record["size"]), "ETag": record["etag"],
-                             "Last-Modified": http_date(record["modified"])})
-        if request.method == "GET":
-            page.body = stream(self.blobs, record.get("segments", ()), 0, record["size"])
-        return page
 
     # -- durability helpers ---------------------------------------------------------------
 
@@ -339,7 +307,7 @@ class S3Provider(ServiceProvider):
         record = {"key": key, "modified": now, "owner": ctx.account_id,
                   "content_type": params.get("ContentType") or "binary/octet-stream",
                   "metadata": params.get("Metadata") or {},
-                  "tags": _parse_tagging(params.get("Tagging")),
+                  "tags": tags_of_header(params.get("Tagging")),
                   **encryption_of(params, bucket, ctx.region, ctx.account_id),
                   **lock_of(params, bucket, now)}
         if upload is not None:
@@ -402,7 +370,7 @@ class S3Provider(ServiceProvider):
         size = record["size"]
         out = description(record, checksum_mode == "ENABLED")
         out["Restore"] = restore_header(record, self.runtime.clock.now())
-        span = _part_span(record, part_number) if part_number else byte_range(range_header,
+        span = part_span(record, part_number) if part_number else byte_range(range_header,
                                                                               size)
         if span is not None:
             out.update(ContentRange=f"bytes {span[0]}-{span[1] - 1}/{size}",
@@ -499,7 +467,7 @@ class S3Provider(ServiceProvider):
                               "StorageClass", "WebsiteRedirectLocation") or
                           "Encryption" in name or name.startswith(("SSE", "ObjectLock"))}}
         record = self._new_record(ctx, bucket, Key, upload, params)
-        record["tags"] = _parse_tagging(params.get("Tagging")) \
+        record["tags"] = tags_of_header(params.get("Tagging")) \
             if TaggingDirective == "REPLACE" else source.get("tags", {})
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
         record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
@@ -597,13 +565,11 @@ class S3Provider(ServiceProvider):
         page = self.objects.list_versions(Bucket, Prefix or "", Delimiter or None,
                                           KeyMarker or None, VersionIdMarker or None, limit)
         encode = _encoder(EncodingType)
-        versions, markers, newest = [], [], None
+        versions, markers = [], []
         for row in page.entries:
-            latest = row["key"] != newest
-            newest = row["key"]
             entry = {"Key": encode(row["key"]), "VersionId": row["version_id"],
-                     "IsLatest": latest, "LastModified": row["modified"],
-                     "Owner": owner_of(row["owner"])}
+                     "IsLatest": row.get("superseded") is None,
+                     "LastModified": row["modified"], "Owner": owner_of(row["owner"])}
             if row.get("delete_marker"):
                 markers.append(entry)
                 continue
@@ -613,17 +579,9 @@ class S3Provider(ServiceProvider):
                 entry.update(ChecksumAlgorithm=[row["checksum"][0]],
                              ChecksumType=row["checksum"][2])
             versions.append(entry)
-        if page.entries and KeyMarker and VersionIdMarker and \
-                page.entries[0]["key"] == KeyMarker:
-            # the page starts inside a key: its first row is not that key's newest
-            first = (markers + versions)
-            for entry in first:
-                if entry["Key"] == encode(KeyMarker) and entry["VersionId"] == \
-                        page.entries[0]["version_id"]:
-                    entry["IsLatest"] = False
         out = {"Name": Bucket, "Prefix": encode(Prefix or ""), "Delimiter": encode(Delimiter),
-               "MaxKeys": limit, "IsTruncated": page.truncated, "KeyMarker": encode(KeyMarker or ""),
-               "VersionIdMarker": VersionIdMarker or "", "Versions": versions or None,
+               "MaxKeys": limit, "IsTruncated": page.truncated,
+               "KeyMarker": encode(KeyMarker or ""), "VersionIdMarker": VersionIdMarker or "", "Versions": versions or None,
                "DeleteMarkers": markers or None, "EncodingType": EncodingType,
                "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None}
         if page.truncated:
@@ -744,7 +702,7 @@ class S3Provider(ServiceProvider):
             check_write_conditions(self.objects.latest(Bucket, Key), Key, IfMatch, IfNoneMatch)
             record, garbage = self.uploads.complete(upload, (MultipartUpload or {}).get(
                 "Parts") or [], MpuObjectSize)
-            _check_whole_checksum(record, checksums)
+            check_whole_checksum(record, checksums)
             record, more = self.objects.put(bucket, record)
         await self._durable()
         self.blobs.remove(garbage + more)
@@ -957,7 +915,7 @@ class S3Provider(ServiceProvider):
     @handler("GetBucketAcl")
     def get_bucket_acl(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
-        return _canned_acl(bucket["account"], bucket.get("acl"))
+        return canned_acl(bucket["account"], bucket.get("acl"))
 
     @handler("PutBucketAcl")
     def put_bucket_acl(self, ctx: RequestContext, Bucket: str, ACL=None,
@@ -1076,7 +1034,7 @@ class S3Provider(ServiceProvider):
                        **_: Any) -> dict:
         self.buckets.get(Bucket)
         record = self.objects.resolve(Bucket, Key, VersionId)
-        return _canned_acl(record["owner"], record.get("ACL"))
+        return canned_acl(record["owner"], record.get("ACL"))
 
     @handler("PutObjectAcl")
     def put_object_acl(self, ctx: RequestContext, Bucket: str, Key: str, ACL=None,
@@ -1167,56 +1125,16 @@ class S3Provider(ServiceProvider):
             algorithm, value, kind = record["checksum"]
             out["Checksum"] = {f"Checksum{algorithm}": value, "ChecksumType": kind}
         if "ObjectParts" in wanted and record.get("parts"):
-            out["ObjectParts"] = _object_parts(record, MaxParts, PartNumberMarker)
+            out["ObjectParts"] = object_parts(record, MaxParts, PartNumberMarker)
         return out
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
-_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-_CANNED_GRANTS = {"public-read": [(_ALL_USERS, "READ")],
-                  "public-read-write": [(_ALL_USERS, "READ"), (_ALL_USERS, "WRITE")],
-                  "authenticated-read": [(_AUTHENTICATED_USERS, "READ")]}
-
-
-def _canned_acl(account: str, acl: str | None) -> dict:
-    """The grants of a canned ACL: the owner's FULL_CONTROL, plus the groups it names."""
-    owner = owner_of(account)
-    grants = [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
-    grants += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
-               for uri, permission in _CANNED_GRANTS.get(acl or "private", ())]
-    return {"Owner": owner, "Grants": grants}
-
-
-def _check_whole_checksum(record: dict, stated: dict) -> None:
-    """A full-object checksum given with CompleteMultipartUpload must match the parts'."""
-    if not record.get("checksum"):
-        return
-    algorithm, value, kind = record["checksum"]
-    given = stated.get(f"Checksum{algorithm}")
-    if given is not None and kind == "FULL_OBJECT" and given != value:
-        raise errors.bad_checksum(algorithm)
-
-
-def _object_parts(record: dict, max_parts: int | None, marker: int | None) -> dict:
-    parts = record["parts"]
-    start = marker or 0
-    limit = max_parts if max_parts is not None else 1000
-    shown = parts[start:start + limit]
-    algorithm = (record.get("checksum") or [None])[0]
-    out = {"TotalPartsCount": len(parts), "PartNumberMarker": start, "MaxParts": limit,
-           "IsTruncated": start + limit < len(parts),
-           "Parts": [{"PartNumber": start + index, "Size": size,
-                      **({f"Checksum{algorithm}": checksum} if checksum else {})}
-                     for index, (size, checksum) in enumerate(shown, 1)]}
-    if shown:
-        out["NextPartNumberMarker"] = start + len(shown)
-    return out
-
-
 def _version_of(record: dict) -> dict:
     return {"VersionId": record["version_id"]} if record.get("versioned") else {}
+
+
 def _max_keys(value: int | None) -> int:
     if value is None:
         return MAX_KEYS
@@ -1245,24 +1163,6 @@ def _decode_token(token: str) -> str:
     except (ValueError, UnicodeDecodeError):
         raise errors.invalid_argument("The continuation token provided is incorrect",
                                       "continuation-token", token) from None
-
-
-def _parse_tagging(value: str | None) -> dict[str, str]:
-    """The x-amz-tagging header: URL-encoded key=value pairs, checked as object tags."""
-    if not value:
-        return {}
-    return check_tags([{"Key": k, "Value": v} for k, v in
-                       parse_qsl(value, keep_blank_values=True)], MAX_OBJECT_TAGS)
-
-
-def _part_span(record: dict, number: int) -> tuple[int, int]:
-    parts = record.get("parts") or [[record["size"], None]]
-    if not 1 <= number <= len(parts):
-        raise ServiceError("InvalidPartNumber", "The requested partnumber is not satisfiable",
-                           416, fields={"PartNumberRequested": number,
-                                        "ActualPartCount": len(parts)})
-    start = sum(size for size, _ in parts[:number - 1])
-    return start, start + parts[number - 1][0]
 
 
 async def _as_chunks(data):

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from urllib.parse import parse_qsl
+
 import orjson
 
 from nubo.core.errors import ServiceError
 from nubo.services.s3 import errors
-from nubo.services.s3.models import Buckets
+from nubo.services.s3.models import Buckets, owner_of
 
 MAX_TAGS = 50
 MAX_OBJECT_TAGS = 10
@@ -49,6 +51,30 @@ def check_tags(tags: list[dict], limit: int = MAX_TAGS) -> dict[str, str]:
             raise ServiceError("InvalidTag", "The TagValue you have provided is invalid", 400)
         found[key] = value
     return found
+
+
+def tags_of_header(value: str | None) -> dict[str, str]:
+    """The x-amz-tagging header: URL-encoded key=value pairs, checked as object tags."""
+    if not value:
+        return {}
+    return check_tags([{"Key": k, "Value": v} for k, v in
+                       parse_qsl(value, keep_blank_values=True)], MAX_OBJECT_TAGS)
+
+
+_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+_CANNED_GRANTS = {"public-read": [(_ALL_USERS, "READ")],
+                  "public-read-write": [(_ALL_USERS, "READ"), (_ALL_USERS, "WRITE")],
+                  "authenticated-read": [(_AUTHENTICATED_USERS, "READ")]}
+
+
+def canned_acl(account: str, acl: str | None) -> dict:
+    """The grants of a canned ACL: the owner's FULL_CONTROL, plus the groups it names."""
+    owner = owner_of(account)
+    grants = [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
+    grants += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
+               for uri, permission in _CANNED_GRANTS.get(acl or "private", ())]
+    return {"Owner": owner, "Grants": grants}
 
 
 def _check_tagging(value: dict) -> None:

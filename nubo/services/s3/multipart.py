@@ -141,3 +141,13 @@ class Uploads:
                     return rows
             return self.uploads.find("by_bucket", (bucket,), lo=lo, hi=hi, limit=count)
         return _walk(fetch, prefix, delimiter, key_marker, limit, cursor)
+
+
+def check_whole_checksum(record: dict, stated: dict) -> None:
+    """A full-object checksum given with CompleteMultipartUpload must match the parts'."""
+    if not record.get("checksum"):
+        return
+    algorithm, value, kind = record["checksum"]
+    given = stated.get(f"Checksum{algorithm}")
+    if given is not None and kind == "FULL_OBJECT" and given != value:
+        raise errors.bad_checksum(algorithm)

@@ -280,6 +280,34 @@ def stream(blobs: BlobStore, segments: list, start: int, end: int
     return chunks()
 
 
+def object_parts(record: dict, max_parts: int | None, marker: int | None) -> dict:
+    """GetObjectAttributes' ObjectParts: a page of a multipart object's parts."""
+    parts = record["parts"]
+    start = marker or 0
+    limit = max_parts if max_parts is not None else 1000
+    shown = parts[start:start + limit]
+    algorithm = (record.get("checksum") or [None])[0]
+    out = {"TotalPartsCount": len(parts), "PartNumberMarker": start, "MaxParts": limit,
+           "IsTruncated": start + limit < len(parts),
+           "Parts": [{"PartNumber": start + index, "Size": size,
+                      **({f"Checksum{algorithm}": checksum} if checksum else {})}
+                     for index, (size, checksum) in enumerate(shown, 1)]}
+    if shown:
+        out["NextPartNumberMarker"] = start + len(shown)
+    return out
+
+
+def part_span(record: dict, number: int) -> tuple[int, int]:
+    """[start, end) of part ``number`` of an object (a single-part object is part 1)."""
+    parts = record.get("parts") or [[record["size"], None]]
+    if not 1 <= number <= len(parts):
+        raise ServiceError("InvalidPartNumber", "The requested partnumber is not satisfiable",
+                           416, fields={"PartNumberRequested": number,
+                                        "ActualPartCount": len(parts)})
+    start = sum(size for size, _ in parts[:number - 1])
+    return start, start + parts[number - 1][0]
+
+
 # --- describing a version --------------------------------------------------------------------
 def encryption_output(record: dict) -> dict:
     """The encryption members a write answers with."""

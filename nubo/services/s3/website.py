@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from html import escape
 from urllib.parse import unquote
 
+from nubo.core.errors import ServiceError
 from nubo.core.http import SERVICE_HOST_SUFFIXES
+from nubo.services.s3.blobs import BlobStore
+from nubo.services.s3.config import BucketConfigs, is_public_policy
+from nubo.services.s3.models import Buckets, Objects
+from nubo.services.s3.transfer import http_date, stream
 
 _WEBSITE_LABELS = ("s3-website", "s3-website-")
 
@@ -19,7 +24,7 @@ class Page:
     status: int
     headers: dict[str, str]
     key: str | None = None  # the object to send as the body, if any
-    body: bytes = b""
+    body: object = b""  # bytes, or the object's chunks
 
 
 def website_bucket(host: str) -> str | None:
@@ -95,3 +100,49 @@ def resolve(config: dict, path: str, host: str, exists) -> Page:
     if error_key and exists(error_key):
         return Page(404, {}, key=error_key)
     return error_page(404, "NoSuchKey", "The specified key does not exist.", {"Key": key})
+
+
+class Website:
+    """The website endpoint of buckets: what a GET or HEAD there answers."""
+
+    def __init__(self, buckets: Buckets, configs: BucketConfigs, objects: Objects,
+                 blobs: BlobStore) -> None:
+        self.buckets = buckets
+        self.configs = configs
+        self.objects = objects
+        self.blobs = blobs
+
+    def page(self, method: str, path: str, host: str, name: str) -> Page:
+        if method not in ("GET", "HEAD"):
+            return error_page(405, "MethodNotAllowed", "The specified method is not allowed "
+                              "against this resource.", {"Method": method,
+                                                         "ResourceType": "OBJECT"})
+        try:
+            bucket = self.buckets.get(name)
+        except ServiceError:
+            return error_page(404, "NoSuchBucket", "The specified bucket does not exist",
+                              {"BucketName": name})
+        config = bucket.get("website")
+        if not config:
+            return error_page(404, "NoSuchWebsiteConfiguration", "The specified bucket does "
+                              "not have a website configuration", {"BucketName": name})
+        blocks = self.configs.get(name, "public_access_block")
+        policy = bucket.get("policy")
+        if not policy or not is_public_policy(policy) or blocks.get("RestrictPublicBuckets"):
+            return error_page(403, "AccessDenied", "Access Denied", {})
+
+        def exists(key: str) -> bool:
+            found = self.objects.latest(name, key)
+            return found is not None and not found.get("delete_marker")
+        page = resolve(config, path, host, exists)
+        if page.key is None:
+            return page
+        record = self.objects.latest(name, page.key)
+        if record.get("WebsiteRedirectLocation"):
+            return Page(301, {"Location": record["WebsiteRedirectLocation"]})
+        page.headers.update({"Content-Type": record.get("content_type"),
+                             "Content-Length": str(record["size"]), "ETag": record["etag"],
+                             "Last-Modified": http_date(record["modified"])})
+        if method == "GET":
+            page.body = stream(self.blobs, record.get("segments", ()), 0, record["size"])
+        return page
