@@ -11,6 +11,8 @@ Responses: ``<OpResponse><OpResult>..</OpResult><ResponseMetadata>`` (query) or
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 from urllib.parse import unquote_plus
 
@@ -28,6 +30,14 @@ Reader = Callable[[dict], Any]
 
 
 # --- requests --------------------------------------------------------------------------------
+_unquote_short = lru_cache(maxsize=2048)(unquote_plus)
+
+
+def _unquote(text: str) -> str:
+    # unquote_plus costs microseconds; short values (queue URLs, names) repeat across requests
+    return _unquote_short(text) if len(text) <= 256 else unquote_plus(text)
+
+
 def _pairs(text: str) -> list[tuple[str, str]]:
     # parse_qsl, minus its generality: most keys and values need no unquoting at all
     pairs = []
@@ -36,9 +46,9 @@ def _pairs(text: str) -> list[tuple[str, str]]:
             continue
         key, _, value = field.partition("=")
         if "%" in key or "+" in key:
-            key = unquote_plus(key)
+            key = _unquote(key)
         if "%" in value or "+" in value:
-            value = unquote_plus(value)
+            value = _unquote(value)
         pairs.append((key, value))
     return pairs
 
@@ -214,24 +224,42 @@ def _xml_response(status: int, text: str, headers: dict | None = None) -> HttpRe
                         ('<?xml version="1.0" encoding="UTF-8"?>' + text).encode())
 
 
+@dataclass(frozen=True, slots=True)
+class _ResponsePlan:
+    open: str  # '<?xml ..?><OpResponse xmlns="..">'
+    close: str  # '</OpResponse>'
+    shape: Any  # the output shape, or None
+    write: Callable | None  # query: the writer of <OpResult>
+    wrapper: str  # query: the result element's name
+
+
+def _response_plan(operation: OperationModel, protocol: str) -> _ResponsePlan:
+    name, shape = operation.name, operation.output_shape
+    write = wrapper = None
+    if protocol == "query" and shape is not None:
+        write = xml.compile_writer(shape)
+        wrapper = shape.serialization.get("resultWrapper") or f"{name}Result"
+    return _ResponsePlan(f'<?xml version="1.0" encoding="UTF-8"?><{name}Response'
+                         f'{_xmlns(operation.service_model)}>', f"</{name}Response>", shape,
+                         write, wrapper or "")
+
+
 def serialize(operation: OperationModel, output: dict, request_id: str,
               protocol: str) -> HttpResponse:
-    name = operation.name
-    parts = [f"<{name}Response{_xmlns(operation.service_model)}>"]
-    shape = operation.output_shape
+    plan = operation_plan(operation, f"{protocol}-response",
+                          lambda: _response_plan(operation, protocol))
+    parts = [plan.open]
     if protocol == "ec2":
         parts.append(f"<requestId>{xml.escape(request_id)}</requestId>")
-        if shape is not None:
-            xml.write_members(parts, shape, output)
+        if plan.shape is not None:
+            xml.write_members(parts, plan.shape, output)
     else:
-        if shape is not None:
-            wrapper = shape.serialization.get("resultWrapper") or f"{name}Result"
-            write = operation_plan(operation, "xml-writer", lambda: xml.compile_writer(shape))
-            write(parts, output, wrapper, "")
+        if plan.write is not None:
+            plan.write(parts, output, plan.wrapper, "")
         parts.append(f"<ResponseMetadata><RequestId>{xml.escape(request_id)}</RequestId>"
                      "</ResponseMetadata>")
-    parts.append(f"</{name}Response>")
-    return _xml_response(200, "".join(parts))
+    parts.append(plan.close)
+    return HttpResponse(200, {"Content-Type": "text/xml"}, "".join(parts).encode())
 
 
 def _error_fields(wire: WireError) -> str:
