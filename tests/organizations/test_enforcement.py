@@ -122,3 +122,31 @@ def test_scps_bound_users_roles_and_the_root_of_a_member(server):
     own_s3.create_bucket(Bucket=f"mgmt-{management}")
     orgs.attach_policy(PolicyId=scp("root-wide", "s3:DeleteBucket"), TargetId=root_id)
     own_s3.delete_bucket(Bucket=f"mgmt-{management}")
+
+
+def test_an_administrator_user_creates_accounts_whatever_the_scps(server):
+    """CreateAccount provisions the new account's role as AWS does, governed neither by the
+    caller's own policies on the new account's IAM nor by the SCPs the account lands under."""
+    management = new_account()
+    iam = _client(server, "iam", management)
+    iam.create_user(UserName="admin")
+    iam.attach_user_policy(UserName="admin",
+                           PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    key = iam.create_access_key(UserName="admin")["AccessKey"]
+    orgs = _client(server, "organizations", key["AccessKeyId"], key["SecretAccessKey"])
+    orgs.create_organization()
+    root_id = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root_id, PolicyType="SERVICE_CONTROL_POLICY")
+    no_iam = orgs.create_policy(Name="no-iam", Description="", Type="SERVICE_CONTROL_POLICY",
+                                Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                    "Effect": "Deny", "Action": "iam:*", "Resource": "*"}]}))
+    orgs.attach_policy(PolicyId=no_iam["Policy"]["PolicySummary"]["Id"], TargetId=root_id)
+    member = create_account(orgs)
+    # The role is there, though the member's own root may not even read it now.
+    with pytest.raises(ClientError) as raised:
+        _client(server, "iam", member).get_role(RoleName="OrganizationAccountAccessRole")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    credentials = _client(server, "sts", management).assume_role(
+        RoleArn=f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole",
+        RoleSessionName="ops")["Credentials"]
+    assert credentials["AccessKeyId"].startswith("ASIA")

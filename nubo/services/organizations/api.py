@@ -177,8 +177,10 @@ class OrganizationsProvider(ServiceProvider):
 
     def _create_access_role(self, ctx: RequestContext, account_id: str, role_name: str) -> None:
         """The role the management account assumes to administer the new account: trusted by
-        the management account, with AdministratorAccess."""
-        member = dataclasses.replace(ctx, account_id=account_id)
+        the management account, with AdministratorAccess. Created as the new account's root
+        (its id as access key), before the account joins the organization: on AWS no policy
+        of the caller, nor any SCP, governs this provisioning."""
+        member = dataclasses.replace(ctx, account_id=account_id, access_key_id=account_id)
         trust = {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Action": "sts:AssumeRole",
             "Principal": {"AWS": f"arn:{ctx.partition}:iam::{ctx.account_id}:root"}}]}

@@ -330,8 +330,8 @@ class Organizations:
             status.update(state="FAILED", failure="EMAIL_ALREADY_EXISTS", completed=now)
         else:
             account_id = self._new_account_id()
-            self.join(org, account_id, email.lower(), name, "CREATED", tags)
             provision(account_id)
+            self.join(org, account_id, email.lower(), name, "CREATED", tags)
             status.update(state="SUCCEEDED", account_id=account_id, completed=now)
         self.statuses.put(status)
         return {"Id": status["request_id"], "AccountName": name, "State": "IN_PROGRESS",
