@@ -1,7 +1,8 @@
 """RSA private keys generated ahead of need. Generating an RSA key takes 0.1 s (2048 bits) to
 over a second (4096 bits); done in a request it would stall every other request on nubo's one
-event loop. A background thread (OpenSSL releases the GIL) keeps a few keys of each size ready;
-a request takes one, and generates inline only when the pool is empty."""
+event loop. A background thread (OpenSSL releases the GIL) keeps a few keys ready of each size
+that was asked for once; a request takes one, and generates inline only when none is ready (so
+an idle nubo, or one that never uses RSA, spends nothing on it)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,15 @@ from collections import deque
 from nubo.services.kms import crypto
 
 READY_PER_SIZE = 2
-RSA_SIZES = (2048, 3072, 4096)
 
 
 class KeyPool:
     def __init__(self) -> None:
-        self._ready: dict[int, deque[bytes]] = {bits: deque() for bits in RSA_SIZES}
+        self._ready: dict[int, deque[bytes]] = {}  # sizes asked for -> keys ready
         self._wanted = asyncio.Event()
 
     def rsa_key(self, bits: int) -> bytes:
-        ready = self._ready[bits]
+        ready = self._ready.setdefault(bits, deque())
         self._wanted.set()
         return ready.popleft() if ready else crypto.new_rsa_key(bits)
 
@@ -34,7 +34,7 @@ class KeyPool:
 
     async def keep_filled(self) -> None:
         while True:
-            for bits, ready in self._ready.items():
+            for bits, ready in list(self._ready.items()):
                 while len(ready) < READY_PER_SIZE:
                     ready.append(await asyncio.to_thread(crypto.new_rsa_key, bits))
             await self._wanted.wait()
