@@ -59,8 +59,11 @@ def signed_request(server, method: str, path: str, body: bytes = b"", headers=No
     request = AWSRequest(method=method, url=f"http://{host}{path}", data=body,
                          headers=dict(headers or {}))
     request.headers["Host"] = host
+    stated = (headers or {}).get("x-amz-content-sha256")
     request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
     S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", region).add_auth(request)
+    if stated is not None:  # what the caller states, even if false (signatures not verified)
+        request.headers.replace_header("x-amz-content-sha256", stated)
     connection = http.client.HTTPConnection(netloc, timeout=30)
     try:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)

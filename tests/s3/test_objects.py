@@ -313,3 +313,21 @@ def test_transfer_manager_and_presigned_urls(s3, bucket, tmp_path, nubo_server):
     with urllib.request.urlopen(request) as response:
         assert response.status == 200
     assert s3.get_object(Bucket=bucket, Key="presigned")["Body"].read() == b"via url"
+
+
+def test_payload_hash_and_metadata_limits(nubo_server, s3, bucket):
+    from tests.s3.conftest import signed_request
+
+    body = b"hashed payload"
+    good = hashlib.sha256(body).hexdigest()
+    status, _, _ = signed_request(nubo_server, "PUT", f"/{bucket}/h", body,
+                                  headers={"x-amz-content-sha256": good})
+    assert status == 200
+    status, _, answer = signed_request(nubo_server, "PUT", f"/{bucket}/h2", body,
+                                       headers={"x-amz-content-sha256": "0" * 64})
+    assert status == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in answer
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="h2")["KeyCount"] == 0
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"big": "v" * 2100})
+    assert error_of(caught) == ("MetadataTooLarge", "Your metadata headers exceed the maximum "
+                                "allowed metadata size", 400)

@@ -32,10 +32,10 @@ from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
-                                       check_read_conditions, check_write_conditions,
+                                       check_metadata, check_read_conditions, check_write_conditions,
                                        description, encryption_output, object_parts,
                                        part_span, receive, requested_algorithms, segments_of,
-                                       stream, verify)
+                                       stated_payload_sha256, stream, verify)
 
 log = logging.getLogger("nubo.s3")
 
@@ -192,14 +192,19 @@ class S3Provider(ServiceProvider):
         self.blobs.remove(garbage)
 
     async def _receive(self, ctx: RequestContext, body: BodyStream | None, params: dict,
-                       algorithms: list[str] | None = None, limit: int | None = None) -> Upload:
-        algorithms = algorithms or requested_algorithms(params, ctx.headers)
-        kwargs = {} if limit is None else {"limit": limit}
+                       algorithms: list[str] | None = None, from_request: bool = True
+                       ) -> Upload:
+        """The bytes of an upload (the request's body, or a copy's source), checked against
+        the digests the request states."""
+        algorithms = list(algorithms or requested_algorithms(params, ctx.headers))
+        payload_hash = stated_payload_sha256(ctx.headers) if from_request else None
+        if payload_hash is not None and "SHA256" not in algorithms:
+            algorithms.append("SHA256")
         upload = await receive(self.blobs, body, body.length if body is not None else 0,
-                               algorithms, **kwargs)
+                               algorithms)
         try:
             verify(upload, params.get("ContentMD5"), params,
-                   body.trailers if body is not None else {})
+                   body.trailers if body is not None else {}, payload_hash)
         except ServiceError:
             self._discard(upload)
             raise
@@ -304,6 +309,7 @@ class S3Provider(ServiceProvider):
     def _new_record(self, ctx: RequestContext, bucket: dict, key: str, upload: Upload | None,
                     params: dict) -> dict:
         now = self.runtime.clock.now()
+        check_metadata(params.get("Metadata"))
         record = {"key": key, "modified": now, "owner": ctx.account_id,
                   "content_type": params.get("ContentType") or "binary/octet-stream",
                   "metadata": params.get("Metadata") or {},
@@ -458,7 +464,7 @@ class S3Provider(ServiceProvider):
         body = BodyStream(_as_chunks(data), source["size"])
         algorithm = (params.get("ChecksumAlgorithm") or
                      (source.get("checksum") or ["CRC64NVME"])[0]).upper()
-        upload = await self._receive(ctx, body, {}, [algorithm])
+        upload = await self._receive(ctx, body, {}, [algorithm], from_request=False)
         if not replace:  # the source's metadata, with the storage class etc. asked for
             params = {**{name: value for name, value in source.items()
                          if name in STORED_ATTRIBUTES}, "ContentType": source["content_type"],
@@ -681,7 +687,7 @@ class S3Provider(ServiceProvider):
         data = stream(self.blobs, source.get("segments", ()), *span)
         algorithm = upload.get("checksum_algorithm")
         received = await self._receive(ctx, BodyStream(_as_chunks(data), span[1] - span[0]),
-                                       {}, [algorithm or "CRC64NVME"])
+                                       {}, [algorithm or "CRC64NVME"], from_request=False)
         out = await self._commit_part(Bucket, Key, UploadId, PartNumber, received, algorithm)
         result = {"ETag": out.pop("ETag"), "LastModified": self.runtime.clock.now()}
         if algorithm:

@@ -20,6 +20,8 @@ from nubo.services.s3.checksums import ALGORITHMS, Checksum, content_md5, member
 
 MAX_PUT_SIZE = 5 * 1024 ** 3  # a single PUT (and a part): 5 GiB
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
+MAX_METADATA_BYTES = 2048  # user metadata: keys and values
 
 # Descriptive headers a write stores as given, and what GET/HEAD report of a version.
 STORED_ATTRIBUTES = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
@@ -142,9 +144,23 @@ async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | Non
                   {one.algorithm: one.b64() for one in sink.sums})
 
 
+def stated_payload_sha256(headers: dict[str, str]) -> str | None:
+    """The payload's SHA-256 a SigV4 request states (not UNSIGNED-PAYLOAD nor STREAMING-*)."""
+    value = headers.get("x-amz-content-sha256", "")
+    return value.lower() if _SHA256_HEX.fullmatch(value) else None
+
+
 def verify(upload: Upload, content_md5_header: str | None, params: dict,
-           trailers: dict[str, str]) -> None:
-    """Content-MD5 (BadDigest) and the stated checksums, from headers or trailers."""
+           trailers: dict[str, str], payload_sha256: str | None = None) -> None:
+    """The stated payload hash, Content-MD5 (BadDigest) and the stated checksums, from headers
+    or trailers."""
+    if payload_sha256 is not None:
+        computed = base64.b64decode(upload.checksums["SHA256"]).hex()
+        if computed != payload_sha256:
+            raise ServiceError("XAmzContentSHA256Mismatch", "The provided 'x-amz-content-sha256' "
+                               "header does not match what was computed.", 400,
+                               fields={"ClientComputedContentSHA256": payload_sha256,
+                                       "S3ComputedContentSHA256": computed})
     if content_md5_header is not None:
         expected = content_md5(content_md5_header)
         if expected != upload.md5:
@@ -164,6 +180,14 @@ def verify(upload: Upload, content_md5_header: str | None, params: dict,
                 raise errors.invalid_request(
                     f"Value for x-amz-checksum-{algorithm.lower()} header is invalid.")
             raise errors.bad_checksum(algorithm)
+
+
+def check_metadata(metadata: dict[str, str] | None) -> None:
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in (metadata or {}).items())
+    if size > MAX_METADATA_BYTES:
+        raise ServiceError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed "
+                           "metadata size", 400, fields={"Size": size,
+                                                         "MaxSizeAllowed": MAX_METADATA_BYTES})
 
 
 def segments_of(upload: Upload, blobs: BlobStore) -> list[list]:
