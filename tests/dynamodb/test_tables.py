@@ -300,9 +300,9 @@ def test_create_with_resource_policy_and_update_settings(ddb, make_table):
     sse = ddb.describe_table(TableName=name)["Table"]["SSEDescription"]
     assert (sse["Status"], sse["SSEType"]) == ("ENABLED", "KMS")
     with pytest.raises(ClientError) as excinfo:
-        ddb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+        ddb.update_table(TableName=name, MultiRegionConsistency="STRONG")
     code, message, status = error_of(excinfo)
-    assert (code, status) == ("NotImplemented", 501) and "ReplicaUpdates" in message
+    assert (code, status) == ("NotImplemented", 501) and "MultiRegionConsistency" in message
 
 
 def test_error_wire_format(nubo_server):

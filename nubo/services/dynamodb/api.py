@@ -17,6 +17,7 @@ from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn
 from nubo.services.dynamodb.values import validation
 from nubo.services.dynamodb.queries import Queries
+from nubo.services.dynamodb.replicas import Replicas
 from nubo.services.dynamodb.requests import ItemRequests
 from nubo.services.dynamodb.settings import TableSettings
 from nubo.services.dynamodb.statements import Statements
@@ -42,6 +43,7 @@ class DynamodbProvider(ServiceProvider):
         self.backups = Backups(runtime.store, runtime.clock, self.tables, self.items)
         self.statements = Statements(self.tables, self.items, self.queries, self.batches)
         self.settings = TableSettings(self.tables)
+        self.replicas = Replicas(self.tables, self.items)
 
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
@@ -127,13 +129,21 @@ class DynamodbProvider(ServiceProvider):
     def delete_table(self, ctx: RequestContext, TableName: str) -> dict:
         table = self.tables.describe_target(ctx, TableName)
         description = self.tables.describe(table, "DELETING")
+        self.replicas.forget(table)
         self.tables.delete(table)
         return {"TableDescription": description}
 
     @handler("UpdateTable")
     def update_table(self, ctx: RequestContext, TableName: str, **params) -> dict:
         table = self.tables.describe_target(ctx, TableName)
-        self.tables.update(table, **params)
+        replica_updates = params.pop("ReplicaUpdates", None)
+        if replica_updates is not None:
+            if any(value is not None for value in params.values()):
+                raise validation("One or more parameter values were invalid: Replica "
+                                 "modification must be the only operation in the request")
+            self.replicas.update(ctx, table, replica_updates)
+        else:
+            self.tables.update(table, **params)
         self._sweep_due.set()  # new global indexes start their backfill
         return {"TableDescription": self.tables.describe(self.tables.get(ctx, TableName),
                                                          "UPDATING")}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from nubo.core.clock import Clock
 from nubo.core.errors import ServiceError
@@ -117,6 +117,8 @@ class Items:
         self.history = store.table(schema.HISTORY)
         self.store = store
         self.rows = store.table(schema.ITEMS)
+        # the other replicas of a global table (set by replicas.Replicas)
+        self.replicas_of: Callable[[Table], list[Table]] = lambda table: []
         self.index_rows = store.table(schema.INDEX_ITEMS)
         self.stats = store.table(schema.STATS)
         self._counts: dict[int, list[int]] = {}
@@ -202,11 +204,11 @@ class Items:
 
     def write(self, table: Table, position: bytes, old: dict | None, new: dict | None,
               by_service: bool = False, old_size: int | None = None,
-              new_size: int | None = None) -> dict[str, float]:
+              new_size: int | None = None, replicate: bool = True) -> dict[str, float]:
         """Replace the item at ``position`` (None deletes it), its index entries, expiry, stream
         record and the table's counts; returns the write units consumed per index. Sizes are
         computed unless the caller knows them. ``by_service``: a deletion by DynamoDB itself
-        (TTL), as its stream record says."""
+        (TTL), as its stream record says. A global table's write goes to every replica."""
         if old_size is None:
             old_size = item_size(old) if old is not None else 0
         if new_size is None:
@@ -233,6 +235,12 @@ class Items:
                               "sequence": self.store.sequence("dynamodb_history"),
                               "position": position,
                               "before": None if old is None else dump_item(old)})
+        if replicate and table.record.get("replicas"):
+            for other in self.replicas_of(table):
+                current, size = self.load_sized(other, position)
+                if current != new:
+                    self.write(other, position, current, new, by_service, old_size=size,
+                               new_size=new_size, replicate=False)
         return index_units
 
     def undo_since(self, source: Table, target: Table, since: float) -> None:
@@ -343,12 +351,12 @@ class Items:
 
     def copy_rows(self, source: int, target: int) -> None:
         """A raw copy of a table's item rows under another owner id (a backup)."""
-        for row in self._range(self.rows, source, None, None, False):
+        for row in self.scan_rows(self.rows, source, None, None, False):
             self.rows.put(dict(row, table=target))
 
     def restore_rows(self, source: int, table: Table) -> None:
         """Items of a backup into a new table, with its indexes and counts."""
-        for row in self._range(self.rows, source, None, None, False):
+        for row in self.scan_rows(self.rows, source, None, None, False):
             self.write(table, row["position"], None, load_item(row["item"]))
 
     def backfill(self, table: Table, index: Index,
@@ -415,7 +423,7 @@ class Items:
     # -- ranges -----------------------------------------------------------------------------
 
     @staticmethod
-    def _range(rows, owner: int, lo: bytes | None, hi: bytes | None,
+    def scan_rows(rows, owner: int, lo: bytes | None, hi: bytes | None,
                reverse: bool) -> Iterator[dict]:
         """Rows of ``owner`` with lo <= position < hi, in order, fetched a batch at a time."""
         while True:
@@ -434,7 +442,7 @@ class Items:
         """Up to ``limit`` rows or 1 MB from the range; (rows, stopped early, bytes read)."""
         rows: list[dict] = []
         total = 0
-        for row in self._range(owner_rows, owner, lo, hi, reverse):
+        for row in self.scan_rows(owner_rows, owner, lo, hi, reverse):
             rows.append(row)
             total += row["size"]
             if (limit is not None and len(rows) >= limit) or total >= PAGE_BYTES:

@@ -368,7 +368,7 @@ class Tables:
             record["policy"] = {"document": ResourcePolicy,
                                 "revision": str(int(now * 1000000))}
         if StreamSpecification and StreamSpecification.get("StreamEnabled"):
-            record["stream"] = self._new_stream(arn, StreamSpecification["StreamViewType"], now)
+            record["stream"] = self.new_stream(arn, StreamSpecification["StreamViewType"], now)
         if LocalSecondaryIndexes:
             record["LocalSecondaryIndexes"] = [
                 self._new_index(arn, index, None) for index in LocalSecondaryIndexes]
@@ -389,7 +389,7 @@ class Tables:
         return created
 
     @staticmethod
-    def _new_stream(table_arn: str, view_type: str, now: float) -> dict:
+    def new_stream(table_arn: str, view_type: str, now: float) -> dict:
         label = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
         return {"StreamViewType": view_type, "StreamLabel": label, "created": now,
                 "StreamArn": f"{table_arn}/stream/{label}"}
@@ -482,6 +482,11 @@ class Tables:
                                                     "StreamViewType": stream["StreamViewType"]}
             described["LatestStreamLabel"] = stream["StreamLabel"]
             described["LatestStreamArn"] = stream["StreamArn"]
+        regions = record.get("replicas")
+        if regions:  # a global table: the other replicas
+            described["GlobalTableVersion"] = "2019.11.21"
+            described["Replicas"] = [{"RegionName": region, "ReplicaStatus": "ACTIVE"}
+                                     for region in regions if region != record["region"]]
         if record.get("RestoreSummary"):
             described["RestoreSummary"] = record["RestoreSummary"]
         if record.get("TableClass"):
@@ -517,7 +522,7 @@ class Tables:
                StreamSpecification: dict | None = None, TableClass: str | None = None,
                DeletionProtectionEnabled: bool | None = None,
                OnDemandThroughput: dict | None = None, SSESpecification: dict | None = None,
-               WarmThroughput: dict | None = None, ReplicaUpdates: list | None = None,
+               WarmThroughput: dict | None = None,
                MultiRegionConsistency: str | None = None,
                GlobalTableWitnessUpdates: list | None = None,
                GlobalTableSettingsReplicationMode: str | None = None) -> None:
@@ -572,7 +577,7 @@ class Tables:
             if not enabled and (stream is None or not stream.get("enabled", True)):
                 raise validation(f"Table has no stream to disable: TableName: {record['name']}")
             if enabled:
-                record["stream"] = self._new_stream(record["TableArn"],
+                record["stream"] = self.new_stream(record["TableArn"],
                                                     StreamSpecification["StreamViewType"],
                                                     self.clock.now())
             else:
@@ -585,8 +590,7 @@ class Tables:
             if value is not None:
                 record[name] = value
                 changed = True
-        for name, value in (("ReplicaUpdates", ReplicaUpdates),
-                            ("MultiRegionConsistency", MultiRegionConsistency),
+        for name, value in (("MultiRegionConsistency", MultiRegionConsistency),
                             ("GlobalTableWitnessUpdates", GlobalTableWitnessUpdates)):
             if value is not None:
                 raise not_implemented(name)
