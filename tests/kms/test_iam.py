@@ -54,3 +54,22 @@ def test_grant_allows_its_grantee_until_revoked(connect):
     with pytest.raises(ClientError) as raised:
         app.decrypt(CiphertextBlob=blob)
     assert error_of(raised)[0] == "AccessDeniedException"
+
+
+def test_grant_constraints_bind_the_encryption_context(connect):
+    iam = connect("iam")
+    arn = iam.create_user(UserName="tenant")["User"]["Arn"]
+    secret = iam.create_access_key(UserName="tenant")["AccessKey"]
+    tenant = connect("kms", secret["AccessKeyId"], secret["SecretAccessKey"])
+    kms = connect("kms")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_grant(KeyId=key_id, GranteePrincipal=arn, Operations=["Encrypt", "Decrypt"],
+                     Constraints={"EncryptionContextSubset": {"tenant": "a"}})
+    blob = tenant.encrypt(KeyId=key_id, Plaintext=b"mine",
+                          EncryptionContext={"tenant": "a", "file": "x"})["CiphertextBlob"]
+    assert tenant.decrypt(CiphertextBlob=blob, EncryptionContext={
+        "tenant": "a", "file": "x"})["Plaintext"] == b"mine"
+    for context in ({"tenant": "b"}, {}):
+        with pytest.raises(ClientError) as raised:
+            tenant.encrypt(KeyId=key_id, Plaintext=b"x", EncryptionContext=context)
+        assert error_of(raised)[0] == "AccessDeniedException"

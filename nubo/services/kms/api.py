@@ -25,6 +25,21 @@ from nubo.services.kms.validation import dry_run, page_size
 SWEEP_INTERVAL = 1.0  # seconds between checks for due deletions and rotations
 
 
+# request members -> the KMS condition keys they set (lower case, as the authorizer wants them)
+_CONDITION_MEMBERS = {
+    "EncryptionAlgorithm": "kms:encryptionalgorithm", "SigningAlgorithm": "kms:signingalgorithm",
+    "MacAlgorithm": "kms:macalgorithm", "KeyAgreementAlgorithm": "kms:keyagreementalgorithm",
+    "MessageType": "kms:messagetype", "KeyPairSpec": "kms:datakeypairspec",
+    "KeySpec": "kms:keyspec", "KeyUsage": "kms:keyusage", "Origin": "kms:keyorigin",
+    "MultiRegion": "kms:multiregion", "ReplicaRegion": "kms:replicaregion",
+    "PrimaryRegion": "kms:primaryregion", "RotationPeriodInDays": "kms:rotationperiodindays",
+    "BypassPolicyLockoutSafetyCheck": "kms:bypasspolicylockoutsafetycheck",
+    "Operations": "kms:grantoperations", "GranteePrincipal": "kms:granteeprincipal",
+    "RetiringPrincipal": "kms:retiringprincipal", "WrappingAlgorithm": "kms:wrappingalgorithm",
+    "WrappingKeySpec": "kms:wrappingkeyspec", "ExpirationModel": "kms:expirationmodel",
+}
+
+
 def _checked(result: dict, DryRun: bool | None) -> dict:
     if DryRun:
         raise dry_run()
@@ -59,6 +74,21 @@ class KmsProvider(ServiceProvider):
             return {}  # the handler answers the request's error
         _, _, _, region, account, resource = key.arn.split(":", 5)
         return {"KeyId": resource.removeprefix("key/"), "Region": region, "Account": account}
+
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        """KMS's condition keys from the request: encryption context, algorithms, key and grant
+        properties (grant constraints are conditions on kms:EncryptionContext)."""
+        context = params.get("EncryptionContext") or params.get("DestinationEncryptionContext")
+        keys: dict[str, object] = {}
+        if context:
+            keys["kms:encryptioncontextkeys"] = list(context)
+            keys.update({f"kms:encryptioncontext:{k}".lower(): v for k, v in context.items()})
+        for member, key in _CONDITION_MEMBERS.items():
+            if params.get(member) is not None:
+                value = params[member]
+                keys[key] = value if isinstance(value, (list, str)) else str(value).lower()
+        return keys
 
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         """The key policy is authoritative: IAM policies count only where it delegates to the
