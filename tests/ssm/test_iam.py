@@ -98,3 +98,20 @@ def test_secret_resource_policy_grants_another_principal(connect):
             "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:user/outsider"},
             "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
     assert outsider("secretsmanager").get_secret_value(SecretId="team/db")["SecretString"] == "pw"
+
+
+def test_secrets_manager_condition_keys(connect):
+    connect("secretsmanager").create_secret(Name="prod/db", SecretString="pw")
+    connect("secretsmanager").create_secret(Name="dev/db", SecretString="dev-pw")
+    iam = connect("iam")
+    iam.create_user(UserName="stage-reader")
+    iam.put_user_policy(UserName="stage-reader", PolicyName="p", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+            "Condition": {"StringLike": {"secretsmanager:Name": "dev/*"}}}]}))
+    key = iam.create_access_key(UserName="stage-reader")["AccessKey"]
+    reader = connect("secretsmanager", key["AccessKeyId"], key["SecretAccessKey"])
+    assert reader.get_secret_value(SecretId="dev/db")["SecretString"] == "dev-pw"
+    with pytest.raises(ClientError) as raised:
+        reader.get_secret_value(SecretId="prod/db")
+    assert error_of(raised)[0] == "AccessDeniedException"

@@ -22,6 +22,19 @@ MAX_BATCH_IDS = 20
 DEFAULT_BATCH_RESULTS = 20
 
 
+# request members -> the Secrets Manager condition keys they set
+_CONDITION_MEMBERS = {
+    "Name": "secretsmanager:name", "SecretId": "secretsmanager:secretid",
+    "VersionId": "secretsmanager:versionid", "VersionStage": "secretsmanager:versionstage",
+    "KmsKeyId": "secretsmanager:kmskeyid", "Description": "secretsmanager:description",
+    "BlockPublicPolicy": "secretsmanager:blockpublicpolicy",
+    "ForceDeleteWithoutRecovery": "secretsmanager:forcedeletewithoutrecovery",
+    "RecoveryWindowInDays": "secretsmanager:recoverywindowindays",
+    "RotationLambdaARN": "secretsmanager:rotationlambdaarn",
+    "ForceOverwriteReplicaSecret": "secretsmanager:forceoverwritereplicasecret",
+}
+
+
 class SecretsmanagerProvider(ServiceProvider):
     service_name = "secretsmanager"
 
@@ -45,6 +58,21 @@ class SecretsmanagerProvider(ServiceProvider):
         except ServiceError:  # a new secret: its ARN will end with a 6-character suffix
             return {"SecretId": f"{secret_id}-??????"}
         return {"SecretId": arn.split(":", 6)[6]}
+
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        keys = {key: params[member] if isinstance(params[member], (str, list))
+                else str(params[member]).lower()
+                for member, key in _CONDITION_MEMBERS.items() if params.get(member) is not None}
+        if params.get("AddReplicaRegions"):
+            keys["secretsmanager:addreplicaregions"] = [
+                r["Region"] for r in params["AddReplicaRegions"]]
+        if "secretsmanager:name" not in keys and isinstance(params.get("SecretId"), str):
+            try:
+                keys["secretsmanager:name"] = self.secrets.resolve(ctx, params["SecretId"]).name
+            except ServiceError:
+                pass  # the handler answers the request's error
+        return keys
 
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
         parts = arn.split(":", 6)

@@ -74,6 +74,16 @@ class SsmProvider(ServiceProvider):
             return {}
         return {"ParameterNameWithoutLeadingSlash": split_selector(name)[0].lstrip("/")}
 
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        keys: dict[str, object] = {}
+        for member, key in (("Overwrite", "ssm:overwrite"), ("Recursive", "ssm:recursive")):
+            if params.get(member) is not None:
+                keys[key] = str(params[member]).lower()
+        if params.get("Policies"):
+            keys["ssm:policies"] = params["Policies"]
+        return keys
+
     @handler("PutParameter")
     def put_parameter(self, ctx: RequestContext, Name: str, Value: str,
                       Description: str | None = None, Type: str | None = None,
