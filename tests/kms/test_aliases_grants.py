@@ -123,3 +123,17 @@ def test_list_limits_are_awss(kms):
                                     "'101' at 'limit' failed to satisfy constraint: Member must "
                                     "have value less than or equal to 100")
     assert len(kms.list_keys(Limit=1000)["Keys"]) <= 1000
+
+
+def test_predefined_aws_aliases_are_listed(kms):
+    names, marker = {}, None
+    while True:
+        page = kms.list_aliases(Limit=100, **({"Marker": marker} if marker else {}))
+        names.update({a["AliasName"]: a for a in page["Aliases"]})
+        if not page["Truncated"]:
+            break
+        marker = page["NextMarker"]
+    assert "alias/aws/rds" in names
+    kms.describe_key(KeyId="alias/aws/kinesis")  # creates the AWS managed key
+    aliases = kms.list_aliases(Limit=100, Marker="alias/aws/kinesis")["Aliases"]
+    assert aliases[0]["AliasName"] == "alias/aws/kinesis" and "TargetKeyId" in aliases[0]

@@ -544,13 +544,24 @@ class Keys:
         if key is None:
             found = self.aliases.find(eq=(ctx.account_id, ctx.region), lo=marker,
                                       limit=size + 1)
+            # AWS lists its predefined aliases too, without a target until the key exists.
+            stored = {a["name"] for a in found}
+            found = sorted(found + [
+                {"name": name} for name in AWS_MANAGED_KEYS
+                if (marker is None or name >= marker) and name not in stored
+                and self.aliases.get((ctx.account_id, ctx.region, name)) is None],
+                key=lambda a: a["name"])[:size + 1]
         else:
             found = self.aliases.find("by_key", eq=(ctx.account_id, ctx.region, key.id),
                                       lo=marker, limit=size + 1)
         more = found[size:]
-        aliases = [{"AliasName": a["name"], "AliasArn": ctx.arn("kms", a["name"]),
-                    "TargetKeyId": a["key_id"], "CreationDate": a["created"],
-                    "LastUpdatedDate": a["updated"]} for a in found[:size]]
+        aliases = []
+        for alias in found[:size]:
+            entry = {"AliasName": alias["name"], "AliasArn": ctx.arn("kms", alias["name"])}
+            if "key_id" in alias:
+                entry.update(TargetKeyId=alias["key_id"], CreationDate=alias["created"],
+                             LastUpdatedDate=alias["updated"])
+            aliases.append(entry)
         return listing(aliases, "Aliases", more[0]["name"] if more else None)
 
     def list_keys(self, ctx: RequestContext, size: int, marker: str | None) -> dict:
