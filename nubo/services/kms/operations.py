@@ -26,7 +26,9 @@ class Operations:
 
     def usable(self, ctx: RequestContext, key_id: str, operation: str, usage: str) -> Key:
         """The key for a cryptographic operation: it must be enabled and made for ``usage``."""
-        key = self.keys.resolve(ctx, key_id)
+        return self.check_usable(self.keys.resolve(ctx, key_id), operation, usage)
+
+    def check_usable(self, key: Key, operation: str, usage: str) -> Key:
         self.keys.require_state(key)
         if key.usage != usage:
             raise ServiceError("InvalidKeyUsageException",
@@ -85,7 +87,7 @@ class Operations:
         if key_id is not None and self.keys.resolve(ctx, key_id).id != key.id:
             raise ServiceError("IncorrectKeyException", "The key ID in the request does not "
                                "identify a CMK that can perform this operation.")
-        key = self.usable(ctx, key.arn, operation, "ENCRYPT_DECRYPT")
+        self.check_usable(key, operation, "ENCRYPT_DECRYPT")
         if key.spec.family != "aes":
             raise algorithm_error(key, algorithm)
         if version >= len(key.record["materials"]):
