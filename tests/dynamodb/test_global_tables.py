@@ -43,6 +43,13 @@ def test_replicas_share_every_write(ddb, europe):
             items = client.scan(TableName=name, ConsistentRead=True)["Items"]
             assert items == [{"pk": {"S": "us"}, "sk": {"N": "1"}, "seen": {"BOOL": True}}]
 
+        ddb.update_table(TableName=name,
+                         AttributeDefinitions=[{"AttributeName": "seen", "AttributeType": "N"}],
+                         GlobalSecondaryIndexUpdates=[{"Create": {
+                             "IndexName": "by_seen", "Projection": {"ProjectionType": "ALL"},
+                             "KeySchema": [{"AttributeName": "seen", "KeyType": "HASH"}]}}])
+        assert [i["IndexName"] for i in europe.describe_table(TableName=name)["Table"][
+            "GlobalSecondaryIndexes"]] == ["by_seen"]
         with pytest.raises(ClientError) as excinfo:
             ddb.update_table(TableName=name,
                              ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])

@@ -144,6 +144,11 @@ class DynamodbProvider(ServiceProvider):
             self.replicas.update(ctx, table, replica_updates)
         else:
             self.tables.update(table, **params)
+            if params.get("GlobalSecondaryIndexUpdates"):  # a global table's indexes are shared
+                for other in self.replicas.others(table):
+                    self.tables.update(other, AttributeDefinitions=params.get(
+                        "AttributeDefinitions"), GlobalSecondaryIndexUpdates=params[
+                        "GlobalSecondaryIndexUpdates"])
         self._sweep_due.set()  # new global indexes start their backfill
         return {"TableDescription": self.tables.describe(self.tables.get(ctx, TableName),
                                                          "UPDATING")}
