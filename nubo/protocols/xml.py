@@ -10,6 +10,8 @@ Writers append text to a list of parts; readers take ElementTree elements.
 
 from __future__ import annotations
 
+import re
+
 import xml.etree.ElementTree as ElementTree
 from typing import Any, Callable
 
@@ -28,7 +30,14 @@ Writer = Callable[[list, Any, str, str], None]  # (parts, value, tag, namespace 
 Reader = Callable[[ElementTree.Element], Any]
 
 
+# Characters XML 1.0 cannot carry at all, not even as references: a value echoing them (an
+# error message quoting the input) gets U+FFFD instead, so clients can still parse the body.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def escape(text: str) -> str:
+    if _NOT_XML.search(text):
+        text = _NOT_XML.sub("\ufffd", text)
     if "&" in text or "<" in text or ">" in text or "\r" in text:
         return text.translate(_TEXT_ESCAPES)
     return text

@@ -328,3 +328,15 @@ def test_fuzz_never_crashes(service, protocol):
         except ServiceError as error:
             response = serialize_error(model, None, error, protocol, "fuzz")
             assert 400 <= response.status < 500, (error, body)
+
+
+def test_control_characters_echoed_in_xml_errors_keep_the_body_parseable(make_client):
+    """XML 1.0 cannot carry NUL and most C0 controls: a message quoting such input must still
+    be an error clients can read (found by fuzzing IAM)."""
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as caught:
+        make_client("iam").get_policy(PolicyArn="arn:aws:iam::000000000000:policy/\x00bad")
+    error = caught.value.response["Error"]
+    assert error["Code"] in ("InvalidInput", "ValidationError", "NoSuchEntity")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] in (400, 404)
