@@ -13,8 +13,10 @@ from nubo.services.sts.schema import SESSIONS
 from nubo.store import Store
 
 ROLE_CHAINING_LIMIT = 3600
-_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$")
-_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:(.*)/)?([\w+=,.@-]{1,64})$")
+# AWS's patterns are Java's, where \w is ASCII only.
+_SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
+_ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:(.*)/)?([\w+=,.@-]{1,64})$",
+                       re.ASCII)
 # Sessions stay known for a day after they expired, so late requests get ExpiredToken rather
 # than InvalidClientTokenId.
 _FORGET_AFTER = 86400
