@@ -15,7 +15,8 @@ from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import Table, Tables
+from nubo.services.dynamodb.models import Table, Tables, definition_of
+from nubo.services.dynamodb.values import validation
 from nubo.store import Store
 
 MAX_LIST = 100
@@ -118,23 +119,13 @@ class Backups:
         """A new table with the source's keys and indexes, filled from ``owner``'s rows."""
         if self.tables.find(ctx.account_id, ctx.region, target) is not None:
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {target}")
-        definition = {key: copy.deepcopy(source[key])
-                      for key in ("KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes",
-                                  "GlobalSecondaryIndexes") if source.get(key)}
-        for index in [*definition.get("GlobalSecondaryIndexes", ()),
-                      *definition.get("LocalSecondaryIndexes", ())]:
-            for private in ("id", "IndexArn", "throughput", "backfill"):
-                index.pop(private, None)
         billing = overrides.get("BillingModeOverride") or source["BillingMode"]
-        throughput = overrides.get("ProvisionedThroughputOverride")
-        if billing == "PROVISIONED" and throughput is None:
-            throughput = source["throughput"]
-        if billing == "PROVISIONED":
-            for index in definition.get("GlobalSecondaryIndexes", ()):
-                index["ProvisionedThroughput"] = throughput
-        table = self.tables.create(ctx, TableName=target, BillingMode=billing,
-                                   ProvisionedThroughput=throughput
-                                   if billing == "PROVISIONED" else None, **definition)
+        if billing != source["BillingMode"] and billing == "PROVISIONED" and \
+                not overrides.get("ProvisionedThroughputOverride"):
+            raise validation("Invalid Request: Must override ProvisionedThroughput if "
+                             "BillingMode is overridden to PROVISIONED")
+        table = self.tables.create(ctx, TableName=target, **definition_of(
+            source, billing, overrides.get("ProvisionedThroughputOverride")))
         table.record["RestoreSummary"] = {**summary, "SourceTableArn": source["TableArn"],
                                           "RestoreDateTime": self.clock.now(),
                                           "RestoreInProgress": False}

@@ -719,6 +719,27 @@ class Tables:
         self.save(table)
 
 
+def definition_of(record: dict, billing: str, throughput: dict | None) -> dict:
+    """CreateTable's parameters for a copy of a table (a restore, a replica): its keys and
+    indexes; ``throughput`` overrides the table's (GSIs keep their own when they had one)."""
+    definition = {key: copy.deepcopy(record[key])
+                  for key in ("KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes",
+                              "GlobalSecondaryIndexes") if record.get(key)}
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        for index in definition.get(kind, ()):
+            own = index.pop("throughput", None)
+            for private in ("id", "IndexArn", "backfill"):
+                index.pop(private, None)
+            if billing == "PROVISIONED" and kind == "GlobalSecondaryIndexes":
+                provisioned = own and own["ReadCapacityUnits"]  # 0: the source was on-demand
+                index["ProvisionedThroughput"] = own if provisioned else (
+                    throughput or record["throughput"])
+    definition["BillingMode"] = billing
+    definition["ProvisionedThroughput"] = (throughput or record["throughput"]
+                                           if billing == "PROVISIONED" else None)
+    return definition
+
+
 def not_implemented(parameter: str) -> ServiceError:
     """Multi-Region (global table) parameters: refused by name, never ignored."""
     return ServiceError("NotImplemented", f"The DynamoDB parameter {parameter} is not "

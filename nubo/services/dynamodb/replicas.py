@@ -5,12 +5,11 @@ Each replica has its own stream; adding a replica turns on NEW_AND_OLD_IMAGES st
 
 from __future__ import annotations
 
-import copy
 from dataclasses import replace
 
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import Table, Tables, not_implemented
+from nubo.services.dynamodb.models import Table, Tables, definition_of, not_implemented
 from nubo.services.dynamodb.values import load_item, validation
 
 class Replicas:
@@ -62,23 +61,10 @@ class Replicas:
         if stream is None or not stream.get("enabled", True):
             self.tables.change(table, stream=self.tables.new_stream(
                 record["TableArn"], "NEW_AND_OLD_IMAGES", self.tables.clock.now()))
-        definition = {key: copy.deepcopy(record[key])
-                      for key in ("KeySchema", "AttributeDefinitions", "LocalSecondaryIndexes",
-                                  "GlobalSecondaryIndexes") if record.get(key)}
-        for index in [*definition.get("GlobalSecondaryIndexes", ()),
-                      *definition.get("LocalSecondaryIndexes", ())]:
-            throughput = index.pop("throughput", None)
-            for private in ("id", "IndexArn", "backfill"):
-                index.pop(private, None)
-            if record["BillingMode"] == "PROVISIONED" and "KeySchema" in index and throughput:
-                index["ProvisionedThroughput"] = throughput
-        provisioned = record["BillingMode"] == "PROVISIONED"
-        replica = self.tables.create(
+        self.tables.create(
             replace(ctx, region=region), TableName=record["name"],
-            BillingMode=record["BillingMode"],
-            ProvisionedThroughput=record["throughput"] if provisioned else None,
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            **definition)
+            **definition_of(record, record["BillingMode"], None))
         members.append(region)
         for member in [self.tables.find(ctx.account_id, r, record["name"]) for r in members]:
             self.tables.change(member, replicas=sorted(members))
