@@ -14,8 +14,8 @@ from urllib.parse import quote, unquote
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
-from nubo.protocols import serialize_error
 from nubo.core.runtime import Runtime
+from nubo.protocols import serialize_error
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
@@ -24,7 +24,6 @@ from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, canned_acl,
                                      is_public_policy, tags_of_header)
 from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper
-from nubo.services.s3.website import Website, website_bucket
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
@@ -32,10 +31,12 @@ from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
-                                       check_metadata, check_read_conditions, check_write_conditions,
-                                       description, encryption_output, object_parts,
-                                       part_span, receive, requested_algorithms, segments_of,
+                                       check_metadata, check_read_conditions,
+                                       check_write_conditions, description,
+                                       encryption_output, object_parts, part_span, receive,
+                                       requested_algorithms, segments_of,
                                        stated_payload_sha256, stream, verify)
+from nubo.services.s3.website import Website, website_bucket
 
 log = logging.getLogger("nubo.s3")
 
@@ -68,7 +69,9 @@ class S3Provider(ServiceProvider):
         self.blobs.clear()
 
     def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
-        if "Bucket" in params and operation not in _ANY_REGION_OPERATIONS:
+        # checks of the HTTP request; calls from other services (ctx.extras) have none
+        if "Bucket" in params and operation not in _ANY_REGION_OPERATIONS and \
+                "called_by" not in ctx.extras:
             self._check_region(ctx, operation, params["Bucket"])
         if params.get("ExpectedBucketOwner") is not None:
             self._check_owner(params["Bucket"], params["ExpectedBucketOwner"])
@@ -587,7 +590,8 @@ class S3Provider(ServiceProvider):
             versions.append(entry)
         out = {"Name": Bucket, "Prefix": encode(Prefix or ""), "Delimiter": encode(Delimiter),
                "MaxKeys": limit, "IsTruncated": page.truncated,
-               "KeyMarker": encode(KeyMarker or ""), "VersionIdMarker": VersionIdMarker or "", "Versions": versions or None,
+               "KeyMarker": encode(KeyMarker or ""), "VersionIdMarker": VersionIdMarker or "",
+               "Versions": versions or None,
                "DeleteMarkers": markers or None, "EncodingType": EncodingType,
                "CommonPrefixes": [{"Prefix": encode(p)} for p in page.prefixes] or None}
         if page.truncated:

@@ -285,20 +285,28 @@ def _invalid_range(header: str, size: int) -> ServiceError:
                         headers={"Content-Range": f"bytes */{size}"})
 
 
+EAGER_SEGMENTS = 64  # segments opened when a read starts; a larger object opens the rest later
+
+
 def stream(blobs: BlobStore, segments: list, start: int, end: int
            ) -> AsyncIterator[bytes] | bytes:
-    """Bytes [start, end) of an object made of segments, opened now, streamed later."""
-    readers, offset = [], 0
+    """Bytes [start, end) of an object made of segments, streamed later. The first segments
+    are opened now, so a concurrent delete or overwrite cannot cut the read short; past
+    EAGER_SEGMENTS (objects of very many parts) they open as the read reaches them, to bound
+    the open files."""
+    spans, offset = [], 0
     for blob, length in segments:
         lo, hi = max(start, offset), min(end, offset + length)
         if lo < hi:
-            readers.append(blobs.reader(blob, lo - offset, hi - offset))
+            spans.append((blob, lo - offset, hi - offset))
         offset += length
-    if not readers:
+    if not spans:
         return b""
+    opened = [blobs.reader(*span) for span in spans[:EAGER_SEGMENTS]]
 
     async def chunks() -> AsyncIterator[bytes]:
-        for read in readers:
+        for index, span in enumerate(spans):
+            read = opened[index] if index < len(opened) else blobs.reader(*span)
             async for chunk in read():
                 yield chunk
     return chunks()
