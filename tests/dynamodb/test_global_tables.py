@@ -69,3 +69,12 @@ def test_replica_updates_must_be_alone(ddb, table):
     assert validation_error(excinfo) == (
         "One or more parameter values were invalid: Replica modification must be the only "
         "operation in the request")
+
+
+def test_legacy_global_tables_are_refused_as_on_aws(ddb, table):
+    with pytest.raises(ClientError) as excinfo:
+        ddb.create_global_table(GlobalTableName=table,
+                                ReplicationGroup=[{"RegionName": "us-east-1"}])
+    assert "DynamoDB global tables version 2017.11.29 is not supported" in \
+        validation_error(excinfo)
+    assert ddb.list_global_tables()["GlobalTables"] == []

@@ -25,6 +25,12 @@ from nubo.services.dynamodb.statements import Statements
 
 log = logging.getLogger("nubo.dynamodb")
 
+
+def legacy_global_tables() -> ServiceError:
+    return validation("One or more parameter values were invalid: DynamoDB global tables version "
+                      "2017.11.29 is not supported. We recommend using DynamoDB global tables "
+                      "version 2019.11.21, instead of version 2017.11.29 (Legacy).")
+
 PITR_RETENTION = 35 * 86400  # the longest RecoveryPeriodInDays
 SWEEP_INTERVAL = 1.0  # seconds between sweeps when there is nothing to do
 
@@ -287,6 +293,23 @@ class DynamodbProvider(ServiceProvider):
             names, _ = self.tables.list(ctx.account_id, ctx.region, None, None, everything=True)
             tables = [self.tables.get(ctx, name) for name in names]
         return {"ContributorInsightsSummaries": self.settings.insight_summaries(tables)}
+
+    # -- global tables version 2017.11.29: AWS no longer creates them -----------------------
+
+    @handler("CreateGlobalTable")
+    def create_global_table(self, ctx: RequestContext, GlobalTableName: str,
+                            ReplicationGroup: list[dict]) -> dict:
+        raise legacy_global_tables()
+
+    @handler("UpdateGlobalTable")
+    def update_global_table(self, ctx: RequestContext, GlobalTableName: str,
+                            ReplicaUpdates: list[dict]) -> dict:
+        raise legacy_global_tables()
+
+    @handler("ListGlobalTables")
+    def list_global_tables(self, ctx: RequestContext, ExclusiveStartGlobalTableName=None,
+                           Limit=None, RegionName=None) -> dict:
+        return {"GlobalTables": []}  # only 2017.11.29 tables are listed, and none can exist
 
     # -- backups ----------------------------------------------------------------------------
 
