@@ -235,6 +235,12 @@ def test_tags(ddb, table):
                                             {"Key": "b", "Value": "2"}])
     ddb.untag_resource(ResourceArn=arn, TagKeys=["a"])
     assert ddb.list_tags_of_resource(ResourceArn=arn)["Tags"] == [{"Key": "b", "Value": "2"}]
+    for tags, message in (([], "Atleast one Tag needs to be provided as Input."),
+                          ([{"Key": "aws:x", "Value": "1"}],
+                           "Tag Key cannot be prefixed with aws:, Key: aws:x")):
+        with pytest.raises(ClientError) as excinfo:
+            ddb.tag_resource(ResourceArn=arn, Tags=tags)
+        assert validation_error(excinfo) == message
     missing = arn.replace(table, unique("missing"))
     with pytest.raises(ClientError) as excinfo:
         ddb.list_tags_of_resource(ResourceArn=missing)

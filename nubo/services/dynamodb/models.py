@@ -669,12 +669,24 @@ class Tables:
         return table
 
     def tag(self, table: Table, tags: list[dict]) -> None:
+        if not tags:
+            raise validation("Atleast one Tag needs to be provided as Input.")
+        for tag in tags:
+            if tag["Key"].startswith("aws:"):
+                raise validation(f"Tag Key cannot be prefixed with aws:, Key: {tag['Key']}")
+        keys = [tag["Key"] for tag in tags]
+        duplicate = next((key for key in keys if keys.count(key) > 1), None)
+        if duplicate is not None:
+            raise validation("Duplicate Tag Keys provided as input: Duplicate Tag Key found "
+                             f"{duplicate}")
         merged = dict(table.record["Tags"])
         merged.update({t["Key"]: t["Value"] for t in tags})
         check_tags([{"Key": k, "Value": v} for k, v in merged.items()])
         self.change(table, Tags=merged)
 
     def untag(self, table: Table, keys: list[str]) -> None:
+        if not keys:
+            raise validation("Atleast one Tag Key needs to be provided as Input.")
         self.change(table, Tags={k: v for k, v in table.record["Tags"].items()
                                   if k not in keys})
 
