@@ -21,6 +21,8 @@ def test_tables_items_and_indexes_survive_kill_9(tmp_path):
         params = key_schema(("pk", "S"), ("sk", "N"))
         params["AttributeDefinitions"].append({"AttributeName": "status", "AttributeType": "S"})
         ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST", **params,
+                         StreamSpecification={"StreamEnabled": True,
+                                              "StreamViewType": "KEYS_ONLY"},
                          GlobalSecondaryIndexes=[{
                              "IndexName": "by_status", "Projection": {"ProjectionType": "ALL"},
                              "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"}]}])
@@ -45,5 +47,15 @@ def test_tables_items_and_indexes_survive_kill_9(tmp_path):
                            ExpressionAttributeNames={"#s": "status"},
                            ExpressionAttributeValues={":c": {"S": "closed"}})["Items"]
         assert [i["sk"]["N"] for i in closed] == ["2"]
+        streams = boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
+                                region_name=REGION).client("dynamodbstreams",
+                                                           endpoint_url=server.endpoint,
+                                                           config=client_config())
+        arn = described["LatestStreamArn"]
+        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        events = [r["eventName"] for r in streams.get_records(ShardIterator=iterator)["Records"]]
+        assert events == ["INSERT"] * 5 + ["MODIFY"]
     finally:
         server.stop()
