@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from nubo.core.clock import Clock
@@ -217,6 +218,8 @@ class Objects:
         versioning = bucket.get("versioning")
         garbage: list[str] = []
         latest = self.latest(name, key)
+        # newer versions rank lower: by the time, and always below the key's newest version
+        rank = -time.time_ns() if latest is None else min(-time.time_ns(), latest["rank"] - 1)
         if versioning == "Enabled":
             record["version_id"] = secrets.token_urlsafe(24)
         else:
@@ -230,7 +233,7 @@ class Objects:
         if latest is not None:  # no longer current
             latest.update(listed=0, superseded=record.get("modified") or self.clock.now())
             self.table.put(latest)
-        record.update(bucket=name, rank=-self.store.sequence("s3_object_versions"),
+        record.update(bucket=name, rank=rank,
                       listed=0 if record.get("delete_marker") else 1,
                       versioned=versioning is not None)
         self.table.put(record)
