@@ -15,6 +15,7 @@ from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
 from nubo.core.runtime import Runtime
+from nubo.policy import ResourcePolicy
 from nubo.protocols import serialize_error
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
@@ -44,6 +45,17 @@ MAX_KEYS = 1000
 # Operations any region's endpoint answers for any bucket.
 _ANY_REGION_OPERATIONS = frozenset({"CreateBucket", "GetBucketLocation", "ListBuckets"})
 LIFECYCLE_INTERVAL = 10.0
+# S3's condition keys and the input members that carry them.
+_CONDITION_KEYS = (("s3:prefix", "Prefix"), ("s3:delimiter", "Delimiter"),
+                   ("s3:max-keys", "MaxKeys"), ("s3:versionid", "VersionId"),
+                   ("s3:x-amz-acl", "ACL"), ("s3:x-amz-copy-source", "CopySource"),
+                   ("s3:x-amz-metadata-directive", "MetadataDirective"),
+                   ("s3:x-amz-server-side-encryption", "ServerSideEncryption"),
+                   ("s3:x-amz-server-side-encryption-aws-kms-key-id", "SSEKMSKeyId"),
+                   ("s3:x-amz-storage-class", "StorageClass"),
+                   ("s3:x-amz-website-redirect-location", "WebsiteRedirectLocation"),
+                   ("s3:object-lock-mode", "ObjectLockMode"),
+                   ("s3:object-lock-legal-hold", "ObjectLockLegalHoldStatus"))
 MAX_DELETE_OBJECTS = 1000
 
 
@@ -106,6 +118,32 @@ class S3Provider(ServiceProvider):
         raise ServiceError("AuthorizationHeaderMalformed", "The authorization header is "
                            f"malformed; the region '{ctx.region}' is wrong; expecting "
                            f"'{region}'", 400, headers=headers, fields={"Region": region})
+
+    # -- authorization hooks (nubo.gateway.authorization) ----------------------------------
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+        names = {}
+        if params.get("Bucket"):
+            names["BucketName"] = params["Bucket"]
+        if params.get("Key"):
+            names["ObjectName"] = params["Key"]
+        return names
+
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        return {key: str(params[member]) for key, member in _CONDITION_KEYS
+                if params.get(member) is not None}
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """A bucket's policy governs the bucket and its objects (arn:aws:s3:::bucket[/key])."""
+        _, _, resource = arn.partition(":::")
+        try:
+            bucket = self.buckets.get(resource.split("/", 1)[0])
+        except ServiceError:
+            return None
+        tags = ((bucket.get("tagging") or {}).get("TagSet") or [])
+        return ResourcePolicy(bucket.get("policy"), bucket["account"],
+                              tags=tuple((tag["Key"], tag["Value"]) for tag in tags))
 
     async def background(self) -> None:
         """Lifecycle rules, applied every LIFECYCLE_INTERVAL seconds and when the clock moves."""
