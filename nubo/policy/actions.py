@@ -129,16 +129,18 @@ def _template(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(parts[0::2]), tuple(parts[1::2])
 
 
-def fill_arn(template: str, names: dict) -> str | None:
-    """The template with every ``${Name}`` replaced from ``names``, or None if one is missing."""
+def fill_arn(template: str, names: dict) -> list[str]:
+    """The ARNs the template names: every ``${Name}`` replaced from ``names`` (a list value, as
+    for SSM GetParameters' names, gives one ARN each); none if a value is missing."""
     literals, variables = _template(template)
-    out = [literals[0]]
+    arns = [literals[0]]
     for variable, literal in zip(variables, literals[1:]):
         value = names.get(variable)
-        if not isinstance(value, str) or not value:
-            return None
-        out += (value, literal)
-    return "".join(out)
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(isinstance(v, str) and v for v in values):
+            return []
+        arns = [f"{arn}{v}{literal}" for arn in arns for v in values]
+    return arns
 
 
 def resources_of(spec: ActionSpec, names: dict) -> list[str]:
@@ -146,5 +148,5 @@ def resources_of(spec: ActionSpec, names: dict) -> list[str]:
     none, the optional ones the request fills; if none fills, ``*``."""
     required = [r for r in spec.resources if r.required]
     candidates = required or list(spec.resources)
-    arns = [arn for r in candidates if (arn := fill_arn(r.arn, names)) is not None]
+    arns = [arn for r in candidates for arn in fill_arn(r.arn, names)]
     return arns or ["*"]

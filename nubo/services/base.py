@@ -81,9 +81,11 @@ class ServiceProvider:
 
     # -- authorization hooks (nubo.gateway.authorization) --------------------------------------
 
-    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+    def resource_names(self, ctx: RequestContext, operation: str,
+                       params: dict) -> dict[str, str | list[str]]:
         """Values for the ARN templates of the resources a request names (``${QueueName}``,
-        ``${Account}``, ...), where the input members do not carry them under those names."""
+        ``${Account}``, ...), where the input members do not carry them under those names; a
+        list names one resource each."""
         return {}
 
     def condition_context(self, ctx: RequestContext, operation: str,

@@ -589,3 +589,15 @@ def test_iam_condition_keys_and_user_tags(iam, connect):
     iam.create_user(UserName="ops-user", Tags=[{"Key": "team", "Value": "ops"}])
     assert error_of(lambda: ivan("iam").tag_user(
         UserName="ops-user", Tags=[{"Key": "owner", "Value": "ivan"}]))[0] == "AccessDenied"
+
+
+def test_requests_naming_several_resources_need_each(iam, connect):
+    ssm = connect("ssm")
+    for name in ("/app/a", "/other/b"):
+        ssm.put_parameter(Name=name, Value="v", Type="String")
+    judy = new_user(iam, connect, "judy", allow(
+        "ssm:GetParameters", f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/app/*"))
+    assert [p["Name"] for p in judy("ssm").get_parameters(Names=["/app/a"])["Parameters"]] == \
+        ["/app/a"]
+    code, message = error_of(lambda: judy("ssm").get_parameters(Names=["/app/a", "/other/b"]))
+    assert code == "AccessDeniedException" and "parameter/other/b" in message

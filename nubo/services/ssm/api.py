@@ -66,7 +66,11 @@ class SsmProvider(ServiceProvider):
 
     # -- authorization hooks: the parameter a request names ----------------------------------
 
-    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+    def resource_names(self, ctx: RequestContext, operation: str,
+                       params: dict) -> dict[str, str | list[str]]:
+        if isinstance(params.get("Names"), list):  # GetParameters, DeleteParameters: each one
+            return {"ParameterNameWithoutLeadingSlash": [
+                split_selector(n)[0].lstrip("/") for n in params["Names"] if isinstance(n, str)]}
         name = params.get("Name") or params.get("Path")
         if params.get("ResourceType") == "Parameter":
             name = params.get("ResourceId")
