@@ -340,9 +340,9 @@ def test_assume_role_with_web_identity(iam, connect, server):
 
 
 SAML_RESPONSE = """<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"
- xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">
+ xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_response1" Version="2.0">
  <saml:Issuer>https://idp.example.com/</saml:Issuer>
- <saml:Assertion>
+ <saml:Assertion ID="_assertion1" Version="2.0">
   <saml:Issuer>https://idp.example.com/</saml:Issuer>
   <saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
    >alice@example.com</saml:NameID></saml:Subject>
@@ -365,14 +365,41 @@ SAML_METADATA = """<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:me
   </ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
   <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
    Location="https://idp.example.com/sso"/>
- </md:IDPSSODescriptor></md:EntityDescriptor>""".format(cert="MIIC" + "A" * 1000)
+ </md:IDPSSODescriptor></md:EntityDescriptor>"""
+
+
+def identity_provider_keys() -> tuple[bytes, bytes]:
+    """(private key PEM, self-signed certificate PEM) of a test IdP."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.com")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=365))
+                   .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()),
+            certificate.public_bytes(serialization.Encoding.PEM))
 
 
 def test_assume_role_with_saml(iam, connect, server):
+    """The assertion's XML signature is checked against the provider's metadata certificate."""
     import base64
 
-    provider_arn = iam.create_saml_provider(Name="corp-idp", SAMLMetadataDocument=SAML_METADATA
-                                            )["SAMLProviderArn"]
+    from lxml import etree
+    from signxml import XMLSigner
+
+    key_pem, cert_pem = identity_provider_keys()
+    cert_body = "".join(cert_pem.decode().splitlines()[1:-1])
+    provider_arn = iam.create_saml_provider(
+        Name="corp-idp", SAMLMetadataDocument=SAML_METADATA.format(cert=cert_body)
+    )["SAMLProviderArn"]
     role_arn = create_role(iam, "corp-admin", {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithSAML",
@@ -381,22 +408,30 @@ def test_assume_role_with_saml(iam, connect, server):
     now = server.get("/_nubo/clock")["now"]
     not_after = datetime.datetime.fromtimestamp(now + 300, datetime.timezone.utc) \
         .strftime("%Y-%m-%dT%H:%M:%SZ")
-    assertion = base64.b64encode(SAML_RESPONSE.format(
-        not_after=not_after, role=role_arn, provider=provider_arn).encode()).decode()
-    unsigned = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
-                            config=client_config(), aws_access_key_id="x",
-                            aws_secret_access_key="x")
-    result = unsigned.assume_role_with_saml(RoleArn=role_arn, PrincipalArn=provider_arn,
-                                            SAMLAssertion=assertion)
+    unsigned_xml = SAML_RESPONSE.format(not_after=not_after, role=role_arn,
+                                        provider=provider_arn).encode()
+    signed = etree.tostring(XMLSigner().sign(etree.fromstring(unsigned_xml), key=key_pem,
+                                             cert=cert_pem.decode()))
+    sts = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                       config=client_config(), aws_access_key_id="x", aws_secret_access_key="x")
+
+    def assume(document: bytes, role: str = role_arn):
+        return sts.assume_role_with_saml(RoleArn=role, PrincipalArn=provider_arn,
+                                         SAMLAssertion=base64.b64encode(document).decode())
+
+    result = assume(signed)
     assert (result["Subject"], result["SubjectType"], result["Issuer"]) == (
         "alice@example.com", "persistent", "https://idp.example.com/")
     assert result["AssumedRoleUser"]["Arn"] == \
         f"arn:aws:sts::{ACCOUNT}:assumed-role/corp-admin/alice"
     session_client(connect, result["Credentials"], "sqs").list_queues()
+    # Unsigned, or changed after signing: refused.
+    assert error_of(lambda: assume(unsigned_xml))[0] == "InvalidIdentityToken"
+    tampered = signed.replace(b"alice@example.com", b"mallory@example.com")
+    assert error_of(lambda: assume(tampered))[0] == "InvalidIdentityToken"
+    # The assertion must name the role with the provider.
     other_role = create_role(iam, "corp-other", trust({"AWS": ACCOUNT}))
-    assert error_of(lambda: unsigned.assume_role_with_saml(
-        RoleArn=other_role, PrincipalArn=provider_arn, SAMLAssertion=assertion))[0] == \
-        "InvalidIdentityToken"
+    assert error_of(lambda: assume(signed, other_role))[0] == "InvalidIdentityToken"
 
 
 def test_kms_key_policy_decides(iam, connect):

@@ -136,11 +136,14 @@ class StsProvider(ServiceProvider):
         from nubo.services.iam.directory import IamDirectory
 
         account, _, role_name = models.parse_role_arn(RoleArn)
-        assertion = federation.parse_saml(SAMLAssertion)
+        document = federation.decode_saml(SAMLAssertion)
+        if self._authorizer.mode != "off":  # drop-in use without IAM takes any assertion
+            provider = IamDirectory(self.runtime.store).saml_provider(account, PrincipalArn)
+            if provider is None:
+                raise federation.invalid_token(f"SAML provider {PrincipalArn} does not exist")
+            document = federation.verified_saml(document, provider["Metadata"])
+        assertion = federation.parse_saml(document)
         federation.check_saml(assertion, RoleArn, PrincipalArn, self.runtime.clock.now())
-        if IamDirectory(self.runtime.store).saml_provider(account, PrincipalArn) is None \
-                and self._authorizer.mode != "off":
-            raise federation.invalid_token(f"SAML provider {PrincipalArn} does not exist")
         models.check_session_name(assertion.session_name)
         caller = self._federated_caller(account, PrincipalArn)
         account, role_name, role = self._role(ctx, caller, RoleArn, "sts:AssumeRoleWithSAML")

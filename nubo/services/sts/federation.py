@@ -2,8 +2,9 @@
 (SAML 2.0 responses): what they claim, checked against the providers registered in IAM.
 
 nubo checks what it can without the network: issuer, audience, expiry, the role/provider pair
-of a SAML assertion. It cannot fetch an IdP's signing keys (JWKS) offline, so token signatures
-are not verified; the IAM provider's registration is what admits a token.
+of a SAML assertion, and (with IAM on) the assertion's XML signature against the certificates of
+the SAML provider's metadata. It cannot fetch an OIDC IdP's signing keys (JWKS) offline, so JWT
+signatures are not verified; the IAM provider's registration is what admits a web token.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import orjson
+from lxml import etree
+from signxml import InvalidCertificate, InvalidInput, InvalidSignature, XMLVerifier
+from signxml.verifier import SignatureConfiguration
 
 from nubo.core.errors import ServiceError
 
@@ -26,6 +30,8 @@ SAML_AUDIENCE = "https://signin.aws.amazon.com/saml"
 ROLE_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/Role"
 SESSION_NAME_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/RoleSessionName"
 SESSION_DURATION_ATTRIBUTE = "https://aws.amazon.com/SAML/Attributes/SessionDuration"
+# The signing key is the provider's certificate; a KeyInfo in the response adds nothing.
+_SIGNATURES = SignatureConfiguration(ignore_ambiguous_key_info=True)
 _NS = {"saml": "urn:oasis:names:tc:SAML:2.0:assertion",
        "samlp": "urn:oasis:names:tc:SAML:2.0:protocol"}
 
@@ -93,10 +99,39 @@ class SamlAssertion:
     attributes: dict[str, list[str]]
 
 
-def parse_saml(encoded: str) -> SamlAssertion:
+def decode_saml(encoded: str) -> bytes:
     try:
-        root = ElementTree.fromstring(base64.b64decode(encoded, validate=False))
-    except (binascii.Error, ElementTree.ParseError, ValueError):
+        return base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError):
+        raise invalid_token("Invalid SAML assertion: the response could not be parsed") from None
+
+
+def verified_saml(document: bytes, metadata: str) -> bytes:
+    """The part of a SAML response its IdP signed (the Response or the Assertion), checked
+    against the signing certificates of the provider's metadata with signxml; only what was
+    signed is read afterwards, so a wrapped, unsigned assertion cannot slip in."""
+    try:
+        certificates = [("".join((c.text or "").split())) for c in ElementTree.fromstring(
+            metadata).iter("{http://www.w3.org/2000/09/xmldsig#}X509Certificate")]
+    except ElementTree.ParseError:
+        certificates = []
+    for certificate in certificates:
+        pem = ("-----BEGIN CERTIFICATE-----\n" + "\n".join(
+            certificate[i:i + 64] for i in range(0, len(certificate), 64)) +
+            "\n-----END CERTIFICATE-----\n")
+        try:
+            result = XMLVerifier().verify(document, x509_cert=pem, expect_config=_SIGNATURES)
+        except (InvalidInput, InvalidSignature, InvalidCertificate, ValueError):
+            continue
+        return etree.tostring(result.signed_xml)
+    raise invalid_token("Invalid SAML assertion: the response is not signed by the identity "
+                        "provider's certificate")
+
+
+def parse_saml(document: bytes) -> SamlAssertion:
+    try:
+        root = ElementTree.fromstring(document)
+    except ElementTree.ParseError:
         raise invalid_token("Invalid SAML assertion: the response could not be parsed") from None
     assertion = root if root.tag.endswith("}Assertion") else root.find("saml:Assertion", _NS)
     if assertion is None:
