@@ -636,3 +636,28 @@ def test_requests_naming_several_resources_need_each(iam, connect):
         ["/app/a"]
     code, message = error_of(lambda: judy("ssm").get_parameters(Names=["/app/a", "/other/b"]))
     assert code == "AccessDeniedException" and "parameter/other/b" in message
+
+
+def test_dynamodb_fine_grained_access_by_leading_keys(iam, connect):
+    """Each user reads and writes only the items under their own partition key."""
+    ddb = connect("dynamodb")
+    ddb.create_table(TableName="notes", BillingMode="PAY_PER_REQUEST",
+                     AttributeDefinitions=[{"AttributeName": "user", "AttributeType": "S"},
+                                           {"AttributeName": "id", "AttributeType": "N"}],
+                     KeySchema=[{"AttributeName": "user", "KeyType": "HASH"},
+                                {"AttributeName": "id", "KeyType": "RANGE"}])
+    kim = new_user(iam, connect, "kim", allow(
+        ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"],
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/notes", Condition={
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:username}"]}}))
+    kim("dynamodb").put_item(TableName="notes", Item={"user": {"S": "kim"}, "id": {"N": "1"}})
+    assert error_of(lambda: kim("dynamodb").put_item(
+        TableName="notes", Item={"user": {"S": "lee"}, "id": {"N": "1"}}))[0] == \
+        "AccessDeniedException"
+    mine = kim("dynamodb").query(TableName="notes", KeyConditionExpression="#u = :me",
+                                 ExpressionAttributeNames={"#u": "user"},
+                                 ExpressionAttributeValues={":me": {"S": "kim"}})
+    assert mine["Count"] == 1
+    assert error_of(lambda: kim("dynamodb").get_item(
+        TableName="notes", Key={"user": {"S": "lee"}, "id": {"N": "1"}}))[0] == \
+        "AccessDeniedException"

@@ -5,6 +5,7 @@ queries.py (Query/Scan) and batches.py (batches and transactions)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import logging
 
 from nubo.core.context import RequestContext
@@ -35,6 +36,26 @@ PITR_RETENTION = 35 * 86400  # the longest RecoveryPeriodInDays
 SWEEP_INTERVAL = 1.0  # seconds between sweeps when there is nothing to do
 
 
+def leading_keys(hash_name: str, params: dict) -> list[str]:
+    """The partition key values a request names: its Key or Item, or the equality on the
+    partition key in a Query's key condition."""
+    values = []
+    for member in ("Key", "Item"):
+        found = params.get(member)
+        if isinstance(found, dict) and isinstance(found.get(hash_name), dict):
+            values.extend(str(v) for v in found[hash_name].values())
+    condition = params.get("KeyConditionExpression")
+    if isinstance(condition, str):
+        names = {v: k for k, v in (params.get("ExpressionAttributeNames") or {}).items()}
+        path = re.escape(names.get(hash_name, hash_name))
+        match = re.search(rf"(?:^|[\s(]){path}\s*=\s*(:\w+)", condition)
+        attribute = (params.get("ExpressionAttributeValues") or {}).get(match.group(1)) \
+            if match else None
+        if isinstance(attribute, dict):
+            values.extend(str(v) for v in attribute.values())
+    return values
+
+
 class DynamodbProvider(ServiceProvider):
     service_name = "dynamodb"
 
@@ -57,6 +78,27 @@ class DynamodbProvider(ServiceProvider):
     def reset(self) -> None:
         self.tables.reset()
         self.items.reset()
+
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        """DynamoDB's condition keys for fine-grained access control: dynamodb:LeadingKeys
+        (the partition key values a request touches), Select, ReturnValues, Attributes."""
+        context: dict[str, object] = {}
+        for member, key in (("Select", "dynamodb:select"), ("ReturnValues",
+                                                            "dynamodb:returnvalues"),
+                            ("ReturnConsumedCapacity", "dynamodb:returnconsumedcapacity")):
+            if isinstance(params.get(member), str):
+                context[key] = params[member]
+        if isinstance(params.get("AttributesToGet"), list):
+            context["dynamodb:attributes"] = params["AttributesToGet"]
+        name = params.get("TableName")
+        table = self.tables.find(ctx.account_id, ctx.region, name) \
+            if isinstance(name, str) else None
+        if table is not None:
+            leading = leading_keys(table.key.hash_name, params)
+            if leading:
+                context["dynamodb:leadingkeys"] = leading
+        return context
 
     def dispatch(self, ctx: RequestContext, operation: str, params: dict):
         try:
