@@ -45,19 +45,19 @@ class Gateway:
         elif request.path.startswith(_INTERNAL_PREFIXES):
             response = await self._internal(request)
         else:
-            response = self._endpoint(request) or await self._aws(request, request_id)
+            response = await self._endpoint(request) or await self._aws(request, request_id)
         response.headers["x-amzn-RequestId"] = request_id
         response.headers.setdefault("x-amz-request-id", request_id)
         if "origin" in request.headers:
             cors.add_response_headers(response, request, self.services.loaded())
         return response
 
-    def _endpoint(self, request: HttpRequest) -> HttpResponse | None:
-        """Endpoints a service serves outside its API (S3 website hosting): providers with a
-        ``serve_endpoint(request)`` method answer the requests that are theirs."""
+    async def _endpoint(self, request: HttpRequest) -> HttpResponse | None:
+        """What a service serves outside its API (S3 website hosting, browser form uploads):
+        providers with an async ``serve_endpoint(request)`` answer the requests that are theirs."""
         for provider in self.services.loaded():
             serve = getattr(provider, "serve_endpoint", None)
-            response = serve(request) if serve is not None else None
+            response = await serve(request) if serve is not None else None
             if response is not None:
                 return response
         return None

@@ -27,6 +27,9 @@ from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
+from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, post_response,
+                                   read_form, signer_key_id)
+from nubo.services.s3.post import check_policy as check_post_policy
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_readable, check_retention_change,
@@ -207,14 +210,86 @@ class S3Provider(ServiceProvider):
 
     # -- website endpoint (asked by the gateway before the API) ---------------------------
 
-    def serve_endpoint(self, request: HttpRequest) -> HttpResponse | None:
-        """A request to a bucket's website endpoint, answered from its website configuration;
-        None for any other request."""
+    async def serve_endpoint(self, request: HttpRequest) -> HttpResponse | None:
+        """What S3 serves outside its API: a bucket's website endpoint, and browser form
+        uploads (POST multipart/form-data to a bucket); None for any other request."""
         name = website_bucket(request.host)
-        if name is None:
+        if name is not None:
+            page = self.website.page(request.method, request.path, request.host, name)
+            return HttpResponse(page.status, page.headers, page.body)
+        boundary = boundary_of(request.headers.get("content-type", ""))
+        if request.method != "POST" or boundary is None or request.query_string:
             return None
-        page = self.website.page(request.method, request.path, request.host, name)
-        return HttpResponse(page.status, page.headers, page.body)
+        name = virtual_host_label(request.host, "s3")
+        if name is None:
+            name, _, rest = request.path.lstrip("/").partition("/")
+            if rest:
+                return None
+        elif request.path not in ("", "/"):
+            return None
+        try:
+            bucket = self.buckets.get(unquote(name))
+        except ServiceError:
+            return None
+        return await self._post_object(request, bucket, boundary)
+
+    def _authorize_post(self, ctx: RequestContext, fields: dict[str, str], bucket: dict,
+                        key: str) -> None:
+        """With signatures verified or IAM on, a form upload needs its policy signed by a
+        known key, whose principal may s3:PutObject the object (bucket policy included)."""
+        authorizer = getattr(self.runtime, "authorizer", None)
+        if authorizer is None or (not authorizer.verify and authorizer.mode == "off"):
+            return
+        key_id = signer_key_id(fields)
+        if not key_id or "policy" not in fields:
+            raise ServiceError("AccessDenied", "Access Denied", 403)
+        caller = authorizer.caller(key_id, authorizer.account_of(key_id, bucket["account"]))
+        if not caller.known or not caller.active or not policy_signed_by(fields, caller.secret):
+            raise ServiceError("SignatureDoesNotMatch", "The request signature we calculated "
+                               "does not match the signature you provided. Check your key and "
+                               "signing method.", 403)
+        resource = f"arn:{ctx.partition}:s3:::{bucket['name']}/{key}"
+        decision = authorizer.decide(ctx, caller, "s3:PutObject", resource,
+                                     resource_policy=self.resource_policy(ctx, resource))
+        if not decision.allowed and authorizer.mode == "enforce":
+            raise ServiceError("AccessDenied", "Access Denied", 403)
+
+    async def _post_object(self, request: HttpRequest, bucket: dict,
+                           boundary: bytes) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        ctx = RequestContext(request_id=request_id, service="s3", operation="PostObject",
+                             account_id=bucket["account"], region=bucket["region"],
+                             access_key_id="", protocol="rest-xml", host=request.host,
+                             scheme=request.scheme, headers=request.headers)
+        try:
+            body = request.stream if request.stream is not None else BodyStream.of(request.body)
+            fields, filename, file_type, data = await read_form(body, boundary)
+            key = fields.get("key")
+            if not key:
+                raise errors.invalid_argument("Bucket POST must contain a field named 'key'.  "
+                                              "If it is specified, please check the order of "
+                                              "the fields.", "key", "")
+            key = key.replace("${filename}", filename or "")
+            check_key(key)
+            limits = check_post_policy(fields, bucket["name"], key, None,
+                                       self.runtime.clock.now())
+            self._authorize_post(ctx, fields, bucket, key)
+            params = post_params(fields, file_type)
+            check_acl_allowed(bucket, params.get("ACL"))
+            record = self._new_record(ctx, bucket, key, None, params)
+            upload = await self._receive(ctx, BodyStream(data, None), params, from_request=False)
+            if limits is not None and not limits[0] <= upload.size <= limits[1]:
+                self._discard(upload)
+                raise (errors.entity_too_large(upload.size, limits[1]) if upload.size > limits[1]
+                       else ServiceError("EntityTooSmall", "Your proposed upload is smaller "
+                                         "than the minimum allowed size", 400))
+            algorithm = next(iter(upload.checksums))
+            record.update(size=upload.size, etag=upload.etag,
+                          checksum=[algorithm, upload.checksums[algorithm], "FULL_OBJECT"])
+            record = await self._commit_version(bucket["name"], key, upload, record)
+        except ServiceError as error:
+            return serialize_error(self.model, None, error, "rest-xml", request_id)
+        return post_response(fields, request, bucket["name"], key, record)
 
     # -- durability helpers ---------------------------------------------------------------
 

@@ -74,3 +74,16 @@ def entity_too_large(size: int, limit: int) -> ServiceError:
 def method_not_allowed(method: str, resource: str) -> ServiceError:
     return ServiceError("MethodNotAllowed", "The specified method is not allowed against this "
                         "resource.", 405, fields={"Method": method, "ResourceType": resource})
+
+
+def malformed_post() -> ServiceError:
+    return ServiceError("MalformedPOSTRequest", "The body of your POST request is not "
+                        "well-formed multipart/form-data.", 400)
+
+
+def post_without_file() -> ServiceError:
+    return invalid_argument("POST requires exactly one file upload per request.", "file", 0)
+
+
+def invalid_policy_document() -> ServiceError:
+    return invalid_argument("Invalid Policy: Invalid JSON.", "policy", "")

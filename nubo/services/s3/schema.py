@@ -17,9 +17,10 @@ BUCKETS = TableSpec(
     migrations={1: lambda bucket: {**bucket, "has_lifecycle": int(bool(bucket.get("lifecycle")))}},
 )
 
-# Every version of every object, delete markers included. `rank` is minus the time of the write
-# (and below the key's previous versions), so a key's versions sort newest first; `listed` is 1 on a key's latest version unless it is a
-# delete marker: ListObjects reads (bucket, 1, key >= start) in key order. Lifecycle rules read
+# Every version of every object, delete markers included. `rank` is minus the time of the
+# write (and below the key's previous versions), so a key's versions sort newest first;
+# `listed` is 1 on a key's latest version unless it is a delete marker: ListObjects reads
+# (bucket, 1, key >= start) in key order. Lifecycle rules read
 # current versions by age (`modified`) and noncurrent ones by when they stopped being current
 # (`superseded`, NULL while current).
 OBJECTS = TableSpec(
