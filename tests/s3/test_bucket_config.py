@@ -288,3 +288,17 @@ def test_lifecycle_in_versioned_buckets(s3, bucket, nubo_server):
     nubo_server.advance_clock(2 * 86_400)
     _wait_for(lambda: "DeleteMarkers" in s3.list_object_versions(Bucket=bucket))
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
+
+
+def test_lifecycle_headers(s3, bucket):
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "tmp", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled",
+         "Expiration": {"Days": 3}, "AbortIncompleteMultipartUpload": {
+             "DaysAfterInitiation": 2}}]})
+    put = s3.put_object(Bucket=bucket, Key="tmp/a", Body=b"x")
+    assert put["Expiration"].startswith('expiry-date="') and 'rule-id="tmp"' in put["Expiration"]
+    assert " 00:00:00 GMT" in put["Expiration"]  # rounded up to midnight UTC
+    assert s3.head_object(Bucket=bucket, Key="tmp/a")["Expiration"] == put["Expiration"]
+    assert "Expiration" not in s3.put_object(Bucket=bucket, Key="keep/a", Body=b"x")
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big")
+    assert upload["AbortRuleId"] == "tmp" and upload["AbortDate"].hour == 0

@@ -24,7 +24,7 @@ from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, canned_acl,
                                      check_acl_allowed, check_policy, check_tags,
                                      is_public_policy, tags_of_header)
 from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
-from nubo.services.s3.lifecycle import Sweeper
+from nubo.services.s3.lifecycle import Sweeper, abort_date, expiration_header
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
 from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, post_response,
@@ -417,7 +417,8 @@ class S3Provider(ServiceProvider):
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
         record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
         out = {"ETag": record["etag"], **encryption_output(record),
-               f"Checksum{algorithm}": upload.checksums[algorithm], "ChecksumType": "FULL_OBJECT"}
+               f"Checksum{algorithm}": upload.checksums[algorithm], "ChecksumType": "FULL_OBJECT",
+               "Expiration": expiration_header(bucket, record)}
         if record["versioned"]:
             out["VersionId"] = record["version_id"]
         return out
@@ -484,7 +485,7 @@ class S3Provider(ServiceProvider):
     def _read(self, bucket: str, key: str, version_id, range_header, part_number, if_match,
               if_none_match, if_modified_since, if_unmodified_since, checksum_mode,
               overrides: dict, method: str) -> tuple[dict, tuple[int, int], dict]:
-        self.buckets.get(bucket)
+        found = self.buckets.get(bucket)
         record = self.objects.resolve(bucket, key, version_id, method)
         check_customer_key(record, overrides)
         check_read_conditions(record, if_match, if_none_match, if_modified_since,
@@ -492,6 +493,8 @@ class S3Provider(ServiceProvider):
         size = record["size"]
         out = description(record, checksum_mode == "ENABLED")
         out["Restore"] = restore_header(record, self.runtime.clock.now())
+        if record.get("superseded") is None:
+            out["Expiration"] = expiration_header(found, record)
         span = part_span(record, part_number) if part_number else byte_range(range_header,
                                                                               size)
         if span is not None:
@@ -734,6 +737,9 @@ class S3Provider(ServiceProvider):
         upload = self.uploads.create(Bucket, Key, attributes)
         out = {"Bucket": Bucket, "Key": Key, "UploadId": upload["upload_id"],
                **encryption_output(attributes)}
+        abort = abort_date(self.buckets.get(Bucket), Key, upload["initiated"])
+        if abort is not None:
+            out["AbortDate"], out["AbortRuleId"] = abort
         if ChecksumAlgorithm:
             out.update(ChecksumAlgorithm=ChecksumAlgorithm,
                        ChecksumType=attributes["checksum_type"])

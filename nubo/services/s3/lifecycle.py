@@ -10,6 +10,7 @@ from typing import Any
 from nubo.core.clock import Clock
 from nubo.services.s3.models import Buckets, Objects
 from nubo.services.s3.multipart import Uploads
+from nubo.services.s3.transfer import http_date
 
 DAY = 86_400
 BATCH = 1000
@@ -36,15 +37,55 @@ def _applies(rule: dict, version: dict) -> bool:
         (above is None or size > above) and (below is None or size < below)
 
 
+def _midnight_after(moment: float) -> float:
+    """S3 rounds a rule's due time up to the next midnight UTC."""
+    return -(-moment // DAY) * DAY
+
+
 def _cutoff(action: dict, now: float, days_field: str = "Days") -> float | None:
-    """Versions older than this are due (None: the action sets no age)."""
+    """Versions last modified before this are due (None: the action sets no age)."""
     if action.get(days_field) is not None:
-        return now - action[days_field] * DAY
+        return now // DAY * DAY - action[days_field] * DAY
     date = action.get("Date")
     if date is not None:
         moment = date.timestamp() if hasattr(date, "timestamp") else float(date)
         return float("inf") if moment <= now else None
     return None
+
+
+def expiration_header(bucket: dict, version: dict) -> str | None:
+    """``x-amz-expiration`` of a current version: when an Expiration rule will remove it."""
+    due = None
+    for rule in _enabled_rules(bucket):
+        expiration = rule.get("Expiration") or {}
+        if not _applies(rule, version):
+            continue
+        if expiration.get("Days") is not None:
+            when = _midnight_after(version["modified"] + expiration["Days"] * DAY)
+        elif expiration.get("Date") is not None:
+            date = expiration["Date"]
+            when = date.timestamp() if hasattr(date, "timestamp") else float(date)
+        else:
+            continue
+        if due is None or when < due[0]:
+            due = (when, rule.get("ID") or "")
+    if due is None:
+        return None
+    return f'expiry-date="{http_date(due[0])}", rule-id="{due[1]}"'
+
+
+def abort_date(bucket: dict, key: str, initiated: float) -> tuple[float, str] | None:
+    """When an AbortIncompleteMultipartUpload rule will abort an upload of ``key``."""
+    for rule in _enabled_rules(bucket):
+        days = (rule.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation")
+        if days is not None and key.startswith(_filter_of(rule)[0]):
+            return _midnight_after(initiated + days * DAY), rule.get("ID") or ""
+    return None
+
+
+def _enabled_rules(bucket: dict) -> list[dict]:
+    return [rule for rule in (bucket.get("lifecycle") or {}).get("Rules") or []
+            if rule.get("Status") == "Enabled"]
 
 
 class Sweeper:
@@ -60,9 +101,8 @@ class Sweeper:
         now = self.clock.now()
         garbage: list[str] = []
         for bucket in self.buckets.table.find("by_lifecycle", (1,)):
-            for rule in (bucket.get("lifecycle") or {}).get("Rules") or []:
-                if rule.get("Status") == "Enabled":
-                    garbage += self._apply(bucket, rule, now)
+            for rule in _enabled_rules(bucket):
+                garbage += self._apply(bucket, rule, now)
         return garbage
 
     def _apply(self, bucket: dict, rule: dict, now: float) -> list[str]:
@@ -78,7 +118,7 @@ class Sweeper:
         if noncurrent.get("NoncurrentDays") is not None:
             for version in self.objects.table.find(
                     "by_superseded", (name,), lo=0.0,
-                    hi=now - noncurrent["NoncurrentDays"] * DAY, limit=BATCH):
+                    hi=_cutoff({"Days": noncurrent["NoncurrentDays"]}, now), limit=BATCH):
                 if _applies(rule, version):
                     garbage += self.objects.delete(bucket, version["key"],
                                                    version["version_id"])[1]
@@ -88,7 +128,7 @@ class Sweeper:
         if abort.get("DaysAfterInitiation") is not None:
             for upload in self.uploads.uploads.find(
                     "by_initiated", (name,), lo=0.0,
-                    hi=now - abort["DaysAfterInitiation"] * DAY, limit=BATCH):
+                    hi=_cutoff({"Days": abort["DaysAfterInitiation"]}, now), limit=BATCH):
                 if upload["key"].startswith(_filter_of(rule)[0]):
                     garbage += self.uploads.abort(upload)
         return garbage
