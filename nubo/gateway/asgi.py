@@ -25,7 +25,15 @@ class AsgiApp:
             except ClientDisconnected:
                 return
             response = await self.gateway.handle(request)
-            await _send_response(send, response, head_only=request.method == "HEAD")
+            # A streamed response stops when the client goes away; with the request body read,
+            # the next receive() is that news.
+            gone = None if request.stream is not None or isinstance(
+                response.body, (bytes, bytearray)) else asyncio.ensure_future(receive())
+            try:
+                await _send_response(send, response, request.method == "HEAD", gone)
+            finally:
+                if gone is not None:
+                    gone.cancel()
         elif scope["type"] == "lifespan":
             await self._lifespan(receive, send)
 
@@ -132,7 +140,8 @@ class ClientDisconnected(ServiceError):
 _NO_BODY = (204, 304)  # statuses that never carry a body
 
 
-async def _send_response(send: Callable, response: HttpResponse, head_only: bool) -> None:
+async def _send_response(send: Callable, response: HttpResponse, head_only: bool,
+                         gone: asyncio.Future | None = None) -> None:
     body: Any = response.body
     if response.status in _NO_BODY:
         body, head_only = b"", True
@@ -149,6 +158,10 @@ async def _send_response(send: Callable, response: HttpResponse, head_only: bool
     if not head_only:
         if hasattr(body, "__aiter__"):
             async for chunk in body:
+                if gone is not None and gone.done():  # the client left: read no further
+                    if hasattr(body, "aclose"):
+                        await body.aclose()
+                    return
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
         else:
             for chunk in body:

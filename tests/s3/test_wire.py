@@ -149,3 +149,15 @@ def test_create_bucket_virtual_hosted(nubo_server, s3):
     assert status == 200, body
     assert s3.head_bucket(Bucket=name)
     s3.delete_bucket(Bucket=name)
+
+
+def test_download_stops_when_the_client_leaves(nubo_server, s3, bucket):
+    s3.put_object(Bucket=bucket, Key="big", Body=b"z" * (64 * 1024 * 1024))
+    port = urlsplit(nubo_server.endpoint).port
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall((f"GET /{bucket}/big HTTP/1.1\r\nHost: localhost\r\n"
+                      f"Authorization: {_auth()}\r\n\r\n").encode())
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+    # the server keeps serving (and is not stuck streaming to nobody)
+    assert s3.head_object(Bucket=bucket, Key="big")["ContentLength"] == 64 * 1024 * 1024
+    assert s3.get_object(Bucket=bucket, Key="big", Range="bytes=0-3")["Body"].read() == b"zzzz"
