@@ -15,20 +15,34 @@ from tests.conftest import error_of
 from tests.s3.conftest import empty_and_delete, unique
 
 
-def test_sse_kms_and_bucket_default(s3, bucket):
+def test_sse_kms_and_bucket_default(s3, bucket, make_client):
+    kms = make_client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName=f"alias/{bucket}", TargetKeyId=key["KeyId"])
     put = s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms",
-                        SSEKMSKeyId="alias/mine")
-    assert (put["ServerSideEncryption"], put["SSEKMSKeyId"]) == ("aws:kms", "alias/mine")
+                        SSEKMSKeyId=f"alias/{bucket}")
+    assert (put["ServerSideEncryption"], put["SSEKMSKeyId"]) == ("aws:kms", key["Arn"])
     head = s3.head_object(Bucket=bucket, Key="kms")
-    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", "alias/mine")
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key["Arn"])
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId="alias/no-such-key-nubo")
+    assert error_of(caught) == ("KMS.NotFoundException",
+                                "Invalid keyId alias/no-such-key-nubo", 400)
+    kms.disable_key(KeyId=key["KeyId"])
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms",
+                      SSEKMSKeyId=key["KeyId"])
+    assert error_of(caught)[0::2] == ("KMS.DisabledException", 400)
     default = s3.put_object(Bucket=bucket, Key="default", Body=b"x")
     assert default["ServerSideEncryption"] == "AES256"
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [
         {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"},
          "BucketKeyEnabled": True}]})
     put = s3.put_object(Bucket=bucket, Key="by-default", Body=b"x")
-    assert put["ServerSideEncryption"] == "aws:kms"
-    assert put["SSEKMSKeyId"].endswith(":alias/aws/s3") and put["BucketKeyEnabled"] is True
+    assert put["ServerSideEncryption"] == "aws:kms" and put["BucketKeyEnabled"] is True
+    managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert put["SSEKMSKeyId"] == managed["Arn"] and managed["KeyManager"] == "AWS"
 
 
 def test_sse_c(s3, bucket):

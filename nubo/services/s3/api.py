@@ -440,7 +440,24 @@ class S3Provider(ServiceProvider):
                 record[name] = params[name]
         if params.get("ACL"):
             record["ACL"] = params["ACL"]
+        if record.get("SSEKMSKeyId"):
+            record["SSEKMSKeyId"] = self._kms_key_arn(ctx, record["SSEKMSKeyId"])
         return record
+
+    def _kms_key_arn(self, ctx: RequestContext, key_id: str) -> str:
+        """The ARN of the KMS key an SSE-KMS write names (the AWS managed aws/s3 key by
+        default), asked of KMS in-process; S3's KMS errors when it is missing or disabled."""
+        try:
+            metadata = self.runtime.services.call(ctx, "kms", "DescribeKey",
+                                                  {"KeyId": key_id})["KeyMetadata"]
+        except ServiceError as error:
+            if error.code == "NotFoundException":
+                raise ServiceError("KMS.NotFoundException", f"Invalid keyId {key_id}",
+                                   400) from None
+            raise
+        if metadata["KeyState"] != "Enabled":
+            raise ServiceError("KMS.DisabledException", f"{metadata['Arn']} is disabled.", 400)
+        return metadata["Arn"]
 
     async def _commit_version(self, bucket_name: str, key: str, upload: Upload, record: dict,
                               if_match: str | None = None, if_none_match: str | None = None

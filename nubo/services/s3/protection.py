@@ -62,7 +62,7 @@ def encryption_of(params: dict, bucket: dict, region: str, account: str) -> dict
                                       "x-amz-server-side-encryption", algorithm)
     out = {"ServerSideEncryption": algorithm}
     if algorithm.startswith("aws:kms"):
-        out["SSEKMSKeyId"] = key_id or f"arn:aws:kms:{region}:{account}:alias/aws/s3"
+        out["SSEKMSKeyId"] = key_id or "alias/aws/s3"  # resolved to the key's ARN by KMS
         if bucket_key:
             out["BucketKeyEnabled"] = True
     return out
