@@ -86,7 +86,8 @@ class Gateway:
             # 3. authorize: a request needs credentials unless the model says not; then IAM
             #    policies decide (nubo.gateway.authorization; off unless configured)
             if identity.anonymous and operation.auth_type != "none" and \
-                    "smithy.api#noAuth" not in (operation.auth or ()):
+                    "smithy.api#noAuth" not in (operation.auth or ()) and \
+                    not (provider is not None and provider.anonymous_requests):
                 raise missing_authentication(protocol)
             if provider is None:
                 raise NotImplementedOperation(service, operation.name)

@@ -104,9 +104,17 @@ def test_request_without_credentials_is_rejected(nubo_server):
 
 
 def test_unknown_service_gets_an_error_not_a_crash(nubo_server):
-    status, headers, body = raw(nubo_server, "GET", "/nothing/here")
+    status, headers, body = raw(nubo_server, "POST", "/", b"Action=Nothing&Version=1999-01-01",
+                                {"Content-Type": "application/x-www-form-urlencoded"})
     assert status == 400
     assert b"UnknownService" in body
+
+
+def test_unsigned_requests_to_a_bare_path_are_s3s(nubo_server):
+    """Browsers and curl read public objects without signing: such requests are S3's."""
+    status, headers, body = raw(nubo_server, "GET", "/no-such-bucket-anywhere/key")
+    assert status == 404
+    assert b"<Code>NoSuchBucket</Code>" in body
 
 
 def test_routing_by_host_name(nubo_server):

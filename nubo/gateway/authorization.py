@@ -74,8 +74,15 @@ def access_denied(protocol: str, message: str, *, query_compatible: bool = False
     return ServiceError("AccessDenied", message, 403)
 
 
-def denial_message(principal: Principal, action: str, resource: str, decision: Decision) -> str:
-    on = f" on resource: {resource}" if resource != "*" else ""
+ANONYMOUS = Principal("", "anonymous", "anonymous")
+
+
+def denial_message(principal: Principal, action: str, resource: str, decision: Decision,
+                   service: str = "") -> str:
+    if principal.kind == "anonymous":
+        return "Access Denied"  # S3 tells an anonymous caller nothing more
+    quoted = f'"{resource}"' if service == "s3" else resource  # S3 quotes the ARN
+    on = f" on resource: {quoted}" if resource != "*" else ""
     return (f"User: {principal.arn} is not authorized to perform: {action}{on} "
             f"{decision.reason(action)}")
 
@@ -120,6 +127,8 @@ class Authorizer:
         return found
 
     def _resolve(self, key: str, account_id: str) -> Caller:
+        if not key:
+            return Caller(ANONYMOUS, secret="")
         from nubo.services.iam.directory import IamDirectory
         from nubo.services.sts.models import Sessions
 
@@ -338,7 +347,7 @@ class Authorizer:
                                        resource_policy=provider.resource_policy(ctx, resource))
                 if not decision.allowed and self.mode == "enforce":
                     raise access_denied(ctx.protocol, denial_message(
-                        caller.principal, spec.action, resource, decision),
+                        caller.principal, spec.action, resource, decision, ctx.service),
                         query_compatible="awsQueryCompatible" in provider.model.metadata)
 
 

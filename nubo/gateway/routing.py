@@ -172,6 +172,9 @@ def service_of(request: HttpRequest, credential: Credential | None) -> str | Non
     found = _query_service(index, request)
     if found is None and credential is not None and not credential.date:
         return "s3"  # SigV2 (header or presigned URL) and nothing else said: S3's REST signing
+    if found is None and credential is None and not target and not request.headers.get(
+            "content-type", "").startswith("application/x-www-form-urlencoded"):
+        return "s3"  # an unsigned request to a bare path: a browser or curl reading S3
     return found
 
 

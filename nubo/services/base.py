@@ -51,6 +51,9 @@ class _Handler:
 
 class ServiceProvider:
     service_name: str = ""  # botocore service name
+    # Whether unsigned requests are served (S3: public objects), authorized as the anonymous
+    # principal; other services answer them MissingAuthenticationToken.
+    anonymous_requests: bool = False
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime

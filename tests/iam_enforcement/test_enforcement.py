@@ -661,3 +661,51 @@ def test_dynamodb_fine_grained_access_by_leading_keys(iam, connect):
     assert error_of(lambda: kim("dynamodb").get_item(
         TableName="notes", Key={"user": {"S": "lee"}, "id": {"N": "1"}}))[0] == \
         "AccessDeniedException"
+
+
+def test_s3_bucket_policies_anonymous_and_cross_account(iam, connect, server):
+    s3 = connect("s3")
+    s3.create_bucket(Bucket="policy-bucket")
+    s3.put_object(Bucket="policy-bucket", Key="public/readme.txt", Body=b"hello")
+    s3.put_object(Bucket="policy-bucket", Key="private/secret.txt", Body=b"secret")
+    public_url = f"{server.endpoint}/policy-bucket/public/readme.txt"
+    # Anonymous requests are AccessDenied (not MissingAuthenticationToken) until a policy
+    # opens the objects to anyone.
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(public_url, timeout=10)
+    assert caught.value.code == 403 and b"<Code>AccessDenied</Code>" in caught.value.read()
+    s3.delete_public_access_block(Bucket="policy-bucket")
+    s3.put_bucket_policy(Bucket="policy-bucket", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "public", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+             "Resource": "arn:aws:s3:::policy-bucket/public/*"},
+            {"Sid": "partner", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"},
+             "Action": "s3:GetObject", "Resource": "arn:aws:s3:::policy-bucket/private/*"},
+            {"Sid": "no-deletes", "Effect": "Deny", "Principal": "*",
+             "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::policy-bucket/*"}]}))
+    with urllib.request.urlopen(public_url, timeout=10) as response:
+        assert response.read() == b"hello"
+    # P2 through the bucket policy: its Deny beats the root user's own rights.
+    code, _ = error_of(lambda: s3.delete_object(Bucket="policy-bucket", Key="public/readme.txt"))
+    assert code == "AccessDenied"
+    # Cross-account: a role of the partner account reads the private objects only when both
+    # the bucket policy (which trusts the partner account) and the role's policy allow.
+    partner_iam = connect("iam", OTHER, "test")
+    partner_iam.create_role(RoleName="reader", AssumeRolePolicyDocument=json.dumps(
+        trust({"AWS": f"arn:aws:iam::{OTHER}:root"})))
+    role_arn = f"arn:aws:iam::{OTHER}:role/reader"
+    credentials = connect("sts", OTHER, "test").assume_role(
+        RoleArn=role_arn, RoleSessionName="partner")["Credentials"]
+    partner = session_client(connect, credentials, "s3")
+    code, message = error_of(lambda: partner.get_object(Bucket="policy-bucket",
+                                                        Key="private/secret.txt"))
+    assert code == "AccessDenied" and message.startswith(
+        f"User: arn:aws:sts::{OTHER}:assumed-role/reader/partner is not authorized to "
+        'perform: s3:GetObject on resource: "arn:aws:s3:::policy-bucket/private/secret.txt"')
+    partner_iam.put_role_policy(RoleName="reader", PolicyName="read", PolicyDocument=json.dumps(
+        allow("s3:GetObject", "arn:aws:s3:::policy-bucket/*")))
+    partner = session_client(connect, connect("sts", OTHER, "test").assume_role(
+        RoleArn=role_arn, RoleSessionName="partner2")["Credentials"], "s3")
+    assert partner.get_object(Bucket="policy-bucket",
+                              Key="private/secret.txt")["Body"].read() == b"secret"

@@ -64,6 +64,7 @@ MAX_DELETE_OBJECTS = 1000
 
 class S3Provider(ServiceProvider):
     service_name = "s3"
+    anonymous_requests = True
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
