@@ -10,12 +10,15 @@ cached per model.
 
 from __future__ import annotations
 
+import binascii
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from nubo.protocols.models import plan_cache, structure_plan
+import orjson
+
+from nubo.protocols.models import keeps_wire_value, plan_cache, structure_plan
 from nubo.protocols.values import (BadValue, b64decode, b64encode, float_from_text, float_text,
                                    parse_timestamp, scalar_kind, timestamp_writer)
 
@@ -106,13 +109,20 @@ def _scalar_reader(shape, codec: DocumentCodec) -> Reader:
 
 
 def _struct_reader(members: list) -> Reader:
+    # wire name -> (name, reader), built at the first read: ``members`` is filled after this
+    # reader exists, so that a recursive shape can refer to itself.
+    by_wire: dict[str, tuple[str, Reader]] = {}
+
     def read_struct(value):
         if type(value) is not dict:
             raise _type_error("object", value)
+        if len(by_wire) != len(members):
+            by_wire.update((wire, (name, read)) for name, wire, read in members)
         out = {}
-        for name, wire, read in members:
-            raw = value.get(wire)
-            if raw is not None:
+        for wire, raw in value.items():  # unknown members are ignored, as AWS does
+            member = by_wire.get(wire)
+            if member is not None and raw is not None:
+                name, read = member
                 try:
                     out[name] = read(raw)
                 except BadValue as error:
@@ -141,6 +151,17 @@ def _map_reader(read_key: Reader, read_value: Reader) -> Reader:
 def _write_float(value):
     value = float(value)
     return value if math.isfinite(value) else float_text(value)
+
+
+def _blob_text(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return binascii.b2a_base64(value, newline=False).decode()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dump_json(document) -> bytes:
+    """A JSON document's bytes; blobs still bytes (inside wire values) become base64 text."""
+    return orjson.dumps(document, default=_blob_text)
 
 
 def _write_cbor_blob(value):
@@ -206,6 +227,9 @@ def _cache(shape, codec: DocumentCodec, direction: _Direction) -> dict:
 def _compile(shape, codec: DocumentCodec, direction: _Direction, cache: dict) -> Callable:
     if shape.metadata.get("document"):  # any JSON value, as it is
         return _identity
+    if direction is _WRITE and keeps_wire_value(shape):
+        _check_wire_value(shape, set())
+        return _identity
     kind = shape.type_name
     if kind == "structure":
         return structure_plan(shape, cache, direction.structure, lambda: [
@@ -217,6 +241,30 @@ def _compile(shape, codec: DocumentCodec, direction: _Direction, cache: dict) ->
         return direction.map(_compile(shape.key, codec, direction, cache),
                              _compile(shape.value, codec, direction, cache))
     return direction.scalar(shape, codec)
+
+
+# Scalars whose Python value is their wire value in JSON and CBOR (blobs: see dump_json).
+_WIRE_VALUE_SCALARS = ("text", "boolean", "integer", "blob")
+
+
+def _check_wire_value(shape, seen: set) -> None:
+    """Refuse a ``nuboWireValue`` patch on a shape whose wire form is not its Python value."""
+    if shape.name in seen:
+        return
+    seen.add(shape.name)
+    kind = shape.type_name
+    if kind == "structure":
+        for name, member in shape.members.items():
+            if wire_name(member, name) != name:
+                raise ValueError(f"{shape.name}.{name} is renamed on the wire")
+            _check_wire_value(member, seen)
+    elif kind == "list":
+        _check_wire_value(shape.member, seen)
+    elif kind == "map":
+        _check_wire_value(shape.key, seen)
+        _check_wire_value(shape.value, seen)
+    elif scalar_kind(shape) not in _WIRE_VALUE_SCALARS:
+        raise ValueError(f"{shape.name} ({kind}) does not travel as its Python value")
 
 
 def _compile_members(members: list[tuple[str, str, Any]], codec: DocumentCodec,

@@ -60,6 +60,12 @@ def nubo_settings(service_model: ServiceModel) -> dict:
     return service_model.metadata.get("nubo", {})
 
 
+def keeps_wire_value(shape) -> bool:
+    """The ``nuboWireValue`` trait patches.py gives a shape whose values the service keeps in
+    their wire form (documents.py writes them as they are)."""
+    return bool(shape._shape_model.get("nuboWireValue"))
+
+
 def plan_cache(owner: object, kind: str) -> dict:
     """A dict for compiled plans kept on ``owner`` (a model view or its shape resolver), so each
     shape is compiled once per model view."""

@@ -5,6 +5,8 @@ server side, the fix is data here, never a code path elsewhere:
 
 * ``SERVICE_PATCHES``: applied to the model every protocol reads (error traits, accepted
   protocols, namespaces, and the ``nubo`` metadata block of wire conventions below).
+* ``nuboWireValue: True`` on a shape: the service keeps its values in their wire form, so
+  responses write them as they are (documents.py; DynamoDB's AttributeValue).
 * ``PROTOCOL_VIEWS``: applied only to the copy of the model used for one protocol (SQS's query
   wire names, which its JSON model lost and which would be wrong on the JSON wire).
 
@@ -198,10 +200,14 @@ def _patch_s3(model: dict) -> None:
                                                      xmlNamespace={"uri": _S3_NAMESPACE})
 
 
-def _dynamodb_error_types(model: dict) -> None:
+def _patch_dynamodb(model: dict) -> None:
     # DynamoDB (and DynamoDB Streams) errors carry the service namespace in __type, as on AWS:
     # "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException".
     model["metadata"]["nubo"] = {"jsonErrorTypePrefix": "com.amazonaws.dynamodb.v20120810#"}
+    # Items are kept as their wire form ({"S": "x"}, B values as bytes) from request to store to
+    # response, so responses write them as they are instead of walking the 10-member union per
+    # attribute (most of a large Query or Scan's serialization otherwise).
+    model["shapes"]["AttributeValue"]["nuboWireValue"] = True
 
 
 def _parameter_validation(model: dict) -> None:
@@ -214,8 +220,8 @@ SERVICE_PATCHES: dict[str, Callable[[dict], None]] = {
     "s3": _patch_s3,
     "ec2": _parameter_validation,
     "cloudwatch": _parameter_validation,
-    "dynamodb": _dynamodb_error_types,
-    "dynamodbstreams": _dynamodb_error_types,
+    "dynamodb": _patch_dynamodb,
+    "dynamodbstreams": _patch_dynamodb,
 }
 PROTOCOL_VIEWS: dict[tuple[str, str], Callable[[dict], None]] = {
     ("sqs", "query"): _sqs_query_view,

@@ -456,7 +456,7 @@ def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
             return status, item.encode() if isinstance(item, str) else item  # may be a stream
         if protocol == "rest-json":
             headers.setdefault("Content-Type", "application/json")
-            return status, orjson.dumps(documents.compile_writer(member, JSON)(item))
+            return status, documents.dump_json(documents.compile_writer(member, JSON)(item))
         headers.setdefault("Content-Type", "application/xml")
         root = member.serialization.get("name", member.name)
         namespace = xml.namespace_attr(member) or _namespace_attr(service_model)
@@ -465,7 +465,7 @@ def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
         return status, b""
     if protocol == "rest-json":
         headers.setdefault("Content-Type", "application/json")
-        return status, orjson.dumps(plan.body(value))
+        return status, documents.dump_json(plan.body(value))
     headers.setdefault("Content-Type", "application/xml")
     root = shape.serialization.get("name", shape.name)
     # the structure writer skips header and status members by their location
@@ -505,7 +505,7 @@ def serialize_error(service_model: ServiceModel, wire: WireError, request_id: st
         document = dict(documents.compile_writer(wire.shape, JSON)(fields)
                         if wire.shape is not None else fields)
         document[wire.message_key] = wire.message
-        body = orjson.dumps(document)
+        body = documents.dump_json(document)
     else:
         headers["Content-Type"] = "application/xml"
         body = _xml_error(service_model, wire, fields, request_id, headers).encode()

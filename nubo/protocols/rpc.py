@@ -69,7 +69,7 @@ def parse(view: ServiceModel, request: HttpRequest, protocol: str
 
 def encode(codec: DocumentCodec, document) -> bytes:
     if codec is JSON:
-        return orjson.dumps(document)
+        return documents.dump_json(document)
     return cbor2.dumps(document, datetime_as_timestamp=True, timezone=timezone.utc)
 
 
