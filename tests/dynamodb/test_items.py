@@ -17,8 +17,8 @@ ALL_TYPES = {
     "empty_b": {"B": b""},
     "t": {"BOOL": True},
     "null": {"NULL": True},
-    "l": {"L": [{"S": "x"}, {"N": "1"}, {"L": []}, {"M": {}}]},
-    "m": {"M": {"inner": {"M": {"deep": {"SS": ["a", "b"]}}}}},
+    "l": {"L": [{"S": "x"}, {"N": "1"}, {"L": []}, {"M": {}}, {"B": b"\x02"}]},
+    "m": {"M": {"inner": {"M": {"deep": {"SS": ["a", "b"]}, "bs": {"BS": [b"z", b"\xfe"]}}}}},
     "ss": {"SS": ["a", "b", ""]},
     "ns": {"NS": ["1", "2.5", "-3"]},
     "bs": {"BS": [b"x", b"y"]},
@@ -29,6 +29,13 @@ def test_all_types_round_trip(ddb, table):
     ddb.put_item(TableName=table, Item=ALL_TYPES)
     item = ddb.get_item(TableName=table, Key={"pk": {"S": "all"}})["Item"]
     assert item == ALL_TYPES
+    # Query and Scan write stored items as they are kept: binaries nested in lists and maps too
+    queried = ddb.query(TableName=table, KeyConditionExpression="pk = :p",
+                        ExpressionAttributeValues={":p": {"S": "all"}})["Items"]
+    assert queried == [ALL_TYPES]
+    scanned = ddb.scan(TableName=table, FilterExpression="pk = :p",
+                       ExpressionAttributeValues={":p": {"S": "all"}})["Items"]
+    assert scanned == [ALL_TYPES]
 
 
 def test_numbers_are_stored_canonical(ddb, table):

@@ -12,7 +12,7 @@ import base64
 import decimal
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable
 
 import orjson
 
@@ -289,20 +289,19 @@ def dump_item(item: dict) -> bytes:
 def load_item(stored: bytes) -> dict:
     item = orjson.loads(stored)
     if b'"B":' in stored or b'"BS":' in stored:
-        for value in item.values():
-            _restore_binary(value)
+        _restore_binary(item.values())
     return item
 
 
-def _restore_binary(value: dict) -> None:
-    (kind, inner), = value.items()
-    if kind == "B":
-        value["B"] = base64.b64decode(inner)
-    elif kind == "BS":
-        value["BS"] = [base64.b64decode(b) for b in inner]
-    elif kind == "L":
-        for element in inner:
-            _restore_binary(element)
-    elif kind == "M":
-        for element in inner.values():
-            _restore_binary(element)
+def _restore_binary(values: Iterable[dict]) -> None:
+    """Binary values among these (and inside their lists and maps) back to bytes, in place;
+    only values that can hold one are looked into (a large Query loads every item it returns)."""
+    for value in values:
+        if "B" in value:
+            value["B"] = base64.b64decode(value["B"])
+        elif "BS" in value:
+            value["BS"] = [base64.b64decode(b) for b in value["BS"]]
+        elif "M" in value:
+            _restore_binary(value["M"].values())
+        elif "L" in value:
+            _restore_binary(value["L"])
