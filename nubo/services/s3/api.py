@@ -478,11 +478,13 @@ class S3Provider(ServiceProvider):
         self.blobs.remove(garbage)
         return record
 
+    # GetObject and HeadObject only read: async, so the gateway runs them outside a store
+    # transaction (it wraps sync handlers in one) and a GET costs no savepoint nor commit.
     @handler("GetObject")
-    def get_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
-                   Range=None, PartNumber=None, IfMatch=None, IfNoneMatch=None,
-                   IfModifiedSince=None, IfUnmodifiedSince=None, ChecksumMode=None,
-                   **overrides: Any) -> dict:
+    async def get_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                         Range=None, PartNumber=None, IfMatch=None, IfNoneMatch=None,
+                         IfModifiedSince=None, IfUnmodifiedSince=None, ChecksumMode=None,
+                         **overrides: Any) -> dict:
         out, span, record = self._read(Bucket, Key, VersionId, Range, PartNumber, IfMatch,
                                        IfNoneMatch, IfModifiedSince, IfUnmodifiedSince,
                                        ChecksumMode, overrides, "GET")
@@ -491,10 +493,10 @@ class S3Provider(ServiceProvider):
         return out
 
     @handler("HeadObject")
-    def head_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
-                    Range=None, PartNumber=None, IfMatch=None, IfNoneMatch=None,
-                    IfModifiedSince=None, IfUnmodifiedSince=None, ChecksumMode=None,
-                    **overrides: Any) -> dict:
+    async def head_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
+                          Range=None, PartNumber=None, IfMatch=None, IfNoneMatch=None,
+                          IfModifiedSince=None, IfUnmodifiedSince=None, ChecksumMode=None,
+                          **overrides: Any) -> dict:
         out, _, _ = self._read(Bucket, Key, VersionId, Range, PartNumber, IfMatch, IfNoneMatch,
                                IfModifiedSince, IfUnmodifiedSince, ChecksumMode, overrides,
                                "HEAD")

@@ -302,6 +302,11 @@ def stream(blobs: BlobStore, segments: list, start: int, end: int
         offset += length
     if not spans:
         return b""
+    if len(spans) == 1:  # a small object's bytes are at hand: answered without a stream
+        blob, lo, hi = spans[0]
+        inline = blobs.inline_data(blob)
+        if inline is not None:
+            return inline[lo:hi]
     opened = [blobs.reader(*span) for span in spans[:EAGER_SEGMENTS]]
 
     async def chunks() -> AsyncIterator[bytes]:
