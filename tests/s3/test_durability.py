@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
@@ -121,3 +122,39 @@ def test_one_gib_upload_and_download_keep_memory_flat(nubo_server, s3, bucket):
           f"upload, +{peak - baseline:.0f} MiB peak overall")
     assert peak - baseline < 64, (baseline, peak)
 
+
+
+def test_acknowledged_small_puts_survive_kill(tmp_path):
+    """Small objects (inline in the store) written concurrently, several per group commit, and
+    overwritten: after kill -9 every key holds what its last acknowledged PUT wrote."""
+    server = NuboProcess(tmp_path).start()
+    try:
+        s3 = _client(server)
+        s3.create_bucket(Bucket="small")
+
+        def writer(worker: int) -> dict[str, bytes]:
+            acknowledged = {}
+            for round_ in range(3):
+                for index in range(20):
+                    key, body = f"w{worker}/k{index}", f"{worker}:{index}:{round_}".encode() * 64
+                    s3.put_object(Bucket="small", Key=key, Body=body)
+                    acknowledged[key] = body
+            return acknowledged
+
+        with ThreadPoolExecutor(8) as pool:
+            expected = {k: v for found in pool.map(writer, range(8)) for k, v in found.items()}
+        server.kill()
+        server.start()
+        s3 = _client(server)
+        assert s3.list_objects_v2(Bucket="small")["KeyCount"] == len(expected) == 160
+        for key, body in expected.items():
+            got = s3.get_object(Bucket="small", Key=key)
+            assert got["Body"].read() == body
+            assert got["ContentLength"] == len(body)
+        ranged = s3.get_object(Bucket="small", Key="w0/k0", Range="bytes=2-5")
+        assert ranged["Body"].read() == expected["w0/k0"][2:6]
+        assert ranged["ContentRange"] == f"bytes 2-5/{len(expected['w0/k0'])}"
+        assert s3.head_object(Bucket="small", Key="w7/k19")["ContentLength"] == \
+            len(expected["w7/k19"])
+    finally:
+        server.stop()
