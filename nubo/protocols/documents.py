@@ -6,6 +6,12 @@ JSON and CBOR carry the same tree of maps, lists and scalars; they differ only i
 ``BadValue``) and convert it; writers turn Python values into encodable ones. One walk of the
 shape compiles either (a ``_Direction`` says what each kind of shape becomes) into closures,
 cached per model.
+
+Large documents stay cheap (a DynamoDB Scan answers thousands of items of ten attributes, each
+a structure of ten members): structure readers look up only the members a value holds, and a
+shape patches.py marks ``nuboWireValue`` (DynamoDB's AttributeValue, kept by its service as
+``{"S": "x"}``) is written as it is. Blobs inside such values stay bytes: byte strings in CBOR,
+base64 text from the JSON encoder (``dump_json``).
 """
 
 from __future__ import annotations
