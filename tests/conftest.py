@@ -12,7 +12,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import boto3
 import botocore.session
@@ -87,6 +89,28 @@ class NuboProcess:
 
     def advance_clock(self, seconds: float) -> None:
         self.post("/_nubo/clock", {"advance": seconds})
+
+
+@contextmanager
+def private_server(*options: str) -> Iterator[NuboProcess]:
+    """A server of a test module's own, started with `nubo start` ``options`` (e.g. "--iam",
+    "enforce") on a fresh durable data directory, removed afterwards."""
+    data_dir = Path(tempfile.mkdtemp(prefix="nubo-test-"))
+    server = NuboProcess(data_dir, options=options).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def connector(server: NuboProcess):
+    """client(service, key="test", secret="test", token=None): boto3 clients of ``server``."""
+    def client(service: str, key: str = "test", secret: str = "test", token: str | None = None):
+        return boto3.client(service, endpoint_url=server.endpoint, region_name=REGION,
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            aws_session_token=token, config=client_config())
+    return client
 
 
 @pytest.fixture(scope="session")

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import datetime
 import json
-import shutil
-import tempfile
 import urllib.error
 import urllib.request
-from pathlib import Path
 from unittest import mock
 
 import boto3
@@ -19,7 +16,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.conftest import NuboProcess, client_config
+from tests.conftest import client_config, connector, private_server
 
 ACCOUNT = "000000000000"
 OTHER = "111111111111"
@@ -28,20 +25,13 @@ REGION = "us-east-1"
 
 @pytest.fixture(scope="module")
 def server():
-    data_dir = Path(tempfile.mkdtemp(prefix="nubo-iam-"))
-    process = NuboProcess(data_dir, options=("--iam", "enforce", "--verify-signatures")).start()
-    yield process
-    process.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with private_server("--iam", "enforce", "--verify-signatures") as process:
+        yield process
 
 
 @pytest.fixture(scope="module")
 def connect(server):
-    def client(service: str, key: str = "test", secret: str = "test", token: str | None = None):
-        return boto3.client(service, endpoint_url=server.endpoint, region_name=REGION,
-                            aws_access_key_id=key, aws_secret_access_key=secret,
-                            aws_session_token=token, config=client_config())
-    return client
+    return connector(server)
 
 
 @pytest.fixture(scope="module")

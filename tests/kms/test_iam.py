@@ -4,30 +4,17 @@ whose key policy and the grantee's IAM policies give nothing."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import NuboProcess, client_config, error_of
+from tests.conftest import connector, error_of, private_server
 
 
 @pytest.fixture(scope="module")
 def connect():
-    data_dir = Path(tempfile.mkdtemp(prefix="nubo-kms-iam-"))
-    server = NuboProcess(data_dir, options=("--iam", "enforce")).start()
-
-    def client(service: str, key: str = "test", secret: str = "test"):
-        return boto3.client(service, endpoint_url=server.endpoint, region_name="us-east-1",
-                            aws_access_key_id=key, aws_secret_access_key=secret,
-                            config=client_config())
-
-    yield client
-    server.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with private_server("--iam", "enforce") as server:
+        yield connector(server)
 
 
 def test_grant_allows_its_grantee_until_revoked(connect):

@@ -4,25 +4,19 @@ policies granting another principal, and the canonical deny of unencrypted uploa
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import NuboProcess, client_config, error_of
+from tests.conftest import client_config, error_of, private_server
 
 
 @pytest.fixture(scope="module")
 def server():
-    data_dir = Path(tempfile.mkdtemp(prefix="nubo-s3-iam-"))
-    process = NuboProcess(data_dir, options=("--iam", "enforce", "--verify-signatures")).start()
-    yield process
-    process.stop()
-    shutil.rmtree(data_dir, ignore_errors=True)
+    with private_server("--iam", "enforce", "--verify-signatures") as process:
+        yield process
 
 
 def _client(server, service: str, key: str = "test", secret: str = "test"):
