@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import boto3
-
-from tests.conftest import ACCESS_KEY, REGION, SECRET_KEY, NuboProcess, client_config
+from tests.conftest import ACCESS_KEY, SECRET_KEY, NuboProcess, connector
 from tests.dynamodb.conftest import key_schema
 
 
 def client_of(server: NuboProcess):
-    return boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                         region_name=REGION).client("dynamodb", endpoint_url=server.endpoint,
-                                                    config=client_config())
+    return connector(server)("dynamodb", ACCESS_KEY, SECRET_KEY)
 
 
 def test_tables_items_and_indexes_survive_kill_9(tmp_path):
@@ -47,10 +43,7 @@ def test_tables_items_and_indexes_survive_kill_9(tmp_path):
                            ExpressionAttributeNames={"#s": "status"},
                            ExpressionAttributeValues={":c": {"S": "closed"}})["Items"]
         assert [i["sk"]["N"] for i in closed] == ["2"]
-        streams = boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                                region_name=REGION).client("dynamodbstreams",
-                                                           endpoint_url=server.endpoint,
-                                                           config=client_config())
+        streams = connector(server)("dynamodbstreams", ACCESS_KEY, SECRET_KEY)
         arn = described["LatestStreamArn"]
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
         iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],

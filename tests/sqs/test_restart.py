@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import boto3
-
-from tests.conftest import ACCESS_KEY, REGION, SECRET_KEY, NuboProcess, client_config
+from tests.conftest import ACCESS_KEY, SECRET_KEY, NuboProcess, connector
 
 
 def client_of(server: NuboProcess):
-    return boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
-                         region_name=REGION).client("sqs", endpoint_url=server.endpoint,
-                                                    config=client_config())
+    return connector(server)("sqs", ACCESS_KEY, SECRET_KEY)
 
 
 def test_queues_messages_and_fifo_order_survive_kill_9(tmp_path):
