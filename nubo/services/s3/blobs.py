@@ -16,6 +16,7 @@ import os
 import secrets
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
@@ -28,6 +29,13 @@ READ_CHUNK = 1 << 20
 
 def new_blob_id() -> str:
     return secrets.token_hex(16)
+
+
+def new_inline_id() -> str:
+    """An inline blob's id, in time order: the rows of blobs written (and, later, replaced)
+    together share pages, so a commit of small PUTs writes a few pages rather than one per
+    object."""
+    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 class BlobStore:
@@ -54,7 +62,7 @@ class BlobStore:
     # -- writing --------------------------------------------------------------------------
 
     def put_inline(self, data: bytes) -> str:
-        blob = new_blob_id()
+        blob = new_inline_id()
         self.inline.put({"blob": blob, "data": data})
         return blob
 
