@@ -65,3 +65,21 @@ def test_transactions_without_a_loop_commit_immediately(tmp_path):
     store.reset()
     assert read_back(path) == {} and store.sequence("s") == 1
     store.close()
+
+
+def test_a_table_first_created_by_a_failed_transaction_still_exists(tmp_path):
+    """A provider first loaded inside a request that then fails keeps usable tables."""
+    async def scenario() -> None:
+        store = Store(tmp_path / "nubo.db")
+        store.group_commits(asyncio.get_running_loop())
+        with pytest.raises(RuntimeError):
+            with store.transaction():
+                items = store.table(ITEMS)  # created inside the failing transaction
+                items.put({"id": "lost", "n": 1})
+                raise RuntimeError("the request failed")
+        items.put({"id": "kept", "n": 2})  # the table object the provider kept still works
+        await store.committed()
+        assert read_back(tmp_path / "nubo.db") == {"kept": 2}
+        store.close()
+
+    asyncio.run(scenario())

@@ -51,16 +51,21 @@ class AsgiApp:
                 return
 
     async def _load_services(self) -> None:
-        """Load every service after the server is up (so start stays fast) and run their
-        background work: sweepers must run after a restart even before the first request."""
-        from nubo.services import IMPLEMENTED
+        """Services load on first use, so start stays fast and small; those that already hold
+        state load now, after the server is up: their sweepers (retention, deletions, lifecycle)
+        must run after a restart even before the first request."""
+        from nubo.services import services_with_state
 
+        services = self.gateway.services
+        services.on_load = lambda provider: self._background.append(
+            asyncio.create_task(_supervise(provider.background)))
+        for provider in services.loaded():  # loaded by a request before this ran
+            services.on_load(provider)
         self._background.append(asyncio.create_task(
             _supervise(self.gateway.authorizer.background)))
-        for name in IMPLEMENTED:
+        for name in services_with_state(self.gateway.runtime.store.populated_tables()):
             await asyncio.sleep(0)
-            provider = self.gateway.services.get(name)
-            self._background.append(asyncio.create_task(_supervise(provider.background)))
+            services.get(name)
 
 
 async def _supervise(work: Callable) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import threading
 from dataclasses import replace
-from typing import Any
+from typing import Any, Callable
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import NotImplementedOperation
@@ -26,12 +26,23 @@ IMPLEMENTED: dict[str, str] = {
     "sts": "nubo.services.sts",
 }
 
+# The prefix of a service's table names (nubo.store), where it is not "<service>_".
+TABLE_PREFIXES = {"organizations": "org_", "dynamodbstreams": "dynamodb_"}
+
+
+def services_with_state(tables: set[str]) -> list[str]:
+    """The services owning any of these (non-empty) tables."""
+    return [name for name in IMPLEMENTED
+            if any(t.startswith(TABLE_PREFIXES.get(name, f"{name}_")) for t in tables)]
+
 
 class ServiceRegistry:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._providers: dict[str, ServiceProvider] = {}
         self._lock = threading.Lock()
+        # Called with each provider once loaded (the server starts its background work).
+        self.on_load: Callable[[ServiceProvider], None] | None = None
         runtime.services = self
 
     def get(self, service: str) -> ServiceProvider | None:
@@ -48,6 +59,8 @@ class ServiceRegistry:
                            and issubclass(v, ServiceProvider) and v is not ServiceProvider)
                 provider = cls(self.runtime)
                 self._providers[service] = provider
+                if self.on_load is not None:
+                    self.on_load(provider)
         return provider
 
     def call(self, ctx: RequestContext, service: str, operation: str, params: dict[str, Any],

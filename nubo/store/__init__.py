@@ -198,6 +198,10 @@ class Store:
         self._waiters: list[asyncio.Future] = []
         self._lock = threading.RLock()  # guards the connection if a helper thread ever uses it
         self._tables: dict[str, Table] = {}
+        # Tables created by writes not committed yet. DDL rolls back with the transaction that
+        # ran it (a provider first loaded by a request that then failed), while the Table
+        # objects live on in the providers: such tables are created again after a rollback.
+        self._created: list[TableSpec] = []
         self._db.execute("CREATE TABLE IF NOT EXISTS _nubo_tables "
                          "(name TEXT PRIMARY KEY, version INTEGER NOT NULL)")
         self._db.execute("CREATE TABLE IF NOT EXISTS _nubo_sequences "
@@ -240,16 +244,27 @@ class Store:
             for sql in begin:
                 self._db.execute(sql)
             self._depth = 1
+            mark = len(self._created)
             try:
                 yield
             except BaseException:
                 self._depth = 0
                 for sql in undo:
                     self._db.execute(sql)
+                self._recreate(mark)
                 raise
             self._depth = 0
             for sql in end:
                 self._db.execute(sql)
+            if self._loop is None:
+                self._created.clear()
+
+    def _recreate(self, mark: int) -> None:
+        lost, self._created[mark:] = self._created[mark:], []
+        for spec in lost:
+            self._tables.pop(spec.name, None)
+        for spec in lost:
+            self.table(spec)
 
     # -- group commit ---------------------------------------------------------------------
     # A commit costs more than a typical request's writes. On the event loop, every request
@@ -274,9 +289,12 @@ class Store:
         with self._lock:
             try:
                 self._db.execute("COMMIT")
+                self._created.clear()
             except sqlite3.Error as failure:
                 error = failure
                 self._db.execute("ROLLBACK")
+                self._group_open = False
+                self._recreate(0)
             self._group_open = False
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
@@ -326,6 +344,8 @@ class Store:
             self._db.execute("INSERT OR REPLACE INTO _nubo_tables VALUES (?, ?)",
                              (spec.name, spec.version))
         self._tables[spec.name] = table
+        if row is None:
+            self._created.append(spec)
         return table
 
     def _migrate(self, table: Table, version: int) -> None:
@@ -346,6 +366,12 @@ class Store:
                 "INSERT INTO _nubo_sequences VALUES (?, 1) ON CONFLICT(name) "
                 "DO UPDATE SET value=value+1 RETURNING value", (name,)).fetchone()
         return row[0]
+
+    def populated_tables(self) -> set[str]:
+        """The tables holding at least one row (one indexed probe per table)."""
+        names = [name for (name,) in self._db.execute("SELECT name FROM _nubo_tables")]
+        return {name for name in names
+                if self._db.execute(f'SELECT EXISTS (SELECT 1 FROM "{name}")').fetchone()[0]}
 
     def reset(self) -> None:
         """Wipe every service's state (``nubo reset``); table definitions stay."""
