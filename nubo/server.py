@@ -20,7 +20,7 @@ from nubo.core.errors import InternalFailure, NotImplementedOperation, ServiceEr
 from nubo.core.http import HttpRequest, HttpResponse
 from nubo.core.runtime import Runtime
 from nubo.gateway import cors
-from nubo.gateway.authorization import IDENTITY_SERVICES, Authorizer
+from nubo.gateway.authorization import IDENTITY_SERVICES, READ_ONLY, Authorizer
 from nubo.gateway.identity import identify, missing_authentication
 from nubo.gateway.routing import credential_of, service_of
 from nubo.protocols import (detect_protocol, load_service_model, parse_request, read_body,
@@ -104,8 +104,8 @@ class Gateway:
                 with self.runtime.store.transaction():
                     result = provider.dispatch(ctx, operation.name, params)
             await self._durable()
-            if service in IDENTITY_SERVICES:
-                self.authorizer.changed()
+            if service in IDENTITY_SERVICES and not operation.name.startswith(READ_ONLY):
+                self.authorizer.changed()  # policies or identities may have changed
             # 5. serialize
             return serialize_response(operation, result or {}, protocol, request_id)
         except ServiceError as error:

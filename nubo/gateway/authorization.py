@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("nubo.iam")
 
 USAGE_FLUSH_SECONDS = 5.0
+# Operations of the identity services that change nothing: they keep the callers' caches.
+READ_ONLY = ("Get", "List", "Describe", "Simulate", "Generate", "Decode")
 IDENTITY_SERVICES = frozenset({"iam", "sts", "organizations"})
 DEFAULT_SECRET = "test"  # the secret of the default keys, for signature checks
 
@@ -100,7 +102,9 @@ class Authorizer:
     # -- who is calling ----------------------------------------------------------------------
 
     def changed(self) -> None:
-        """Identity data changed (a request to IAM, STS or Organizations): forget callers."""
+        """Identity data may have changed (a request to IAM, STS or Organizations that is not
+        a read): forget the cached callers, their policies and decisions. New keys need no
+        call: a key is cached only once it was looked up."""
         self._callers.clear()
 
     def account_of(self, access_key_id: str, default_account: str) -> str:

@@ -221,7 +221,6 @@ class StsProvider(ServiceProvider):
             "policy_arns": [p["arn"] for p in policy_arns or () if p.get("arn")],
             "principal_tags": principal_tags, "transitive": bool(transitive or inherited_tags),
             "source_identity": source_identity, "mfa": mfa})
-        self._authorizer.changed()
         result = {"Credentials": models.credentials(record), "PackedPolicySize": packed,
                   "AssumedRoleUser": {"AssumedRoleId": record["user_id"], "Arn": session_arn}}
         if source_identity:
@@ -245,7 +244,6 @@ class StsProvider(ServiceProvider):
             "kind": principal.kind, "arn": principal.arn, "name": principal.name,
             "user_id": principal.user_id, "parent_user": principal.name
             if principal.kind == "user" else None, "mfa": mfa})
-        self._authorizer.changed()
         return {"Credentials": models.credentials(record)}
 
     @handler("GetFederationToken")
@@ -271,7 +269,6 @@ class StsProvider(ServiceProvider):
             "policies": [Policy] if Policy else [],
             "policy_arns": [p["arn"] for p in PolicyArns or () if p.get("arn")],
             "principal_tags": {t["Key"]: t["Value"] for t in Tags or ()}})
-        self._authorizer.changed()
         return {"Credentials": models.credentials(record), "PackedPolicySize": packed,
                 "FederatedUser": {"FederatedUserId": record["user_id"], "Arn": arn}}
 
