@@ -55,9 +55,8 @@ class Gateway:
     async def _endpoint(self, request: HttpRequest) -> HttpResponse | None:
         """What a service serves outside its API (S3 website hosting, browser form uploads):
         providers with an async ``serve_endpoint(request)`` answer the requests that are theirs."""
-        for provider in self.services.loaded():
-            serve = getattr(provider, "serve_endpoint", None)
-            response = await serve(request) if serve is not None else None
+        for provider in self.services.endpoint_servers:
+            response = await provider.serve_endpoint(request)
             if response is not None:
                 return response
         return None

@@ -43,6 +43,8 @@ class ServiceRegistry:
         self._lock = threading.Lock()
         # Called with each provider once loaded (the server starts its background work).
         self.on_load: Callable[[ServiceProvider], None] | None = None
+        # Loaded providers that serve requests outside their API (``serve_endpoint``).
+        self.endpoint_servers: list[ServiceProvider] = []
         runtime.services = self
 
     def get(self, service: str) -> ServiceProvider | None:
@@ -59,6 +61,8 @@ class ServiceRegistry:
                            and issubclass(v, ServiceProvider) and v is not ServiceProvider)
                 provider = cls(self.runtime)
                 self._providers[service] = provider
+                if hasattr(provider, "serve_endpoint"):
+                    self.endpoint_servers.append(provider)
                 if self.on_load is not None:
                     self.on_load(provider)
         return provider
