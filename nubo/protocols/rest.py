@@ -94,14 +94,37 @@ def _compile_route(operation: OperationModel) -> Route:
                  tuple(required_query), frozenset(headers), frozenset(query_keys))
 
 
-def _router(view: ServiceModel) -> dict[str, list[Route]]:
+class _MethodRoutes:
+    """The routes of one HTTP method, most specific first. Most differ only by a literal query
+    key (S3's ``PUT /{Bucket}?tagging``, ``?acl``, ...), so the candidates for a request are
+    chosen by the literal keys it carries, once per combination seen."""
+
+    _MAX_COMBINATIONS = 1024
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.routes = sorted(routes, key=lambda route: route.specificity, reverse=True)
+        self.literal_keys = frozenset(key for route in routes for key in route.query)
+        self._by_keys: dict[frozenset[str], list[Route]] = {}
+
+    def candidates(self, query: dict[str, list[str]]) -> list[Route]:
+        present = self.literal_keys.intersection(query)
+        found = self._by_keys.get(present)
+        if found is None:
+            found = [route for route in self.routes if present.issuperset(route.query)]
+            if len(self._by_keys) < self._MAX_COMBINATIONS:
+                self._by_keys[present] = found
+        return found
+
+
+def _router(view: ServiceModel) -> dict[str, _MethodRoutes]:
     cache = plan_cache(view, "rest-routes")
     if not cache:
+        by_method: dict[str, list[Route]] = {}
         for name in view.operation_names:
             route = _compile_route(view.operation_model(name))
-            cache.setdefault(route.operation.http.get("method", "POST").upper(), []).append(route)
-        for routes in cache.values():
-            routes.sort(key=lambda route: route.specificity, reverse=True)
+            by_method.setdefault(route.operation.http.get("method", "POST").upper(),
+                                 []).append(route)
+        cache.update((method, _MethodRoutes(routes)) for method, routes in by_method.items())
     return cache
 
 
@@ -119,13 +142,13 @@ def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[s
                ) -> tuple[Route, dict[str, str]]:
     best, best_score, best_labels = None, None, None
     path = request_path(view, request)
-    for route in _router(view).get(request.method.upper(), ()):
+    routes = _router(view).get(request.method.upper())
+    for route in routes.candidates(query) if routes is not None else ():
         if best is not None and route.specificity < best.specificity:
             break  # routes are sorted: nothing further is as specific
         matched = route.pattern.match(path)
-        if matched is None or not all(
-                key in query and (value is None or value in query[key])
-                for key, value in route.query.items()):
+        if matched is None or not all(value is None or value in query[key]
+                                      for key, value in route.query.items()):
             continue
         present = (sum(h in request.headers for h in route.required_headers)
                    + sum(q in query for q in route.required_query))
