@@ -63,7 +63,20 @@ ACTION_OVERRIDES: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "PutPublicAccessBlock"): ("PutBucketPublicAccessBlock",),
     ("s3", "DeleteBucketOwnershipControls"): ("PutBucketOwnershipControls",),
     ("s3", "GetObjectAttributes"): ("GetObject", "GetObjectAttributes"),
+    ("kms", "ReEncrypt"): ("ReEncryptFrom", "ReEncryptTo"),
 }
+
+# S3 operations on a given version need the version's own action ("Required permissions for
+# Amazon S3 API operations": GetObject with versionId is s3:GetObjectVersion, ...).
+_VERSION_ACTIONS = {"GetObject": "GetObjectVersion", "DeleteObject": "DeleteObjectVersion",
+                    "GetObjectAcl": "GetObjectVersionAcl", "PutObjectAcl": "PutObjectVersionAcl",
+                    "GetObjectTagging": "GetObjectVersionTagging",
+                    "PutObjectTagging": "PutObjectVersionTagging",
+                    "DeleteObjectTagging": "DeleteObjectVersionTagging",
+                    "GetObjectAttributes": "GetObjectVersionAttributes"}
+# Input members that, when true, need a permission of their own besides the operation's
+# (x-amz-bypass-governance-retention: s3:BypassGovernanceRetention).
+_FLAG_ACTIONS = {("s3", "BypassGovernanceRetention"): "BypassGovernanceRetention"}
 
 # Operations the gateway does not authorize: those AWS allows whatever the policies say
 # (GetCallerIdentity, GetSessionToken: "No permissions are required"), and those that
@@ -113,9 +126,16 @@ def _action(prefix: str, name: str) -> ActionSpec:
     return ActionSpec(f"{prefix}:{details['name']}", resources)
 
 
-def action_spec(service: str, signing_name: str, operation: str) -> tuple[ActionSpec, ...]:
+def action_spec(service: str, signing_name: str, operation: str,
+                params: dict | None = None) -> tuple[ActionSpec, ...]:
+    """The actions a request needs; ``params`` (its input) decides those that depend on it."""
     prefix = iam_prefix(signing_name)
     names = ACTION_OVERRIDES.get((service, operation), (operation,))
+    if params:
+        if service == "s3" and params.get("VersionId"):
+            names = tuple(_VERSION_ACTIONS.get(name, name) for name in names)
+        names += tuple(action for (owner, member), action in _FLAG_ACTIONS.items()
+                       if owner == service and params.get(member))
     return tuple(_action(prefix, name) for name in names)
 
 
@@ -145,7 +165,10 @@ def fill_arn(template: str, names: dict) -> list[str]:
 
 def resources_of(spec: ActionSpec, names: dict) -> list[str]:
     """The ARNs a request names for ``spec``: required resource types first; if there are
-    none, the optional ones the request fills; if none fills, ``*``."""
+    none, the optional ones the request fills; if none fills, ``*``. ``names[spec.action]``,
+    if present, holds the names of this action's resources where a request names several
+    (KMS ReEncrypt: the source key for kms:ReEncryptFrom, the destination for ReEncryptTo)."""
+    names = {**names, **names[spec.action]} if spec.action in names else names
     required = [r for r in spec.resources if r.required]
     candidates = required or list(spec.resources)
     arns = [arn for r in candidates for arn in fill_arn(r.arn, names)]

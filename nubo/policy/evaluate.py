@@ -4,7 +4,8 @@
 1. An explicit Deny in any applicable policy denies.
 2. Every level of the organization path (root, OUs, account) must have an SCP that allows, unless
    the principal's account is the management account or the principal is a service-linked role;
-   the same for RCPs of the resource's account.
+   the same for RCPs of the resource's account. A VPC endpoint policy, for requests made
+   through the endpoint, must allow as well (it names principals, but never grants).
 3. Within one account, a resource-based policy that names the principal (a user, a role session,
    a federated user, or anyone) allows on its own; one naming a role allows within the role's
    boundary and session policies; one naming the account only delegates to IAM. Otherwise the
@@ -71,12 +72,13 @@ class PolicySet:
     rcps: list[list[Policy]] | None = None
     resource: Policy | None = None
     resource_authoritative: bool = False  # KMS key policy, role trust policy
-
+    endpoint: Policy | None = None  # the VPC endpoint's policy, for requests through one
 
     @property
     def context_free(self) -> bool:
         """Whether no policy of the set reads the request context (see Policy.context_free)."""
-        groups = [self.identity, [self.boundary, self.resource], self.session or [],
+        groups = [self.identity, [self.boundary, self.resource, self.endpoint],
+                  self.session or [],
                   *(self.scps or []), *(self.rcps or [])]
         return all(p is None or p.context_free for group in groups for p in group)
 
@@ -156,6 +158,10 @@ def _scan(policy: Policy, request: AuthzRequest, kind: str, decision: Decision, 
     return False, allowed
 
 
+_GUARDRAILS = frozenset({"service control policy", "resource control policy",
+                        "VPC endpoint policy"})
+
+
 # -- the decision --------------------------------------------------------------------------
 
 def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
@@ -176,6 +182,8 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
         checks.append(("session policy", policies.session, False))
     if policies.resource is not None:
         checks.append(("resource-based policy", [policies.resource], True))
+    if policies.endpoint is not None:
+        checks.append(("VPC endpoint policy", [policies.endpoint], True))
     for level_kind, levels in (("service control policy", policies.scps),
                                ("resource control policy", policies.rcps)):
         for level in levels or ():
@@ -188,12 +196,12 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
             if denied:
                 return deny(kind, True)
             group_allows |= allows
-        if kind in ("service control policy", "resource control policy"):
+        if kind in _GUARDRAILS:
             level_allows.setdefault(kind, []).append(bool(group_allows))
         else:
             scopes[kind] = scopes.get(kind, set()) | group_allows
 
-    # Organization guardrails: every level must allow (2).
+    # Guardrails: every level of the organization, and the endpoint, must allow (2).
     for kind, levels in level_allows.items():
         if not all(levels):
             return deny(kind, False)

@@ -1,6 +1,9 @@
 """The evaluator, table-driven: the policy test cases P1-P37 of the study notes (seed_004 §3.5)
 that concern evaluation alone, AWS's documented evaluation rules, and every condition operator.
-End-to-end enforcement through real requests is tested in tests/iam_enforcement."""
+End-to-end enforcement through real requests is tested in tests/iam_enforcement (P8-P11,
+P15-P20, P23-P28, P33-P35, P37). P21 (VPC endpoint), P29 (SNS), P30 (Lambda), P31
+(CloudFormation's iam:PassRole) and P32 (replication) are evaluated here until nubo has those
+services or features."""
 
 from __future__ import annotations
 
@@ -16,6 +19,9 @@ SESSION = Principal(A, f"arn:aws:sts::{A}:assumed-role/app/s1", "assumed-role",
                     user_id="AROAAPP:s1", name="app", role_arn=ROLE_ARN)
 ANONYMOUS = Principal("", "*", "anonymous")
 OBJECT = "arn:aws:s3:::bucket/key"
+TOPIC = f"arn:aws:sns:us-east-1:{B}:alerts"
+FUNCTION = f"arn:aws:lambda:us-east-1:{B}:function:worker"
+S3_SERVICE = Principal(A, "s3.amazonaws.com", "service", name="s3.amazonaws.com")
 
 
 def policy(*statements: dict) -> object:
@@ -35,8 +41,10 @@ def grant(principal, action="s3:GetObject", effect="Allow", **extra) -> dict:
             **extra}
 
 
-def decide(principal=USER, action="s3:GetObject", arn=OBJECT, owner=None, context=None,
+def decide(principal=USER, action="s3:GetObject", arn=None, owner=None, context=None,
            **policies):
+    arn = arn or {"sns": TOPIC, "lambda": FUNCTION, "iam": ROLE_ARN}.get(
+        action.split(":")[0], OBJECT)
     request = AuthzRequest(principal, action, arn, owner, context or {})
     return evaluate(request, PolicySet(**policies))
 
@@ -115,6 +123,62 @@ CASES = [
     ("key policy naming the user directly", USER, "kms:Decrypt", None,
      dict(resource=policy(grant({"AWS": USER.arn}, action="kms:Decrypt")),
           resource_authoritative=True), True, None),
+    # P21: a gateway endpoint's policy bounds requests through it; it never grants.
+    ("P21 endpoint policy denies the bucket", USER, "s3:GetObject", None,
+     dict(identity=[policy(allow())],
+          endpoint=policy(grant("*", action="s3:*"),
+                          grant("*", effect="Deny", action="s3:*",
+                                Resource="arn:aws:s3:::bucket/*"))),
+     False, (True, "VPC endpoint policy")),
+    ("P21 endpoint policy allows other buckets only", USER, "s3:GetObject", None,
+     dict(identity=[policy(allow())],
+          endpoint=policy(grant("*", action="s3:*") | {"Resource": "arn:aws:s3:::other/*"})),
+     False, (False, "VPC endpoint policy")),
+    ("P21 endpoint policy allows, identity decides", USER, "s3:GetObject", None,
+     dict(identity=[policy(allow())], endpoint=policy(grant("*", action="s3:*"))), True, None),
+    ("P21 endpoint policy never grants", USER, "s3:GetObject", None,
+     dict(endpoint=policy(grant("*", action="s3:*"))), False, (False, "identity-based policy")),
+    ("P21 endpoint policy naming another principal", USER, "s3:GetObject", None,
+     dict(identity=[policy(allow())],
+          endpoint=policy(grant({"AWS": ROLE_ARN}, action="s3:*"))),
+     False, (False, "VPC endpoint policy")),
+    # P29: cross-account SNS Publish with a topic policy that allows account A.
+    ("P29 topic policy allows A, A's user allowed by identity", USER, "sns:Publish", B,
+     dict(identity=[policy(allow("sns:Publish"))],
+          resource=policy(grant({"AWS": A}, action="sns:Publish") | {"Resource": TOPIC})),
+     True, None),
+    ("P29 topic policy allows A, A's root", ROOT, "sns:Publish", B,
+     dict(resource=policy(grant({"AWS": A}, action="sns:Publish") | {"Resource": TOPIC})),
+     True, None),
+    ("P29 topic policy allows A, A's user without identity policy", USER, "sns:Publish", B,
+     dict(resource=policy(grant({"AWS": A}, action="sns:Publish") | {"Resource": TOPIC})),
+     False, (False, "identity-based policy")),
+    # P30: Lambda Invoke across accounts needs AddPermission's resource policy.
+    ("P30 invoke without AddPermission", ROOT, "lambda:InvokeFunction", B, dict(),
+     False, (False, "resource-based policy")),
+    ("P30 invoke after AddPermission(Principal=A)", ROOT, "lambda:InvokeFunction", B,
+     dict(resource=policy(grant({"AWS": f"arn:aws:iam::{A}:root"},
+                                action="lambda:InvokeFunction") | {"Resource": FUNCTION})),
+     True, None),
+    # P31: CreateStack with a RoleARN also needs iam:PassRole on that role.
+    ("P31 cloudformation:* without iam:PassRole", USER, "iam:PassRole", None,
+     dict(identity=[policy(allow("cloudformation:*"))]), False,
+     (False, "identity-based policy")),
+    ("P31 with iam:PassRole on the role", USER, "iam:PassRole", None,
+     dict(identity=[policy(allow("cloudformation:*"), allow("iam:PassRole", ROLE_ARN))]),
+     True, None),
+    # P32: replication. The role's trust policy admits s3.amazonaws.com; the role's session
+    # writes into the destination account's bucket only if its bucket policy names the role.
+    ("P32 trust policy admits the S3 service", S3_SERVICE, "sts:AssumeRole", None,
+     dict(resource=policy({"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}), resource_authoritative=True),
+     True, None),
+    ("P32 destination bucket policy lacks the role", SESSION, "s3:ReplicateObject", B,
+     dict(identity=[policy(allow("s3:Replicate*"))]), False,
+     (False, "resource-based policy")),
+    ("P32 destination bucket policy names the role", SESSION, "s3:ReplicateObject", B,
+     dict(identity=[policy(allow("s3:Replicate*"))],
+          resource=policy(grant({"AWS": ROLE_ARN}, action="s3:Replicate*"))), True, None),
     ("anonymous: public grant", ANONYMOUS, "s3:GetObject", B,
      dict(resource=policy(grant("*"))), True, None),
     ("anonymous: no grant", ANONYMOUS, "s3:GetObject", B,

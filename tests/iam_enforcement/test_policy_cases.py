@@ -1,0 +1,235 @@
+"""The request-level policy test cases of the study notes (seed_004 §3.5) not covered in
+test_enforcement.py, end to end on a server started with ``--iam enforce --verify-signatures``:
+presigned URLs (P25, P27), S3 Object Lock permissions (P33-P35), GetCallerIdentity under an
+explicit deny (P37), and KMS ReEncrypt, which needs both keys' permissions."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.conftest import connector, private_server
+from tests.iam_enforcement.test_enforcement import (ACCOUNT, REGION, allow, create_role,
+                                                    error_of, new_user, session_client, trust)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with private_server("--iam", "enforce", "--verify-signatures") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def connect(server):
+    return connector(server)
+
+
+@pytest.fixture(scope="module")
+def iam(connect):
+    return connect("iam")
+
+
+def presigned_get(server, bucket: str, key: str, credentials: dict, expires: int = 3600) -> str:
+    # Clients sign with real time; nubo's clock may be ahead (tests advance it).
+    ahead = int(server.get("/_nubo/clock")["offset"])
+    signer = boto3.client("s3", endpoint_url=server.endpoint, region_name=REGION,
+                          config=Config(signature_version="s3v4"), **credentials)
+    return signer.generate_presigned_url("get_object", ExpiresIn=expires + ahead,
+                                         Params={"Bucket": bucket, "Key": key})
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_p25_presigned_url_follows_the_signers_current_permissions(iam, connect, server):
+    """A presigned URL carries no permission of its own: once the signer loses s3:GetObject,
+    the URL is refused."""
+    s3 = connect("s3")
+    s3.create_bucket(Bucket="p25-reports")
+    s3.put_object(Bucket="p25-reports", Key="q3.txt", Body=b"numbers")
+    new_user(iam, connect, "p25-user", allow("s3:GetObject", "arn:aws:s3:::p25-reports/*"))
+    key = iam.create_access_key(UserName="p25-user")["AccessKey"]
+    url = presigned_get(server, "p25-reports", "q3.txt", {
+        "aws_access_key_id": key["AccessKeyId"],
+        "aws_secret_access_key": key["SecretAccessKey"]})
+    assert fetch(url) == (200, b"numbers")
+    iam.delete_user_policy(UserName="p25-user", PolicyName="p0")
+    status, body = fetch(url)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
+    assert b"is not authorized to perform: s3:GetObject" in body
+
+
+def test_p27_presigned_url_of_an_expired_session(iam, connect, server):
+    """A URL signed with role credentials stops working when the session expires, even
+    before the URL's own expiry: S3 answers 400 ExpiredToken (the notes' 403 is wrong)."""
+    s3 = connect("s3")
+    s3.create_bucket(Bucket="p27-reports")
+    s3.put_object(Bucket="p27-reports", Key="q3.txt", Body=b"numbers")
+    role_arn = create_role(iam, "p27-reader", trust({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}),
+                           allow("s3:GetObject", "arn:aws:s3:::p27-reports/*"))
+    credentials = connect("sts").assume_role(RoleArn=role_arn, RoleSessionName="p27",
+                                             DurationSeconds=900)["Credentials"]
+    url = presigned_get(server, "p27-reports", "q3.txt", {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"],
+        "aws_session_token": credentials["SessionToken"]}, expires=3600)
+    assert fetch(url) == (200, b"numbers")
+    server.advance_clock(901)
+    status, body = fetch(url)
+    assert status == 400
+    assert b"<Code>ExpiredToken</Code>" in body
+    assert b"<Message>The provided token has expired.</Message>" in body
+
+
+@pytest.fixture(scope="module")
+def locked_bucket(connect, server):
+    s3 = connect("s3")
+    s3.create_bucket(Bucket="p33-locked", ObjectLockEnabledForBucket=True)
+    return "p33-locked"
+
+
+def retain(server, days: int) -> datetime:
+    now = server.get("/_nubo/clock")["now"]
+    return datetime.fromtimestamp(now, timezone.utc) + timedelta(days=days)
+
+
+def test_p33_governance_bypass_needs_the_header_and_the_permission(iam, connect, server,
+                                                                  locked_bucket):
+    s3 = connect("s3")
+    version = s3.put_object(Bucket=locked_bucket, Key="governed", Body=b"v1",
+                            ObjectLockMode="GOVERNANCE",
+                            ObjectLockRetainUntilDate=retain(server, 1))["VersionId"]
+    plain = new_user(iam, connect, "p33-plain", allow("s3:DeleteObjectVersion"))
+    bypasser = new_user(iam, connect, "p33-bypass", allow(
+        ["s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"]))
+    # Without the header, even a user allowed to bypass is refused by the lock.
+    code, message = error_of(lambda: bypasser("s3").delete_object(
+        Bucket=locked_bucket, Key="governed", VersionId=version))
+    assert (code, message) == ("AccessDenied",
+                               "Access Denied because object protected by object lock.")
+    # The header without s3:BypassGovernanceRetention: the policy refuses.
+    code, message = error_of(lambda: plain("s3").delete_object(
+        Bucket=locked_bucket, Key="governed", VersionId=version, BypassGovernanceRetention=True))
+    assert code == "AccessDenied"
+    assert message == (f"User: arn:aws:iam::{ACCOUNT}:user/p33-plain is not authorized to "
+                       "perform: s3:BypassGovernanceRetention on resource: "
+                       f'"arn:aws:s3:::{locked_bucket}/governed" because no identity-based '
+                       "policy allows the s3:BypassGovernanceRetention action")
+    # Deleting a version is s3:DeleteObjectVersion, not s3:DeleteObject.
+    only_delete = new_user(iam, connect, "p33-delete", allow(
+        ["s3:DeleteObject", "s3:BypassGovernanceRetention"]))
+    code, message = error_of(lambda: only_delete("s3").delete_object(
+        Bucket=locked_bucket, Key="governed", VersionId=version, BypassGovernanceRetention=True))
+    assert code == "AccessDenied" and "s3:DeleteObjectVersion" in message
+    bypasser("s3").delete_object(Bucket=locked_bucket, Key="governed", VersionId=version,
+                                 BypassGovernanceRetention=True)
+    assert error_of(lambda: s3.head_object(Bucket=locked_bucket, Key="governed",
+                                           VersionId=version))[0] in ("404", "405")
+
+
+def test_p34_compliance_mode_binds_even_the_root_user(connect, server, locked_bucket):
+    s3 = connect("s3")  # the account's root user
+    version = s3.put_object(Bucket=locked_bucket, Key="compliant", Body=b"v1",
+                            ObjectLockMode="COMPLIANCE",
+                            ObjectLockRetainUntilDate=retain(server, 2))["VersionId"]
+    for call in (
+            lambda: s3.delete_object(Bucket=locked_bucket, Key="compliant", VersionId=version,
+                                     BypassGovernanceRetention=True),
+            lambda: s3.put_object_retention(
+                Bucket=locked_bucket, Key="compliant", VersionId=version,
+                Retention={"Mode": "COMPLIANCE", "RetainUntilDate": retain(server, 1)}),
+            lambda: s3.put_object_retention(
+                Bucket=locked_bucket, Key="compliant", VersionId=version,
+                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": retain(server, 3)},
+                BypassGovernanceRetention=True)):
+        assert error_of(call) == ("AccessDenied",
+                                  "Access Denied because object protected by object lock.")
+    # Extending COMPLIANCE retention is allowed.
+    s3.put_object_retention(Bucket=locked_bucket, Key="compliant", VersionId=version,
+                            Retention={"Mode": "COMPLIANCE", "RetainUntilDate": retain(server, 5)})
+
+
+def test_p35_lifting_a_legal_hold_needs_put_object_legal_hold(iam, connect, locked_bucket):
+    s3 = connect("s3")
+    s3.put_object(Bucket=locked_bucket, Key="held", Body=b"evidence",
+                  ObjectLockLegalHoldStatus="ON")
+    clerk = new_user(iam, connect, "p35-clerk", allow(["s3:GetObject",
+                                                       "s3:GetObjectLegalHold"]))
+    assert clerk("s3").get_object_legal_hold(Bucket=locked_bucket, Key="held")["LegalHold"] == \
+        {"Status": "ON"}
+    code, message = error_of(lambda: clerk("s3").put_object_legal_hold(
+        Bucket=locked_bucket, Key="held", LegalHold={"Status": "OFF"}))
+    assert code == "AccessDenied" and "s3:PutObjectLegalHold" in message
+    iam.put_user_policy(UserName="p35-clerk", PolicyName="hold", PolicyDocument=json.dumps(
+        allow("s3:PutObjectLegalHold", f"arn:aws:s3:::{locked_bucket}/*")))
+    clerk("s3").put_object_legal_hold(Bucket=locked_bucket, Key="held",
+                                      LegalHold={"Status": "OFF"})
+    assert s3.get_object_legal_hold(Bucket=locked_bucket, Key="held")["LegalHold"] == \
+        {"Status": "OFF"}
+
+
+def test_reading_a_version_needs_get_object_version(iam, connect, locked_bucket):
+    s3 = connect("s3")
+    version = s3.put_object(Bucket=locked_bucket, Key="versioned", Body=b"v1")["VersionId"]
+    reader = new_user(iam, connect, "version-reader", allow("s3:GetObject"))
+    assert reader("s3").get_object(Bucket=locked_bucket, Key="versioned")["Body"].read() == b"v1"
+    code, message = error_of(lambda: reader("s3").get_object(
+        Bucket=locked_bucket, Key="versioned", VersionId=version))
+    assert code == "AccessDenied" and "s3:GetObjectVersion on resource" in message
+
+
+def test_p37_get_caller_identity_under_an_explicit_deny(iam, connect):
+    denied = new_user(iam, connect, "p37-denied", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Deny", "Action": "*", "Resource": "*"}]})
+    assert denied("sts").get_caller_identity()["Arn"] == \
+        f"arn:aws:iam::{ACCOUNT}:user/p37-denied"
+    assert error_of(lambda: denied("sqs").list_queues())[1].endswith(
+        "with an explicit deny in an identity-based policy")
+
+
+def test_kms_re_encrypt_needs_both_keys(iam, connect):
+    """ReEncrypt is kms:ReEncryptFrom on the source key and kms:ReEncryptTo on the
+    destination key, each under its own key policy."""
+    kms = connect("kms")
+    source = kms.create_key()["KeyMetadata"]["Arn"]
+    destination = kms.create_key()["KeyMetadata"]["Arn"]
+    blob = kms.encrypt(KeyId=source, Plaintext=b"payload")["CiphertextBlob"]
+    rotator = new_user(iam, connect, "rotator", allow("kms:ReEncryptFrom", source))
+    code, message = error_of(lambda: rotator("kms").re_encrypt(CiphertextBlob=blob,
+                                                               DestinationKeyId=destination))
+    assert code == "AccessDeniedException"
+    assert message == (f"User: arn:aws:iam::{ACCOUNT}:user/rotator is not authorized to "
+                       f"perform: kms:ReEncryptTo on resource: {destination} because no "
+                       "identity-based policy allows the kms:ReEncryptTo action")
+    iam.put_user_policy(UserName="rotator", PolicyName="to", PolicyDocument=json.dumps(
+        allow("kms:ReEncryptTo", destination)))
+    rotated = rotator("kms").re_encrypt(CiphertextBlob=blob, DestinationKeyId=destination)
+    assert (rotated["SourceKeyId"], rotated["KeyId"]) == (source, destination)
+    assert kms.decrypt(CiphertextBlob=rotated["CiphertextBlob"])["Plaintext"] == b"payload"
+    # Without kms:ReEncryptFrom on the source, the other direction is refused on the source.
+    code, message = error_of(lambda: rotator("kms").re_encrypt(
+        CiphertextBlob=rotated["CiphertextBlob"], DestinationKeyId=source))
+    assert f"perform: kms:ReEncryptFrom on resource: {destination}" in message
+    # A destination key whose policy does not trust the account refuses whatever IAM allows.
+    locked = kms.create_key(Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+        "Action": "kms:*", "Resource": "*",
+        "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}]}),
+        BypassPolicyLockoutSafetyCheck=True)["KeyMetadata"]["Arn"]
+    iam.put_user_policy(UserName="rotator", PolicyName="to", PolicyDocument=json.dumps(
+        allow("kms:ReEncryptTo", "*")))
+    code, message = error_of(lambda: rotator("kms").re_encrypt(CiphertextBlob=blob,
+                                                               DestinationKeyId=locked))
+    assert code == "AccessDeniedException" and f"kms:ReEncryptTo on resource: {locked}" in \
+        message
