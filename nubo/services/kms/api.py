@@ -61,14 +61,25 @@ class KmsProvider(ServiceProvider):
 
     # -- authorization hooks: the key a request names, and its key policy -------------------
 
-    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict:
         key_id = params.get("KeyId") or params.get("TargetKeyId") or \
             params.get("SourceKeyId")
+        names: dict = {}
+        if operation == "ReEncrypt":  # kms:ReEncryptTo is authorized on the destination key
+            names["kms:ReEncryptTo"] = self._key_names(ctx, params.get("DestinationKeyId")) \
+                or {"KeyId": ""}
         try:
             if not key_id and params.get("CiphertextBlob"):  # Decrypt names its key in the blob
                 key_id = Operations.key_of_blob(ctx, params["CiphertextBlob"])[0]
-            if not key_id:
-                return {}
+        except ServiceError:
+            return names  # the handler answers the request's error
+        return {**self._key_names(ctx, key_id), **names}
+
+    def _key_names(self, ctx: RequestContext, key_id: str | None) -> dict[str, str]:
+        """The ARN template names of a key (id, alias or ARN); none if it does not resolve."""
+        if not key_id:
+            return {}
+        try:
             key = self.keys.resolve(ctx, key_id)
         except ServiceError:
             return {}  # the handler answers the request's error
