@@ -345,7 +345,7 @@ class Authorizer:
                    signing_name: str, params: dict, context: dict[str, Any]) -> None:
         names = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account_id,
                  **params, **provider.resource_names(ctx, ctx.operation, params)}
-        for spec in action_spec(ctx.service, signing_name, ctx.operation):
+        for spec in action_spec(ctx.service, signing_name, ctx.operation, params):
             for resource in resources_of(spec, names):
                 decision = self.decide(ctx, caller, spec.action, resource, context=context,
                                        resource_policy=provider.resource_policy(ctx, resource))
