@@ -153,8 +153,8 @@ def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[s
         present = (sum(h in request.headers for h in route.required_headers)
                    + sum(q in query for q in route.required_query))
         missing = len(route.required_headers) + len(route.required_query) - present
-        optional = (sum(h in request.headers for h in route.headers)
-                    + sum(q in query for q in route.query_keys))
+        optional = (len(route.headers.intersection(request.headers))
+                    + len(route.query_keys.intersection(query)))
         # required members present, then the current operation over its deprecated twin
         # (GetBucketLifecycle), then the one binding more of what the request carries
         score = (present, -missing, not route.operation.deprecated, optional)
