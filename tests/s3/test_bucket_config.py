@@ -136,9 +136,11 @@ def test_encryption_ownership_website_notifications(s3, bucket):
     s3.delete_bucket_website(Bucket=bucket)
     notification = s3.get_bucket_notification_configuration(Bucket=bucket)
     assert "QueueConfigurations" not in notification
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
-        "QueueConfigurations": [{"Id": "q", "QueueArn": "arn:aws:sqs:us-east-1:000000000000:q",
-                                 "Events": ["s3:ObjectCreated:*"]}]})
+    s3.put_bucket_notification_configuration(Bucket=bucket, SkipDestinationValidation=True,
+                                             NotificationConfiguration={"QueueConfigurations": [
+                                                 {"Id": "q", "Events": ["s3:ObjectCreated:*"],
+                                                  "QueueArn": "arn:aws:sqs:us-east-1:"
+                                                              "000000000000:q"}]})
     stored = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
     assert stored[0]["Events"] == ["s3:ObjectCreated:*"]
 

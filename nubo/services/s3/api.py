@@ -31,6 +31,7 @@ from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, p
                                    read_form, signer_key_id)
 from nubo.services.s3.post import check_policy as check_post_policy
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
+from nubo.services.s3.notifications import Notifier, check_configuration, restore_data
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
@@ -76,7 +77,9 @@ class S3Provider(ServiceProvider):
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
         self.configs = BucketConfigs(self.buckets)
         self.website = Website(self.buckets, self.configs, self.objects, self.blobs)
-        self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads)
+        self.notifier = Notifier(runtime)
+        self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads,
+                               self.notifier)
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
 
@@ -287,7 +290,8 @@ class S3Provider(ServiceProvider):
             algorithm = next(iter(upload.checksums))
             record.update(size=upload.size, etag=upload.etag,
                           checksum=[algorithm, upload.checksums[algorithm], "FULL_OBJECT"])
-            record = await self._commit_version(bucket["name"], key, upload, record)
+            record = await self._commit_version(ctx, "ObjectCreated:Post", bucket["name"], key,
+                                                upload, record)
         except ServiceError as error:
             return serialize_error(self.model, None, error, "rest-xml", request_id)
         return post_response(fields, request, bucket["name"], key, record)
@@ -416,7 +420,8 @@ class S3Provider(ServiceProvider):
         record.update(size=upload.size, etag=upload.etag)
         algorithm = next(iter(upload.checksums))
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
-        record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
+        record = await self._commit_version(ctx, "ObjectCreated:Put", Bucket, Key, upload, record,
+                                            IfMatch, IfNoneMatch)
         out = {"ETag": record["etag"], **encryption_output(record),
                f"Checksum{algorithm}": upload.checksums[algorithm], "ChecksumType": "FULL_OBJECT",
                "Expiration": expiration_header(bucket, record)}
@@ -460,7 +465,8 @@ class S3Provider(ServiceProvider):
             raise ServiceError("KMS.DisabledException", f"{metadata['Arn']} is disabled.", 400)
         return metadata["Arn"]
 
-    async def _commit_version(self, bucket_name: str, key: str, upload: Upload, record: dict,
+    async def _commit_version(self, ctx: RequestContext, event: str, bucket_name: str,
+                              key: str, upload: Upload, record: dict,
                               if_match: str | None = None, if_none_match: str | None = None
                               ) -> dict:
         try:
@@ -471,6 +477,7 @@ class S3Provider(ServiceProvider):
                                            if_none_match)
                 record["segments"] = segments_of(upload, self.blobs)
                 record, garbage = self.objects.put(bucket, record)
+                self.notifier.publish(ctx, bucket, event, key, record)
         except BaseException:
             self._discard(upload)
             raise
@@ -532,9 +539,9 @@ class S3Provider(ServiceProvider):
     def delete_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
                       BypassGovernanceRetention=None, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
-        return self._delete(bucket, Key, VersionId, bool(BypassGovernanceRetention))
+        return self._delete(ctx, bucket, Key, VersionId, bool(BypassGovernanceRetention))
 
-    def _delete(self, bucket: dict, key: str, version_id: str | None,
+    def _delete(self, ctx: RequestContext, bucket: dict, key: str, version_id: str | None,
                 bypass_governance: bool = False) -> dict:
         if version_id is not None:
             target = self.objects.version(bucket["name"], key, version_id)
@@ -542,6 +549,10 @@ class S3Provider(ServiceProvider):
                 check_deletable(target, bypass_governance, self.runtime.clock.now())
         found, garbage = self.objects.delete(bucket, key, version_id)
         self._remove_when_durable(garbage)
+        if found is not None:
+            self.notifier.publish(ctx, bucket, "ObjectRemoved:DeleteMarkerCreated"
+                                  if found.get("delete_marker") and version_id is None
+                                  else "ObjectRemoved:Delete", key, found)
         out: dict[str, Any] = {}
         if found is not None and (version_id is not None or found.get("delete_marker")):
             out["VersionId"] = found["version_id"]
@@ -563,7 +574,7 @@ class S3Provider(ServiceProvider):
             key, version_id = item.get("Key", ""), item.get("VersionId")
             try:
                 with self.store.transaction():
-                    result = self._delete(bucket, key, version_id,
+                    result = self._delete(ctx, bucket, key, version_id,
                                           bool(BypassGovernanceRetention))
             except ServiceError as error:
                 failed.append({"Key": key, "VersionId": version_id, "Code": error.code,
@@ -615,7 +626,8 @@ class S3Provider(ServiceProvider):
         record["tags"] = tags_of_header(params.get("Tagging")) \
             if TaggingDirective == "REPLACE" else source.get("tags", {})
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
-        record = await self._commit_version(Bucket, Key, upload, record, IfMatch, IfNoneMatch)
+        record = await self._commit_version(ctx, "ObjectCreated:Copy", Bucket, Key, upload,
+                                            record, IfMatch, IfNoneMatch)
         out: dict[str, Any] = {
             "CopyObjectResult": {"ETag": record["etag"], "LastModified": record["modified"],
                                  f"Checksum{algorithm}": upload.checksums[algorithm],
@@ -853,6 +865,8 @@ class S3Provider(ServiceProvider):
                 "Parts") or [], MpuObjectSize)
             check_whole_checksum(record, checksums)
             record, more = self.objects.put(bucket, record)
+            self.notifier.publish(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", Key,
+                                  record)
         await self._durable()
         self.blobs.remove(garbage + more)
         out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,
@@ -1053,7 +1067,12 @@ class S3Provider(ServiceProvider):
     @handler("PutBucketNotificationConfiguration")
     def put_bucket_notification_configuration(self, ctx: RequestContext, Bucket: str,
                                               NotificationConfiguration: dict,
+                                              SkipDestinationValidation=None,
                                               **_: Any) -> None:
+        bucket = self.buckets.get(Bucket)
+        found = check_configuration(NotificationConfiguration)
+        if not SkipDestinationValidation:
+            self.notifier.validate(ctx, bucket, found)
         self.configs.put(Bucket, "notification", NotificationConfiguration)
 
     @handler("GetBucketNotificationConfiguration")
@@ -1160,6 +1179,7 @@ class S3Provider(ServiceProvider):
         self.buckets.get(Bucket)
         record = self.objects.resolve(Bucket, Key, VersionId)
         self.objects.table.update((Bucket, Key, record["rank"]), {"tags": tags})
+        self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectTagging:Put", Key, record)
         return _version_of(record)
 
     @handler("GetObjectTagging")
@@ -1176,6 +1196,8 @@ class S3Provider(ServiceProvider):
         self.buckets.get(Bucket)
         record = self.objects.resolve(Bucket, Key, VersionId)
         self.objects.table.update((Bucket, Key, record["rank"]), {"tags": {}})
+        self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectTagging:Delete", Key,
+                              record)
         return _version_of(record)
 
     @handler("GetObjectAcl")
@@ -1192,6 +1214,7 @@ class S3Provider(ServiceProvider):
             name.startswith("Grant") for name in grants))
         record = self.objects.resolve(Bucket, Key, VersionId)
         self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": ACL or "private"})
+        self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectAcl:Put", Key, record)
         return {}
 
     @handler("RestoreObject")
@@ -1202,6 +1225,11 @@ class S3Provider(ServiceProvider):
         status, changes = restore(record, (RestoreRequest or {}).get("Days"),
                                   self.runtime.clock.now())
         self.objects.table.update((Bucket, Key, record["rank"]), changes)
+        bucket = self.buckets.get(Bucket)
+        if status == 202:  # a new restore, which nubo completes at once
+            self.notifier.publish(ctx, bucket, "ObjectRestore:Post", Key, record)
+            self.notifier.publish(ctx, bucket, "ObjectRestore:Completed", Key, record,
+                                  restore_data(record, changes["restore_until"]), by_s3=True)
         return {"StatusCode": status}
 
     @handler("PutObjectRetention")

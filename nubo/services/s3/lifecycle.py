@@ -5,11 +5,14 @@ rule the versions or uploads old enough, by index, a bounded batch at a time."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from nubo.core.clock import Clock
+from nubo.core.context import RequestContext
 from nubo.services.s3.models import Buckets, Objects
 from nubo.services.s3.multipart import Uploads
+from nubo.services.s3.notifications import Notifier
 from nubo.services.s3.transfer import http_date
 
 DAY = 86_400
@@ -83,6 +86,14 @@ def abort_date(bucket: dict, key: str, initiated: float) -> tuple[float, str] | 
     return None
 
 
+def _lifecycle_context(bucket: dict) -> RequestContext:
+    """The context of S3's own actions on a bucket (its events are sent in its name)."""
+    return RequestContext(request_id=uuid.uuid4().hex[:16].upper(), service="s3",
+                          operation="Lifecycle", account_id=bucket["account"],
+                          region=bucket["region"], access_key_id="", protocol="rest-xml",
+                          host="")
+
+
 def _enabled_rules(bucket: dict) -> list[dict]:
     return [rule for rule in (bucket.get("lifecycle") or {}).get("Rules") or []
             if rule.get("Status") == "Enabled"]
@@ -90,11 +101,12 @@ def _enabled_rules(bucket: dict) -> list[dict]:
 
 class Sweeper:
     def __init__(self, clock: Clock, buckets: Buckets, objects: Objects,
-                 uploads: Uploads) -> None:
+                 uploads: Uploads, notifier: Notifier) -> None:
         self.clock = clock
         self.buckets = buckets
         self.objects = objects
         self.uploads = uploads
+        self.notifier = notifier
 
     def sweep(self) -> list[str]:
         """One pass (inside a transaction); returns the blob files it made garbage."""
@@ -120,8 +132,7 @@ class Sweeper:
                     "by_superseded", (name,), lo=0.0,
                     hi=_cutoff({"Days": noncurrent["NoncurrentDays"]}, now), limit=BATCH):
                 if _applies(rule, version):
-                    garbage += self.objects.delete(bucket, version["key"],
-                                                   version["version_id"])[1]
+                    garbage += self._remove(bucket, version["key"], version["version_id"])
         if expiration.get("ExpiredObjectDeleteMarker"):
             garbage += self._expired_markers(bucket, rule)
         abort = rule.get("AbortIncompleteMultipartUpload") or {}
@@ -136,7 +147,17 @@ class Sweeper:
     def _expire(self, bucket: dict, version: dict) -> list[str]:
         """Expiring a current version: gone in an unversioned bucket, behind a delete marker in
         a versioned one."""
-        return self.objects.delete(bucket, version["key"], None)[1]
+        return self._remove(bucket, version["key"], None)
+
+    def _remove(self, bucket: dict, key: str, version_id: str | None) -> list[str]:
+        """DeleteObject by S3 itself, with its LifecycleExpiration event."""
+        found, garbage = self.objects.delete(bucket, key, version_id)
+        if found is not None:
+            self.notifier.publish(_lifecycle_context(bucket), bucket,
+                                  "LifecycleExpiration:DeleteMarkerCreated"
+                                  if version_id is None and found.get("delete_marker")
+                                  else "LifecycleExpiration:Delete", key, found, by_s3=True)
+        return garbage
 
     def _expired_markers(self, bucket: dict, rule: dict) -> list[str]:
         """Delete markers that are the only version left of their key."""
@@ -147,5 +168,5 @@ class Sweeper:
                     _applies(rule, marker) and \
                     len(self.objects.table.find(eq=(bucket["name"], marker["key"]),
                                                 limit=2)) == 1:
-                garbage += self.objects.delete(bucket, marker["key"], marker["version_id"])[1]
+                garbage += self._remove(bucket, marker["key"], marker["version_id"])
         return garbage
