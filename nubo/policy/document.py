@@ -9,7 +9,7 @@ live with the IAM service); here a value of the wrong type simply matches nothin
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -91,6 +91,7 @@ class Statement:
     principal: Principals | None
     not_principal: Principals | None
     conditions: tuple[Condition, ...]
+    source: dict = field(default_factory=dict, compare=False)  # as written, for reports
 
     def covers_action(self, action: str) -> bool:
         if self.actions is not None:
@@ -145,6 +146,7 @@ def _compile_statement(raw: Any, index: int) -> Statement | None:
         principal=None if principal is None else Principals.compile(principal),
         not_principal=None if not_principal is None else Principals.compile(not_principal),
         conditions=compile_conditions(raw.get("Condition")),
+        source=raw,
     )
 
 

@@ -89,6 +89,7 @@ class Decision:
     explicit: bool = False  # denied by an explicit Deny
     policy_type: str = ""  # which kind of policy decided a denial (for the message)
     matched: list[str] = field(default_factory=list)  # "<policy type> <sid> <effect>", for logs
+    denied_by: Statement | None = None  # the statement of an explicit deny
 
     def reason(self, action: str) -> str:
         if self.allowed:
@@ -153,6 +154,7 @@ def _scan(policy: Policy, request: AuthzRequest, kind: str, decision: Decision, 
             continue
         decision.matched.append(f"{kind} {statement.sid} {'Allow' if statement.allow else 'Deny'}")
         if not statement.allow:
+            decision.denied_by = statement
             return True, allowed
         allowed.add(how)
     return False, allowed

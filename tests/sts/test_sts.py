@@ -154,3 +154,11 @@ def test_last_use_of_keys_and_roles(connect):
                                                      RoleSessionName="s1")["Credentials"]
     session_client(connect, credentials, "sqs").list_queues()
     assert iam.get_role(RoleName=role)["Role"]["RoleLastUsed"]["Region"] == REGION
+
+
+def test_decode_authorization_message_refuses_what_nubo_did_not_encode(connect):
+    sts = connect("sts", "123456789012")
+    for bad in ("abc", "x" * 200, "éé"):
+        code, message = error_of(lambda: sts.decode_authorization_message(EncodedMessage=bad))
+        assert (code, message) == ("InvalidAuthorizationMessageException",
+                                   "The encoded authorization message is not valid.")

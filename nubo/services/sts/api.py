@@ -11,6 +11,7 @@ from nubo.gateway.authorization import Caller, access_denied, denial_message
 from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.sts import federation, models
+from nubo.services.sts.messages import AuthorizationMessages
 from nubo.services.sts.models import Sessions
 
 DEFAULT_ROLE_DURATION = 3600
@@ -66,6 +67,11 @@ class StsProvider(ServiceProvider):
             else:
                 raise models.validation_error(f"Invalid access key id: {AccessKeyId}")
         return {"Account": account}
+
+    @handler("DecodeAuthorizationMessage")
+    def decode_authorization_message(self, ctx: RequestContext, EncodedMessage: str) -> dict:
+        return {"DecodedMessage": AuthorizationMessages(self.runtime.store).decode(
+            EncodedMessage)}
 
     @handler("AssumeRole")
     def assume_role(self, ctx: RequestContext, RoleArn: str, RoleSessionName: str,

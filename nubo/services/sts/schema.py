@@ -11,3 +11,12 @@ SESSIONS = TableSpec(
     columns={"access_key_id": "text", "account": "text", "expires": "real"},
     indexes={"by_expiry": ("expires",)},
 )
+
+# STS's own secrets, by name: the key that seals encoded authorization failure messages
+# (nubo.services.sts.messages), made on first use and kept so that messages stay readable
+# across restarts.
+SECRETS = TableSpec(
+    name="sts_secrets",
+    key=("name",),
+    columns={"name": "text"},
+)
