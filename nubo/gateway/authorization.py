@@ -347,12 +347,22 @@ class Authorizer:
                  **params, **provider.resource_names(ctx, ctx.operation, params)}
         for spec in action_spec(ctx.service, signing_name, ctx.operation, params):
             for resource in resources_of(spec, names):
+                resource_policy = provider.resource_policy(ctx, resource)
                 decision = self.decide(ctx, caller, spec.action, resource, context=context,
-                                       resource_policy=provider.resource_policy(ctx, resource))
+                                       resource_policy=resource_policy)
                 if not decision.allowed and self.mode == "enforce":
-                    raise access_denied(ctx.protocol, denial_message(
-                        caller.principal, spec.action, resource, decision, ctx.service),
-                        query_compatible="awsQueryCompatible" in provider.model.metadata)
+                    message = denial_message(caller.principal, spec.action, resource, decision,
+                                             ctx.service)
+                    if ctx.protocol == "ec2":  # with an encoded message for STS to decode
+                        from nubo.services.sts.messages import unauthorized_operation
+                        request = AuthzRequest(
+                            caller.principal, spec.action, resource,
+                            resource_policy.account if resource_policy else None,
+                            {**self.request_context(ctx), **caller.context, **context})
+                        raise unauthorized_operation(self.runtime.store, ctx.operation, message,
+                                                     request, decision)
+                    raise access_denied(ctx.protocol, message, query_compatible=(
+                        "awsQueryCompatible" in provider.model.metadata))
 
 
 @lru_cache(maxsize=4)
