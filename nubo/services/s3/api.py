@@ -990,15 +990,19 @@ class S3Provider(ServiceProvider):
     @handler("PutBucketLifecycleConfiguration")
     def put_bucket_lifecycle_configuration(self, ctx: RequestContext, Bucket: str,
                                            LifecycleConfiguration: dict | None = None,
+                                           TransitionDefaultMinimumObjectSize=None,
                                            **_: Any) -> dict:
         self.configs.put(Bucket, "lifecycle", LifecycleConfiguration or {})
-        return {"TransitionDefaultMinimumObjectSize": "all_storage_classes_128K"}
+        minimum = TransitionDefaultMinimumObjectSize or "all_storage_classes_128K"
+        self.buckets.update(Bucket, {"transition_minimum": minimum})
+        return {"TransitionDefaultMinimumObjectSize": minimum}
 
     @handler("GetBucketLifecycleConfiguration")
     def get_bucket_lifecycle_configuration(self, ctx: RequestContext, Bucket: str,
                                            **_: Any) -> dict:
-        return {**self.configs.get(Bucket, "lifecycle"),
-                "TransitionDefaultMinimumObjectSize": "all_storage_classes_128K"}
+        lifecycle = self.configs.get(Bucket, "lifecycle")
+        return {**lifecycle, "TransitionDefaultMinimumObjectSize": self.buckets.get(Bucket).get(
+            "transition_minimum") or "all_storage_classes_128K"}
 
     @handler("DeleteBucketLifecycle")
     def delete_bucket_lifecycle(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:

@@ -164,12 +164,30 @@ def _check_lifecycle(value: dict) -> None:
         if expiration.get("Days") is not None and expiration["Days"] <= 0:
             raise errors.invalid_argument("'Days' for Expiration action must be a positive "
                                           "integer", "Days", expiration["Days"])
-        for transition in rule.get("Transitions") or []:
-            days, storage = transition.get("Days"), transition.get("StorageClass")
+        _check_transitions(rule, expiration)
+
+
+def _check_transitions(rule: dict, expiration: dict) -> None:
+    for member, field, action in (("Transitions", "Days", "Transition"),
+                                  ("NoncurrentVersionTransitions", "NoncurrentDays",
+                                   "NoncurrentVersionTransition")):
+        for transition in rule.get(member) or []:
+            days, storage = transition.get(field), transition.get("StorageClass")
+            if days is not None and days < 0:
+                raise errors.invalid_argument(f"'{field}' in {action} action must be "
+                                              "nonnegative", field, days)
             if days is not None and storage in _IA_CLASSES and days < 30:
                 raise errors.invalid_argument(
-                    f"'Days' in Transition action must be greater than or equal to 30 for "
-                    f"storageClass '{storage}'", "Days", days)
+                    f"'{field}' in {action} action must be greater than or equal to 30 for "
+                    f"storageClass '{storage}'", field, days)
+    expires = expiration.get("Days")
+    latest = max((t["Days"] for t in rule.get("Transitions") or [] if t.get("Days") is not None),
+                 default=None)
+    if expires is not None and latest is not None and expires <= latest:
+        prefix = ((rule.get("Filter") or {}).get("Prefix") or rule.get("Prefix") or "")
+        raise errors.invalid_argument(f"'Days' in the Expiration action for filter "
+                                      f"'(prefix={prefix})' must be greater than 'Days' in "
+                                      "the Transition action", "Days", expires)
 
 
 def _default_encryption(bucket: dict) -> dict:
@@ -258,4 +276,6 @@ class BucketConfigs:
 
 def _flags(kind: str, value: Any) -> dict:
     """Indexed columns a configuration sets (the lifecycle sweeper's list of buckets)."""
-    return {"has_lifecycle": int(bool(value))} if kind == "lifecycle" else {}
+    if kind == "lifecycle":  # a new configuration: its transitions start from the oldest
+        return {"has_lifecycle": int(bool(value)), "lifecycle_cursors": None}
+    return {}

@@ -5,18 +5,28 @@ rule the versions or uploads old enough, by index, a bounded batch at a time."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Any
+
+import orjson
 
 from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.services.s3.models import Buckets, Objects
 from nubo.services.s3.multipart import Uploads
-from nubo.services.s3.notifications import Notifier
+from nubo.services.s3.notifications import Notifier, transition_data
 from nubo.services.s3.transfer import http_date
 
 DAY = 86_400
 BATCH = 1000
+# Storage classes from warmest to coldest: a transition only ever moves a version colder.
+COLDNESS = {"STANDARD": 0, "REDUCED_REDUNDANCY": 0, "INTELLIGENT_TIERING": 1, "STANDARD_IA": 2,
+            "ONEZONE_IA": 3, "GLACIER_IR": 4, "GLACIER": 5, "DEEP_ARCHIVE": 6}
+# Below this S3 transitions nothing by default (TransitionDefaultMinimumObjectSize
+# all_storage_classes_128K), unless the rule filters by size itself.
+MIN_TRANSITION_SIZE = 128 * 1024
+_ANY_SIZE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")  # under varies_by_storage_class
 
 
 def _filter_of(rule: dict) -> tuple[str, dict[str, str], int | None, int | None]:
@@ -86,6 +96,25 @@ def abort_date(bucket: dict, key: str, initiated: float) -> tuple[float, str] | 
     return None
 
 
+def _transitions_size(bucket: dict, rule: dict, version: dict, target: str) -> bool:
+    """Whether a version's size lets it transition: a rule filtering by size decides alone;
+    else S3's default minimum applies (GLACIER and DEEP_ARCHIVE take any size under
+    varies_by_storage_class)."""
+    _, _, above, below = _filter_of(rule)
+    if above is not None or below is not None or (version.get("size") or 0) >= \
+            MIN_TRANSITION_SIZE:
+        return True
+    return bucket.get("transition_minimum") == "varies_by_storage_class" and \
+        target in _ANY_SIZE_CLASSES
+
+
+def _cursor_name(rule: dict, transition: dict, current: bool) -> str:
+    """A transition's cursor, named by its rule's content: a changed rule starts over."""
+    text = orjson.dumps([rule, transition, current], option=orjson.OPT_SORT_KEYS,
+                        default=str)
+    return hashlib.sha1(text).hexdigest()[:16]
+
+
 def _lifecycle_context(bucket: dict) -> RequestContext:
     """The context of S3's own actions on a bucket (its events are sent in its name)."""
     return RequestContext(request_id=uuid.uuid4().hex[:16].upper(), service="s3",
@@ -135,6 +164,11 @@ class Sweeper:
                     garbage += self._remove(bucket, version["key"], version["version_id"])
         if expiration.get("ExpiredObjectDeleteMarker"):
             garbage += self._expired_markers(bucket, rule)
+        for current, member in ((True, "Transitions"), (False, "NoncurrentVersionTransitions")):
+            # the coldest due transition first: an object due for several goes there at once
+            for transition in sorted(rule.get(member) or [], reverse=True,
+                                     key=lambda t: COLDNESS.get(t.get("StorageClass"), 0)):
+                self._transition(bucket, rule, transition, current, now)
         abort = rule.get("AbortIncompleteMultipartUpload") or {}
         if abort.get("DaysAfterInitiation") is not None:
             for upload in self.uploads.uploads.find(
@@ -148,6 +182,41 @@ class Sweeper:
         """Expiring a current version: gone in an unversioned bucket, behind a delete marker in
         a versioned one."""
         return self._remove(bucket, version["key"], None)
+
+    def _transition(self, bucket: dict, rule: dict, transition: dict, current: bool,
+                    now: float) -> None:
+        """Move the versions a transition is due for to its storage class (with their
+        LifecycleTransition events). Versions are read in the order they became due from a
+        cursor kept per rule and transition, so each pass reads only the newly due ones."""
+        target = transition.get("StorageClass") or "GLACIER"
+        cutoff = _cutoff(transition, now, "Days" if current else "NoncurrentDays")
+        if cutoff is None:
+            return
+        cursors = dict(self.buckets.get(bucket["name"]).get("lifecycle_cursors") or {})
+        cursor = _cursor_name(rule, transition, current)
+        start = cursors.get(cursor, 0.0)
+        if current:
+            column = "modified"
+            rows = self.objects.table.find("by_age", (bucket["name"], 1), lo=start,
+                                           hi=min(cutoff, now), limit=BATCH)
+        else:
+            column = "superseded"
+            rows = self.objects.table.find("by_superseded", (bucket["name"],), lo=start,
+                                           hi=cutoff, limit=BATCH)
+        for version in rows:
+            if version.get("delete_marker") or not _applies(rule, version) or \
+                    COLDNESS.get(version.get("StorageClass") or "STANDARD", 0) >= \
+                    COLDNESS.get(target, 0) or not _transitions_size(bucket, rule, version,
+                                                                      target):
+                continue
+            self.objects.table.update((bucket["name"], version["key"], version["rank"]),
+                                      {"StorageClass": target})
+            self.notifier.publish(_lifecycle_context(bucket), bucket, "LifecycleTransition",
+                                  version["key"], version, transition_data(target),
+                                  by_s3=True)
+        if rows and rows[-1][column] != start:
+            cursors[cursor] = rows[-1][column]
+            self.buckets.update(bucket["name"], {"lifecycle_cursors": cursors})
 
     def _remove(self, bucket: dict, key: str, version_id: str | None) -> list[str]:
         """DeleteObject by S3 itself, with its LifecycleExpiration event."""
