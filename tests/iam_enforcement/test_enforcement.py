@@ -287,21 +287,28 @@ def test_mfa_protected_actions_need_a_session_with_mfa(iam, connect, server):
     session_client(connect, credentials, "sqs").list_queues()
 
 
-def jwt(claims: dict) -> str:
-    """A JWT as an IdP issues it (nubo cannot fetch IdP keys offline: the signature is
-    not checked, the claims and the IAM provider registration are)."""
-    import base64
+@pytest.fixture(scope="module")
+def idp():
+    from tests.iam_enforcement.identity_provider import IdentityProvider
 
-    def part(value: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
-    return f"{part({'alg': 'RS256', 'kid': 'k1'})}.{part(claims)}.c2lnbmF0dXJl"
+    provider = IdentityProvider()
+    yield provider
+    provider.close()
 
 
-def test_assume_role_with_web_identity(iam, connect, server):
-    issuer = "token.actions.githubusercontent.com"
+NO_KEY = ("Couldn't retrieve verification key from your identity provider,  please reference "
+          "AssumeRoleWithWebIdentity documentation for requirements")
+
+
+def test_assume_role_with_web_identity(iam, connect, server, idp):
+    """The token's signature is checked against the keys the IdP publishes (fetched from its
+    discovery document's jwks_uri), then its claims and the role's trust policy."""
+    from joserfc.jwk import RSAKey
+
+    issuer = idp.issuer
     provider_arn = iam.create_open_id_connect_provider(
-        Url=f"https://{issuer}", ClientIDList=["sts.amazonaws.com"],
-        ThumbprintList=["a" * 40])["OpenIDConnectProviderArn"]
+        Url=idp.url, ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=[idp.thumbprint])["OpenIDConnectProviderArn"]
     role_arn = create_role(iam, "github-deploy", {"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Federated": provider_arn},
         "Action": "sts:AssumeRoleWithWebIdentity",
@@ -313,8 +320,9 @@ def test_assume_role_with_web_identity(iam, connect, server):
                             config=client_config(), aws_access_key_id="x",
                             aws_secret_access_key="x")
 
-    def assume(sub: str, aud: str = "sts.amazonaws.com", exp: float = now + 600):
-        token = jwt({"iss": f"https://{issuer}", "sub": sub, "aud": aud, "exp": int(exp)})
+    def assume(sub: str = "repo:acme/app:x", aud: str = "sts.amazonaws.com",
+               exp: float = now + 600, key=None, token: str | None = None):
+        token = token or idp.token({"sub": sub, "aud": aud, "exp": int(exp)}, key)
         return unsigned.assume_role_with_web_identity(RoleArn=role_arn, RoleSessionName="gha",
                                                       WebIdentityToken=token)
 
@@ -322,11 +330,57 @@ def test_assume_role_with_web_identity(iam, connect, server):
     assert result["SubjectFromWebIdentityToken"] == "repo:acme/app:ref:refs/heads/main"
     assert result["AssumedRoleUser"]["Arn"] == \
         f"arn:aws:sts::{ACCOUNT}:assumed-role/github-deploy/gha"
+    assert idp.requests[:2] == ["/.well-known/openid-configuration", "/keys.json"]
     session_client(connect, result["Credentials"], "sqs").list_queues()
     assert error_of(lambda: assume("repo:evil/app:ref:main"))[0] == "AccessDenied"
-    assert error_of(lambda: assume("repo:acme/app:x", aud="other")) == (
+    assert error_of(lambda: assume(aud="other")) == (
         "InvalidIdentityToken", "Incorrect token audience")
-    assert error_of(lambda: assume("repo:acme/app:x", exp=now - 10))[0] == "ExpiredTokenException"
+    assert error_of(lambda: assume(exp=now - 10))[0] == "ExpiredTokenException"
+    # Signed by a key that is not the IdP's (same kid), or not signed at all.
+    forged = RSAKey.generate_key(2048, parameters={"kid": idp.signing_key.kid}, private=True)
+    bad_signature = ("InvalidIdentityToken", "The web identity token that was passed could not "
+                     "be validated by AWS. Get a new identity token from the identity provider "
+                     "and then retry the request.")
+    assert error_of(lambda: assume(key=forged)) == bad_signature
+    good = idp.token({"sub": "repo:acme/app:x", "aud": "sts.amazonaws.com", "exp": int(now + 600)})
+    header, payload, _ = good.split(".")
+    assert error_of(lambda: assume(token=f"{header}.{payload}.c2lnbmF0dXJl")) == bad_signature
+    # The IdP rotates its key: a token naming the new key makes nubo fetch the keys again.
+    idp.rotate()
+    assert assume()["AssumedRoleUser"]["Arn"].endswith("/gha")
+    # A key the IdP does not publish.
+    stranger = RSAKey.generate_key(2048, parameters={"kid": "unknown"}, private=True)
+    assert error_of(lambda: assume(key=stranger)) == ("InvalidIdentityToken", NO_KEY)
+
+
+def test_web_identity_provider_unreachable_or_untrusted(iam, server):
+    """STS must fetch the IdP's keys: an IdP that does not answer, or whose certificate is
+    neither from a public CA nor in the provider's ThumbprintList, admits no token."""
+    from tests.conftest import free_port
+    from tests.iam_enforcement.identity_provider import IdentityProvider
+
+    now = server.get("/_nubo/clock")["now"]
+    unsigned = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                            config=client_config(), aws_access_key_id="x",
+                            aws_secret_access_key="x")
+    untrusted = IdentityProvider()
+    try:
+        for url, name in ((f"https://127.0.0.1:{free_port()}", "idp-down"),  # nothing listens
+                          (untrusted.url, "idp-untrusted")):
+            provider_arn = iam.create_open_id_connect_provider(
+                Url=url, ClientIDList=["sts.amazonaws.com"],
+                ThumbprintList=["0" * 40])["OpenIDConnectProviderArn"]
+            role_arn = create_role(iam, name, {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity"}]})
+            token = untrusted.token({"iss": url, "sub": "s", "aud": "sts.amazonaws.com",
+                                     "exp": int(now + 600)})
+            assert error_of(lambda: unsigned.assume_role_with_web_identity(
+                RoleArn=role_arn, RoleSessionName="s1", WebIdentityToken=token)) == (
+                "InvalidIdentityToken", NO_KEY)
+        assert untrusted.requests == []  # refused at the TLS handshake
+    finally:
+        untrusted.close()
 
 
 SAML_RESPONSE = """<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"

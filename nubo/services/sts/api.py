@@ -10,7 +10,7 @@ from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import Caller, access_denied, denial_message
 from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
-from nubo.services.sts import federation, models
+from nubo.services.sts import federation, models, oidc
 from nubo.services.sts.messages import AuthorizationMessages
 from nubo.services.sts.models import Sessions
 
@@ -25,6 +25,7 @@ class StsProvider(ServiceProvider):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.sessions = Sessions(runtime.store)
+        self.signing_keys = oidc.SigningKeys()
 
     @property
     def _authorizer(self):
@@ -103,11 +104,12 @@ class StsProvider(ServiceProvider):
             transitive=list(TransitiveTagKeys or ()))
 
     @handler("AssumeRoleWithWebIdentity")
-    def assume_role_with_web_identity(self, ctx: RequestContext, RoleArn: str,
-                                      RoleSessionName: str, WebIdentityToken: str,
-                                      ProviderId: str | None = None,
-                                      PolicyArns: list | None = None, Policy: str | None = None,
-                                      DurationSeconds: int | None = None) -> dict:
+    async def assume_role_with_web_identity(self, ctx: RequestContext, RoleArn: str,
+                                            RoleSessionName: str, WebIdentityToken: str,
+                                            ProviderId: str | None = None,
+                                            PolicyArns: list | None = None,
+                                            Policy: str | None = None,
+                                            DurationSeconds: int | None = None) -> dict:
         from nubo.services.iam.directory import IamDirectory
 
         models.check_session_name(RoleSessionName)
@@ -117,19 +119,26 @@ class StsProvider(ServiceProvider):
             else f"arn:{ctx.partition}:iam::{account}:oidc-provider/{identity.issuer}"
         provider = IamDirectory(self.runtime.store).oidc_provider(account, provider_arn)
         federation.check_web_identity(identity, provider, self.runtime.clock.now())
-        caller = self._federated_caller(account, provider_arn)
-        account, role_name, role = self._role(ctx, caller, RoleArn,
-                                              "sts:AssumeRoleWithWebIdentity")
-        duration = DurationSeconds or DEFAULT_ROLE_DURATION
-        models.check_duration(duration, (role or {}).get("MaxSessionDuration", 43200),
-                              chained=False)
-        self._check_trust(ctx, caller, ("sts:AssumeRoleWithWebIdentity",), RoleArn, account,
-                          role, {f"{identity.issuer.lower()}:aud": identity.audience,
-                                 f"{identity.issuer.lower()}:sub": identity.subject,
-                                 f"{identity.issuer.lower()}:amr": identity.claims.get("amr")})
-        result = self._issue_role_session(ctx, account, role_name, role, RoleArn,
-                                          RoleSessionName, duration, Policy, PolicyArns, {},
-                                          None, False)
+        if provider is not None and self._authorizer.mode != "off":
+            # The IdP's keys are fetched over the network: off the event loop, outside any
+            # transaction. Drop-in use without IAM keeps to the claims.
+            await asyncio.to_thread(self.signing_keys.verify, WebIdentityToken, provider["Url"],
+                                    provider["ThumbprintList"])
+        with self.runtime.store.transaction():
+            caller = self._federated_caller(account, provider_arn)
+            account, role_name, role = self._role(ctx, caller, RoleArn,
+                                                  "sts:AssumeRoleWithWebIdentity")
+            duration = DurationSeconds or DEFAULT_ROLE_DURATION
+            models.check_duration(duration, (role or {}).get("MaxSessionDuration", 43200),
+                                  chained=False)
+            issuer = identity.issuer.lower()
+            self._check_trust(ctx, caller, ("sts:AssumeRoleWithWebIdentity",), RoleArn, account,
+                              role, {f"{issuer}:aud": identity.audience,
+                                     f"{issuer}:sub": identity.subject,
+                                     f"{issuer}:amr": identity.claims.get("amr")})
+            result = self._issue_role_session(ctx, account, role_name, role, RoleArn,
+                                              RoleSessionName, duration, Policy, PolicyArns, {},
+                                              None, False)
         result.update(SubjectFromWebIdentityToken=identity.subject, Audience=identity.audience,
                       Provider=identity.issuer if provider is None else provider_arn)
         return result

@@ -1,10 +1,11 @@
 """Identity-provider tokens for AssumeRoleWithWebIdentity (OIDC JWTs) and AssumeRoleWithSAML
 (SAML 2.0 responses): what they claim, checked against the providers registered in IAM.
 
-nubo checks what it can without the network: issuer, audience, expiry, the role/provider pair
-of a SAML assertion, and (with IAM on) the assertion's XML signature against the certificates of
-the SAML provider's metadata. It cannot fetch an OIDC IdP's signing keys (JWKS) offline, so JWT
-signatures are not verified; the IAM provider's registration is what admits a web token.
+nubo checks issuer, audience, expiry, the role/provider pair of a SAML assertion and, with IAM
+on, signatures: a SAML assertion's XML signature against the certificates of the SAML provider's
+metadata, and a JWT's against the keys its IdP publishes (nubo.services.sts.oidc, fetched over
+HTTPS as STS fetches them). With IAM off (drop-in use), the claims and the IAM provider's
+registration are what admit a token.
 """
 
 from __future__ import annotations
