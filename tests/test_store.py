@@ -83,3 +83,16 @@ def test_a_table_first_created_by_a_failed_transaction_still_exists(tmp_path):
         store.close()
 
     asyncio.run(scenario())
+
+
+def test_find_values_reads_the_columns_asked_for_in_index_order(tmp_path):
+    store = Store(tmp_path / "nubo.db")
+    items = store.table(ITEMS)
+    with store.transaction():
+        for name, n in (("a", 3), ("b", 1), ("c", 2), ("d", 5)):
+            items.put({"id": name, "n": n, "note": "kept in the document"})
+    assert items.find_values(("id",), "by_n", lo=2, hi=5) == [("c",), ("a",)]
+    assert items.find_values(("n", "id"), "by_n", limit=2, reverse=True) == [(5, "d"), (3, "a")]
+    with pytest.raises(ValueError):
+        items.find_values(("note",))  # a document field is no column
+    store.close()

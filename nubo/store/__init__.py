@@ -163,6 +163,27 @@ class Table:
             args.append(limit)
         return [self._record(row) for row in self._store._execute(sql, args)]
 
+    def find_values(self, columns: tuple[str, ...], index: str | None = None, eq: tuple = (),
+                    lo: Any = None, hi: Any = None, limit: int | None = None,
+                    reverse: bool = False) -> list[tuple]:
+        """As ``find``, but only these declared columns' values, a tuple per record: no record
+        is built (reads of thousands of rows, such as a DynamoDB Scan page)."""
+        shape = ("values", columns, index, len(eq), lo is not None, hi is not None, reverse,
+                 limit is not None)
+        sql = self._range_sql.get(shape)
+        if sql is None:
+            unknown = [c for c in columns if c not in self.spec.columns]
+            if unknown:
+                raise ValueError(f"{self.spec.name}: no column {unknown[0]}")
+            names = ", ".join(f'"{c}"' for c in columns)
+            sql = self._range("select", index, eq, lo, hi, reverse, limit is not None).replace(
+                self._select, f'SELECT {names} FROM "{self.spec.name}"', 1)
+            self._range_sql[shape] = sql
+        args = self._args(eq, lo, hi)
+        if limit is not None:
+            args.append(limit)
+        return self._store._execute(sql, args).fetchall()
+
     def count(self, index: str | None = None, eq: tuple = (), lo: Any = None,
               hi: Any = None) -> int:
         sql = self._range("count", index, eq, lo, hi, False, False)
