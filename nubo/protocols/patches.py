@@ -208,6 +208,9 @@ def _patch_dynamodb(model: dict) -> None:
     # response, so responses write them as they are instead of walking the 10-member union per
     # attribute (most of a large Query or Scan's serialization otherwise).
     model["shapes"]["AttributeValue"]["nuboWireValue"] = True
+    # A stored item read without filter or projection is answered as its stored JSON bytes
+    # (an orjson.Fragment), so whole items are kept as given too.
+    model["shapes"]["AttributeMap"]["nuboWireValue"] = True
 
 
 def _parameter_validation(model: dict) -> None:
