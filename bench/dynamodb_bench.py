@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+import orjson
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,7 +113,7 @@ class Client:
             self.connection.close()
         if response.status != 200:
             raise RuntimeError(f"{operation}: HTTP {response.status}: {data[:300]!r}")
-        return json.loads(data)
+        return orjson.loads(data)
 
     def create_table(self, name: str) -> None:
         self.call("CreateTable", {

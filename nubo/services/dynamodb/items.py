@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from nubo.core.clock import Clock
+from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.evaluation import (apply_update, check_static_between,
@@ -22,11 +23,12 @@ from nubo.services.dynamodb.models import Index, Table
 from nubo.services.dynamodb.streams import StreamWriter
 from nubo.services.dynamodb.values import (INVALID, MAX_HASH_KEY_SIZE, MAX_RANGE_KEY_SIZE,
                                            check_item_size, check_value, dump_item, item_size,
-                                           key_value_size, load_item, validation)
+                                           key_value_size, load_item, validation, wire_item)
 from nubo.store import Store
 
 PAGE_BYTES = 1024 * 1024  # Query and Scan stop after reading 1 MB
 READ_BATCH = 256  # rows fetched per store call while paging through a range
+FIRST_READ, MAX_READ = 64, 4096  # rows of a Query/Scan page's first and largest store reads
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
 TOKEN_LIFETIME = 600  # seconds a ClientRequestToken is remembered
@@ -100,12 +102,21 @@ def condition_of(expressions: Expressions, source: str | None, label: str) -> tu
     return tree
 
 
+def over_http(ctx: RequestContext) -> bool:
+    """Whether the request came over HTTP, so that its response may hold stored items as they
+    are (values.wire_item), rather than from another service in-process
+    (ServiceRegistry.call), which gets dicts."""
+    return "called_by" not in ctx.extras
+
+
 @dataclass
 class Read:
-    """What a read asks for: which attributes, and whether strongly consistent."""
+    """What a read asks for: which attributes, whether strongly consistent, and whether the
+    item may be answered in its stored form (over_http)."""
 
     projection: list[tuple] | None = None
     consistent: bool = False
+    wire: bool = False
 
 
 class Items:
@@ -372,11 +383,13 @@ class Items:
 
     def get_item(self, table: Table, key: dict, read: Read) -> tuple[dict | None, float]:
         position, _ = self.key_position(table, key)
-        item = self.load(table, position)
-        units = read_units(item_size(item) if item else 0, read.consistent)
-        if item is not None and read.projection is not None:
-            item = project(item, read.projection)
-        return item, units
+        row = self.rows.get((table.id, position))
+        if row is None:
+            return None, read_units(0, read.consistent)
+        units = read_units(row["size"], read.consistent)
+        if read.projection is None:
+            return wire_item(row["item"]) if read.wire else load_item(row["item"]), units
+        return project(load_item(row["item"]), read.projection), units
 
     def put_item(self, table: Table, item: dict, condition: tuple | None,
                  return_old_on_failure: bool, size: int | None = None
@@ -438,16 +451,31 @@ class Items:
                 lo = last + b"\x00"
 
     def read_page(self, owner_rows, owner: int, lo: bytes | None, hi: bytes | None,
-                  reverse: bool, limit: int | None) -> tuple[list[dict], bool, int]:
-        """Up to ``limit`` rows or 1 MB from the range; (rows, stopped early, bytes read)."""
-        rows: list[dict] = []
+                  reverse: bool, limit: int | None) -> tuple[list[bytes], bool, int]:
+        """Up to ``limit`` items or 1 MB from the range, as stored; (items, stopped early,
+        bytes read). Each store read asks for about as many rows as the rest of the page holds
+        at the sizes seen so far, so a page takes few reads and memory stays near 1 MB."""
+        items: list[bytes] = []
         total = 0
-        for row in self.scan_rows(owner_rows, owner, lo, hi, reverse):
-            rows.append(row)
-            total += row["size"]
-            if (limit is not None and len(rows) >= limit) or total >= PAGE_BYTES:
-                return rows, True, total
-        return rows, False, total
+        wanted = FIRST_READ
+        while True:
+            if limit is not None:
+                wanted = min(wanted, limit - len(items))
+            batch = owner_rows.find_values(("position", "item", "size"), eq=(owner,), lo=lo,
+                                           hi=hi, limit=wanted, reverse=reverse)
+            for _, item, size in batch:
+                items.append(item)
+                total += size
+                if (limit is not None and len(items) >= limit) or total >= PAGE_BYTES:
+                    return items, True, total
+            if len(batch) < wanted:
+                return items, False, total
+            if reverse:
+                hi = batch[-1][0]
+            else:
+                lo = batch[-1][0] + b"\x00"
+            average = total // len(items) + 1
+            wanted = max(FIRST_READ, min(MAX_READ, (PAGE_BYTES - total) // average + 1))
 
 
 def _check_key_value(name: str, value: dict, is_hash: bool) -> None:

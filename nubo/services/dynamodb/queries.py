@@ -10,11 +10,12 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb import legacy
 from nubo.services.dynamodb.evaluation import evaluate, paths_of, project
-from nubo.services.dynamodb.items import Capacity, Items, condition_of, expressions_for
+from nubo.services.dynamodb.items import (Capacity, Items, condition_of, expressions_for,
+                                          over_http)
 from nubo.services.dynamodb.models import Index, KeySchema, Table, Tables
 from nubo.services.dynamodb.requests import projection_of
 from nubo.services.dynamodb.values import (INVALID, check_value, key_bytes, load_item,
-                                           prefix_bytes, successor, validation)
+                                           prefix_bytes, successor, validation, wire_item)
 
 _KEY_OPERATORS = ("=", "<", "<=", ">", ">=")
 HASH_SPACE = 1 << 32
@@ -199,7 +200,7 @@ class Queries:
             else:
                 hi = start
         return self._page(table, index, lo, hi, forward, Limit, filter_tree, projection,
-                          Select, bool(ConsistentRead), ReturnConsumedCapacity)
+                          Select, bool(ConsistentRead), ReturnConsumedCapacity, over_http(ctx))
 
     def scan(self, ctx: RequestContext, TableName: str, IndexName: str | None = None,
              AttributesToGet: list[str] | None = None, Limit: int | None = None,
@@ -243,7 +244,7 @@ class Queries:
             start = self._start_position(table, index, ExclusiveStartKey)
             lo = start + b"\x00"
         return self._page(table, index, lo, hi, True, Limit, filter_tree, projection, Select,
-                          bool(ConsistentRead), ReturnConsumedCapacity)
+                          bool(ConsistentRead), ReturnConsumedCapacity, over_http(ctx))
 
     # -- shared -----------------------------------------------------------------------------
 
@@ -283,30 +284,38 @@ class Queries:
     def _page(self, table: Table, index: Index | None, lo: bytes | None, hi: bytes | None,
               forward: bool, limit: int | None, filter_tree: tuple | None,
               projection: list[tuple] | None, select: str | None, consistent: bool,
-              capacity_mode: str | None) -> dict:
+              capacity_mode: str | None, wire: bool = False) -> dict:
+        """One page of the range [lo, hi); ``wire``: items that need no filter, projection or
+        fetch from the table are answered as stored (values.wire_item), never decoded."""
         select = self._select(index, select, projection)
         rows_table = self.items.index_rows if index else self.items.rows
         owner = index.id if index else table.id
-        rows, stopped, read_bytes = self.items.read_page(rows_table, owner, lo, hi,
-                                                         not forward, limit)
-        items: list[dict] = []
+        stored, stopped, read_bytes = self.items.read_page(rows_table, owner, lo, hi,
+                                                           not forward, limit)
+        items: list = []
         fetch_from_table = index is not None and self._fetches(table, index, select, projection,
                                                                filter_tree)
-        count = 0
-        for row in rows:
-            item = load_item(row["item"])
-            if fetch_from_table:
-                item = self.items.load(table, table.key.position(item)) or item
-            if filter_tree is not None and not evaluate(filter_tree, item):
-                continue
-            count += 1
+        if filter_tree is None and projection is None and not fetch_from_table and (
+                wire or select == "COUNT"):
+            count = len(stored)
             if select != "COUNT":
-                items.append(project(item, projection) if projection is not None else item)
-        output: dict[str, Any] = {"Count": count, "ScannedCount": len(rows)}
+                items = [wire_item(row) for row in stored]
+        else:
+            count = 0
+            for row in stored:
+                item = load_item(row)
+                if fetch_from_table:
+                    item = self.items.load(table, table.key.position(item)) or item
+                if filter_tree is not None and not evaluate(filter_tree, item):
+                    continue
+                count += 1
+                if select != "COUNT":
+                    items.append(project(item, projection) if projection is not None else item)
+        output: dict[str, Any] = {"Count": count, "ScannedCount": len(stored)}
         if select != "COUNT":
             output["Items"] = items
-        if stopped and rows:
-            last = load_item(rows[-1]["item"])
+        if stopped and stored:
+            last = load_item(stored[-1])
             names = table.key.names + (index.key.names if index else ())
             output["LastEvaluatedKey"] = {name: last[name] for name in dict.fromkeys(names)}
         units = float(max(1, math.ceil(read_bytes / 4096)))

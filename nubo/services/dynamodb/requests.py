@@ -9,7 +9,8 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb import legacy
 from nubo.services.dynamodb.evaluation import project
-from nubo.services.dynamodb.items import Items, Read, condition_of, expressions_for
+from nubo.services.dynamodb.items import (Items, Read, condition_of, expressions_for,
+                                          over_http)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.values import check_item, check_item_size, validation
 
@@ -50,7 +51,8 @@ class ItemRequests:
         projection = projection_of(expressions, ProjectionExpression, AttributesToGet)
         expressions.check_unused()
         table = self.tables.get(ctx, TableName)
-        item, units = self.items.get_item(table, Key, Read(projection, bool(ConsistentRead)))
+        item, units = self.items.get_item(table, Key, Read(projection, bool(ConsistentRead),
+                                                           over_http(ctx)))
         capacity = None
         if ReturnConsumedCapacity in ("TOTAL", "INDEXES"):
             capacity = {"TableName": table.name, "CapacityUnits": units,

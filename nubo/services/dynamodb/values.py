@@ -274,8 +274,9 @@ def key_value_size(value: dict) -> int:
 
 
 # -- stored form --------------------------------------------------------------------------------
-# Items are stored as JSON (orjson is several times faster than CBOR to decode, and Query
-# decodes every item it returns); binary values travel as base64 text there, as on the wire.
+# Items are stored as their wire JSON (binary values as base64 text, numbers canonical), so a
+# read that neither filters nor projects answers the stored bytes as they are (wire_item):
+# nothing is decoded, and a Scan page of thousands of items costs a copy.
 
 def _binary_text(value: Any) -> str:
     if isinstance(value, (bytes, bytearray)):
@@ -285,6 +286,12 @@ def _binary_text(value: Any) -> str:
 
 def dump_item(item: dict) -> bytes:
     return orjson.dumps(item, default=_binary_text)
+
+
+def wire_item(stored: bytes) -> orjson.Fragment:
+    """A stored item in a response, as it is (the protocol layer writes AttributeMaps as given,
+    patches.py). Only for requests over HTTP: an in-process caller gets dicts (load_item)."""
+    return orjson.Fragment(stored)
 
 
 def load_item(stored: bytes) -> dict:
