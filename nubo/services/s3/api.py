@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import inspect
 import logging
 import uuid
 from typing import Any
@@ -33,7 +34,7 @@ from nubo.services.s3.post import check_policy as check_post_policy
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
 from nubo.services.s3.notifications import Notifier, check_configuration, restore_data
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
-                                         check_readable, check_retention_change,
+                                         check_mfa, check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
                                        check_metadata, check_read_conditions,
@@ -89,12 +90,50 @@ class S3Provider(ServiceProvider):
 
     def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
         # checks of the HTTP request; calls from other services (ctx.extras) have none
+        charged = False
         if "Bucket" in params and operation not in _ANY_REGION_OPERATIONS and \
                 "called_by" not in ctx.extras:
             self._check_region(ctx, operation, params["Bucket"])
+            charged = self._requester_pays(ctx, params)
         if params.get("ExpectedBucketOwner") is not None:
             self._check_owner(params["Bucket"], params["ExpectedBucketOwner"])
-        return super().dispatch(ctx, operation, params)
+        result = super().dispatch(ctx, operation, params)
+        if not charged:
+            return result
+        if inspect.isawaitable(result):
+            return _charged(result)
+        return {**(result or {}), "RequestCharged": "requester"}
+
+    def _requester_pays(self, ctx: RequestContext, params: dict) -> bool:
+        """A Requester Pays bucket serves other accounts only when they accept the charge
+        (x-amz-request-payer: requester), and says it charged them; its owner pays as usual."""
+        try:
+            bucket = self.buckets.get(params["Bucket"])
+        except ServiceError:
+            return False
+        if (bucket.get("request_payment") or {}).get("Payer") != "Requester" or \
+                (ctx.access_key_id and ctx.account_id == bucket["account"]):
+            return False
+        if not ctx.access_key_id or params.get("RequestPayer") != "requester":
+            raise ServiceError("AccessDenied", "Access Denied", 403)
+        return True
+
+    def _check_mfa(self, ctx: RequestContext, bucket: dict, header: str | None) -> None:
+        """MFA delete: the bucket owner's request with a valid x-amz-mfa, checked against
+        IAM's MFA devices when the device is one of them."""
+        from nubo.services.iam.directory import IamDirectory  # IAM's code loads only if needed
+        directory = IamDirectory(self.store, self.runtime.clock)
+        now = self.runtime.clock.now()
+
+        def code_valid(serial: str, code: str) -> bool | None:
+            if directory.mfa_device_user(bucket["account"], serial) is None:
+                return None
+            return directory.mfa_code_valid(bucket["account"], serial, code, now)
+        check_mfa(header, bucket["account"], code_valid)
+        if self.notifier.principal_of(ctx).startswith("AWS:") or \
+                ctx.account_id != bucket["account"]:
+            raise ServiceError("AccessDenied", "This operation may only be performed by the "
+                               "bucket owner", 403)
 
     def _check_owner(self, name: str, expected: str) -> None:
         """x-amz-expected-bucket-owner: another account's bucket is AccessDenied."""
@@ -391,13 +430,20 @@ class S3Provider(ServiceProvider):
 
     @handler("PutBucketVersioning")
     def put_bucket_versioning(self, ctx: RequestContext, Bucket: str,
-                              VersioningConfiguration=None, **_: Any) -> None:
+                              VersioningConfiguration=None, MFA=None, **_: Any) -> None:
         status = (VersioningConfiguration or {}).get("Status")
         if status not in ("Enabled", "Suspended"):
             raise errors.malformed_xml()
+        bucket = self.buckets.get(Bucket)
         changes = {"versioning": status}
-        if "MFADelete" in (VersioningConfiguration or {}):
-            changes["mfa_delete"] = VersioningConfiguration["MFADelete"]
+        mfa_delete = (VersioningConfiguration or {}).get("MFADelete")
+        if mfa_delete is not None:
+            if mfa_delete not in ("Enabled", "Disabled"):
+                raise errors.malformed_xml()
+            changes["mfa_delete"] = mfa_delete
+        # changing MFA delete, or versioning while it is on, takes the owner's MFA
+        if bucket.get("mfa_delete") == "Enabled" or mfa_delete == "Enabled":
+            self._check_mfa(ctx, bucket, MFA)
         self.buckets.update(Bucket, changes)
 
     @handler("GetBucketVersioning")
@@ -537,8 +583,10 @@ class S3Provider(ServiceProvider):
 
     @handler("DeleteObject")
     def delete_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
-                      BypassGovernanceRetention=None, **_: Any) -> dict:
+                      BypassGovernanceRetention=None, MFA=None, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
+        if VersionId is not None and bucket.get("mfa_delete") == "Enabled":
+            self._check_mfa(ctx, bucket, MFA)
         return self._delete(ctx, bucket, Key, VersionId, bool(BypassGovernanceRetention))
 
     def _delete(self, ctx: RequestContext, bucket: dict, key: str, version_id: str | None,
@@ -564,11 +612,14 @@ class S3Provider(ServiceProvider):
 
     @handler("DeleteObjects")
     def delete_objects(self, ctx: RequestContext, Bucket: str, Delete: dict,
-                       BypassGovernanceRetention=None, **_: Any) -> dict:
+                       BypassGovernanceRetention=None, MFA=None, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
         items = Delete.get("Objects") or []
         if not items or len(items) > MAX_DELETE_OBJECTS:
             raise errors.malformed_xml()
+        if bucket.get("mfa_delete") == "Enabled" and any(item.get("VersionId")
+                                                         for item in items):
+            self._check_mfa(ctx, bucket, MFA)
         deleted, failed = [], []
         for item in items:
             key, version_id = item.get("Key", ""), item.get("VersionId")
@@ -1344,6 +1395,11 @@ def _decode_token(token: str) -> str:
     except (ValueError, UnicodeDecodeError):
         raise errors.invalid_argument("The continuation token provided is incorrect",
                                       "continuation-token", token) from None
+
+
+async def _charged(result):
+    """An async handler's output, saying the requester was charged."""
+    return {**(await result or {}), "RequestCharged": "requester"}
 
 
 async def _as_chunks(data):

@@ -1,11 +1,12 @@
 """What guards a version's bytes: server-side encryption settings (SSE-S3, SSE-KMS, and SSE-C,
 whose key must come with every read), archived storage classes that need a restore before
-reads, and Object Lock retention and legal holds that refuse deletes."""
+reads, Object Lock retention and legal holds that refuse deletes, and MFA delete."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from datetime import datetime
 
 from nubo.core.errors import ServiceError
@@ -159,3 +160,27 @@ def check_retention_change(record: dict, mode: str | None, until: float | None,
     if shortened and (current == "COMPLIANCE" or not bypass_governance):
         raise ServiceError("AccessDenied", "Access Denied because object protected by object "
                            "lock.", 403)
+
+
+# --- MFA delete ------------------------------------------------------------------------------
+# x-amz-mfa: the device's serial number (an ARN, or a hardware device's serial), a space and the
+# six-digit code it shows.
+_MFA_HEADER = re.compile(r"(\S+) (\d{6})")
+
+
+def mfa_required() -> ServiceError:
+    return ServiceError("AccessDenied", "Mfa Authentication must be used for this request", 403)
+
+
+def check_mfa(header: str | None, account: str, code_valid) -> None:
+    """A request MFA delete guards must carry a valid x-amz-mfa. ``code_valid(serial, code)``
+    answers for the MFA devices IAM knows (True/False) and None for others, whose code can
+    only be checked for its form."""
+    found = _MFA_HEADER.fullmatch((header or "").strip())
+    if found is None:
+        raise mfa_required()
+    serial, code = found.groups()
+    if serial.startswith("arn:") and f":iam::{account}:mfa/" not in serial:
+        raise mfa_required()
+    if code_valid(serial, code) is False:
+        raise mfa_required()
