@@ -49,29 +49,31 @@ def test_requester_pays(s3, bucket, other_account):
     assert other_account.get_object(Bucket=bucket, Key="data")["Body"].read() == b"paid"
 
 
-def _mfa_device(iam, name):
-    """A virtual MFA device enabled for a new user: (serial, code())."""
+def _mfa_device(iam, name, server):
+    """A virtual MFA device enabled for a new user: (serial, code()), codes by the server's
+    clock (other tests move it)."""
+    offset = server.get("/_nubo/clock")["offset"]
     iam.create_user(UserName=name)
     device = iam.create_virtual_mfa_device(VirtualMFADeviceName=name)["VirtualMFADevice"]
     import base64
     seed = base64.b32decode(device["Base32StringSeed"])
     totp = TOTP(seed, 6, SHA1(), 30, enforce_key_length=False)
 
-    def code(offset=0):
-        return totp.generate(time.time() + offset * 30).decode()
+    def code(step=0):
+        return totp.generate(time.time() + offset + step * 30).decode()
     iam.enable_mfa_device(UserName=name, SerialNumber=device["SerialNumber"],
                           AuthenticationCode1=code(-1), AuthenticationCode2=code())
     return device["SerialNumber"], code
 
 
-def test_mfa_delete(s3, make_client, bucket):
+def test_mfa_delete(s3, make_client, nubo_server, bucket):
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     version = s3.put_object(Bucket=bucket, Key="k", Body=b"v1")["VersionId"]
     with pytest.raises(ClientError) as caught:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
             "Status": "Enabled", "MFADelete": "Enabled"})
     assert error_of(caught) == ("AccessDenied", MFA_MESSAGE, 403)
-    serial, code = _mfa_device(make_client("iam"), f"mfa-{bucket[-8:]}")
+    serial, code = _mfa_device(make_client("iam"), f"mfa-{bucket[-8:]}", nubo_server)
     with pytest.raises(ClientError) as caught:  # a wrong code
         s3.put_bucket_versioning(Bucket=bucket, MFA=f"{serial} 000000", VersioningConfiguration={
             "Status": "Enabled", "MFADelete": "Enabled"})
