@@ -15,7 +15,8 @@ from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
 from nubo.services.iam.credentials import qr_code_png
 from nubo.services.iam.documents import context_keys
-from nubo.services.iam.models import Iam
+from nubo.services.iam.access_advisor import AccessAdvisor, sort_access_details
+from nubo.services.iam.models import Iam, invalid_input
 from nubo.services.iam.policies import Policies
 from nubo.services.iam.service_credentials import (SERVICE_CREDENTIAL, SIGNING_CERTIFICATE,
                                                     SSH_KEY)
@@ -30,6 +31,7 @@ class IamProvider(ServiceProvider):
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
         self.iam = Iam(runtime.store, runtime.clock)
+        self.advisor = AccessAdvisor(runtime.store, runtime.clock, self.iam)
 
     def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
         check_patterns(self.model.operation_model(operation), params)
@@ -1217,6 +1219,68 @@ class IamProvider(ServiceProvider):
                                                            namespace)}
                    for namespace in ServiceNamespaces]
         return {"PoliciesGrantingServiceAccess": entries, "IsTruncated": False}
+
+    # -- Access Advisor --------------------------------------------------------------------
+
+    @handler("GenerateServiceLastAccessedDetails")
+    def generate_service_last_accessed_details(self, ctx: RequestContext, Arn: str,
+                                               Granularity: str | None = None) -> dict:
+        return {"JobId": self.advisor.generate(ctx.account_id, Arn,
+                                               Granularity or "SERVICE_LEVEL")}
+
+    @handler("GetServiceLastAccessedDetails")
+    def get_service_last_accessed_details(self, ctx: RequestContext, JobId: str,
+                                          MaxItems: int | None = None,
+                                          Marker: str | None = None) -> dict:
+        report = self.advisor.report(ctx.account_id, JobId, "service")
+        services, paging = page(report["services"], Marker, MaxItems)
+        return {"JobStatus": "COMPLETED", "JobType": report["type"],
+                "JobCreationDate": report["created"], "JobCompletionDate": report["completed"],
+                "ServicesLastAccessed": services, **paging}
+
+    @handler("GetServiceLastAccessedDetailsWithEntities")
+    def get_service_last_accessed_details_with_entities(self, ctx: RequestContext, JobId: str,
+                                                        ServiceNamespace: str,
+                                                        MaxItems: int | None = None,
+                                                        Marker: str | None = None) -> dict:
+        report = self.advisor.report(ctx.account_id, JobId, "service")
+        entities, paging = page(report["entities"].get(ServiceNamespace, []), Marker, MaxItems)
+        return {"JobStatus": "COMPLETED", "JobCreationDate": report["created"],
+                "JobCompletionDate": report["completed"], "EntityDetailsList": entities,
+                **paging}
+
+    @handler("GenerateOrganizationsAccessReport")
+    def generate_organizations_access_report(self, ctx: RequestContext, EntityPath: str,
+                                             OrganizationsPolicyId: str | None = None) -> dict:
+        organizations = OrganizationsDirectory(self.runtime.store)
+        organization = organizations.organization_of(ctx.account_id)
+        if organization is None or organization["MasterAccountId"] != ctx.account_id:
+            raise ServiceError("AccessDenied", "You don't have permissions to access this "
+                               "resource.", 403)
+        accounts = organizations.accounts_under(organization["Id"], EntityPath) \
+            if EntityPath.startswith(organization["Id"] + "/") else None
+        if accounts is None:
+            raise invalid_input(f"Invalid Entity Path: {EntityPath}")
+        policy = None
+        if OrganizationsPolicyId is not None:
+            policy = organizations.policy_content(organization["Id"], OrganizationsPolicyId)
+            if policy is None:
+                raise invalid_input(f"Invalid Organizations Policy Id: {OrganizationsPolicyId}")
+        return {"JobId": self.advisor.generate_organizations(ctx.account_id, EntityPath,
+                                                             accounts, policy)}
+
+    @handler("GetOrganizationsAccessReport")
+    def get_organizations_access_report(self, ctx: RequestContext, JobId: str,
+                                        MaxItems: int | None = None, Marker: str | None = None,
+                                        SortKey: str | None = None) -> dict:
+        report = self.advisor.report(ctx.account_id, JobId, "organizations")
+        details = sort_access_details(report["details"], SortKey)
+        shown, paging = page(details, Marker, MaxItems)
+        return {"JobStatus": "COMPLETED", "JobCreationDate": report["created"],
+                "JobCompletionDate": report["completed"],
+                "NumberOfServicesAccessible": len(details),
+                "NumberOfServicesNotAccessed": len(details) - report["accessed"],
+                "AccessDetails": shown, **paging}
 
     # -- policy simulator ------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import weakref
 
 from nubo.core.clock import Clock
 from nubo.services.iam import documents
+from nubo.services.iam.access_advisor import AccessAdvisor
 from nubo.services.iam.credentials import is_recent_use
 from nubo.services.iam.models import Iam
 from nubo.store import Store
@@ -60,6 +61,12 @@ class IamDirectory:
         if role is not None and not is_recent_use(role.get("last_used"), used):
             role["last_used"] = used
             self.iam.roles.save(role)
+
+    def note_service_used(self, account_id: str, kind: str, name: str, namespace: str,
+                          action: str, region: str, when: float) -> None:
+        """Record Access Advisor's last access of a service action by a user or role."""
+        AccessAdvisor(self.iam.store, self.iam.clock, self.iam).note_used(
+            account_id, kind, name, namespace, action, region, when)
 
     def mfa_code_valid(self, account_id: str, serial_number: str, code: str,
                        when: float) -> bool:

@@ -64,6 +64,7 @@ def invalid_input(message: str) -> ServiceError:
 
 class Iam:
     def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
         self.clock = clock
         self.accounts = Accounts(store)
         self.users = NamedEntities(store, clock, USER, self.accounts)

@@ -94,3 +94,19 @@ ACCOUNT_ALIASES = TableSpec(
     key=("alias",),
     columns={"alias": "text", "account": "text"},
 )
+
+# Access Advisor: when a user or role last used a service's action (the authorizer records
+# each request), one row per entity, service namespace and action.
+SERVICE_USAGE = TableSpec(
+    name="iam_service_usage",
+    key=("account", "entity_id", "namespace", "action"),
+    columns={"account": "text", "entity_id": "text", "namespace": "text", "action": "text"},
+)
+
+# Access Advisor reports (GenerateServiceLastAccessedDetails,
+# GenerateOrganizationsAccessReport), by job id, with what they found.
+ACCESS_REPORTS = TableSpec(
+    name="iam_access_reports",
+    key=("account", "job_id"),
+    columns={"account": "text", "job_id": "text"},
+)

@@ -90,3 +90,32 @@ class OrganizationsDirectory:
             if policy is not None:
                 texts.append(policy["content"])
         return texts
+
+    # -- IAM's Organizations access reports --------------------------------------------------
+
+    def accounts_under(self, org_id: str, entity_path: str) -> dict[str, str] | None:
+        """The accounts of the organization at or under an entity path (``o-.../r-...``,
+        ``.../ou-...`` or ``.../<account id>``), each with its own path; None if the path's
+        last part is no root, OU or account of the organization."""
+        org = self.orgs.get((org_id,))
+        if org is None:
+            return None
+        prefix = entity_path.rstrip("/")
+        target = prefix.rsplit("/", 1)[-1]
+        if target != org["root_id"] and \
+                (self.units.get((target,)) or {}).get("org_id") != org_id and \
+                (self.accounts.get((target,)) or {}).get("org_id") != org_id:
+            return None
+        found = {}
+        for account in self.accounts.find("by_org", (org_id,)):
+            path = f"{org_id}/{'/'.join(self._chain(account, org))}/{account['account_id']}"
+            if path == prefix or path.startswith(prefix + "/"):
+                found[account["account_id"]] = path
+        return found
+
+    def policy_content(self, org_id: str, policy_id: str) -> str | None:
+        """The document of a policy of the organization (or an AWS managed one)."""
+        policy = MANAGED.get(policy_id) or self.policies.get((policy_id,))
+        if policy is None or policy.get("org_id", org_id) != org_id:
+            return None
+        return policy["content"]
