@@ -26,7 +26,7 @@ from nubo.gateway import signatures
 from nubo.core.runtime import Runtime
 from nubo.policy import (AuthzRequest, Decision, PolicySet, Principal, ResourcePolicy, evaluate,
                          parse_policy)
-from nubo.policy.actions import SELF_AUTHORIZED, action_spec, resources_of
+from nubo.policy.actions import SELF_AUTHORIZED, action_spec, iam_prefix, resources_of
 from nubo.services.organizations.directory import OrganizationsDirectory
 
 if TYPE_CHECKING:
@@ -182,8 +182,10 @@ class Authorizer:
     # -- last use of credentials -----------------------------------------------------------
 
     def note_use(self, ctx: RequestContext, signing_name: str) -> None:
-        caller = self._callers.get((ctx.access_key_id, ctx.account_id))
-        if caller is None or caller.identity is None:
+        if ctx.access_key_id[:4] not in ("AKIA", "ASIA"):  # only IAM users' and roles' keys
+            return
+        caller = self.caller(ctx.access_key_id, ctx.account_id)
+        if caller.identity is None:
             return
         now = self.runtime.clock.now()
         kind, name = caller.identity
@@ -191,6 +193,10 @@ class Authorizer:
             self._usage[("key", ctx.access_key_id)] = (signing_name, ctx.region, now)
         elif kind == "role":
             self._usage[("role", caller.principal.account_id, name)] = (ctx.region, now)
+        # IAM Access Advisor: the service action this user or role last used
+        action = action_spec(ctx.service, signing_name, ctx.operation)[0].action
+        self._usage[("service", caller.principal.account_id, kind, name, iam_prefix(signing_name),
+                     action)] = (ctx.region, now)
 
     def flush_usage(self) -> None:
         from nubo.services.iam.directory import IamDirectory
@@ -203,8 +209,10 @@ class Authorizer:
             for (kind, *names), (*where, when) in usage.items():
                 if kind == "key":
                     directory.note_key_used(names[0], where[0], where[1], when)
-                else:
+                elif kind == "role":
                     directory.note_role_used(names[0], names[1], where[0], when)
+                else:
+                    directory.note_service_used(*names, where[0], when)
 
     async def background(self) -> None:
         while True:
