@@ -207,18 +207,7 @@ def test_more_bucket_settings(s3, bucket):
     s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": {
         "TargetBucket": bucket, "TargetPrefix": "logs/"}})
     assert s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]["TargetPrefix"] == "logs/"
-    _missing(lambda: s3.get_bucket_replication(Bucket=bucket),
-             "ReplicationConfigurationNotFoundError", "The replication configuration was not found")
-    replication = {"Role": "arn:aws:iam::000000000000:role/r", "Rules": [
-        {"Status": "Enabled", "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {
-            "Status": "Disabled"}, "Destination": {"Bucket": "arn:aws:s3:::elsewhere"}}]}
-    with pytest.raises(ClientError) as caught:
-        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=replication)
-    assert error_of(caught)[0::2] == ("InvalidRequest", 400)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=replication)
-    assert s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]["Role"] == \
-        replication["Role"]
     _missing(lambda: s3.get_object_lock_configuration(Bucket=bucket),
              "ObjectLockConfigurationNotFoundError",
              "Object Lock configuration does not exist for this bucket")

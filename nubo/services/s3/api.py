@@ -28,6 +28,7 @@ from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper, abort_date, expiration_header
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
+from nubo.services.s3.replication import check_replication, replica_of, targets
 from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, post_response,
                                    read_form, signer_key_id)
 from nubo.services.s3.post import check_policy as check_post_policy
@@ -522,6 +523,8 @@ class S3Provider(ServiceProvider):
                     check_write_conditions(self.objects.latest(bucket_name, key), key, if_match,
                                            if_none_match)
                 record["segments"] = segments_of(upload, self.blobs)
+                if targets(bucket, record):
+                    record["ReplicationStatus"] = "PENDING"
                 record, garbage = self.objects.put(bucket, record)
                 self.notifier.publish(ctx, bucket, event, key, record)
         except BaseException:
@@ -529,7 +532,48 @@ class S3Provider(ServiceProvider):
             raise
         await self._durable()
         self.blobs.remove(garbage)
+        if record.get("ReplicationStatus"):
+            await self._replicate(ctx, bucket, record)
         return record
+
+    async def _replicate(self, ctx: RequestContext, bucket: dict, version: dict) -> None:
+        """Copy a new version to the destination buckets of the bucket's replication rules,
+        keeping its version id (the copy is a REPLICA); the source's ReplicationStatus becomes
+        COMPLETED, or FAILED if a destination cannot take it (deleted, versioning off)."""
+        status, garbage = "COMPLETED", []
+        for target in targets(bucket, version):
+            algorithm = (version.get("checksum") or ["CRC64NVME"])[0]
+            upload = await self._copy_bytes(ctx, version, algorithm)
+            try:
+                with self.store.transaction():
+                    destination = self.buckets.get(target.bucket)
+                    if destination.get("versioning") != "Enabled":
+                        raise errors.invalid_request("Destination bucket must have "
+                                                     "versioning enabled.")
+                    replica = replica_of(version, target)
+                    replica["segments"] = segments_of(upload, self.blobs)
+                    garbage += self.objects.put(destination, replica,
+                                                version["version_id"])[1]
+            except ServiceError as error:
+                self._discard(upload)
+                log.warning("S3 replication of %s/%s to %s failed: %s", bucket["name"],
+                            version["key"], target.bucket, error.message)
+                status = "FAILED"
+        with self.store.transaction():
+            current = self.objects.version(bucket["name"], version["key"],
+                                           version["version_id"])
+            if current is not None:
+                self.objects.table.update((bucket["name"], version["key"], current["rank"]),
+                                          {"ReplicationStatus": status})
+                version["ReplicationStatus"] = status
+        await self._durable()
+        self.blobs.remove(garbage)
+
+    async def _copy_bytes(self, ctx: RequestContext, source: dict, algorithm: str) -> Upload:
+        """A version's bytes received again (for a copy or a replica), with their digests."""
+        data = stream(self.blobs, source.get("segments", ()), 0, source["size"])
+        return await self._receive(ctx, BodyStream(_as_chunks(data), source["size"]), {},
+                                   [algorithm], from_request=False)
 
     # GetObject and HeadObject only read: async, so the gateway runs them outside a store
     # transaction (it wraps sync handlers in one) and a GET costs no savepoint nor commit.
@@ -598,9 +642,11 @@ class S3Provider(ServiceProvider):
         found, garbage = self.objects.delete(bucket, key, version_id)
         self._remove_when_durable(garbage)
         if found is not None:
+            marker_added = found.get("delete_marker") and version_id is None
             self.notifier.publish(ctx, bucket, "ObjectRemoved:DeleteMarkerCreated"
-                                  if found.get("delete_marker") and version_id is None
-                                  else "ObjectRemoved:Delete", key, found)
+                                  if marker_added else "ObjectRemoved:Delete", key, found)
+            if marker_added:
+                self._replicate_marker(bucket, found)
         out: dict[str, Any] = {}
         if found is not None and (version_id is not None or found.get("delete_marker")):
             out["VersionId"] = found["version_id"]
@@ -661,11 +707,9 @@ class S3Provider(ServiceProvider):
                 "This copy request is illegal because it is trying to copy an object to itself "
                 "without changing the object's metadata, storage class, website redirect "
                 "location or encryption attributes.")
-        data = stream(self.blobs, source.get("segments", ()), 0, source["size"])
-        body = BodyStream(_as_chunks(data), source["size"])
         algorithm = (params.get("ChecksumAlgorithm") or
                      (source.get("checksum") or ["CRC64NVME"])[0]).upper()
-        upload = await self._receive(ctx, body, {}, [algorithm], from_request=False)
+        upload = await self._copy_bytes(ctx, source, algorithm)
         if not replace:  # the source's metadata, with the storage class etc. asked for
             params = {**{name: value for name, value in source.items()
                          if name in STORED_ATTRIBUTES}, "ContentType": source["content_type"],
@@ -689,6 +733,18 @@ class S3Provider(ServiceProvider):
         if record["versioned"]:
             out["VersionId"] = record["version_id"]
         return out
+
+    def _replicate_marker(self, bucket: dict, marker: dict) -> None:
+        """A new delete marker, replicated where the rules replicate delete markers."""
+        for target in targets(bucket, marker):
+            try:
+                destination = self.buckets.get(target.bucket)
+            except ServiceError:
+                continue
+            if destination.get("versioning") == "Enabled":
+                self.objects.put(destination, {
+                    "key": marker["key"], "delete_marker": True, "owner": marker["owner"],
+                    "modified": marker["modified"]}, marker["version_id"])
 
     def _copy_source(self, copy_source: str, if_match, if_none_match, if_modified_since,
                      if_unmodified_since) -> tuple[dict, str | None]:
@@ -915,11 +971,15 @@ class S3Provider(ServiceProvider):
             record, garbage = self.uploads.complete(upload, (MultipartUpload or {}).get(
                 "Parts") or [], MpuObjectSize)
             check_whole_checksum(record, checksums)
+            if targets(bucket, record):
+                record["ReplicationStatus"] = "PENDING"
             record, more = self.objects.put(bucket, record)
             self.notifier.publish(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", Key,
                                   record)
         await self._durable()
         self.blobs.remove(garbage + more)
+        if record.get("ReplicationStatus"):
+            await self._replicate(ctx, bucket, record)
         out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,
                "ETag": record["etag"], **encryption_output(record)}
         if record.get("checksum"):
@@ -1192,9 +1252,7 @@ class S3Provider(ServiceProvider):
     @handler("PutBucketReplication")
     def put_bucket_replication(self, ctx: RequestContext, Bucket: str,
                                ReplicationConfiguration: dict, **_: Any) -> None:
-        if self.buckets.get(Bucket).get("versioning") != "Enabled":
-            raise errors.invalid_request("Versioning must be 'Enabled' on the bucket to apply a "
-                                         "replication configuration")
+        check_replication(ReplicationConfiguration, self.buckets.get(Bucket), self.buckets)
         self.configs.put(Bucket, "replication", ReplicationConfiguration)
 
     @handler("GetBucketReplication")

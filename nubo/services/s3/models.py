@@ -211,9 +211,10 @@ class Objects:
 
     # -- writing --------------------------------------------------------------------------
 
-    def put(self, bucket: dict, record: dict) -> tuple[dict, list[str]]:
-        """Make ``record`` the key's newest version under the bucket's versioning; returns it
-        and the blob files it made garbage."""
+    def put(self, bucket: dict, record: dict, version_id: str | None = None
+            ) -> tuple[dict, list[str]]:
+        """Make ``record`` the key's newest version under the bucket's versioning (a replica
+        keeps its source's ``version_id``); returns it and the blob files it made garbage."""
         name, key = bucket["name"], record["key"]
         versioning = bucket.get("versioning")
         garbage: list[str] = []
@@ -221,7 +222,7 @@ class Objects:
         # newer versions rank lower: by the time, and always below the key's newest version
         rank = -time.time_ns() if latest is None else min(-time.time_ns(), latest["rank"] - 1)
         if versioning == "Enabled":
-            record["version_id"] = secrets.token_urlsafe(24)
+            record["version_id"] = version_id or secrets.token_urlsafe(24)
         else:
             record["version_id"] = "null"
             if latest is not None and latest["version_id"] == "null":

@@ -29,7 +29,8 @@ STORED_ATTRIBUTES = ("CacheControl", "ContentDisposition", "ContentEncoding", "C
 PROTECTION_ATTRIBUTES = ("ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled",
                          "SSECustomerAlgorithm", "SSECustomerKeyMD5")
 REPORTED_ATTRIBUTES = STORED_ATTRIBUTES + PROTECTION_ATTRIBUTES + (
-    "ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus")
+    "ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus",
+    "ReplicationStatus")
 
 
 @dataclass

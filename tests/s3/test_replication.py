@@ -1,0 +1,107 @@
+"""Bucket replication: PutBucketReplication's checks (versioning on both sides, destination,
+V2 schema), and new versions and delete markers copied to the destination bucket in-process
+(same version id, ReplicationStatus COMPLETED on the source and REPLICA on the copy)."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
+from tests.s3.conftest import empty_and_delete, unique
+
+ROLE = "arn:aws:iam::000000000000:role/replication"
+
+
+@pytest.fixture
+def destination(s3):
+    name = unique("replica")
+    s3.create_bucket(Bucket=name)
+    yield name
+    empty_and_delete(s3, name)
+
+
+def _rule(destination, **extra):
+    return {"ID": extra.pop("ID", "all"), "Status": "Enabled", "Priority": 1, "Filter": {},
+            "DeleteMarkerReplication": {"Status": "Enabled"},
+            "Destination": {"Bucket": f"arn:aws:s3:::{destination}"}, **extra}
+
+
+def test_replication_configuration_checks(s3, bucket, destination):
+    def refused(config):
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=config)
+        return error_of(caught)
+
+    config = {"Role": ROLE, "Rules": [_rule(destination)]}
+    assert refused(config) == ("InvalidRequest", "Versioning must be 'Enabled' on the bucket to "
+                               "apply a replication configuration", 400)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert refused(config) == ("InvalidRequest",
+                               "Destination bucket must have versioning enabled.", 400)
+    assert refused({"Role": ROLE, "Rules": [_rule("no-such-bucket-nubo-x")]})[0:2] == (
+        "InvalidRequest", "Destination bucket must exist.")
+    s3.put_bucket_versioning(Bucket=destination,
+                             VersioningConfiguration={"Status": "Enabled"})
+    no_markers = _rule(destination)
+    del no_markers["DeleteMarkerReplication"]
+    assert refused({"Role": ROLE, "Rules": [no_markers]})[1] == (
+        "DeleteMarkerReplication must be specified for this version of Cross Region "
+        "Replication configuration schema.")
+    second = _rule(destination, ID="second", Filter={"Prefix": "a/"})
+    del second["Priority"]
+    assert refused({"Role": ROLE, "Rules": [_rule(destination), second]})[1] == (
+        "Priority must be specified for this version of Cross Region Replication "
+        "configuration schema.")
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration=config)
+    stored = s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
+    assert stored["Role"] == ROLE and stored["Rules"][0]["ID"] == "all"
+    s3.delete_bucket_replication(Bucket=bucket)
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_replication(Bucket=bucket)
+    assert error_of(caught)[0] == "ReplicationConfigurationNotFoundError"
+
+
+def test_objects_and_markers_replicated(s3, bucket, destination):
+    for name in (bucket, destination):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        _rule(destination, Filter={"Prefix": "docs/"},
+              Destination={"Bucket": f"arn:aws:s3:::{destination}",
+                           "StorageClass": "STANDARD_IA"})]})
+    put = s3.put_object(Bucket=bucket, Key="docs/a.txt", Body=b"replicate me",
+                        ContentType="text/plain", Metadata={"color": "blue"},
+                        Tagging="team=red")
+    s3.put_object(Bucket=bucket, Key="other/b.txt", Body=b"stays")
+    source = s3.head_object(Bucket=bucket, Key="docs/a.txt")
+    assert source["ReplicationStatus"] == "COMPLETED"
+    assert "ReplicationStatus" not in s3.head_object(Bucket=bucket, Key="other/b.txt")
+    replica = s3.get_object(Bucket=destination, Key="docs/a.txt")
+    assert replica["Body"].read() == b"replicate me"
+    assert replica["VersionId"] == put["VersionId"] and replica["ETag"] == put["ETag"]
+    assert replica["ReplicationStatus"] == "REPLICA"
+    assert replica["ContentType"] == "text/plain" and replica["Metadata"] == {"color": "blue"}
+    assert replica["StorageClass"] == "STANDARD_IA"
+    assert s3.get_object_tagging(Bucket=destination, Key="docs/a.txt")["TagSet"] == [
+        {"Key": "team", "Value": "red"}]
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket=destination, Key="other/b.txt")
+    assert error_of(caught)[2] == 404
+    # multipart uploads and copies replicate too
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="docs/big")["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="docs/big", UploadId=upload, PartNumber=1,
+                          Body=b"m" * 1000)
+    s3.complete_multipart_upload(Bucket=bucket, Key="docs/big", UploadId=upload,
+                                 MultipartUpload={"Parts": [{"PartNumber": 1,
+                                                             "ETag": part["ETag"]}]})
+    s3.copy_object(Bucket=bucket, Key="docs/copy", CopySource={"Bucket": bucket,
+                                                                "Key": "other/b.txt"})
+    assert s3.get_object(Bucket=destination, Key="docs/big")["Body"].read() == b"m" * 1000
+    assert s3.get_object(Bucket=destination, Key="docs/copy")["Body"].read() == b"stays"
+    # a delete marker is replicated (the rule says so); a version delete is not
+    marker = s3.delete_object(Bucket=bucket, Key="docs/a.txt")["VersionId"]
+    versions = s3.list_object_versions(Bucket=destination, Prefix="docs/a.txt")
+    assert [m["VersionId"] for m in versions["DeleteMarkers"]] == [marker]
+    s3.delete_object(Bucket=bucket, Key="docs/a.txt", VersionId=put["VersionId"])
+    versions = s3.list_object_versions(Bucket=destination, Prefix="docs/a.txt")
+    assert [v["VersionId"] for v in versions["Versions"]] == [put["VersionId"]]
