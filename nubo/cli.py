@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
-import signal
 import sys
 import urllib.error
 import urllib.request
@@ -53,10 +52,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def serve(config: Config) -> int:
-    import uvicorn
+    import asyncio
 
     from nubo.core.runtime import Runtime
-    from nubo.gateway.asgi import AsgiApp
+    from nubo.gateway.http import HttpServer
     from nubo.server import Gateway
     from nubo.store import Store
 
@@ -67,39 +66,29 @@ def serve(config: Config) -> int:
     # page and sweeps the old generations too: ~90 of a 10,000-item Scan's ~250 ms of CPU.
     gc.set_threshold(10_000, 10, 10)
     store = Store(config.store_path)
-    app = AsgiApp(Gateway(Runtime(config=config, store=store)))
+    server = HttpServer(Gateway(Runtime(config=config, store=store)))
     where = "in memory (ephemeral)" if config.ephemeral else f"in {config.data_dir}"
 
-    class Server(uvicorn.Server):
-        async def startup(self, sockets=None) -> None:
-            await super().startup(sockets)
-            if self.started:
-                print(f"nubo {__version__} ready on http://{config.host}:{config.port}, "
-                      f"state {where}", flush=True)
+    def ready() -> None:
+        print(f"nubo {__version__} ready on http://{config.host}:{config.port}, "
+              f"state {where}", flush=True)
 
     try:
-        import uvloop  # noqa: F401
+        import uvloop
 
-        loop = "uvloop"
+        loop_factory = uvloop.new_event_loop
     except ImportError:
-        loop = "asyncio"
-    server = Server(uvicorn.Config(
-        app, host=config.host, port=config.port, loop=loop, http="httptools",
-        lifespan="on", proxy_headers=False, log_level=config.log_level, access_log=False, server_header=False,
-        timeout_keep_alive=65, timeout_graceful_shutdown=2, backlog=2048))
-    # uvicorn re-raises the stop signal after its graceful shutdown; what it then finds
-    # installed turns it into a clean exit instead of death by signal.
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop_signal, _exit_cleanly)
+        loop_factory = None
     try:
-        server.run()
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(server.serve(config.host, config.port, ready))
+    except OSError as error:  # the address is taken or cannot be bound
+        logging.getLogger("nubo").error("cannot serve on %s:%s: %s", config.host, config.port,
+                                        error)
+        return 1
     finally:
         store.close()
-    return 0 if server.started else 1
-
-
-def _exit_cleanly(signum, frame) -> None:
-    raise SystemExit(0)
+    return 0
 
 
 def _reset(host: str, port: int) -> int:
