@@ -22,6 +22,7 @@ from nubo.services.dynamodb.replicas import Replicas
 from nubo.services.dynamodb.requests import ItemRequests
 from nubo.services.dynamodb.settings import TableSettings
 from nubo.services.dynamodb.statements import Statements
+from nubo.services.dynamodb.transfers import Transfers
 
 
 log = logging.getLogger("nubo.dynamodb")
@@ -71,6 +72,8 @@ class DynamodbProvider(ServiceProvider):
         self.statements = Statements(self.tables, self.items, self.queries, self.batches)
         self.settings = TableSettings(self.tables)
         self.replicas = Replicas(self.tables, self.items)
+        self.transfers = Transfers(runtime.store, runtime.clock, self.tables, self.items,
+                                   lambda *call: runtime.services.call(*call))
 
         self._sweep_due = asyncio.Event()
         runtime.clock.subscribe(self._sweep_due.set)
@@ -111,7 +114,7 @@ class DynamodbProvider(ServiceProvider):
 
     async def background(self) -> None:
         """Deletes expired items (TTL), the rows of deleted tables, and stream records older
-        than 24 hours."""
+        than 24 hours; runs exports to and imports from S3."""
         while True:
             try:
                 with self.runtime.store.transaction():
@@ -124,6 +127,7 @@ class DynamodbProvider(ServiceProvider):
                 log.exception("DynamoDB sweep failed")
                 self.reset()  # its writes rolled back; so must what the caches learnt
                 swept = 0
+            swept += await self.transfers.run_pending()
             if not swept:
                 try:
                     await asyncio.wait_for(self._sweep_due.wait(), SWEEP_INTERVAL)
@@ -397,6 +401,38 @@ class DynamodbProvider(ServiceProvider):
         moment = None if UseLatestRestorableTime else RestoreDateTime.timestamp()
         table = self.backups.restore_to_time(ctx, source, TargetTableName, moment, overrides)
         return {"TableDescription": self.tables.describe(table, "CREATING")}
+
+    # -- exports and imports (S3) ------------------------------------------------------------
+
+    @handler("ExportTableToPointInTime")
+    def export_table_to_point_in_time(self, ctx: RequestContext, **params) -> dict:
+        description = self.transfers.export(ctx, **params)
+        self._sweep_due.set()
+        return {"ExportDescription": description}
+
+    @handler("DescribeExport")
+    def describe_export(self, ctx: RequestContext, ExportArn: str) -> dict:
+        return {"ExportDescription": self.transfers.describe_export(ctx, ExportArn)}
+
+    @handler("ListExports")
+    def list_exports(self, ctx: RequestContext, TableArn: str | None = None,
+                     MaxResults: int | None = None, NextToken: str | None = None) -> dict:
+        return self.transfers.list_exports(ctx, TableArn, MaxResults, NextToken)
+
+    @handler("ImportTable")
+    def import_table(self, ctx: RequestContext, **params) -> dict:
+        description = self.transfers.import_table(ctx, **params)
+        self._sweep_due.set()
+        return {"ImportTableDescription": description}
+
+    @handler("DescribeImport")
+    def describe_import(self, ctx: RequestContext, ImportArn: str) -> dict:
+        return {"ImportTableDescription": self.transfers.describe_import(ctx, ImportArn)}
+
+    @handler("ListImports")
+    def list_imports(self, ctx: RequestContext, TableArn: str | None = None,
+                     PageSize: int | None = None, NextToken: str | None = None) -> dict:
+        return self.transfers.list_imports(ctx, TableArn, PageSize, NextToken)
 
     # -- items ------------------------------------------------------------------------------
 

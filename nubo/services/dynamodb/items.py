@@ -264,6 +264,18 @@ class Items:
             if current is not None or before is not None:
                 self.write(target, entry["position"], current, before, old_size=size)
 
+    def rewind_rows(self, source: int, owner: int, since: float) -> None:
+        """Undo in ``owner``'s rows (a raw copy of table ``source``'s: an export's snapshot)
+        the writes ``source`` saw after ``since``, newest first."""
+        for entry in self.history.find(index="by_table_time", eq=(source,),
+                                       lo=math.nextafter(since, math.inf), reverse=True):
+            before = entry["before"]
+            if before is None:
+                self.rows.delete((owner, entry["position"]))
+            else:
+                self.rows.put({"table": owner, "position": entry["position"], "item": before,
+                               "size": item_size(load_item(before))})
+
     def forget_history(self, retention: float) -> int:
         return self.history.delete_where(index="by_time", hi=self.clock.now() - retention)
 

@@ -109,3 +109,20 @@ HISTORY = TableSpec(
     columns={"table": "int", "sequence": "int", "time": "real"},
     indexes={"by_table_time": ("table", "time"), "by_time": ("time",)},
 )
+
+# Exports to S3 (ExportTableToPointInTime) and imports from S3 (ImportTable): one record each,
+# worked through by the background loop while IN_PROGRESS (transfers.py). An export reads a
+# snapshot of the table taken when it was asked for, kept in ITEMS under the export's own id.
+def _transfer_jobs(name: str) -> TableSpec:
+    return TableSpec(
+        name=name,
+        key=("account", "region", "arn"),
+        columns={"account": "text", "region": "text", "arn": "text", "table_arn": "text",
+                 "status": "text", "token": "text"},
+        indexes={"by_table": ("account", "region", "table_arn", "arn"),
+                 "by_status": ("status",), "by_token": ("account", "region", "token")},
+    )
+
+
+EXPORTS = _transfer_jobs("dynamodb_exports")
+IMPORTS = _transfer_jobs("dynamodb_imports")

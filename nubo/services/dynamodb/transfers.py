@@ -1,0 +1,507 @@
+"""Exports to S3 (ExportTableToPointInTime, DescribeExport, ListExports) and imports from S3
+(ImportTable, DescribeImport, ListImports), run as background jobs as on AWS.
+
+An export snapshots the table when asked (its rows copied under the export's own id, then
+rewound to ExportTime with the point-in-time history), answers IN_PROGRESS, and the background
+loop writes the snapshot to S3 in AWS's layout: ``<prefix>/AWSDynamoDB/<ExportId>/`` with
+``_started``, gzipped DYNAMODB_JSON data files (``{"Item": ...}`` a line) under ``data/``, and
+the ``manifest-files.json`` / ``manifest-summary.json`` manifests with their ``.checksum``
+files; then COMPLETED (or FAILED with the S3 error). An import creates the table at once and
+the background loop reads every object under the S3 prefix (DYNAMODB_JSON or CSV, GZIP, ZSTD or
+uncompressed), counting the lines it cannot import as errors. S3 is called in-process
+(ServiceRegistry.call) as the requester, never over HTTP.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import csv
+import gzip
+import hashlib
+import logging
+import secrets
+import zlib
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Callable
+
+import orjson
+import zstandard
+
+from nubo.core.clock import Clock
+from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.core.http import BodyStream
+from nubo.services.dynamodb import schema
+from nubo.services.dynamodb.items import Items
+from nubo.services.dynamodb.models import Table, Tables, not_implemented
+from nubo.services.dynamodb.values import (check_item, check_item_size, load_item, parse_number,
+                                           validation)
+from nubo.store import Store
+
+log = logging.getLogger("nubo.dynamodb")
+
+DATA_FILE_ITEMS = 10_000  # items per exported data file
+READ_ROWS = 1_000  # snapshot rows read per chunk
+MAX_LIST = 25  # ListExports MaxResults / ListImports PageSize
+TOKEN_LIFETIME = 8 * 3600  # a ClientToken names the same export or import for 8 hours
+Call = Callable[[RequestContext, str, str, dict], Any]
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _job_arn(table_arn: str, kind: str, now: float) -> str:
+    return f"{table_arn}/{kind}/{int(now * 1000):014d}-{secrets.token_hex(4)}"
+
+
+def _job_context(record: dict, operation: str) -> RequestContext:
+    """The context of a job's S3 calls: the requester's account, region and key."""
+    return RequestContext(request_id=secrets.token_hex(8).upper(), service="dynamodb",
+                          operation=operation, account_id=record["account"],
+                          region=record["region"], access_key_id=record["access_key"],
+                          protocol="json", host="")
+
+
+def _page(rows: list[dict], limit: int | None, field: str) -> tuple[list[dict], str | None]:
+    limit = limit or MAX_LIST
+    if not 1 <= limit <= MAX_LIST:
+        raise validation(f"1 validation error detected: Value '{limit}' at '{field}' failed to "
+                         f"satisfy constraint: Member must have value less than or equal to "
+                         f"{MAX_LIST}")
+    if len(rows) > limit:
+        return rows[:limit], base64.urlsafe_b64encode(rows[limit - 1]["arn"].encode()).decode()
+    return rows, None
+
+
+def _after(token: str | None) -> str | None:
+    if token is None:
+        return None
+    try:
+        return base64.urlsafe_b64decode(token.encode()).decode()
+    except (ValueError, UnicodeDecodeError):
+        raise validation("Invalid NextToken") from None
+
+
+class Transfers:
+    def __init__(self, store: Store, clock: Clock, tables: Tables, items: Items,
+                 call: Call) -> None:
+        self.store = store
+        self.clock = clock
+        self.tables = tables
+        self.items = items
+        self.call = call
+        self.exports = store.table(schema.EXPORTS)
+        self.imports = store.table(schema.IMPORTS)
+
+    # -- exports ----------------------------------------------------------------------------
+
+    def export(self, ctx: RequestContext, TableArn: str, S3Bucket: str,
+               ExportTime: datetime | None = None, ClientToken: str | None = None,
+               S3BucketOwner: str | None = None, S3Prefix: str | None = None,
+               S3SseAlgorithm: str | None = None, S3SseKmsKeyId: str | None = None,
+               ExportFormat: str | None = None, ExportType: str | None = None,
+               IncrementalExportSpecification: dict | None = None) -> dict:
+        if (ExportType or "FULL_EXPORT") != "FULL_EXPORT":
+            raise not_implemented("ExportType INCREMENTAL_EXPORT")
+        if (ExportFormat or "DYNAMODB_JSON") != "DYNAMODB_JSON":
+            raise not_implemented("ExportFormat ION")
+        request = {"TableArn": TableArn, "S3Bucket": S3Bucket, "S3BucketOwner": S3BucketOwner,
+                   "S3Prefix": S3Prefix, "S3SseAlgorithm": S3SseAlgorithm or "AES256",
+                   "S3SseKmsKeyId": S3SseKmsKeyId, "ExportFormat": "DYNAMODB_JSON",
+                   "ExportType": "FULL_EXPORT",
+                   "ExportTime": ExportTime.timestamp() if ExportTime else None}
+        earlier = self._same_token(self.exports, ctx, ClientToken, request, "Export")
+        if earlier is not None:
+            return _export_view(earlier)
+        table = self.tables.find(ctx.account_id, ctx.region, TableArn)
+        if table is None:
+            raise ServiceError("TableNotFoundException", f"Table not found: {TableArn}")
+        pitr = table.record.get("pitr")
+        if not pitr:
+            raise ServiceError("PointInTimeRecoveryUnavailableException",
+                               f"Point in time recovery is not enabled for table '{table.name}'")
+        now = self.clock.now()
+        moment = now if ExportTime is None else ExportTime.timestamp()
+        earliest = max(pitr["since"], now - pitr["days"] * 86400)
+        if not earliest <= moment <= now:
+            raise ServiceError("InvalidExportTimeException",
+                               "Export time is outside the allowed export time window: "
+                               f"[{_iso(earliest)}, {_iso(now)}]")
+        snapshot = self.store.sequence("dynamodb_table")  # ids shared with tables and backups
+        self.items.copy_rows(table.id, snapshot)
+        self.items.rewind_rows(table.id, snapshot, moment)
+        arn = _job_arn(table.arn, "export", now)
+        record = {"account": ctx.account_id, "region": ctx.region, "arn": arn,
+                  "table_arn": table.arn, "status": "IN_PROGRESS", "token": ClientToken,
+                  "access_key": ctx.access_key_id, "request": request, "snapshot": snapshot,
+                  "TableId": table.record["TableId"], "StartTime": now, "ExportTime": moment,
+                  "token_expires": now + TOKEN_LIFETIME}
+        self.exports.put(record)
+        return _export_view(record)
+
+    def describe_export(self, ctx: RequestContext, arn: str) -> dict:
+        record = self.exports.get((ctx.account_id, ctx.region, arn))
+        if record is None:
+            raise ServiceError("ExportNotFoundException", f"Export not found: {arn}")
+        return _export_view(record)
+
+    def list_exports(self, ctx: RequestContext, table_arn: str | None, limit: int | None,
+                     token: str | None) -> dict:
+        rows = self._listing(self.exports, ctx, table_arn, limit, token)
+        page, last = _page(rows, limit, "maxResults")
+        output: dict[str, Any] = {"ExportSummaries": [
+            {"ExportArn": r["arn"], "ExportStatus": r["status"], "ExportType": "FULL_EXPORT"}
+            for r in page]}
+        if last:
+            output["NextToken"] = last
+        return output
+
+    async def _run_export(self, record: dict) -> None:
+        request = record["request"]
+        ctx = _job_context(record, "ExportTableToPointInTime")
+        export_id = record["arn"].rsplit("/", 1)[1]
+        base = "/".join(p for p in (request["S3Prefix"], "AWSDynamoDB", export_id) if p)
+        await self._put(ctx, request, f"{base}/_started", b"")
+        files, count, size, start = [], 0, 0, None
+        while True:
+            lines, rows_size, start, done = self._snapshot_lines(record["snapshot"], start)
+            if lines:
+                data = gzip.compress(b"".join(lines), mtime=0)
+                key = f"{base}/data/{secrets.token_hex(13)}.json.gz"
+                etag = await self._put(ctx, request, key, data)
+                files.append({"itemCount": len(lines),
+                              "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
+                              "etag": etag.strip('"'), "dataFileS3Key": key})
+                count, size = count + len(lines), size + rows_size
+            if done:
+                break
+        manifest = b"".join(orjson.dumps(f) + b"\n" for f in files)
+        await self._put(ctx, request, f"{base}/manifest-files.json", manifest)
+        await self._put(ctx, request, f"{base}/manifest-files.checksum",
+                        hashlib.md5(manifest).hexdigest().encode())
+        end = self.clock.now()
+        summary = orjson.dumps({
+            "version": "2020-06-30", "exportArn": record["arn"],
+            "startTime": _iso(record["StartTime"]), "endTime": _iso(end),
+            "tableArn": record["table_arn"], "tableId": record["TableId"],
+            "exportTime": _iso(record["ExportTime"]), "s3Bucket": request["S3Bucket"],
+            "s3Prefix": request["S3Prefix"], "s3SseAlgorithm": request["S3SseAlgorithm"],
+            "s3SseKmsKeyId": request["S3SseKmsKeyId"],
+            "manifestFilesS3Key": f"{base}/manifest-files.json", "billedSizeBytes": size,
+            "itemCount": count, "outputFormat": "DYNAMODB_JSON",
+            "exportType": "FULL_EXPORT"})
+        await self._put(ctx, request, f"{base}/manifest-summary.json", summary)
+        await self._put(ctx, request, f"{base}/manifest-summary.checksum",
+                        hashlib.md5(summary).hexdigest().encode())
+        self._finish(self.exports, record, "COMPLETED", EndTime=end, ItemCount=count,
+                     BilledSizeBytes=size, ExportManifest=f"{base}/manifest-summary.json")
+
+    def _snapshot_lines(self, snapshot: int, start: bytes | None
+                        ) -> tuple[list[bytes], int, bytes | None, bool]:
+        """The next data file's lines from the snapshot: (lines, their items' size, the
+        position to go on from, whether the snapshot is read to its end)."""
+        lines: list[bytes] = []
+        size = 0
+        while len(lines) < DATA_FILE_ITEMS:
+            rows = self.items.rows.find_values(("position", "item", "size"), eq=(snapshot,),
+                                               lo=start, limit=READ_ROWS)
+            for _, stored, row_size in rows:
+                lines.append(b'{"Item":' + stored + b"}\n")
+                size += row_size
+            if len(rows) < READ_ROWS:
+                return lines, size, None, True
+            start = rows[-1][0] + b"\x00"
+        return lines, size, start, False
+
+    async def _put(self, ctx: RequestContext, request: dict, key: str, data: bytes) -> str:
+        params: dict[str, Any] = {"Bucket": request["S3Bucket"], "Key": key,
+                                  "Body": BodyStream.of(data)}
+        if request["S3BucketOwner"]:
+            params["ExpectedBucketOwner"] = request["S3BucketOwner"]
+        if request["S3SseAlgorithm"] == "KMS":
+            params["ServerSideEncryption"] = "aws:kms"
+            if request["S3SseKmsKeyId"]:
+                params["SSEKMSKeyId"] = request["S3SseKmsKeyId"]
+        return (await self.call(ctx, "s3", "PutObject", params))["ETag"]
+
+    # -- imports ----------------------------------------------------------------------------
+
+    def import_table(self, ctx: RequestContext, S3BucketSource: dict, InputFormat: str,
+                     TableCreationParameters: dict, ClientToken: str | None = None,
+                     InputFormatOptions: dict | None = None,
+                     InputCompressionType: str | None = None) -> dict:
+        if InputFormat == "ION":
+            raise not_implemented("InputFormat ION")
+        if InputFormatOptions and InputFormat != "CSV":
+            raise validation("InputFormatOptions can only be specified for CSV InputFormat")
+        request = {"S3BucketSource": S3BucketSource, "InputFormat": InputFormat,
+                   "InputFormatOptions": InputFormatOptions,
+                   "InputCompressionType": InputCompressionType or "NONE",
+                   "TableCreationParameters": TableCreationParameters}
+        earlier = self._same_token(self.imports, ctx, ClientToken, request, "Import")
+        if earlier is not None:
+            return _import_view(earlier)
+        table = self.tables.create(ctx, **TableCreationParameters)
+        now = self.clock.now()
+        record = {"account": ctx.account_id, "region": ctx.region,
+                  "arn": _job_arn(table.arn, "import", now), "table_arn": table.arn,
+                  "status": "IN_PROGRESS", "token": ClientToken, "access_key": ctx.access_key_id,
+                  "request": request, "TableId": table.record["TableId"], "table": table.id,
+                  "StartTime": now, "token_expires": now + TOKEN_LIFETIME,
+                  "ErrorCount": 0, "ProcessedSizeBytes": 0, "ProcessedItemCount": 0,
+                  "ImportedItemCount": 0}
+        self.imports.put(record)
+        return _import_view(record)
+
+    def describe_import(self, ctx: RequestContext, arn: str) -> dict:
+        record = self.imports.get((ctx.account_id, ctx.region, arn))
+        if record is None:
+            raise ServiceError("ImportNotFoundException", f"Import not found: {arn}")
+        return _import_view(record)
+
+    def list_imports(self, ctx: RequestContext, table_arn: str | None, limit: int | None,
+                     token: str | None) -> dict:
+        rows = self._listing(self.imports, ctx, table_arn, limit, token)
+        page, last = _page(rows, limit, "pageSize")
+        summaries = []
+        for r in page:
+            view = _import_view(r)
+            summaries.append({k: view[k] for k in (
+                "ImportArn", "ImportStatus", "TableArn", "S3BucketSource",
+                "CloudWatchLogGroupArn", "InputFormat", "StartTime", "EndTime") if k in view})
+        output: dict[str, Any] = {"ImportSummaryList": summaries}
+        if last:
+            output["NextToken"] = last
+        return output
+
+    async def _run_import(self, record: dict) -> None:
+        request = record["request"]
+        source = request["S3BucketSource"]
+        ctx = _job_context(record, "ImportTable")
+        table = self.tables.by_id(record["table"])
+        if table is None:  # deleted while importing
+            raise ServiceError("ResourceNotFoundException", "The table was deleted")
+        counts = {"ErrorCount": 0, "ProcessedSizeBytes": 0, "ProcessedItemCount": 0,
+                  "ImportedItemCount": 0}
+        reader = _LINE_READERS[request["InputFormat"]](table, request.get("InputFormatOptions"))
+        token = None
+        while True:
+            params = {"Bucket": source["S3Bucket"], "Prefix": source.get("S3KeyPrefix") or ""}
+            if source.get("S3BucketOwner"):
+                params["ExpectedBucketOwner"] = source["S3BucketOwner"]
+            if token:
+                params["ContinuationToken"] = token
+            listing = self.call(ctx, "s3", "ListObjectsV2", params)
+            for entry in listing.get("Contents") or ():
+                counts["ProcessedSizeBytes"] += entry["Size"]
+                got = await self.call(ctx, "s3", "GetObject", {
+                    "Bucket": source["S3Bucket"], "Key": entry["Key"]})
+                chunks = _decompressed(got["Body"], request["InputCompressionType"])
+                async for line in _lines(chunks):
+                    counts["ProcessedItemCount"] += 1
+                    try:
+                        item = reader(line)
+                        if item is None:
+                            counts["ProcessedItemCount"] -= 1  # a CSV header
+                            continue
+                        self._import_item(table, item)
+                        counts["ImportedItemCount"] += 1
+                    except (ServiceError, ValueError, KeyError, TypeError) as error:
+                        counts["ErrorCount"] += 1
+                        log.info("import %s: line not imported: %s", record["arn"], error)
+            token = listing.get("NextContinuationToken")
+            if not token:
+                break
+        self._finish(self.imports, record, "COMPLETED", EndTime=self.clock.now(), **counts)
+
+    def _import_item(self, table: Table, item: dict) -> None:
+        item = check_item(item)
+        size = check_item_size(item)
+        self.items.check_item_keys(table, item)
+        position = table.key.position(item)
+        with self.store.transaction():
+            old, old_size = self.items.load_sized(table, position)
+            self.items.write(table, position, old, item, old_size=old_size, new_size=size)
+
+    # -- both -------------------------------------------------------------------------------
+
+    def _same_token(self, jobs, ctx: RequestContext, token: str | None, request: dict,
+                    kind: str) -> dict | None:
+        """The job this ClientToken started in the last 8 hours, if any; a different request
+        with the same token is AWS's conflict."""
+        if token is None:
+            return None
+        for record in jobs.find(index="by_token", eq=(ctx.account_id, ctx.region, token)):
+            if record["token_expires"] > self.clock.now():
+                if record["request"] != request:
+                    raise ServiceError(f"{kind}ConflictException",
+                                       f"There was a conflict when {kind.lower()}ing: the "
+                                       "ClientToken was used by a different request")
+                return record
+        return None
+
+    @staticmethod
+    def _listing(jobs, ctx: RequestContext, table_arn: str | None, limit: int | None,
+                 token: str | None) -> list[dict]:
+        after = _after(token)
+        lo = None if after is None else after + "\x00"
+        wanted = (limit or MAX_LIST) + 1
+        if table_arn is not None:
+            return jobs.find(index="by_table", eq=(ctx.account_id, ctx.region, table_arn),
+                             lo=lo, limit=wanted)
+        return jobs.find(eq=(ctx.account_id, ctx.region), lo=lo, limit=wanted)
+
+    def _finish(self, jobs, record: dict, status: str, **fields: Any) -> None:
+        record.update(fields, status=status)
+        with self.store.transaction():
+            jobs.put(record)
+            if "snapshot" in record:
+                self.tables.drop(record["snapshot"], "items")
+
+    async def run_pending(self) -> int:
+        """Work through the exports and imports in progress; how many were done."""
+        done = 0
+        for jobs, run in ((self.exports, self._run_export), (self.imports, self._run_import)):
+            for record in jobs.find(index="by_status", eq=("IN_PROGRESS",), limit=4):
+                try:
+                    await run(record)
+                except ServiceError as error:
+                    self._finish(jobs, record, "FAILED", EndTime=self.clock.now(),
+                                 FailureCode=_failure_code(error), FailureMessage=error.message)
+                except Exception as error:  # noqa: BLE001 - the job fails, the loop goes on
+                    log.exception("DynamoDB %s failed", record["arn"])
+                    self._finish(jobs, record, "FAILED", EndTime=self.clock.now(),
+                                 FailureCode="InternalServerError", FailureMessage=str(error))
+                done += 1
+        return done
+
+
+def _failure_code(error: ServiceError) -> str:
+    """S3's errors are reported with their service's prefix, as AWS does (S3NoSuchBucket)."""
+    return error.code if error.code.startswith(("Resource", "Table")) else f"S3{error.code}"
+
+
+def _export_view(record: dict) -> dict:
+    request = record["request"]
+    view = {"ExportArn": record["arn"], "ExportStatus": record["status"],
+            "StartTime": record["StartTime"], "TableArn": record["table_arn"],
+            "TableId": record["TableId"], "ExportTime": record["ExportTime"],
+            "ClientToken": record["token"], "S3Bucket": request["S3Bucket"],
+            "S3BucketOwner": request["S3BucketOwner"], "S3Prefix": request["S3Prefix"],
+            "S3SseAlgorithm": request["S3SseAlgorithm"],
+            "S3SseKmsKeyId": request["S3SseKmsKeyId"], "ExportFormat": "DYNAMODB_JSON",
+            "ExportType": "FULL_EXPORT"}
+    for field in ("EndTime", "ExportManifest", "ItemCount", "BilledSizeBytes", "FailureCode",
+                  "FailureMessage"):
+        view[field] = record.get(field)
+    return {k: v for k, v in view.items() if v is not None}
+
+
+def _import_view(record: dict) -> dict:
+    request = record["request"]
+    view = {"ImportArn": record["arn"], "ImportStatus": record["status"],
+            "TableArn": record["table_arn"], "TableId": record["TableId"],
+            "ClientToken": record["token"], "S3BucketSource": request["S3BucketSource"],
+            "CloudWatchLogGroupArn": f"arn:aws:logs:{record['region']}:{record['account']}:"
+                                     "log-group:/aws-dynamodb/imports:*",
+            "InputFormat": request["InputFormat"],
+            "InputFormatOptions": request["InputFormatOptions"],
+            "InputCompressionType": request["InputCompressionType"],
+            "TableCreationParameters": request["TableCreationParameters"],
+            "StartTime": record["StartTime"]}
+    for field in ("EndTime", "ErrorCount", "ProcessedSizeBytes", "ProcessedItemCount",
+                  "ImportedItemCount", "FailureCode", "FailureMessage"):
+        view[field] = record.get(field)
+    return {k: v for k, v in view.items() if v is not None}
+
+
+# -- reading import objects ---------------------------------------------------------------------
+
+async def _chunks(body: bytes | AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """A GetObject body: S3 answers a small object's bytes as they are, a larger one as a
+    stream of chunks."""
+    if isinstance(body, (bytes, bytearray, memoryview)):
+        yield bytes(body)
+        return
+    async for chunk in body:
+        yield chunk
+
+
+async def _decompressed(body: bytes | AsyncIterator[bytes],
+                        compression: str) -> AsyncIterator[bytes]:
+    body = _chunks(body)
+    if compression == "NONE":
+        async for chunk in body:
+            yield chunk
+        return
+    if compression == "GZIP":
+        decoder = zlib.decompressobj(wbits=31)  # gzip framing
+        async for chunk in body:
+            yield decoder.decompress(chunk)
+            while decoder.eof and decoder.unused_data:  # concatenated gzip members
+                rest = decoder.unused_data
+                decoder = zlib.decompressobj(wbits=31)
+                yield decoder.decompress(rest)
+        yield decoder.flush()
+        return
+    decoder = zstandard.ZstdDecompressor().decompressobj()
+    async for chunk in body:
+        yield decoder.decompress(chunk)
+
+
+async def _lines(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """Non-empty lines of the decompressed bytes, without holding more than a line."""
+    pending = b""
+    async for chunk in chunks:
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def _json_reader(table: Table, options: dict | None) -> Callable[[bytes], dict | None]:
+    def read(line: bytes) -> dict:
+        document = orjson.loads(line)
+        return load_item(orjson.dumps(document["Item"]))  # binaries back to bytes
+    return read
+
+
+def _csv_reader(table: Table, options: dict | None) -> Callable[[bytes], dict | None]:
+    """CSV lines: the header first unless HeaderList names the columns; key attributes are
+    typed by the table's definitions, every other value imported as a string (as AWS does)."""
+    csv_options = (options or {}).get("Csv") or {}
+    delimiter = csv_options.get("Delimiter") or ","
+    header: list[str] | None = csv_options.get("HeaderList")
+    types = {d["AttributeName"]: d["AttributeType"]
+             for d in table.record["AttributeDefinitions"]}
+
+    def read(line: bytes) -> dict | None:
+        nonlocal header
+        (values,) = csv.reader([codecs.decode(line, "utf-8-sig").rstrip("\r")],
+                               delimiter=delimiter)
+        if header is None:
+            header = values
+            return None
+        item = {}
+        for name, value in zip(header, values):
+            kind = types.get(name, "S")
+            if value == "" and kind != "S":
+                continue
+            if kind == "N":
+                parse_number(value)
+                item[name] = {"N": value}
+            elif kind == "B":
+                item[name] = {"B": base64.b64decode(value, validate=True)}
+            else:
+                item[name] = {"S": value}
+        return item
+    return read
+
+
+_LINE_READERS = {"DYNAMODB_JSON": _json_reader, "CSV": _csv_reader}
+
