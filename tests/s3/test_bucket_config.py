@@ -180,6 +180,11 @@ def test_acls_follow_object_ownership(s3, bucket):
                                 "set with ObjectOwnership's BucketOwnerEnforced setting", 400)
     s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [
         {"ObjectOwnership": "ObjectWriter"}]})
+    with pytest.raises(ClientError) as caught:  # new buckets block public ACLs
+        s3.put_object(Bucket=bucket, Key="public", Body=b"x", ACL="public-read")
+    assert error_of(caught) == ("AccessDenied", "Access Denied", 403)
+    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False})
     s3.put_object(Bucket=bucket, Key="public", Body=b"x", ACL="public-read")
     grants = s3.get_object_acl(Bucket=bucket, Key="public")["Grants"]
     assert {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"} in \

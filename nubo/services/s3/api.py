@@ -23,7 +23,8 @@ from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, canned_acl,
                                      check_acl_allowed, check_policy, check_tags,
-                                     is_public_policy, tags_of_header)
+                                     effective_policy, is_public_policy, object_ownership,
+                                     tags_of_header)
 from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper, abort_date, expiration_header
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
@@ -189,7 +190,13 @@ class S3Provider(ServiceProvider):
         except ServiceError:
             return None
         tags = ((bucket.get("tagging") or {}).get("TagSet") or [])
-        return ResourcePolicy(bucket.get("policy"), bucket["account"],
+        object_acl = None
+        name, _, key = resource.partition("/")
+        if key and object_ownership(bucket) != "BucketOwnerEnforced":  # ACLs in force
+            latest = self.objects.latest(name, key)
+            object_acl = latest.get("ACL") if latest is not None else None
+        return ResourcePolicy(effective_policy(bucket, object_acl, arn if key else None),
+                              bucket["account"],
                               tags=tuple((tag["Key"], tag["Value"]) for tag in tags))
 
     async def background(self) -> None:

@@ -128,15 +128,17 @@ def check_policy(text: str | bytes) -> str:
 def is_public_policy(text: str) -> bool:
     """A policy granting anyone access without a condition: what BlockPublicPolicy refuses."""
     statements = orjson.loads(text).get("Statement")
-    for statement in statements if isinstance(statements, list) else [statements]:
-        principal = statement.get("Principal")
-        if isinstance(principal, dict):
-            principal = principal.get("AWS")
-        principals = principal if isinstance(principal, list) else [principal]
-        if statement.get("Effect") == "Allow" and "*" in principals and \
-                not statement.get("Condition"):
-            return True
-    return False
+    return any(_is_public_statement(statement) for statement in
+               (statements if isinstance(statements, list) else [statements]))
+
+
+def _is_public_statement(statement: dict) -> bool:
+    principal = statement.get("Principal")
+    if isinstance(principal, dict):
+        principal = principal.get("AWS")
+    principals = principal if isinstance(principal, list) else [principal]
+    return statement.get("Effect") == "Allow" and "*" in principals and \
+        not statement.get("Condition")
 
 
 def _check_lifecycle(value: dict) -> None:
@@ -209,11 +211,67 @@ def object_ownership(bucket: dict) -> str:
 
 def check_acl_allowed(bucket: dict, acl: str | None, grants: bool = False) -> None:
     """With ACLs disabled (BucketOwnerEnforced, the default) only the private and bucket-owner
-    canned ACLs are accepted."""
+    canned ACLs are accepted; with BlockPublicAcls, no public one."""
     if object_ownership(bucket) == "BucketOwnerEnforced" and (
             grants or acl not in (None, "private", "bucket-owner-full-control")):
         raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs",
                            400)
+    if acl in _CANNED_GRANTS and public_access_block(bucket)["BlockPublicAcls"]:
+        raise ServiceError("AccessDenied", "Access Denied", 403)
+
+
+def public_access_block(bucket: dict) -> dict:
+    return bucket.get("public_access_block") or _default_public_access_block(bucket)
+
+
+# What a canned ACL's grants allow (S3's mapping of ACL permissions to policy actions).
+_BUCKET_ACL_ACTIONS = {"READ": ["s3:ListBucket", "s3:ListBucketVersions",
+                                "s3:ListBucketMultipartUploads"],
+                       "WRITE": ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]}
+_OBJECT_ACL_ACTIONS = {"READ": ["s3:GetObject", "s3:GetObjectVersion",
+                                "s3:GetObjectAttributes"]}
+
+
+def effective_policy(bucket: dict, object_acl: str | None, object_arn: str | None
+                     ) -> str | None:
+    """What the policy evaluator sees of a bucket (or one of its objects): the bucket policy,
+    without its public statements under RestrictPublicBuckets, and the grants of public
+    canned ACLs (bucket and object) as statements, unless IgnorePublicAcls."""
+    blocks = public_access_block(bucket)
+    policy = bucket.get("policy")
+    statements: list[dict] = []
+    if policy is not None:
+        document = orjson.loads(policy)
+        found = document.get("Statement")
+        statements = found if isinstance(found, list) else [found]
+        if blocks["RestrictPublicBuckets"] and is_public_policy(policy):
+            statements = [s for s in statements if not _is_public_statement(s)]
+    granted = []
+    if not blocks["IgnorePublicAcls"]:
+        arn = f"arn:aws:s3:::{bucket['name']}"
+        granted += _acl_statements(bucket.get("acl"), _BUCKET_ACL_ACTIONS,
+                                   {"READ": arn, "WRITE": arn + "/*"})
+        if object_arn is not None:
+            granted += _acl_statements(object_acl, _OBJECT_ACL_ACTIONS, {"READ": object_arn})
+    if not granted and (policy is None or not blocks["RestrictPublicBuckets"]):
+        return policy  # as stored: the evaluator caches decisions by its text
+    if not statements and not granted:
+        return None
+    return orjson.dumps({"Version": "2012-10-17", "Statement": statements + granted}).decode()
+
+
+def _acl_statements(acl: str | None, actions: dict[str, list[str]],
+                    resources: dict[str, str]) -> list[dict]:
+    out = []
+    for uri, permission in _CANNED_GRANTS.get(acl or "private", ()):
+        if permission not in actions:
+            continue
+        statement = {"Effect": "Allow", "Principal": "*", "Action": actions[permission],
+                     "Resource": resources[permission]}
+        if uri == _AUTHENTICATED_USERS:  # any AWS account's signed request, not anonymous
+            statement["Condition"] = {"Null": {"aws:PrincipalAccount": "false"}}
+        out.append(statement)
+    return out
 
 
 def _default_ownership(bucket: dict) -> dict:
