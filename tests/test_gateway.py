@@ -74,13 +74,12 @@ def test_state_is_isolated_per_account_and_region(make_client):
 
 
 def test_unimplemented_operation_answers_501_naming_it(make_client):
+    # custom key stores front a CloudHSM cluster or an external key manager: not emulated
     with pytest.raises(ClientError) as error:
-        make_client("sts").assume_root(
-            TargetPrincipal="111111111111",
-            TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})
+        make_client("kms").describe_custom_key_stores()
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     message = error.value.response["Error"]["Message"]
-    assert "AssumeRoot" in message and "sts" in message
+    assert "DescribeCustomKeyStores" in message and "kms" in message
 
 
 def test_unimplemented_service_answers_501_naming_operation(make_client):
