@@ -181,3 +181,23 @@ def test_transactions_cost_double(ddb, table):
         {"Get": {"TableName": table, "Key": {"pk": {"S": f"t{i % 3}"}}}} for i in range(3)],
         ReturnConsumedCapacity="TOTAL")
     assert read["ConsumedCapacity"][0]["CapacityUnits"] == 12.0  # 3 x ceil(5 KB / 4 KB) x 2
+
+
+def test_transactions_over_4_megabytes(ddb, table):
+    big = "x" * (390 * 1024)
+    puts = [{"Put": {"TableName": table, "Item": {"pk": {"S": f"tx{i}"}, "v": {"S": big}}}}
+            for i in range(11)]  # 11 x 390 KB: past 4 MB
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_write_items(TransactItems=puts)
+    assert validation_error(excinfo) == "Transaction request cannot be larger than 4 MB"
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "tx0"}})
+    ddb.transact_write_items(TransactItems=puts[:10])  # 3.9 MB is within the limit
+    ddb.put_item(TableName=table, Item={"pk": {"S": "tx10"}, "v": {"S": big}})
+    gets = [{"Get": {"TableName": table, "Key": {"pk": {"S": f"tx{i}"}}}} for i in range(11)]
+    assert len(ddb.transact_get_items(TransactItems=gets[:10])["Responses"]) == 10
+    with pytest.raises(ClientError) as excinfo:
+        ddb.transact_get_items(TransactItems=gets)
+    assert error_of(excinfo)[0] == "TransactionCanceledException"
+    reasons = excinfo.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None"] * 10 + ["ValidationError"]
+    assert reasons[10]["Message"] == "Transaction request cannot be larger than 4 MB"

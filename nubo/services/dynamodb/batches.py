@@ -30,6 +30,15 @@ from nubo.store import Store
 
 DUPLICATE_KEYS = "Provided list of item keys contains duplicates"
 MAX_BATCH_GET_BYTES = 16 * 1024 * 1024  # BatchGetItem returns at most 16 MB
+MAX_TRANSACTION_BYTES = 4 * 1024 * 1024  # the aggregate size of a transaction's items
+TOO_LARGE = "Transaction request cannot be larger than 4 MB"
+
+
+def cancelled(reasons: list[dict]) -> ServiceError:
+    codes = ", ".join(r["Code"] for r in reasons)
+    return ServiceError("TransactionCanceledException", "Transaction cancelled, please refer "
+                        f"cancellation reasons for specific reasons [{codes}]",
+                        fields={"CancellationReasons": reasons})
 
 
 class Batches:
@@ -145,7 +154,8 @@ class Batches:
         responses = []
         used: dict[str, Capacity] = {}
         seen = set()
-        for spec, projection in plans:
+        total = 0
+        for number, (spec, projection) in enumerate(plans):
             table = self.tables.get(ctx, spec["TableName"])
             position, _ = self.items.key_position(table, spec["Key"])
             if (table.id, position) in seen:
@@ -153,9 +163,14 @@ class Batches:
                                  "one item")
             seen.add((table.id, position))
             item, _ = self.items.get_item(table, spec["Key"], Read(projection, True))
-            stored = self.items.load(table, position)
+            _, size = self.items.load_sized(table, position)
+            total += size
+            if total > MAX_TRANSACTION_BYTES:  # AWS cancels, the item that crossed the limit named
+                reasons = [{"Code": "None"} for _ in plans]
+                reasons[number] = {"Code": "ValidationError", "Message": TOO_LARGE}
+                raise cancelled(reasons)
             used.setdefault(table.name, Capacity(table)).units += read_units(
-                item_size(stored) if stored else 0, True, transactional=True)
+                size, True, transactional=True)
             responses.append({"Item": item} if item is not None else {})
         output: dict[str, Any] = {"Responses": responses}
         if capacity_mode in ("TOTAL", "INDEXES"):
@@ -169,6 +184,9 @@ class Batches:
         if remembered is not None:
             return remembered
         plans = [self._plan(ctx, action) for action in actions]
+        if sum(item_size(plan["item"] or plan["key"]) for plan in plans) > \
+                MAX_TRANSACTION_BYTES:  # refused before any condition is looked at
+            raise validation(TOO_LARGE)
         return self.run(ctx, plans, capacity_mode, token, fingerprint)
 
     def remembered(self, ctx: RequestContext, token: str | None,
@@ -201,11 +219,7 @@ class Batches:
             failed = failed or reason["Code"] != "None"
             reasons.append(reason)
         if failed:
-            codes = ", ".join(r["Code"] for r in reasons)
-            raise ServiceError("TransactionCanceledException",
-                               "Transaction cancelled, please refer cancellation reasons for "
-                               f"specific reasons [{codes}]",
-                               fields={"CancellationReasons": reasons})
+            raise cancelled(reasons)
         used: dict[str, Capacity] = {}
         for plan in plans:
             table, old, new = plan["table"], plan["old"], plan["new"]
