@@ -13,6 +13,8 @@
 4. Across accounts, both the resource's policy and the principal's own side must allow.
 5. Where the resource policy is authoritative (KMS key policies, role trust policies), it must
    allow; identity policies count only when it delegates to the account.
+6. An account's root user can always manage the policy of its own buckets and queues, and the
+   task policy of a root session (AssumeRoot) only denies.
 """
 
 from __future__ import annotations
@@ -160,6 +162,11 @@ def _scan(policy: Policy, request: AuthzRequest, kind: str, decision: Decision, 
     return False, allowed
 
 
+# Policy management the account's root user can always do on its own resources, even against
+# a resource policy that denies everyone (S3 documents it for bucket policies; the root task
+# policies S3UnlockBucketPolicy and SQSUnlockQueuePolicy exist to do it).
+_ROOT_OVERRIDES = frozenset({"s3:getbucketpolicy", "s3:putbucketpolicy", "s3:deletebucketpolicy",
+                             "sqs:getqueueattributes", "sqs:setqueueattributes"})
 _GUARDRAILS = frozenset({"service control policy", "resource control policy",
                         "VPC endpoint policy"})
 
@@ -182,7 +189,9 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
         checks.append(("permissions boundary", [policies.boundary], False))
     if policies.session is not None:
         checks.append(("session policy", policies.session, False))
-    if policies.resource is not None:
+    same_account = request.resource_account in (None, principal.account_id)
+    if policies.resource is not None and not (
+            principal.is_root and same_account and request.action.lower() in _ROOT_OVERRIDES):
         checks.append(("resource-based policy", [policies.resource], True))
     if policies.endpoint is not None:
         checks.append(("VPC endpoint policy", [policies.endpoint], True))
@@ -210,10 +219,11 @@ def evaluate(request: AuthzRequest, policies: PolicySet) -> Decision:
 
     identity = bool(scopes.get("identity-based policy")) or principal.is_root
     boundary = policies.boundary is None or bool(scopes.get("permissions boundary"))
-    session = policies.session is None or bool(scopes.get("session policy"))
+    # A root user's session policy (AssumeRoot's task policy) can only deny.
+    session = policies.session is None or principal.is_root or \
+        bool(scopes.get("session policy"))
     granted = scopes.get("resource-based policy", set())
     own_side = identity and boundary and session
-    same_account = request.resource_account in (None, principal.account_id)
 
     def own_side_denial() -> Decision:
         if not identity and "role" not in granted:

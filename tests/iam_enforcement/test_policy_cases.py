@@ -233,3 +233,66 @@ def test_kms_re_encrypt_needs_both_keys(iam, connect):
                                                                DestinationKeyId=locked))
     assert code == "AccessDeniedException" and f"kms:ReEncryptTo on resource: {locked}" in \
         message
+
+
+def test_assume_root_privileged_task_sessions(iam, connect):
+    """AssumeRoot: an IAM principal of the management account gets a short session as a member
+    account's root user, limited by the root task policy (here: unlock an SQS queue policy)."""
+    orgs = connect("organizations")
+    orgs.create_organization(FeatureSet="ALL")
+    status = orgs.create_account(Email="root-tasks@example.com",
+                                 AccountName="tasks")["CreateAccountStatus"]
+    for _ in range(50):
+        status = orgs.describe_create_account_status(
+            CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
+        if status["State"] != "IN_PROGRESS":
+            break
+    member = status["AccountId"]
+    task = "arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy"
+    operator = new_user(iam, connect, "root-operator", allow("sts:AssumeRoot", Condition={
+        "StringEquals": {"sts:TaskPolicyArn": task}}))
+
+    def assume(policy: str = task, duration: int = 900, who=operator):
+        return who("sts").assume_root(TargetPrincipal=member, TaskPolicyArn={"arn": policy},
+                                      DurationSeconds=duration)["Credentials"]
+
+    # Root sessions are off until the management account enables them.
+    code, message = error_of(assume)
+    assert code == "AccessDenied" and message == (
+        f"User: arn:aws:iam::{ACCOUNT}:user/root-operator is not authorized to perform: "
+        f"sts:AssumeRoot on resource: arn:aws:iam::{member}:root")
+    orgs.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    iam.enable_organizations_root_sessions()
+    # The operator's policy admits only the SQS task.
+    other_task = "arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy"
+    code, message = error_of(lambda: assume(other_task))
+    assert code == "AccessDenied" and "sts:AssumeRoot" in message
+    admin = new_user(iam, connect, "root-admin", allow("sts:AssumeRoot"))
+    code, message = error_of(lambda: assume("arn:aws:iam::aws:policy/AdministratorAccess",
+                                            who=admin))
+    assert (code, message) == ("ValidationError", "arn:aws:iam::aws:policy/AdministratorAccess "
+                                                  "is not a valid root task policy ARN.")
+    # The root user itself may not call AssumeRoot.
+    assert error_of(lambda: assume(who=connect))[0] == "AccessDenied"
+
+    credentials = assume()
+    assert credentials["AccessKeyId"].startswith("ASIA")
+    session = lambda service: connect(  # noqa: E731
+        service, credentials["AccessKeyId"], credentials["SecretAccessKey"],
+        credentials["SessionToken"])
+    assert session("sts").get_caller_identity()["Arn"] == f"arn:aws:iam::{member}:root"
+    # A queue of the member account whose policy locks everyone out, its root included.
+    member_sqs = connect("sqs", member, "test")
+    url = member_sqs.create_queue(QueueName="locked")["QueueUrl"]
+    member_sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+                                                "Action": "sqs:*", "Resource": "*"}]})})
+    assert error_of(lambda: member_sqs.send_message(QueueUrl=url, MessageBody="x"))[0] == \
+        "AccessDenied"
+    # The task policy allows what unlocking needs (the root user may reset its queue's
+    # policy whatever the policy says), and denies everything else.
+    code, message = error_of(lambda: session("sqs").create_queue(QueueName="x"))
+    assert code == "AccessDenied" and message.endswith(
+        "with an explicit deny in a session policy")
+    session("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
+    member_sqs.send_message(QueueUrl=url, MessageBody="unlocked")

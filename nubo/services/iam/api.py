@@ -14,6 +14,7 @@ from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.iam import shapes
 from nubo.services.iam.credentials import qr_code_png
+from nubo.services.iam.directory import IamDirectory
 from nubo.services.iam.documents import context_keys
 from nubo.services.iam.access_advisor import AccessAdvisor, sort_access_details
 from nubo.services.iam.models import Iam, invalid_input
@@ -1381,8 +1382,8 @@ class IamProvider(ServiceProvider):
     def _root_access_features(self, ctx: RequestContext, feature: str | None = None,
                               enabled: bool = True) -> dict:
         org_id = self._organization_for_root_access(ctx)
-        features = set(self.iam.accounts.get(ctx.account_id).get("org_features", {}).get(
-            org_id, []))
+        features = set(IamDirectory(self.runtime.store).organization_features(ctx.account_id,
+                                                                               org_id))
         if feature is not None:
             features = features | {feature} if enabled else features - {feature}
             self.iam.accounts.update(ctx.account_id, org_features={org_id: sorted(features)})

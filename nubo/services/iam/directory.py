@@ -82,6 +82,11 @@ class IamDirectory:
         user = self.iam.users.by_id(device["user_id"])
         return user["name"] if user else None
 
+    def organization_features(self, account_id: str, org_id: str) -> list[str]:
+        """The centralized root access features (RootCredentialsManagement, RootSessions) the
+        management account enabled for its organization."""
+        return self.iam.accounts.get(account_id).get("org_features", {}).get(org_id, [])
+
     # -- identities ------------------------------------------------------------------------
 
     def user(self, account_id: str, user_name: str) -> dict | None:

@@ -10,6 +10,7 @@ from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import Caller, access_denied, denial_message
 from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
+from nubo.services.organizations.directory import OrganizationsDirectory
 from nubo.services.sts import federation, models, oidc
 from nubo.services.sts.messages import AuthorizationMessages
 from nubo.services.sts.models import Sessions
@@ -241,6 +242,53 @@ class StsProvider(ServiceProvider):
         if source_identity:
             result["SourceIdentity"] = source_identity
         return result
+
+    @handler("AssumeRoot")
+    def assume_root(self, ctx: RequestContext, TargetPrincipal: str, TaskPolicyArn: dict,
+                    DurationSeconds: int | None = None) -> dict:
+        """A privileged session as a member account's root user, limited by a root task
+        policy, for the management account of an organization with centralized root access
+        (RootSessions). With IAM off, the organization is not checked (drop-in use)."""
+        policy_arn = TaskPolicyArn.get("arn", "")
+        models.check_root_task(TargetPrincipal, policy_arn)
+        caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
+        root_arn = f"arn:{ctx.partition}:iam::{TargetPrincipal}:root"
+        if self._authorizer.mode != "off" and not self._root_sessions_allowed(
+                caller.principal, TargetPrincipal):
+            raise access_denied(ctx.protocol, f"User: {caller.principal.arn} is not authorized "
+                                f"to perform: sts:AssumeRoot on resource: {root_arn}")
+        record = self.sessions.issue(
+            account=TargetPrincipal, now=self.runtime.clock.now(),
+            duration=DurationSeconds or models.ROOT_SESSION_LIMIT, principal={
+                "kind": "root", "arn": root_arn, "name": "", "user_id": TargetPrincipal,
+                "policy_arns": [policy_arn]})
+        return {"Credentials": models.credentials(record)}
+
+    def _root_sessions_allowed(self, principal: Principal, target: str) -> bool:
+        """Whether ``principal`` (not a root user) belongs to the management account of the
+        organization of ``target`` (a member), with root sessions enabled in IAM."""
+        from nubo.services.iam.directory import IamDirectory
+
+        organizations = OrganizationsDirectory(self.runtime.store)
+        organization = organizations.organization_of(principal.account_id)
+        if principal.is_root or organization is None or target == principal.account_id or \
+                organization["MasterAccountId"] != principal.account_id or \
+                (organizations.organization_of(target) or {}).get("Id") != organization["Id"]:
+            return False
+        return "RootSessions" in IamDirectory(self.runtime.store).organization_features(
+            principal.account_id, organization["Id"])
+
+    def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict:
+        # AssumeRoot acts on the target account's root user (sts:AssumeRoot's resource).
+        if operation == "AssumeRoot" and isinstance(params.get("TargetPrincipal"), str):
+            return {"Account": params["TargetPrincipal"]}
+        return {}
+
+    def condition_context(self, ctx: RequestContext, operation: str,
+                          params: dict) -> dict[str, object]:
+        if operation == "AssumeRoot":
+            return {"sts:taskpolicyarn": (params.get("TaskPolicyArn") or {}).get("arn")}
+        return {}
 
     @handler("GetSessionToken")
     def get_session_token(self, ctx: RequestContext, DurationSeconds: int | None = None,

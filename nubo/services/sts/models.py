@@ -13,6 +13,11 @@ from nubo.services.sts.schema import SESSIONS
 from nubo.store import Store
 
 ROLE_CHAINING_LIMIT = 3600
+ROOT_SESSION_LIMIT = 900  # AssumeRoot's default and longest session
+# The AWS managed policies AssumeRoot sessions may be limited to ("root task policies").
+ROOT_TASK_POLICIES = frozenset(f"arn:aws:iam::aws:policy/root-task/{name}" for name in (
+    "IAMAuditRootUserCredentials", "IAMCreateRootUserPassword", "IAMDeleteRootUserCredentials",
+    "S3UnlockBucketPolicy", "SQSUnlockQueuePolicy"))
 # AWS's patterns are Java's, where \w is ASCII only.
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:(.*)/)?([\w+=,.@-]{1,64})$",
@@ -40,6 +45,14 @@ def parse_role_arn(arn: str) -> tuple[str, str, str]:
         raise validation_error(f"{arn} is invalid")
     account, path, name = match.groups()
     return account, f"/{path}/" if path else "/", name
+
+
+def check_root_task(target: str, policy_arn: str) -> None:
+    if not (len(target) == 12 and target.isdigit()):
+        raise validation_error(f"{target} is not a valid account ID.")
+    parts = policy_arn.split(":", 2)  # the same policies in every partition
+    if (f"arn:aws:{parts[2]}" if len(parts) == 3 else policy_arn) not in ROOT_TASK_POLICIES:
+        raise validation_error(f"{policy_arn} is not a valid root task policy ARN.")
 
 
 def check_duration(duration: int, maximum: int, *, chained: bool) -> None:
