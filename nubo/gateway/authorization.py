@@ -233,8 +233,8 @@ class Authorizer:
 
         principal = caller.principal
         policies = PolicySet()
+        directory = IamDirectory(self.runtime.store)
         if caller.identity is not None:
-            directory = IamDirectory(self.runtime.store)
             kind, name = caller.identity
             policies.identity = [parse_policy(d) for d in
                                  directory.identity_policies(principal.account_id, kind, name)]
@@ -244,11 +244,11 @@ class Authorizer:
             if boundary_arn:
                 document = directory.managed_policy_document(principal.account_id, boundary_arn)
                 policies.boundary = parse_policy(document or {})
-            if caller.session_policies is not None:
-                documents = list(caller.session_policies) + [
-                    d for arn in caller.session_policy_arns
-                    if (d := directory.managed_policy_document(principal.account_id, arn))]
-                policies.session = [parse_policy(d) for d in documents]
+        if caller.session_policies is not None:  # a root session (AssumeRoot) has one too
+            documents = list(caller.session_policies) + [
+                d for arn in caller.session_policy_arns
+                if (d := directory.managed_policy_document(principal.account_id, arn))]
+            policies.session = [parse_policy(d) for d in documents]
         # Service control policies bound every principal of a member account, its root user
         # included, except service-linked roles.
         if principal.kind not in ("service", "federated", "anonymous") and \
@@ -410,7 +410,7 @@ def _session_caller(session: dict) -> Caller:
         identity = ("role", session["name"])
     elif session.get("parent_user"):
         identity = ("user", session["parent_user"])
-    has_session_policy = session["kind"] in ("assumed-role", "federated-user") and (
+    has_session_policy = session["kind"] in ("assumed-role", "federated-user", "root") and (
         session.get("policies") or session.get("policy_arns") or session["kind"] == "federated-user")
     return Caller(principal, session["secret"], token=session["token"],
                   transitive=bool(session.get("transitive")),
