@@ -114,3 +114,41 @@ def test_shard_iterators_expire_after_15_minutes(ddb, streams, make_table, nubo_
     with pytest.raises(ClientError) as excinfo:
         streams.get_records(ShardIterator=page["NextShardIterator"])
     assert error_of(excinfo)[0] == "ExpiredIteratorException"
+
+
+def test_shards_roll_over_every_four_hours_with_lineage(ddb, streams, make_table, nubo_server):
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "before"}})
+    [first] = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    nubo_server.advance_clock(4 * 3600 + 1)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "after"}})
+    old, new = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    assert old["ShardId"] == first["ShardId"] and "ParentShardId" not in old
+    assert new["ParentShardId"] == old["ShardId"]
+    assert old["SequenceNumberRange"]["EndingSequenceNumber"] == \
+        old["SequenceNumberRange"]["StartingSequenceNumber"]  # its one record
+    assert "EndingSequenceNumber" not in new["SequenceNumberRange"]
+    assert int(new["SequenceNumberRange"]["StartingSequenceNumber"]) > \
+        int(old["SequenceNumberRange"]["EndingSequenceNumber"])
+
+    def read(shard: dict) -> tuple[list[str], bool]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        page = streams.get_records(ShardIterator=iterator)
+        return ([r["dynamodb"]["Keys"]["pk"]["S"] for r in page["Records"]],
+                "NextShardIterator" in page)
+
+    assert read(old) == (["before"], False)  # closed and read to its end
+    assert read(new) == (["after"], True)
+    # The closed shard's LATEST is its end: nothing more to read there.
+    latest = streams.get_shard_iterator(StreamArn=arn, ShardId=old["ShardId"],
+                                        ShardIteratorType="LATEST")["ShardIterator"]
+    page = streams.get_records(ShardIterator=latest)
+    assert page["Records"] == [] and "NextShardIterator" not in page
+    limited = streams.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"]
+    assert [s["ShardId"] for s in limited["Shards"]] == [old["ShardId"]]
+    assert limited["LastEvaluatedShardId"] == old["ShardId"]
+    rest = streams.describe_stream(StreamArn=arn, ExclusiveStartShardId=old["ShardId"])[
+        "StreamDescription"]
+    assert [s["ShardId"] for s in rest["Shards"]] == [new["ShardId"]]

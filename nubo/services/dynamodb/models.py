@@ -581,7 +581,7 @@ class Tables:
                                                     StreamSpecification["StreamViewType"],
                                                     self.clock.now())
             else:
-                record["stream"] = dict(stream, enabled=False)
+                record["stream"] = dict(stream, enabled=False, disabled=self.clock.now())
             changed = True
         for name, value in (("TableClass", TableClass),
                             ("DeletionProtectionEnabled", DeletionProtectionEnabled),

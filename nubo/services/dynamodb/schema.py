@@ -64,12 +64,13 @@ EXPIRIES = TableSpec(
     indexes={"by_expiry": ("expires",)},
 )
 
-# DynamoDB Streams records, in sequence order per stream (one shard per stream), kept 24 hours.
+# DynamoDB Streams records, in sequence order per stream, kept 24 hours; a stream's shards are
+# the 4-hour windows of its records' creation times (by_stream_created finds their bounds).
 STREAM_RECORDS = TableSpec(
     name="dynamodb_stream_records",
     key=("stream", "sequence"),
     columns={"stream": "text", "sequence": "int", "created": "real"},
-    indexes={"by_created": ("created",)},
+    indexes={"by_created": ("created",), "by_stream_created": ("stream", "created")},
 )
 
 # On-demand backups: the table's definition as it was, and its items copied into ITEMS under

@@ -1,8 +1,14 @@
 """DynamoDB Streams: the change records a table with a stream writes, and reading them back as
-the dynamodbstreams API does (one shard per stream, records in write order, kept 24 hours).
+the dynamodbstreams API does (records in write order, kept 24 hours).
 
 Items.write calls ``StreamWriter.record`` for every change of an item; streams_api.py serves
 ListStreams, DescribeStream, GetShardIterator and GetRecords from the same store table.
+
+Shards roll over as AWS's do, every 4 hours: shard k of a stream holds the records written in
+the k-th 4-hour window after the stream was enabled; it closes (EndingSequenceNumber, and
+GetRecords gives no NextShardIterator once it is read to its end) when its window ends or the
+stream is disabled, and shard k+1 names it as ParentShardId. Shards are listed while they may
+still hold records (closed less than 24 hours ago).
 """
 
 from __future__ import annotations
@@ -20,15 +26,18 @@ from nubo.services.dynamodb.values import item_size, validation
 from nubo.store import Store
 
 RETENTION = 24 * 3600
+SHARD_LIFETIME = 4 * 3600
 ITERATOR_LIFETIME = 15 * 60
 MAX_RECORDS = 1000
 SEQUENCE_BASE = 10 ** 20  # sequence numbers print as 21 digits, as AWS's do
 TTL_IDENTITY = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 
 
-def shard_id(stream: dict) -> str:
-    digest = hashlib.sha256(stream["StreamArn"].encode()).hexdigest()
-    return f"shardId-{int(stream['created'] * 1000):020d}-{digest[:8]}"
+def shard_id(stream: dict, epoch: int) -> str:
+    """The id of the stream's ``epoch``-th shard: its opening time and a digest."""
+    name = stream["StreamArn"] if epoch == 0 else f"{stream['StreamArn']}/{epoch}"
+    opened = stream["created"] + epoch * SHARD_LIFETIME
+    return f"shardId-{int(opened * 1000):020d}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 def sequence_text(sequence: int) -> str:
@@ -112,34 +121,78 @@ class StreamReader:
             output["LastEvaluatedStreamArn"] = streams[limit - 1]["StreamArn"]
         return output
 
-    def _bounds(self, arn: str) -> tuple[dict | None, dict | None]:
-        first = self.records.find(eq=(arn,), limit=1)
-        last = self.records.find(eq=(arn,), limit=1, reverse=True)
-        return (first[0] if first else None), (last[0] if last else None)
+    def _epochs(self, stream: dict) -> tuple[range, int | None]:
+        """The epochs of the shards listed, and the one still open (None once disabled)."""
+        now = self.clock.now()
+        until = now if stream.get("enabled", True) else stream.get("disabled", now)
+        current = int((until - stream["created"]) // SHARD_LIFETIME)
+        oldest = max(0, int((now - RETENTION - stream["created"]) // SHARD_LIFETIME))
+        return range(min(oldest, current), current + 1), (
+            current if stream.get("enabled", True) else None)
 
-    def describe(self, account: str, arn: str) -> dict:
-        record, stream = self._table_of(account, arn)
-        enabled = stream.get("enabled", True)
-        first, last = self._bounds(arn)
-        shard: dict[str, Any] = {"ShardId": shard_id(stream), "SequenceNumberRange": {
-            "StartingSequenceNumber": sequence_text(first["sequence"] if first else
-                                                    stream.get("first_sequence", 0))}}
-        if not enabled and last is not None:
+    def _window(self, stream: dict, epoch: int) -> tuple[float, float]:
+        opened = stream["created"] + epoch * SHARD_LIFETIME
+        return opened, opened + SHARD_LIFETIME
+
+    def _in_window(self, arn: str, window: tuple[float, float], reverse: bool) -> dict | None:
+        found = self.records.find(index="by_stream_created", eq=(arn,), lo=window[0],
+                                  hi=window[1], limit=1, reverse=reverse)
+        return found[0] if found else None
+
+    def _start(self, stream: dict, window: tuple[float, float]) -> tuple[int, bool]:
+        """The first sequence number of a shard, and whether it holds any record (an empty
+        shard starts after the records before it)."""
+        arn = stream["StreamArn"]
+        first = self._in_window(arn, window, reverse=False)
+        if first is not None:
+            return first["sequence"], True
+        before = self.records.find(index="by_stream_created", eq=(arn,), hi=window[0],
+                                   limit=1, reverse=True)
+        return (before[0]["sequence"] + 1 if before else stream.get("first_sequence", 0)), False
+
+    def _shard(self, stream: dict, epoch: int, open_epoch: int | None) -> dict:
+        arn = stream["StreamArn"]
+        window = self._window(stream, epoch)
+        start, filled = self._start(stream, window)
+        shard: dict[str, Any] = {"ShardId": shard_id(stream, epoch),
+                                 "SequenceNumberRange": {
+                                     "StartingSequenceNumber": sequence_text(start)}}
+        if epoch > 0:
+            shard["ParentShardId"] = shard_id(stream, epoch - 1)
+        if epoch != open_epoch and filled:
+            last = self._in_window(arn, window, reverse=True)
             shard["SequenceNumberRange"]["EndingSequenceNumber"] = sequence_text(
                 last["sequence"])
-        return {"StreamDescription": {
+        return shard
+
+    def describe(self, account: str, arn: str, limit: int | None = None,
+                 exclusive_start: str | None = None) -> dict:
+        record, stream = self._table_of(account, arn)
+        epochs, open_epoch = self._epochs(stream)
+        ids = [shard_id(stream, epoch) for epoch in epochs]
+        first = ids.index(exclusive_start) + 1 if exclusive_start in ids else 0
+        limit = limit or 100
+        chosen = list(epochs)[first:first + limit]
+        description: dict[str, Any] = {
             "StreamArn": arn, "StreamLabel": stream["StreamLabel"],
-            "StreamStatus": "ENABLED" if enabled else "DISABLED",
+            "StreamStatus": "ENABLED" if stream.get("enabled", True) else "DISABLED",
             "StreamViewType": stream["StreamViewType"],
             "CreationRequestDateTime": stream["created"], "TableName": record["name"],
-            "KeySchema": record["KeySchema"], "Shards": [shard]}}
+            "KeySchema": record["KeySchema"],
+            "Shards": [self._shard(stream, epoch, open_epoch) for epoch in chosen]}
+        if first + limit < len(ids):
+            description["LastEvaluatedShardId"] = ids[first + limit - 1]
+        return {"StreamDescription": description}
 
     def iterator(self, account: str, arn: str, shard: str, kind: str,
                  sequence: str | None) -> str:
         record, stream = self._table_of(account, arn)
-        if shard != shard_id(stream):
+        epochs, open_epoch = self._epochs(stream)
+        epoch = next((e for e in epochs if shard_id(stream, e) == shard), None)
+        if epoch is None:
             raise ServiceError("ResourceNotFoundException",
                                "Requested resource not found: Shard does not exist")
+        window = self._window(stream, epoch)
         if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             if sequence is None or not sequence.isdigit():
                 raise validation("Sequence number is required for shard iterator type "
@@ -147,26 +200,38 @@ class StreamReader:
                                  f"Invalid SequenceNumber: {sequence}")
             start = int(sequence) - SEQUENCE_BASE + (kind == "AFTER_SEQUENCE_NUMBER")
         elif kind == "TRIM_HORIZON":
-            start = 0
+            start, _ = self._start(stream, window)
         else:  # LATEST
-            _, last = self._bounds(arn)
-            start = (last["sequence"] + 1) if last else 0
-        return _encode({"arn": arn, "from": start, "issued": self.clock.now()})
+            last = self._in_window(arn, window, reverse=True)
+            start = (last["sequence"] + 1) if last else self._start(stream, window)[0]
+        return _encode({"arn": arn, "from": start, "issued": self.clock.now(),
+                        "opened": window[0], "until": window[1]})
 
     def get_records(self, account: str, iterator: str, limit: int | None) -> dict:
         state = _decode(iterator)
-        if self.clock.now() - state["issued"] > ITERATOR_LIFETIME:
+        now = self.clock.now()
+        if now - state["issued"] > ITERATOR_LIFETIME:
             raise ServiceError("ExpiredIteratorException", "Iterator expired. The iterator was "
                                "created more than 15 minutes ago.")
         record, stream = self._table_of(account, state["arn"])
-        rows = self.records.find(eq=(state["arn"],), lo=state["from"],
-                                 limit=min(limit or MAX_RECORDS, MAX_RECORDS))
-        records = [row["entry"] for row in rows]
-        following = rows[-1]["sequence"] + 1 if rows else state["from"]
-        output: dict[str, Any] = {"Records": records}
-        if stream.get("enabled", True) or rows:
-            output["NextShardIterator"] = _encode({"arn": state["arn"], "from": following,
-                                                   "issued": self.clock.now()})
+        wanted = min(limit or MAX_RECORDS, MAX_RECORDS)
+        rows = self.records.find(eq=(state["arn"],), lo=state["from"], limit=wanted)
+        # Iterators made before shards rolled over carry no window: the first shard's.
+        opened = state.get("opened", stream["created"])
+        until = state.get("until", opened + SHARD_LIFETIME)
+        scanned = []  # the rows before the first of a later shard
+        for row in rows:
+            if row["created"] >= until:
+                break
+            scanned.append(row)
+        following = scanned[-1]["sequence"] + 1 if scanned else state["from"]
+        closed = now >= until or not stream.get("enabled", True)
+        exhausted = len(scanned) < len(rows) or len(rows) < wanted
+        output: dict[str, Any] = {"Records": [row["entry"] for row in scanned
+                                              if row["created"] >= opened]}
+        if not (closed and exhausted):
+            output["NextShardIterator"] = _encode(dict(state, **{"from": following,
+                                                                "issued": now}))
         return output
 
 

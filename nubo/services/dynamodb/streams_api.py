@@ -25,7 +25,7 @@ class DynamodbstreamsProvider(ServiceProvider):
     @handler("DescribeStream")
     def describe_stream(self, ctx: RequestContext, StreamArn: str, Limit: int | None = None,
                         ExclusiveStartShardId: str | None = None) -> dict:
-        return self.streams.describe(ctx.account_id, StreamArn)
+        return self.streams.describe(ctx.account_id, StreamArn, Limit, ExclusiveStartShardId)
 
     @handler("GetShardIterator")
     def get_shard_iterator(self, ctx: RequestContext, StreamArn: str, ShardId: str,
