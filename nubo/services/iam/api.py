@@ -1409,6 +1409,23 @@ class IamProvider(ServiceProvider):
     def disable_organizations_root_sessions(self, ctx: RequestContext) -> dict:
         return self._root_access_features(ctx, "RootSessions", enabled=False)
 
+    # -- outbound identity federation ------------------------------------------------------
+
+    @handler("EnableOutboundWebIdentityFederation")
+    def enable_outbound_web_identity_federation(self, ctx: RequestContext) -> dict:
+        return {"IssuerIdentifier": self.iam.set_outbound_federation(ctx.account_id,
+                                                                     True)["issuer"]}
+
+    @handler("DisableOutboundWebIdentityFederation")
+    def disable_outbound_web_identity_federation(self, ctx: RequestContext) -> dict:
+        self.iam.set_outbound_federation(ctx.account_id, False)
+        return {}
+
+    @handler("GetOutboundWebIdentityFederationInfo")
+    def get_outbound_web_identity_federation_info(self, ctx: RequestContext) -> dict:
+        state = self.iam.outbound_federation(ctx.account_id)
+        return {"IssuerIdentifier": state["issuer"], "JwtVendingEnabled": state["enabled"]}
+
     # -- account ---------------------------------------------------------------------------
 
     @handler("CreateAccountAlias")

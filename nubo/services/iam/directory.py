@@ -87,6 +87,11 @@ class IamDirectory:
         management account enabled for its organization."""
         return self.iam.accounts.get(account_id).get("org_features", {}).get(org_id, [])
 
+    def outbound_issuer(self, account_id: str) -> str | None:
+        """The account's outbound identity federation issuer URL, None unless enabled."""
+        state = self.iam.accounts.get(account_id).get("outbound_federation") or {}
+        return state["issuer"] if state.get("enabled") else None
+
     # -- identities ------------------------------------------------------------------------
 
     def user(self, account_id: str, user_name: str) -> dict | None:

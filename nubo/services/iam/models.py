@@ -54,6 +54,11 @@ MAX_OIDC_CLIENT_IDS = 100
 MAX_OIDC_THUMBPRINTS = 5
 
 
+def feature_disabled() -> ServiceError:
+    return ServiceError("FeatureDisabled", "Outbound web identity federation is disabled for "
+                        "this account.", 404)
+
+
 def conflict(message: str) -> ServiceError:
     return ServiceError("DeleteConflict", message, 409)
 
@@ -535,6 +540,26 @@ class Iam:
         return record
 
     # -- account ---------------------------------------------------------------------------
+
+    def set_outbound_federation(self, account: str, enabled: bool) -> dict:
+        """Turn outbound identity federation on or off; the account's issuer URL is made the
+        first time and kept."""
+        current = self.accounts.get(account).get("outbound_federation") or {}
+        if enabled and current.get("enabled"):
+            raise ServiceError("FeatureEnabled", "Outbound web identity federation is already "
+                               "enabled for this account.", 409)
+        if not enabled and not current.get("enabled"):
+            raise feature_disabled()
+        state = {"issuer": current.get("issuer") or
+                 f"https://{uuid.uuid4()}.tokens.sts.global.api.aws", "enabled": enabled}
+        self.accounts.update(account, outbound_federation=state)
+        return state
+
+    def outbound_federation(self, account: str) -> dict:
+        state = self.accounts.get(account).get("outbound_federation")
+        if not state:
+            raise feature_disabled()
+        return state
 
     def create_alias(self, account: str, alias: str) -> None:
         owner = self.aliases_table.get((alias,))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from nubo.core.context import RequestContext
+from nubo.core.errors import ServiceError
+from nubo.core.http import HttpRequest, HttpResponse
 from nubo.core.ids import account_of_access_key, unique_id
 from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import Caller, access_denied, denial_message
 from nubo.policy import Principal, ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.organizations.directory import OrganizationsDirectory
-from nubo.services.sts import federation, models, oidc
+from nubo.services.sts import federation, models, oidc, web_tokens
 from nubo.services.sts.messages import AuthorizationMessages
 from nubo.services.sts.models import Sessions
 
@@ -27,6 +29,7 @@ class StsProvider(ServiceProvider):
         super().__init__(runtime)
         self.sessions = Sessions(runtime.store)
         self.signing_keys = oidc.SigningKeys()
+        self.web_tokens = web_tokens.WebTokens(runtime.store)
 
     @property
     def _authorizer(self):
@@ -289,6 +292,60 @@ class StsProvider(ServiceProvider):
         if operation == "AssumeRoot":
             return {"sts:taskpolicyarn": (params.get("TaskPolicyArn") or {}).get("arn")}
         return {}
+
+    @handler("GetWebIdentityToken")
+    def get_web_identity_token(self, ctx: RequestContext, Audience: list[str],
+                               SigningAlgorithm: str, DurationSeconds: int | None = None,
+                               Tags: list | None = None) -> dict:
+        """A JWT asserting the caller's identity, for external services (outbound identity
+        federation, enabled per account in IAM)."""
+        from nubo.services.iam.directory import IamDirectory
+
+        caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
+        principal = caller.principal
+        directory = IamDirectory(self.runtime.store)
+        issuer = directory.outbound_issuer(principal.account_id)
+        if issuer is None:
+            raise ServiceError("OutboundWebIdentityFederationDisabledException", "Outbound web "
+                               "identity federation is disabled for this account.", 403)
+        if SigningAlgorithm not in web_tokens.ALGORITHMS:
+            raise models.validation_error(f"Unsupported signing algorithm: {SigningAlgorithm}. "
+                                          "Supported values are RS256 and ES384.")
+        now = self.runtime.clock.now()
+        duration = DurationSeconds or web_tokens.DEFAULT_DURATION
+        if caller.expires is not None and now + duration > caller.expires:
+            raise ServiceError("SessionDurationEscalationException", "The requested token "
+                               "duration would extend the session beyond its original "
+                               "expiration time.", 403)
+        claims: dict = {"aws_account": principal.account_id, "source_region": ctx.region}
+        if caller.context.get("aws:principalorgid"):
+            claims["org_id"] = caller.context["aws:principalorgid"]
+            claims["ou_path"] = caller.context["aws:principalorgpaths"][0]
+        tags = self._principal_tags(ctx, caller)
+        if tags:
+            claims["principal_tags"] = tags
+        if Tags:
+            claims["request_tags"] = {tag["Key"]: tag["Value"] for tag in Tags}
+        token = self.web_tokens.issue(
+            principal.account_id, issuer, SigningAlgorithm, web_tokens.claims_of(
+                issuer, principal.role_arn or principal.arn, Audience, now, duration, claims))
+        return {"WebIdentityToken": token, "Expiration": now + duration}
+
+    def _principal_tags(self, ctx: RequestContext, caller: Caller) -> dict[str, str]:
+        """The tags of the user, or of the role session, as they were written."""
+        from nubo.services.iam.directory import IamDirectory
+
+        if caller.expires is not None:
+            return dict((self.sessions.get(ctx.access_key_id) or {}).get("principal_tags") or {})
+        if caller.identity is not None and caller.identity[0] == "user":
+            user = IamDirectory(self.runtime.store).user(caller.principal.account_id,
+                                                          caller.identity[1])
+            return dict((user or {}).get("Tags") or {})
+        return {}
+
+    async def serve_endpoint(self, request: HttpRequest) -> HttpResponse | None:
+        """The OIDC discovery documents of outbound identity federation issuers."""
+        return self.web_tokens.serve(request)
 
     @handler("GetSessionToken")
     def get_session_token(self, ctx: RequestContext, DurationSeconds: int | None = None,
