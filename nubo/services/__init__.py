@@ -20,6 +20,7 @@ IMPLEMENTED: dict[str, str] = {
     "kms": "nubo.services.kms",
     "organizations": "nubo.services.organizations",
     "s3": "nubo.services.s3",
+    "s3control": "nubo.services.s3.control",
     "secretsmanager": "nubo.services.secretsmanager",
     "sqs": "nubo.services.sqs",
     "ssm": "nubo.services.ssm",
