@@ -21,9 +21,10 @@ from nubo.protocols import serialize_error
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
-from nubo.services.s3.config import (MAX_OBJECT_TAGS, BucketConfigs, canned_acl,
+from nubo.services.s3.config import (MAX_OBJECT_TAGS, AccountBlocks, BucketConfigs, canned_acl,
                                      check_acl_allowed, check_policy, check_tags,
                                      effective_policy, is_public_policy, object_ownership,
+                                     PUBLIC_ACCESS_SETTINGS,
                                      tags_of_header)
 from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper, abort_date, expiration_header
@@ -78,7 +79,7 @@ class S3Provider(ServiceProvider):
         self.buckets = Buckets(runtime.store, runtime.clock)
         self.objects = Objects(runtime.store, runtime.clock, self.blobs)
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
-        self.configs = BucketConfigs(self.buckets)
+        self.configs = BucketConfigs(self.buckets, AccountBlocks(runtime.store))
         self.website = Website(self.buckets, self.configs, self.objects, self.blobs)
         self.notifier = Notifier(runtime)
         self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads,
@@ -195,7 +196,8 @@ class S3Provider(ServiceProvider):
         if key and object_ownership(bucket) != "BucketOwnerEnforced":  # ACLs in force
             latest = self.objects.latest(name, key)
             object_acl = latest.get("ACL") if latest is not None else None
-        return ResourcePolicy(effective_policy(bucket, object_acl, arn if key else None),
+        return ResourcePolicy(effective_policy(bucket, self.configs.blocks(bucket), object_acl,
+                                               arn if key else None),
                               bucket["account"],
                               tags=tuple((tag["Key"], tag["Value"]) for tag in tags))
 
@@ -326,7 +328,7 @@ class S3Provider(ServiceProvider):
                                        self.runtime.clock.now())
             self._authorize_post(ctx, fields, bucket, key)
             params = post_params(fields, file_type)
-            check_acl_allowed(bucket, params.get("ACL"))
+            check_acl_allowed(bucket, self.configs.blocks(bucket), params.get("ACL"))
             record = self._new_record(ctx, bucket, key, None, params)
             upload = await self._receive(ctx, BodyStream(data, None), params, from_request=False)
             if limits is not None and not limits[0] <= upload.size <= limits[1]:
@@ -467,7 +469,7 @@ class S3Provider(ServiceProvider):
                          **params: Any) -> dict:
         check_key(Key)
         bucket = self.buckets.get(Bucket)
-        check_acl_allowed(bucket, params.get("ACL"),
+        check_acl_allowed(bucket, self.configs.blocks(bucket), params.get("ACL"),
                           any(name.startswith("Grant") for name in params))
         record = self._new_record(ctx, bucket, Key, None, params)  # checks before the body
         upload = await self._receive(ctx, Body, params)
@@ -1088,8 +1090,8 @@ class S3Provider(ServiceProvider):
     def put_bucket_policy(self, ctx: RequestContext, Bucket: str, Policy: str | bytes,
                           **_: Any) -> None:
         text = check_policy(Policy)
-        blocks = self.configs.get(Bucket, "public_access_block")
-        if blocks.get("BlockPublicPolicy") and is_public_policy(text):
+        if self.configs.blocks(self.buckets.get(Bucket))["BlockPublicPolicy"] and \
+                is_public_policy(text):
             raise ServiceError(
                 "AccessDenied", f"User: arn:{ctx.partition}:iam::{ctx.account_id}:root is not "
                 f"authorized to perform: s3:PutBucketPolicy on resource: \"arn:{ctx.partition}"
@@ -1143,9 +1145,8 @@ class S3Provider(ServiceProvider):
     def put_public_access_block(self, ctx: RequestContext, Bucket: str,
                                 PublicAccessBlockConfiguration: dict, **_: Any) -> None:
         self.configs.put(Bucket, "public_access_block", {
-            name: bool(PublicAccessBlockConfiguration.get(name)) for name in (
-                "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
-                "RestrictPublicBuckets")})
+            name: bool(PublicAccessBlockConfiguration.get(name))
+            for name in PUBLIC_ACCESS_SETTINGS})
 
     @handler("GetPublicAccessBlock")
     def get_public_access_block(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
@@ -1155,8 +1156,7 @@ class S3Provider(ServiceProvider):
     @handler("DeletePublicAccessBlock")
     def delete_public_access_block(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
         self.configs.put(Bucket, "public_access_block", {
-            name: False for name in ("BlockPublicAcls", "IgnorePublicAcls",
-                                     "BlockPublicPolicy", "RestrictPublicBuckets")})
+            name: False for name in PUBLIC_ACCESS_SETTINGS})
 
     @handler("PutBucketOwnershipControls")
     def put_bucket_ownership_controls(self, ctx: RequestContext, Bucket: str,
@@ -1211,8 +1211,8 @@ class S3Provider(ServiceProvider):
     def put_bucket_acl(self, ctx: RequestContext, Bucket: str, ACL=None,
                        AccessControlPolicy=None, **grants: Any) -> None:
         bucket = self.buckets.get(Bucket)
-        check_acl_allowed(bucket, ACL, bool(AccessControlPolicy) or any(
-            name.startswith("Grant") for name in grants))
+        check_acl_allowed(bucket, self.configs.blocks(bucket), ACL, bool(
+            AccessControlPolicy) or any(name.startswith("Grant") for name in grants))
         self.buckets.update(Bucket, {"acl": ACL or "private"})
 
     @handler("PutBucketAccelerateConfiguration")
@@ -1330,8 +1330,9 @@ class S3Provider(ServiceProvider):
     @handler("PutObjectAcl")
     def put_object_acl(self, ctx: RequestContext, Bucket: str, Key: str, ACL=None,
                        AccessControlPolicy=None, VersionId=None, **grants: Any) -> dict:
-        check_acl_allowed(self.buckets.get(Bucket), ACL, bool(AccessControlPolicy) or any(
-            name.startswith("Grant") for name in grants))
+        bucket = self.buckets.get(Bucket)
+        check_acl_allowed(bucket, self.configs.blocks(bucket), ACL, bool(
+            AccessControlPolicy) or any(name.startswith("Grant") for name in grants))
         record = self.objects.resolve(Bucket, Key, VersionId)
         self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": ACL or "private"})
         self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectAcl:Put", Key, record)

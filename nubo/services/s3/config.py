@@ -14,6 +14,8 @@ import orjson
 from nubo.core.errors import ServiceError
 from nubo.services.s3 import errors
 from nubo.services.s3.models import Buckets, owner_of
+from nubo.services.s3.schema import ACCOUNT_SETTINGS
+from nubo.store import Store
 
 MAX_TAGS = 50
 MAX_OBJECT_TAGS = 10
@@ -21,6 +23,8 @@ MAX_CORS_RULES = 100
 MAX_LIFECYCLE_RULES = 1000
 _CORS_METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
 _IA_CLASSES = ("STANDARD_IA", "ONEZONE_IA")
+PUBLIC_ACCESS_SETTINGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
+                          "RestrictPublicBuckets")
 
 
 @dataclass(frozen=True)
@@ -198,8 +202,7 @@ def _default_encryption(bucket: dict) -> dict:
 
 
 def _default_public_access_block(bucket: dict) -> dict:
-    return {name: True for name in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
-                                    "RestrictPublicBuckets")}
+    return {name: True for name in PUBLIC_ACCESS_SETTINGS}
 
 
 def object_ownership(bucket: dict) -> str:
@@ -209,19 +212,17 @@ def object_ownership(bucket: dict) -> str:
     return bucket.get("ownership") or "BucketOwnerEnforced"
 
 
-def check_acl_allowed(bucket: dict, acl: str | None, grants: bool = False) -> None:
+def check_acl_allowed(bucket: dict, blocks: dict, acl: str | None,
+                      grants: bool = False) -> None:
     """With ACLs disabled (BucketOwnerEnforced, the default) only the private and bucket-owner
-    canned ACLs are accepted; with BlockPublicAcls, no public one."""
+    canned ACLs are accepted; with BlockPublicAcls (``blocks``: the bucket's public access
+    block in effect), no public one."""
     if object_ownership(bucket) == "BucketOwnerEnforced" and (
             grants or acl not in (None, "private", "bucket-owner-full-control")):
         raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs",
                            400)
-    if acl in _CANNED_GRANTS and public_access_block(bucket)["BlockPublicAcls"]:
+    if acl in _CANNED_GRANTS and blocks["BlockPublicAcls"]:
         raise ServiceError("AccessDenied", "Access Denied", 403)
-
-
-def public_access_block(bucket: dict) -> dict:
-    return bucket.get("public_access_block") or _default_public_access_block(bucket)
 
 
 # What a canned ACL's grants allow (S3's mapping of ACL permissions to policy actions).
@@ -232,12 +233,12 @@ _OBJECT_ACL_ACTIONS = {"READ": ["s3:GetObject", "s3:GetObjectVersion",
                                 "s3:GetObjectAttributes"]}
 
 
-def effective_policy(bucket: dict, object_acl: str | None, object_arn: str | None
-                     ) -> str | None:
+def effective_policy(bucket: dict, blocks: dict, object_acl: str | None,
+                     object_arn: str | None) -> str | None:
     """What the policy evaluator sees of a bucket (or one of its objects): the bucket policy,
     without its public statements under RestrictPublicBuckets, and the grants of public
-    canned ACLs (bucket and object) as statements, unless IgnorePublicAcls."""
-    blocks = public_access_block(bucket)
+    canned ACLs (bucket and object) as statements, unless IgnorePublicAcls (``blocks``: the
+    public access block in effect)."""
     policy = bucket.get("policy")
     statements: list[dict] = []
     if policy is not None:
@@ -306,9 +307,35 @@ KINDS = {
 }
 
 
+class AccountBlocks:
+    """Accounts' public access blocks (S3 Control), read by S3 on every decision they affect."""
+
+    def __init__(self, store: Store) -> None:
+        self.table = store.table(ACCOUNT_SETTINGS)
+
+    def get(self, account: str) -> dict | None:
+        return (self.table.get((account,)) or {}).get("public_access_block")
+
+    def put(self, account: str, settings: dict) -> None:
+        self.table.put({"account": account, "public_access_block": {
+            name: bool(settings.get(name)) for name in PUBLIC_ACCESS_SETTINGS}})
+
+    def delete(self, account: str) -> None:
+        self.table.delete((account,))
+
+
 class BucketConfigs:
-    def __init__(self, buckets: Buckets) -> None:
+    def __init__(self, buckets: Buckets, accounts: AccountBlocks) -> None:
         self.buckets = buckets
+        self.accounts = accounts
+
+    def blocks(self, bucket: dict) -> dict[str, bool]:
+        """The public access block in effect for a bucket: each setting on if the bucket's or
+        its account's says so."""
+        own = bucket.get("public_access_block") or _default_public_access_block(bucket)
+        account = self.accounts.get(bucket["account"]) or {}
+        return {name: bool(own.get(name) or account.get(name))
+                for name in PUBLIC_ACCESS_SETTINGS}
 
     def put(self, bucket: str, kind: str, value: Any) -> None:
         spec = KINDS[kind]

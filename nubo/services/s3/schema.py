@@ -36,6 +36,14 @@ OBJECTS = TableSpec(
     migrations={1: lambda version: version},  # the new columns come from the documents
 )
 
+# Account-level settings (S3 Control): the account's public access block, applied to every
+# bucket of the account together with the bucket's own.
+ACCOUNT_SETTINGS = TableSpec(
+    name="s3_account_settings",
+    key=("account",),
+    columns={"account": "text"},
+)
+
 # Small objects' bytes (and small parts'), so they cost no file.
 INLINE_DATA = TableSpec(
     name="s3_inline_data",

@@ -126,9 +126,9 @@ class Website:
         if not config:
             return error_page(404, "NoSuchWebsiteConfiguration", "The specified bucket does "
                               "not have a website configuration", {"BucketName": name})
-        blocks = self.configs.get(name, "public_access_block")
         policy = bucket.get("policy")
-        if not policy or not is_public_policy(policy) or blocks.get("RestrictPublicBuckets"):
+        if not policy or not is_public_policy(policy) or \
+                self.configs.blocks(bucket)["RestrictPublicBuckets"]:
             return error_page(403, "AccessDenied", "Access Denied", {})
 
         def exists(key: str) -> bool:
