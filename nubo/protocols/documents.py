@@ -19,9 +19,10 @@ from __future__ import annotations
 import binascii
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
+import cbor2
 import orjson
 
 from nubo.protocols.models import keeps_wire_value, plan_cache, structure_plan
@@ -168,6 +169,13 @@ def _blob_text(value):
 def dump_json(document) -> bytes:
     """A JSON document's bytes; blobs still bytes (inside wire values) become base64 text."""
     return orjson.dumps(document, default=_blob_text)
+
+
+def dump(codec: DocumentCodec, document) -> bytes:
+    """A document's bytes in ``codec``'s format."""
+    if codec is JSON:
+        return dump_json(document)
+    return cbor2.dumps(document, datetime_as_timestamp=True, timezone=timezone.utc)
 
 
 def _write_cbor_blob(value):

@@ -26,7 +26,7 @@ from botocore.model import OperationModel, ServiceModel
 
 from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
-from nubo.protocols import documents, faults, xml
+from nubo.protocols import documents, eventstream, faults, xml
 from nubo.protocols.compression import gunzip_body
 from nubo.protocols.documents import JSON
 from nubo.protocols.faults import WireError
@@ -474,6 +474,9 @@ def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
         item = value.get(name)
         if item is None:
             return status, b""
+        if member.serialization.get("eventstream"):
+            headers["Content-Type"] = eventstream.CONTENT_TYPE
+            return status, eventstream.encode_stream(member, protocol, item)
         if member.type_name in ("blob", "string") and "xmlNamespace" not in \
                 member.serialization:  # raw bytes, else an XML element (S3's LocationConstraint)
             return status, item.encode() if isinstance(item, str) else item  # may be a stream

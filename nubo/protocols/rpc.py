@@ -8,14 +8,12 @@ services.
 
 from __future__ import annotations
 
-from datetime import timezone
-
 import cbor2
 import orjson
 from botocore.model import OperationModel, ServiceModel
 
 from nubo.core.http import HttpRequest, HttpResponse
-from nubo.protocols import documents, faults
+from nubo.protocols import documents, eventstream, faults
 from nubo.protocols.documents import CBOR, JSON, DocumentCodec
 from nubo.protocols.faults import WireError
 from nubo.protocols.models import find_operation, operation_plan
@@ -67,12 +65,6 @@ def parse(view: ServiceModel, request: HttpRequest, protocol: str
         raise faults.bad_value(protocol, error.member, error.message) from None
 
 
-def encode(codec: DocumentCodec, document) -> bytes:
-    if codec is JSON:
-        return documents.dump_json(document)
-    return cbor2.dumps(document, datetime_as_timestamp=True, timezone=timezone.utc)
-
-
 def _headers(service_model: ServiceModel, protocol: str) -> dict:
     if protocol == "json":
         version = service_model.metadata.get("jsonVersion", "1.0")
@@ -84,13 +76,30 @@ def serialize(operation: OperationModel, output: dict, request_id: str,
               protocol: str) -> HttpResponse:
     codec = JSON if protocol == "json" else CBOR
     shape = operation.output_shape
+    streamed = eventstream.stream_member(shape)
+    if streamed is not None:
+        return _event_stream(operation, output, protocol, streamed)
     if shape is None:
         document = {}
     else:
         write = operation_plan(operation, f"{codec.name}-writer",
                                lambda: documents.compile_writer(shape, codec))
         document = write(output)
-    return HttpResponse(200, _headers(operation.service_model, protocol), encode(codec, document))
+    return HttpResponse(200, _headers(operation.service_model, protocol), documents.dump(codec, document))
+
+
+def _event_stream(operation: OperationModel, output: dict, protocol: str,
+                  streamed: str) -> HttpResponse:
+    """An output with an event stream: its other members travel first, as the stream's
+    ``initial-response`` event."""
+    shape = operation.output_shape
+    initial = eventstream.message(
+        {":message-type": "event", ":event-type": "initial-response",
+         ":content-type": "application/json" if protocol == "json" else "application/cbor"},
+        eventstream.document(shape, {k: v for k, v in output.items() if k != streamed},
+                             protocol))
+    return HttpResponse(200, {"Content-Type": eventstream.CONTENT_TYPE}, eventstream.encode_stream(
+        shape.members[streamed], protocol, output.get(streamed) or (), first=initial))
 
 
 def error_document(service_model: ServiceModel, wire: WireError, codec: DocumentCodec) -> dict:
@@ -112,4 +121,4 @@ def serialize_error(service_model: ServiceModel, wire: WireError, request_id: st
     headers.update(faults.query_error_header(service_model, wire))
     headers.update(wire.headers)
     return HttpResponse(wire.status, headers,
-                        encode(codec, error_document(service_model, wire, codec)))
+                        documents.dump(codec, error_document(service_model, wire, codec)))

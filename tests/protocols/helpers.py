@@ -128,10 +128,27 @@ def to_http_request(request_dict: dict) -> HttpRequest:
 
 def to_botocore_response(response: HttpResponse) -> dict:
     body = response.body
-    if not isinstance(body, (bytes, bytearray)):
+    if hasattr(body, "__aiter__"):  # a streamed payload: an event stream, a download
+        async def collect() -> bytes:
+            return b"".join([chunk async for chunk in body])
+        body = asyncio.run(collect())
+    elif not isinstance(body, (bytes, bytearray)):
         body = b"".join(body)
     return {"status_code": response.status, "headers": HeadersDict(response.headers),
             "body": bytes(body)}
+
+
+class RawStream:
+    """Bytes as the raw stream botocore reads event streams from (urllib3's, in real use)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self):
+        yield self.data
+
+    def close(self) -> None:
+        pass
 
 
 def normalize(value):

@@ -21,6 +21,7 @@ import pytest
 from botocore.awsrequest import HeadersDict
 from botocore.compress import maybe_compress_request
 from botocore.config import Config
+from botocore.eventstream import EventStream
 from botocore.model import NoShapeFoundError, ServiceModel
 from botocore.parsers import ResponseParserError, create_parser
 from botocore.serialize import create_serializer
@@ -29,7 +30,7 @@ from botocore.utils import parse_timestamp
 from nubo.core.errors import ServiceError
 from nubo.core.http import HttpRequest
 from nubo.protocols import parse_request, serialize_error, serialize_response
-from tests.protocols.helpers import to_botocore_response, to_http_request
+from tests.protocols.helpers import RawStream, to_botocore_response, to_http_request
 
 VECTORS = Path(__file__).parent / "vectors"
 REQUEST_ID = "vector-request-id"
@@ -63,6 +64,9 @@ def _typed(shape, value):
     kind = shape.type_name
     if value is None or shape.metadata.get("document"):
         return value
+    if kind == "structure" and shape.serialization.get("eventstream"):
+        return [{name: _typed(shape.members[name], fields) for name, fields in event.items()}
+                for event in value]  # the events, in order
     if kind == "structure":
         return {k: _typed(shape.members[k], v) if k in shape.members else v
                 for k, v in value.items()}
@@ -245,7 +249,13 @@ CLIENT_ONLY_OUTPUT = {
 
 def _read_back(parser, model, operation, response: dict, error: bool) -> dict:
     """A response as botocore reads it, normalized as botocore's vector runner does."""
+    if operation.has_event_stream_output and not error:
+        response = {**response, "body": RawStream(response["body"]),
+                    "context": {"operation_name": operation.name}}
     parsed = parser.parse(response, operation.output_shape)
+    for name, value in parsed.items():
+        if isinstance(value, EventStream):
+            parsed[name] = list(value)
     if error:
         try:
             shape = model.shape_for_error_code(parsed.get("Error", {}).get("Code"))
@@ -286,11 +296,10 @@ def test_output_vector(stem, suite, case):
     model = _model(suite, case)
     protocol = suite["metadata"]["protocol"]
     operation = model.operation_model(case["given"]["name"])
-    if operation.has_event_stream_output:
-        pytest.skip("event-stream responses are not implemented yet (issue 2: event streams "
-                    "later)")
     parser = create_parser(protocol)
     parser._timestamp_parser = _epoch
+    if hasattr(parser, "_event_stream_parser"):
+        parser._event_stream_parser._timestamp_parser = _epoch
     if "error" in case:
         code = case["errorCode"]
         try:
