@@ -109,6 +109,10 @@ def test_defaults_of_new_buckets(s3, bucket):
     assert rules[0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(block.values()) and len(block) == 4
+    s3.delete_public_access_block(Bucket=bucket)
+    _missing(lambda: s3.get_public_access_block(Bucket=bucket),
+             "NoSuchPublicAccessBlockConfiguration",
+             "The public access block configuration was not found")
     ownership = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
     assert ownership["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     acl = s3.get_bucket_acl(Bucket=bucket)

@@ -1150,13 +1150,15 @@ class S3Provider(ServiceProvider):
 
     @handler("GetPublicAccessBlock")
     def get_public_access_block(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
-        return {"PublicAccessBlockConfiguration": self.configs.get(Bucket,
-                                                                   "public_access_block")}
+        found = self.configs.get(Bucket, "public_access_block")
+        if not found:  # deleted (new buckets have one, all on)
+            raise ServiceError("NoSuchPublicAccessBlockConfiguration", "The public access block "
+                               "configuration was not found", 404, fields={"BucketName": Bucket})
+        return {"PublicAccessBlockConfiguration": found}
 
     @handler("DeletePublicAccessBlock")
     def delete_public_access_block(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
-        self.configs.put(Bucket, "public_access_block", {
-            name: False for name in PUBLIC_ACCESS_SETTINGS})
+        self.configs.put(Bucket, "public_access_block", {})
 
     @handler("PutBucketOwnershipControls")
     def put_bucket_ownership_controls(self, ctx: RequestContext, Bucket: str,

@@ -332,7 +332,9 @@ class BucketConfigs:
     def blocks(self, bucket: dict) -> dict[str, bool]:
         """The public access block in effect for a bucket: each setting on if the bucket's or
         its account's says so."""
-        own = bucket.get("public_access_block") or _default_public_access_block(bucket)
+        own = bucket.get("public_access_block")  # {} once deleted
+        if own is None:
+            own = _default_public_access_block(bucket)
         account = self.accounts.get(bucket["account"]) or {}
         return {name: bool(own.get(name) or account.get(name))
                 for name in PUBLIC_ACCESS_SETTINGS}
