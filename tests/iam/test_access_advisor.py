@@ -9,8 +9,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, SECRET_KEY, client_config
+from tests.conftest import REGION, SECRET_KEY
 from tests.iam.conftest import doc, error_of, unique
+from tests.organizations.conftest import create_account
 
 
 def allow(*actions: str) -> str:
@@ -19,13 +20,10 @@ def allow(*actions: str) -> str:
 
 
 @pytest.fixture
-def client(nubo_server):
+def client(make_client):
     """client(service, key=<account id>, secret, token): as an account's root by default."""
-    def make(service: str, key: str, secret: str = SECRET_KEY, token: str | None = None):
-        return boto3.client(service, endpoint_url=nubo_server.endpoint, region_name=REGION,
-                            aws_access_key_id=key, aws_secret_access_key=secret,
-                            aws_session_token=token, config=client_config())
-    return make
+    return lambda service, key, secret=SECRET_KEY, token=None: make_client(
+        service, session=boto3.Session(key, secret, token, region_name=REGION))
 
 
 def new_account() -> str:
@@ -127,14 +125,7 @@ def test_organizations_access_report(client):
     orgs = client("organizations", management)
     organization = orgs.create_organization(FeatureSet="ALL")["Organization"]
     root = orgs.list_roots()["Roots"][0]["Id"]
-    request = orgs.create_account(Email=f"m-{management}@example.com", AccountName="member")
-    status = request["CreateAccountStatus"]
-    for _ in range(50):
-        status = orgs.describe_create_account_status(
-            CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-        if status["State"] != "IN_PROGRESS":
-            break
-    member = status["AccountId"]
+    member = create_account(orgs)
     member_iam = client("iam", member)
     member_iam.create_user(UserName="dev")
     key = member_iam.create_access_key(UserName="dev")["AccessKey"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import shutil
 import ssl
 import tempfile
 import threading
@@ -23,6 +24,22 @@ from joserfc.jwk import RSAKey
 from tests.conftest import free_port
 
 
+def self_signed(common_name: str) -> tuple[bytes, bytes, str]:
+    """(private key PEM, self-signed certificate PEM, its SHA-1 thumbprint) of a test IdP."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(days=1))
+                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .sign(key, hashes.SHA256()))
+    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()),
+            certificate.public_bytes(serialization.Encoding.PEM),
+            hashlib.sha1(certificate.public_bytes(serialization.Encoding.DER)).hexdigest())
+
+
 class IdentityProvider:
     def __init__(self) -> None:
         self.port = free_port()
@@ -30,21 +47,10 @@ class IdentityProvider:
         self.issuer = self.url.removeprefix("https://")
         self.signing_key = RSAKey.generate_key(2048, parameters={"kid": "key-1"}, private=True)
         self.requests: list[str] = []
-        tls_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-        now = datetime.datetime.now(datetime.timezone.utc)
-        certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                       .public_key(tls_key.public_key()).serial_number(x509.random_serial_number())
-                       .not_valid_before(now - datetime.timedelta(days=1))
-                       .not_valid_after(now + datetime.timedelta(days=30))
-                       .sign(tls_key, hashes.SHA256()))
-        self.thumbprint = hashlib.sha1(
-            certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
-        folder = Path(tempfile.mkdtemp(prefix="nubo-idp-"))
-        (folder / "key.pem").write_bytes(tls_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+        key_pem, cert_pem, self.thumbprint = self_signed("127.0.0.1")
+        self._folder = folder = Path(tempfile.mkdtemp(prefix="nubo-idp-"))
+        (folder / "key.pem").write_bytes(key_pem)
+        (folder / "cert.pem").write_bytes(cert_pem)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
         provider = self
@@ -82,3 +88,4 @@ class IdentityProvider:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        shutil.rmtree(self._folder, ignore_errors=True)

@@ -20,7 +20,6 @@ from nubo.gateway.authorization import Authorizer
 from nubo.policy import AuthzRequest
 from nubo.services.sts.messages import unauthorized_operation
 from nubo.store import Store
-from tests.conftest import connector, private_server
 from tests.iam_enforcement.test_enforcement import ACCOUNT, REGION, allow, error_of
 
 MARKER = ". Encoded authorization failure message: "
@@ -48,12 +47,6 @@ def ec2_denial(data_dir, access_key: str, operation: str) -> str:
         store.close()
 
 
-@pytest.fixture(scope="module")
-def server():
-    with private_server("--iam", "enforce", "--verify-signatures") as process:
-        yield process
-
-
 def user(iam, name: str, *documents: dict) -> dict:
     iam.create_user(UserName=name)
     for index, document in enumerate(documents):
@@ -62,9 +55,7 @@ def user(iam, name: str, *documents: dict) -> dict:
     return iam.create_access_key(UserName=name)["AccessKey"]
 
 
-def test_decode_authorization_message(server):
-    connect = connector(server)
-    iam = connect("iam")
+def test_decode_authorization_message(server, connect, iam):
     deny_run = {"Version": "2012-10-17", "Statement": [
         {"Sid": "NoLaunches", "Effect": "Deny", "Action": "ec2:RunInstances", "Resource": "*"},
         {"Effect": "Allow", "Action": "sts:DecodeAuthorizationMessage", "Resource": "*"}]}

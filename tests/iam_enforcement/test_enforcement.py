@@ -16,27 +16,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.conftest import client_config, connector, private_server
+from tests.conftest import client_config
 
 ACCOUNT = "000000000000"
 OTHER = "111111111111"
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def server():
-    with private_server("--iam", "enforce", "--verify-signatures") as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def connect(server):
-    return connector(server)
-
-
-@pytest.fixture(scope="module")
-def iam(connect):
-    return connect("iam")
 
 
 def new_user(iam, connect, name: str, *policies: dict, boundary: str | None = None):
@@ -412,26 +396,6 @@ SAML_METADATA = """<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:me
  </md:IDPSSODescriptor></md:EntityDescriptor>"""
 
 
-def identity_provider_keys() -> tuple[bytes, bytes]:
-    """(private key PEM, self-signed certificate PEM) of a test IdP."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "idp.example.com")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=365))
-                   .sign(key, hashes.SHA256()))
-    return (key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()),
-            certificate.public_bytes(serialization.Encoding.PEM))
-
-
 def test_assume_role_with_saml(iam, connect, server):
     """The assertion's XML signature is checked against the provider's metadata certificate."""
     import base64
@@ -439,7 +403,9 @@ def test_assume_role_with_saml(iam, connect, server):
     from lxml import etree
     from signxml import XMLSigner
 
-    key_pem, cert_pem = identity_provider_keys()
+    from tests.iam_enforcement.identity_provider import self_signed
+
+    key_pem, cert_pem, _ = self_signed("idp.example.com")
     cert_body = "".join(cert_pem.decode().splitlines()[1:-1])
     provider_arn = iam.create_saml_provider(
         Name="corp-idp", SAMLMetadataDocument=SAML_METADATA.format(cert=cert_body)

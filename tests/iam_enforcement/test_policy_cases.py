@@ -14,25 +14,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conftest import connector, private_server
 from tests.iam_enforcement.test_enforcement import (ACCOUNT, REGION, allow, create_role,
                                                     error_of, new_user, session_client, trust)
-
-
-@pytest.fixture(scope="module")
-def server():
-    with private_server("--iam", "enforce", "--verify-signatures") as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def connect(server):
-    return connector(server)
-
-
-@pytest.fixture(scope="module")
-def iam(connect):
-    return connect("iam")
+from tests.organizations.conftest import create_account
 
 
 def presigned_get(server, bucket: str, key: str, credentials: dict, expires: int = 3600) -> str:
@@ -240,14 +224,7 @@ def test_assume_root_privileged_task_sessions(iam, connect):
     account's root user, limited by the root task policy (here: unlock an SQS queue policy)."""
     orgs = connect("organizations")
     orgs.create_organization(FeatureSet="ALL")
-    status = orgs.create_account(Email="root-tasks@example.com",
-                                 AccountName="tasks")["CreateAccountStatus"]
-    for _ in range(50):
-        status = orgs.describe_create_account_status(
-            CreateAccountRequestId=status["Id"])["CreateAccountStatus"]
-        if status["State"] != "IN_PROGRESS":
-            break
-    member = status["AccountId"]
+    member = create_account(orgs)
     task = "arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy"
     operator = new_user(iam, connect, "root-operator", allow("sts:AssumeRoot", Condition={
         "StringEquals": {"sts:TaskPolicyArn": task}}))

@@ -15,16 +15,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from tests.conftest import REGION, SECRET_KEY, client_config
+from tests.conftest import REGION, SECRET_KEY
 
 
 @pytest.fixture
-def client(nubo_server):
-    def make(service: str, key: str, secret: str = SECRET_KEY, token: str | None = None):
-        return boto3.client(service, endpoint_url=nubo_server.endpoint, region_name=REGION,
-                            aws_access_key_id=key, aws_secret_access_key=secret,
-                            aws_session_token=token, config=client_config())
-    return make
+def client(make_client):
+    """client(service, key=<account id>, secret, token): as an account's root by default."""
+    return lambda service, key, secret=SECRET_KEY, token=None: make_client(
+        service, session=boto3.Session(key, secret, token, region_name=REGION))
 
 
 def error_of(call) -> tuple[str, str, int]:
