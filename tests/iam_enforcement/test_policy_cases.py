@@ -273,3 +273,19 @@ def test_assume_root_privileged_task_sessions(iam, connect):
         "with an explicit deny in a session policy")
     session("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
     member_sqs.send_message(QueueUrl=url, MessageBody="unlocked")
+
+
+def test_web_identity_tokens_only_for_the_allowed_audiences(iam, connect):
+    iam.enable_outbound_web_identity_federation()
+    partner = new_user(iam, connect, "token-user", allow("sts:GetWebIdentityToken", Condition={
+        "ForAllValues:StringEquals": {"sts:IdentityTokenAudience": ["https://partner.example"]},
+        "StringEquals": {"sts:SigningAlgorithm": "ES384"},
+        "NumericLessThanEquals": {"sts:DurationSeconds": "600"}}))
+    assert partner("sts").get_web_identity_token(
+        Audience=["https://partner.example"], SigningAlgorithm="ES384")["WebIdentityToken"]
+    for request in ({"Audience": ["https://other.example"], "SigningAlgorithm": "ES384"},
+                    {"Audience": ["https://partner.example"], "SigningAlgorithm": "RS256"},
+                    {"Audience": ["https://partner.example"], "SigningAlgorithm": "ES384",
+                     "DurationSeconds": 900}):
+        code, message = error_of(lambda: partner("sts").get_web_identity_token(**request))
+        assert code == "AccessDenied" and "sts:GetWebIdentityToken" in message

@@ -291,6 +291,11 @@ class StsProvider(ServiceProvider):
                           params: dict) -> dict[str, object]:
         if operation == "AssumeRoot":
             return {"sts:taskpolicyarn": (params.get("TaskPolicyArn") or {}).get("arn")}
+        if operation == "GetWebIdentityToken":
+            return {"sts:identitytokenaudience": list(params.get("Audience") or ()),
+                    "sts:signingalgorithm": params.get("SigningAlgorithm"),
+                    "sts:durationseconds": str(params.get("DurationSeconds")
+                                               or web_tokens.DEFAULT_DURATION)}
         return {}
 
     @handler("GetWebIdentityToken")
