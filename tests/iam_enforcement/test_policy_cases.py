@@ -289,3 +289,21 @@ def test_web_identity_tokens_only_for_the_allowed_audiences(iam, connect):
                      "DurationSeconds": 900}):
         code, message = error_of(lambda: partner("sts").get_web_identity_token(**request))
         assert code == "AccessDenied" and "sts:GetWebIdentityToken" in message
+
+
+def test_access_advisor_counts_denied_attempts(iam, connect):
+    """Service last accessed data includes attempts that were denied (AWS: "not just the
+    successful ones")."""
+    prober = new_user(iam, connect, "prober", allow("sqs:ListQueues"),
+                      {"Version": "2012-10-17", "Statement": [
+                          {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*",
+                           "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]})
+    prober("sqs").list_queues()
+    assert error_of(lambda: prober("kms").list_keys())[0] == "AccessDeniedException"
+    job = iam.generate_service_last_accessed_details(
+        Arn=f"arn:aws:iam::{ACCOUNT}:user/prober")["JobId"]
+    services = {s["ServiceNamespace"]: s for s in iam.get_service_last_accessed_details(
+        JobId=job)["ServicesLastAccessed"]}
+    assert set(services) == {"sqs", "kms"}
+    assert all(s["TotalAuthenticatedEntities"] == 1 and "LastAuthenticated" in s
+               for s in services.values())
