@@ -319,9 +319,15 @@ class Authorizer:
         """Step 3 of the request path: raise AccessDenied (enforce) or log (soft)."""
         if self.mode == "off" or (ctx.service, ctx.operation) in SELF_AUTHORIZED:
             return
-        self._authorize(ctx, self.caller(ctx.access_key_id, ctx.account_id), provider,
-                        signing_name, params, {**_request_tags(params), **provider
-                                               .condition_context(ctx, ctx.operation, params)})
+        try:
+            self._authorize(ctx, self.caller(ctx.access_key_id, ctx.account_id), provider,
+                            signing_name, params, {**_request_tags(params), **provider
+                                                   .condition_context(ctx, ctx.operation,
+                                                                      params)})
+        except ServiceError:
+            # IAM's last-accessed data counts attempts, the denied ones too
+            self.note_use(ctx, signing_name)
+            raise
 
     def authorize_call(self, ctx: RequestContext, provider: "ServiceProvider", params: dict, *,
                        service_principal: str | None, source_arn: str | None) -> None:
