@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 
 import pytest
 from botocore.exceptions import ClientError
@@ -46,6 +47,12 @@ def test_transition_validation(s3, bucket):
                                  "Expiration": {"Days": 30}}) == (
         "InvalidArgument", "'Days' in the Expiration action for filter '(prefix=logs/)' must be "
         "greater than 'Days' in the Transition action", 400)
+    assert _refused(s3, bucket, {"Expiration": {"Date": datetime(2030, 1, 1, 12,
+                                                                 tzinfo=timezone.utc)}}) == (
+        "InvalidArgument", "'Date' must be at midnight GMT", 400)
+    assert _refused(s3, bucket, {"Expiration": {"Days": 3, "ExpiredObjectDeleteMarker": True}}
+                    )[1] == "Delete marker cannot be specified with Days or Date in a " \
+        "Lifecycle Expiration Policy"
     response = s3.put_bucket_lifecycle_configuration(
         Bucket=bucket, TransitionDefaultMinimumObjectSize="varies_by_storage_class",
         LifecycleConfiguration={"Rules": [

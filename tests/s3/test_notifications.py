@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import connector, error_of, private_server
 from tests.s3.conftest import empty_and_delete, unique
+from tests.s3.test_post import post_form
 
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
@@ -105,18 +106,26 @@ def test_created_copy_multipart_post_and_removed(s3, sqs, bucket, queue):
     done = s3.complete_multipart_upload(Bucket=bucket, Key="big", UploadId=upload,
                                         MultipartUpload={"Parts": [
                                             {"PartNumber": 1, "ETag": part["ETag"]}]})
+    form = s3.generate_presigned_post(bucket, "posted", ExpiresIn=600)
+    status, _, body = post_form(form["url"], form["fields"], "posted", b"form data")
+    assert status == 204, body
     s3.delete_object(Bucket=bucket, Key="src")
     s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "copied"}]})
-    records = _records(sqs, url, 4)
+    records = _records(sqs, url, 5)
     assert [(r["eventName"], r["s3"]["object"]["key"]) for r in records] == [
         ("ObjectCreated:Copy", "copied"), ("ObjectCreated:CompleteMultipartUpload", "big"),
-        ("ObjectRemoved:Delete", "src"), ("ObjectRemoved:Delete", "copied")]
+        ("ObjectCreated:Post", "posted"), ("ObjectRemoved:Delete", "src"),
+        ("ObjectRemoved:Delete", "copied")]
+    assert records[2]["s3"]["object"]["size"] == 9
+    assert records[2]["userIdentity"]["principalId"] == \
+        records[0]["userIdentity"]["principalId"]  # the form's signer
     assert records[1]["s3"]["object"]["eTag"] == done["ETag"].strip('"')
     assert records[1]["s3"]["object"]["size"] == 100
-    assert "size" not in records[2]["s3"]["object"]
+    assert "size" not in records[3]["s3"]["object"]
     config = s3.get_bucket_notification_configuration(Bucket=bucket)
     assert config["QueueConfigurations"][0]["Id"]  # S3 names a configuration without one
     sequencers = [r["s3"]["object"]["sequencer"] for r in records]
+    assert len(set(sequencers)) == 5
     assert sequencers == sorted(sequencers)
 
 

@@ -324,6 +324,7 @@ class S3Provider(ServiceProvider):
                                               "the fields.", "key", "")
             key = key.replace("${filename}", filename or "")
             check_key(key)
+            ctx.access_key_id = signer_key_id(fields) or ""  # who the events name
             limits = check_post_policy(fields, bucket["name"], key, None,
                                        self.runtime.clock.now())
             self._authorize_post(ctx, fields, bucket, key)

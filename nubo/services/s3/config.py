@@ -170,6 +170,16 @@ def _check_lifecycle(value: dict) -> None:
         if expiration.get("Days") is not None and expiration["Days"] <= 0:
             raise errors.invalid_argument("'Days' for Expiration action must be a positive "
                                           "integer", "Days", expiration["Days"])
+        if expiration.get("ExpiredObjectDeleteMarker") and (
+                expiration.get("Days") is not None or expiration.get("Date") is not None):
+            raise errors.invalid_argument("Delete marker cannot be specified with Days or Date "
+                                          "in a Lifecycle Expiration Policy",
+                                          "ExpiredObjectDeleteMarker", "true")
+        for action in [expiration, *(rule.get("Transitions") or [])]:
+            date = action.get("Date")
+            if date is not None and date.timestamp() % 86_400:
+                raise errors.invalid_argument("'Date' must be at midnight GMT", "Date",
+                                              date.isoformat())
         _check_transitions(rule, expiration)
 
 
