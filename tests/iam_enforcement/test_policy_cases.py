@@ -274,6 +274,15 @@ def test_assume_root_privileged_task_sessions(iam, connect):
     session("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})
     member_sqs.send_message(QueueUrl=url, MessageBody="unlocked")
 
+    # A member account registered as IAM's delegated administrator may do the same.
+    delegate = create_account(orgs, "delegate")
+    delegate_iam = connect("iam", delegate, "test")
+    helper = new_user(delegate_iam, connect, "helper", allow("sts:AssumeRoot"))
+    assert error_of(lambda: assume(who=helper))[0] == "AccessDenied"
+    orgs.register_delegated_administrator(AccountId=delegate,
+                                          ServicePrincipal="iam.amazonaws.com")
+    assert assume(who=helper)["AccessKeyId"].startswith("ASIA")
+
 
 def test_web_identity_tokens_only_for_the_allowed_audiences(iam, connect):
     iam.enable_outbound_web_identity_federation()

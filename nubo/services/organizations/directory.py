@@ -23,6 +23,7 @@ class OrganizationsDirectory:
         self.units = store.table(schema.UNITS)
         self.policies = store.table(schema.POLICIES)
         self.attachments = store.table(schema.ATTACHMENTS)
+        self.delegated = store.table(schema.DELEGATED_ADMINISTRATORS)
 
     def _membership(self, account_id: str) -> tuple[dict, dict] | None:
         account = self.accounts.get((account_id,))
@@ -49,6 +50,12 @@ class OrganizationsDirectory:
             return None
         account, org = found
         return f"{org['org_id']}/{'/'.join(self._chain(account, org))}/"
+
+    def delegated_administrator(self, account_id: str, service_principal: str) -> bool:
+        """Whether the account is a registered delegated administrator of the service."""
+        found = self._membership(account_id)
+        return found is not None and self.delegated.get(
+            (found[1]["org_id"], account_id, service_principal)) is not None
 
     def service_control_policies(self, account_id: str) -> list[list[str]] | None:
         """The SCPs bounding the account: one list per level from the root down (root, each OU,

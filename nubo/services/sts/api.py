@@ -268,18 +268,22 @@ class StsProvider(ServiceProvider):
         return {"Credentials": models.credentials(record)}
 
     def _root_sessions_allowed(self, principal: Principal, target: str) -> bool:
-        """Whether ``principal`` (not a root user) belongs to the management account of the
-        organization of ``target`` (a member), with root sessions enabled in IAM."""
+        """Whether ``principal`` (not a root user) belongs to the management account, or to a
+        delegated administrator for IAM, of the organization of ``target`` (another member),
+        with root sessions enabled by the management account."""
         from nubo.services.iam.directory import IamDirectory
 
         organizations = OrganizationsDirectory(self.runtime.store)
         organization = organizations.organization_of(principal.account_id)
         if principal.is_root or organization is None or target == principal.account_id or \
-                organization["MasterAccountId"] != principal.account_id or \
                 (organizations.organization_of(target) or {}).get("Id") != organization["Id"]:
             return False
+        management = organization["MasterAccountId"]
+        if principal.account_id != management and not organizations.delegated_administrator(
+                principal.account_id, "iam.amazonaws.com"):
+            return False
         return "RootSessions" in IamDirectory(self.runtime.store).organization_features(
-            principal.account_id, organization["Id"])
+            management, organization["Id"])
 
     def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict:
         # AssumeRoot acts on the target account's root user (sts:AssumeRoot's resource).
