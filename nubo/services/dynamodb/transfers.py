@@ -4,7 +4,8 @@
 An export snapshots the table when asked (its rows copied under the export's own id, then
 rewound to ExportTime with the point-in-time history), answers IN_PROGRESS, and the background
 loop writes the snapshot to S3 in AWS's layout: ``<prefix>/AWSDynamoDB/<ExportId>/`` with
-``_started``, gzipped DYNAMODB_JSON data files (``{"Item": ...}`` a line) under ``data/``, and
+``_started``, gzipped data files under ``data/`` (DYNAMODB_JSON: ``{"Item": ...}`` a line; ION:
+``$ion_1_0 {Item:{...}}`` a line, sets annotated ``$dynamodb_SS::`` etc.), and
 the ``manifest-files.json`` / ``manifest-summary.json`` manifests with their ``.checksum``
 files; then COMPLETED (or FAILED with the S3 error). An import creates the table at once and
 the background loop reads every object under the S3 prefix (DYNAMODB_JSON or CSV, GZIP, ZSTD or
@@ -20,6 +21,7 @@ import csv
 import gzip
 import hashlib
 import logging
+import re
 import secrets
 import zlib
 from datetime import datetime, timezone
@@ -105,11 +107,10 @@ class Transfers:
                IncrementalExportSpecification: dict | None = None) -> dict:
         if (ExportType or "FULL_EXPORT") != "FULL_EXPORT":
             raise not_implemented("ExportType INCREMENTAL_EXPORT")
-        if (ExportFormat or "DYNAMODB_JSON") != "DYNAMODB_JSON":
-            raise not_implemented("ExportFormat ION")
         request = {"TableArn": TableArn, "S3Bucket": S3Bucket, "S3BucketOwner": S3BucketOwner,
                    "S3Prefix": S3Prefix, "S3SseAlgorithm": S3SseAlgorithm or "AES256",
-                   "S3SseKmsKeyId": S3SseKmsKeyId, "ExportFormat": "DYNAMODB_JSON",
+                   "S3SseKmsKeyId": S3SseKmsKeyId,
+                   "ExportFormat": ExportFormat or "DYNAMODB_JSON",
                    "ExportType": "FULL_EXPORT",
                    "ExportTime": ExportTime.timestamp() if ExportTime else None}
         earlier = self._same_token(self.exports, ctx, ClientToken, request, "Export")
@@ -166,10 +167,12 @@ class Transfers:
         await self._put(ctx, request, f"{base}/_started", b"")
         files, count, size, start = [], 0, 0, None
         while True:
-            lines, rows_size, start, done = self._snapshot_lines(record["snapshot"], start)
+            lines, rows_size, start, done = self._snapshot_lines(
+                record["snapshot"], start, _EXPORT_LINES[request["ExportFormat"]])
             if lines:
                 data = gzip.compress(b"".join(lines), mtime=0)
-                key = f"{base}/data/{secrets.token_hex(13)}.json.gz"
+                extension = "ion" if request["ExportFormat"] == "ION" else "json"
+                key = f"{base}/data/{secrets.token_hex(13)}.{extension}.gz"
                 etag = await self._put(ctx, request, key, data)
                 files.append({"itemCount": len(lines),
                               "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
@@ -190,7 +193,7 @@ class Transfers:
             "s3Prefix": request["S3Prefix"], "s3SseAlgorithm": request["S3SseAlgorithm"],
             "s3SseKmsKeyId": request["S3SseKmsKeyId"],
             "manifestFilesS3Key": f"{base}/manifest-files.json", "billedSizeBytes": size,
-            "itemCount": count, "outputFormat": "DYNAMODB_JSON",
+            "itemCount": count, "outputFormat": request["ExportFormat"],
             "exportType": "FULL_EXPORT"})
         await self._put(ctx, request, f"{base}/manifest-summary.json", summary)
         await self._put(ctx, request, f"{base}/manifest-summary.checksum",
@@ -198,7 +201,8 @@ class Transfers:
         self._finish(self.exports, record, "COMPLETED", EndTime=end, ItemCount=count,
                      BilledSizeBytes=size, ExportManifest=f"{base}/manifest-summary.json")
 
-    def _snapshot_lines(self, snapshot: int, start: bytes | None
+    def _snapshot_lines(self, snapshot: int, start: bytes | None,
+                        line_of: Callable[[bytes], bytes]
                         ) -> tuple[list[bytes], int, bytes | None, bool]:
         """The next data file's lines from the snapshot: (lines, their items' size, the
         position to go on from, whether the snapshot is read to its end)."""
@@ -208,7 +212,7 @@ class Transfers:
             rows = self.items.rows.find_values(("position", "item", "size"), eq=(snapshot,),
                                                lo=start, limit=READ_ROWS)
             for _, stored, row_size in rows:
-                lines.append(b'{"Item":' + stored + b"}\n")
+                lines.append(line_of(stored))
                 size += row_size
             if len(rows) < READ_ROWS:
                 return lines, size, None, True
@@ -391,7 +395,7 @@ def _export_view(record: dict) -> dict:
             "ClientToken": record["token"], "S3Bucket": request["S3Bucket"],
             "S3BucketOwner": request["S3BucketOwner"], "S3Prefix": request["S3Prefix"],
             "S3SseAlgorithm": request["S3SseAlgorithm"],
-            "S3SseKmsKeyId": request["S3SseKmsKeyId"], "ExportFormat": "DYNAMODB_JSON",
+            "S3SseKmsKeyId": request["S3SseKmsKeyId"], "ExportFormat": request["ExportFormat"],
             "ExportType": "FULL_EXPORT"}
     for field in ("EndTime", "ExportManifest", "ItemCount", "BilledSizeBytes", "FailureCode",
                   "FailureMessage"):
@@ -415,6 +419,50 @@ def _import_view(record: dict) -> dict:
                   "ImportedItemCount", "FailureCode", "FailureMessage"):
         view[field] = record.get(field)
     return {k: v for k, v in view.items() if v is not None}
+
+
+# -- export lines ---------------------------------------------------------------------------------
+
+def _json_line(stored: bytes) -> bytes:
+    return b'{"Item":' + stored + b"}\n"  # the stored item is its DynamoDB JSON already
+
+
+_ION_SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_ION_KEYWORDS = {"null", "true", "false", "nan"}
+
+
+def _ion_name(name: str) -> str:
+    if _ION_SYMBOL.match(name) and name not in _ION_KEYWORDS:
+        return name
+    return orjson.dumps(name).decode()  # a string is a field name in Ion text too
+
+
+def _ion(value: dict) -> str:
+    """An attribute value (as stored: binaries in base64) in Ion text, as DynamoDB exports it:
+    numbers decimals, binaries blobs, sets annotated lists, maps structs."""
+    (kind, inner), = value.items()
+    if kind == "S":
+        return orjson.dumps(inner).decode()  # JSON's escapes are Ion's
+    if kind == "N":
+        return inner if "." in inner else inner + "."  # "600." is the decimal 600
+    if kind == "B":
+        return "{{" + inner + "}}"
+    if kind == "BOOL":
+        return "true" if inner else "false"
+    if kind == "NULL":
+        return "null"
+    if kind in ("SS", "NS", "BS"):
+        return f"$dynamodb_{kind}::[" + ",".join(_ion({kind[0]: v}) for v in inner) + "]"
+    if kind == "L":
+        return "[" + ",".join(_ion(v) for v in inner) + "]"
+    return "{" + ",".join(f"{_ion_name(k)}:{_ion(v)}" for k, v in inner.items()) + "}"
+
+
+def _ion_line(stored: bytes) -> bytes:
+    return f"$ion_1_0 {{Item:{_ion({'M': orjson.loads(stored)})}}}\n".encode()
+
+
+_EXPORT_LINES = {"DYNAMODB_JSON": _json_line, "ION": _ion_line}
 
 
 # -- reading import objects ---------------------------------------------------------------------
