@@ -13,7 +13,8 @@ server side, the fix is data here, never a code path elsewhere:
 The ``nubo`` metadata block (read through models.nubo_settings):
     jsonErrorTypePrefix  prefix of the JSON/CBOR ``__type`` (SQS: ``com.amazonaws.sqs#``)
     validation           "parameter": MissingParameter / InvalidParameterValue, first error only
-                         (EC2-era query services); default "coral": ValidationException(s)
+                         (EC2-era query services); "reason": InvalidInputException with a
+                         Reason (Organizations); default "coral": ValidationException(s)
     validateEnums        False where the service answers unknown enum values itself
                          (SQS: InvalidAttributeName, not a validation error)
     xmlErrorEnvelope     "Error" for S3's bare ``<Error>`` (default ``<ErrorResponse>``)
@@ -218,6 +219,13 @@ def _parameter_validation(model: dict) -> None:
     model["metadata"]["nubo"] = {"validation": "parameter"}
 
 
+def _reason_validation(model: dict) -> None:
+    # Organizations answers invalid input with InvalidInputException and a Reason
+    # (MAX_LENGTH_EXCEEDED, INVALID_ENUM, ...), never ValidationException. Its id patterns are
+    # checked by the service, which words each one (organizations/validation.py).
+    model["metadata"]["nubo"] = {"validation": "reason"}
+
+
 SERVICE_PATCHES: dict[str, Callable[[dict], None]] = {
     "sqs": _patch_sqs,
     "s3": _patch_s3,
@@ -225,6 +233,7 @@ SERVICE_PATCHES: dict[str, Callable[[dict], None]] = {
     "cloudwatch": _parameter_validation,
     "dynamodb": _patch_dynamodb,
     "dynamodbstreams": _patch_dynamodb,
+    "organizations": _reason_validation,
 }
 PROTOCOL_VIEWS: dict[tuple[str, str], Callable[[dict], None]] = {
     ("sqs", "query"): _sqs_query_view,

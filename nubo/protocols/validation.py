@@ -5,7 +5,8 @@ Types are the parsers' business (a wrong type never reaches here); this module c
 constraints of values already parsed. Checks are compiled once per shape into closures that
 report ``Issue``s; how issues become an AWS error is the service's *style* (patches.py ``nubo``
 block): Coral's ``ValidationException`` listing every issue, or the EC2-era query services'
-``MissingParameter`` / ``InvalidParameterValue`` for the first one. Unknown members are ignored,
+``MissingParameter`` / ``InvalidParameterValue`` for the first one, or Organizations'
+``InvalidInputException`` with a ``Reason``. Unknown members are ignored,
 as AWS does. Patterns (patterns.py) are checked only for services whose ``nubo`` block sets
 ``validatePatterns``: AWS enforces them per service, and some services word the failure
 themselves (IAM's names).
@@ -32,6 +33,7 @@ class Issue:
     value: Any
     constraint: str  # Coral's wording: "Member must not be null", ...
     member: str  # the member's own name, for the parameter style
+    kind: str = ""  # required, min/max_length, min/max_value, enum, pattern: the reason style
 
 
 def validate(operation: OperationModel, params: dict, service_model: ServiceModel,
@@ -115,7 +117,8 @@ def _struct_check(plan: list) -> Check:
             item = value.get(name)
             if item is None:
                 if required:
-                    issues.append(Issue(path + (name,), None, "Member must not be null", name))
+                    issues.append(Issue(path + (name,), None, "Member must not be null", name,
+                                        "required"))
             elif check is not None:
                 check(item, path + (name,), issues)
     return check_struct
@@ -132,9 +135,9 @@ def _limits_check(shape, measured: str, size: Callable[[Any], Any] | None) -> Ch
     def check_limits(value, path, issues):
         amount = value if size is None else size(value)
         if low is not None and amount < low:
-            issues.append(Issue(path, value, too_small, _member(path)))
+            issues.append(Issue(path, value, too_small, _member(path), f"min_{measured}"))
         elif high is not None and amount > high:
-            issues.append(Issue(path, value, too_large, _member(path)))
+            issues.append(Issue(path, value, too_large, _member(path), f"max_{measured}"))
     return check_limits
 
 
@@ -147,7 +150,7 @@ def _enum_check(shape) -> Check | None:
 
     def check_enum(value, path, issues):
         if value not in members:
-            issues.append(Issue(path, value, wording, _member(path)))
+            issues.append(Issue(path, value, wording, _member(path), "enum"))
     return check_enum
 
 
@@ -161,7 +164,7 @@ def _pattern_check(shape) -> Check | None:
 
     def check_pattern(value, path, issues):
         if matches(value) is None:
-            issues.append(Issue(path, value, wording, _member(path)))
+            issues.append(Issue(path, value, wording, _member(path), "pattern"))
     return check_pattern
 
 
@@ -220,7 +223,27 @@ def coral_message(issues: list[Issue]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(details)
 
 
+# Organizations' InvalidInputException reasons, as its API reference lists them.
+_REASONS = {
+    "required": ("INPUT_REQUIRED", "You must include a value for all required parameters."),
+    "min_length": ("MIN_LENGTH_EXCEEDED",
+                   "You provided a string parameter that is shorter than allowed."),
+    "max_length": ("MAX_LENGTH_EXCEEDED",
+                   "You provided a string parameter that is longer than allowed."),
+    "min_value": ("MIN_VALUE_EXCEEDED",
+                  "You provided a numeric parameter that has a smaller value than allowed."),
+    "max_value": ("MAX_VALUE_EXCEEDED",
+                  "You provided a numeric parameter that has a larger value than allowed."),
+    "enum": ("INVALID_ENUM", "You specified an invalid value."),
+    "pattern": ("INVALID_PATTERN", "You provided a value that does not match the required "
+                "pattern."),
+}
+
+
 def _error(issues: list[Issue], style: str, protocol: str) -> ServiceError:
+    if style == "reason":
+        reason, message = _REASONS[issues[0].kind]
+        return ServiceError("InvalidInputException", message, 400, fields={"Reason": reason})
     if style == "parameter":
         issue = issues[0]
         member = str(issue.member)

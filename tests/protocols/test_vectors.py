@@ -298,7 +298,7 @@ def test_output_vector(stem, suite, case):
     operation = model.operation_model(case["given"]["name"])
     parser = create_parser(protocol)
     parser._timestamp_parser = _epoch
-    if hasattr(parser, "_event_stream_parser"):
+    if getattr(parser, "_event_stream_parser", None) is not None:
         parser._event_stream_parser._timestamp_parser = _epoch
     if "error" in case:
         code = case["errorCode"]
