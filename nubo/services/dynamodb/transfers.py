@@ -143,10 +143,7 @@ class Transfers:
         return _export_view(record)
 
     def describe_export(self, ctx: RequestContext, arn: str) -> dict:
-        record = self.exports.get((ctx.account_id, ctx.region, arn))
-        if record is None:
-            raise ServiceError("ExportNotFoundException", f"Export not found: {arn}")
-        return _export_view(record)
+        return _export_view(self._job(self.exports, ctx, arn, "Export"))
 
     def list_exports(self, ctx: RequestContext, table_arn: str | None, limit: int | None,
                      token: str | None) -> dict:
@@ -260,10 +257,7 @@ class Transfers:
         return _import_view(record)
 
     def describe_import(self, ctx: RequestContext, arn: str) -> dict:
-        record = self.imports.get((ctx.account_id, ctx.region, arn))
-        if record is None:
-            raise ServiceError("ImportNotFoundException", f"Import not found: {arn}")
-        return _import_view(record)
+        return _import_view(self._job(self.imports, ctx, arn, "Import"))
 
     def list_imports(self, ctx: RequestContext, table_arn: str | None, limit: int | None,
                      token: str | None) -> dict:
@@ -330,6 +324,13 @@ class Transfers:
             self.items.write(table, position, old, item, old_size=old_size, new_size=size)
 
     # -- both -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _job(jobs, ctx: RequestContext, arn: str, kind: str) -> dict:
+        record = jobs.get((ctx.account_id, ctx.region, arn))
+        if record is None:
+            raise ServiceError(f"{kind}NotFoundException", f"{kind} not found: {arn}")
+        return record
 
     def _same_token(self, jobs, ctx: RequestContext, token: str | None, request: dict,
                     kind: str) -> dict | None:
