@@ -1,7 +1,8 @@
 """Which AWS service a request is for.
 
 Clues, strongest first: the ``X-Amz-Target`` prefix (``AmazonSQS.SendMessage``), the smithy
-RPC v2 path (``/service/<Target>/operation/<Op>``), the SigV4 credential scope's service (header
+RPC v2 path (``/service/<Target>/operation/<Op>``), S3 Control's ``/v20180820/`` paths (signed
+for s3, with ``x-amz-account-id``), the SigV4 credential scope's service (header
 or presigned query), the host name (``sqs.us-east-1.localhost``, ``*.localhost.localstack.cloud``,
 ``*.amazonaws.com``), and last the path (SQS queue URLs ``/<account>/<queue>``).
 
@@ -158,6 +159,8 @@ def service_of(request: HttpRequest, credential: Credential | None) -> str | Non
         match = _RPC_V2_PATH.match(request.path)
         if match and match.group(1) in index.by_target:
             return index.by_target[match.group(1)]
+    if request.path.startswith("/v20180820/") and "x-amz-account-id" in request.headers:
+        return "s3control"  # signed for s3, on <account>.s3-control.<region> hosts
     if credential is not None and credential.service:
         service = index.by_signing(credential.service)
         if service:
