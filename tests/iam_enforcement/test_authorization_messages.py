@@ -17,7 +17,6 @@ from nubo.config import Config
 from nubo.core.context import RequestContext
 from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import Authorizer
-from nubo.policy import AuthzRequest
 from nubo.services.sts.messages import unauthorized_operation
 from nubo.store import Store
 from tests.iam_enforcement.test_enforcement import ACCOUNT, REGION, allow, error_of
@@ -38,8 +37,7 @@ def ec2_denial(data_dir, access_key: str, operation: str) -> str:
         action = f"ec2:{operation}"
         decision = authorizer.decide(ctx, caller, action, INSTANCES)
         assert not decision.allowed
-        request = AuthzRequest(caller.principal, action, INSTANCES, None,
-                               {**authorizer.request_context(ctx), **caller.context})
+        request = authorizer.authz_request(ctx, caller, action, INSTANCES, None, None)
         error = unauthorized_operation(store, operation, "User: ...", request, decision)
         assert (error.code, error.status) == ("UnauthorizedOperation", 403)
         return error.message

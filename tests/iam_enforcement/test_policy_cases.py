@@ -316,3 +316,24 @@ def test_access_advisor_counts_denied_attempts(iam, connect):
     assert set(services) == {"sqs", "kms"}
     assert all(s["TotalAuthenticatedEntities"] == 1 and "LastAuthenticated" in s
                for s in services.values())
+
+
+def test_resource_account_condition_keeps_requests_in_the_account(iam, connect):
+    """A data-perimeter policy: aws:ResourceAccount must be the caller's own account, so a
+    queue another account shares (its queue policy grants it) stays out of reach."""
+    other = "246802468024"
+    shared = connect("sqs", other, "test").create_queue(QueueName="shared-perimeter")["QueueUrl"]
+    connect("sqs", other, "test").set_queue_attributes(QueueUrl=shared, Attributes={
+        "Policy": json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sqs:SendMessage",
+            "Resource": f"arn:aws:sqs:{REGION}:{other}:shared-perimeter"}]})})
+    own = connect("sqs").create_queue(QueueName="own-perimeter")["QueueUrl"]
+    inside = new_user(iam, connect, "perimeter", allow("sqs:SendMessage", Condition={
+        "StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}))
+    inside("sqs").send_message(QueueUrl=own, MessageBody="mine")
+    code, message = error_of(lambda: inside("sqs").send_message(QueueUrl=shared,
+                                                                MessageBody="theirs"))
+    assert code == "AccessDenied" and "because no identity-based policy allows" in message
+    iam.put_user_policy(UserName="perimeter", PolicyName="p0", PolicyDocument=json.dumps(
+        allow("sqs:SendMessage")))
+    inside("sqs").send_message(QueueUrl=shared, MessageBody="now allowed")
