@@ -98,6 +98,8 @@ class Authorizer:
         # Last use of IAM users' keys and of roles (GetAccessKeyLastUsed, RoleLastUsed),
         # coalesced in memory and written every USAGE_FLUSH_SECONDS or before IAM answers.
         self._usage: dict[tuple, tuple] = {}
+        # aws:ResourceAccount/OrgID/OrgPaths by owning account, until identity data changes.
+        self._resource_owners: dict[str, dict[str, Any]] = {}
 
     # -- who is calling ----------------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class Authorizer:
         a read): forget the cached callers, their policies and decisions. New keys need no
         call: a key is cached only once it was looked up."""
         self._callers.clear()
+        self._resource_owners.clear()
 
     def account_of(self, access_key_id: str, default_account: str) -> str:
         """The account of a request's key: that of the user or session for keys nubo issued."""
@@ -290,10 +293,7 @@ class Authorizer:
                 if levels is not None:
                     policies = replace(policies, rcps=[[parse_policy(text) for text in level]
                                                        for level in levels])
-            request = AuthzRequest(caller.principal, action, resource,
-                                   resource_policy.account if resource_policy else None,
-                                   {**self.request_context(ctx), **caller.context,
-                                    **(context or {})})
+            request = self.authz_request(ctx, caller, action, resource, owner, context)
             decision = evaluate(request, policies)
             if cacheable and policies.context_free and len(caller.decisions) < 10_000:
                 caller.decisions[remembered] = decision
@@ -306,6 +306,32 @@ class Authorizer:
                     caller.principal.arn, action, resource, decision.reason(action),
                     "; ".join(decision.matched) or "no statement matched")
         return decision
+
+    def authz_request(self, ctx: RequestContext, caller: Caller, action: str, resource: str,
+                      owner: str | None, context: dict | None) -> AuthzRequest:
+        """The request as the evaluator sees it, with every condition key nubo knows: the
+        request's, the resource owner's (aws:ResourceAccount, aws:ResourceOrgID/OrgPaths),
+        the principal's and the service's."""
+        return AuthzRequest(caller.principal, action, resource, owner,
+                            {**self.request_context(ctx),
+                             **self._resource_context(owner or _account_in(resource)),
+                             **caller.context, **(context or {})})
+
+    def _resource_context(self, account: str | None) -> dict[str, Any]:
+        if not account:
+            return {}
+        found = self._resource_owners.get(account)
+        if found is None:
+            found = {"aws:resourceaccount": account}
+            organizations = OrganizationsDirectory(self.runtime.store)
+            organization = organizations.organization_of(account)
+            if organization is not None:
+                found["aws:resourceorgid"] = organization["Id"]
+                found["aws:resourceorgpaths"] = [organizations.organization_path(account)]
+            if len(self._resource_owners) > 10_000:
+                self._resource_owners.clear()
+            self._resource_owners[account] = found
+        return found
 
     def request_context(self, ctx: RequestContext) -> dict[str, Any]:
         second = int(self.runtime.clock.now())
@@ -369,10 +395,9 @@ class Authorizer:
                                              ctx.service)
                     if ctx.protocol == "ec2":  # with an encoded message for STS to decode
                         from nubo.services.sts.messages import unauthorized_operation
-                        request = AuthzRequest(
-                            caller.principal, spec.action, resource,
-                            resource_policy.account if resource_policy else None,
-                            {**self.request_context(ctx), **caller.context, **context})
+                        request = self.authz_request(
+                            ctx, caller, spec.action, resource,
+                            resource_policy.account if resource_policy else None, context)
                         raise unauthorized_operation(self.runtime.store, ctx.operation, message,
                                                      request, decision)
                     raise access_denied(ctx.protocol, message, query_compatible=(
@@ -382,6 +407,12 @@ class Authorizer:
 @lru_cache(maxsize=4)
 def _iso_time(second: int) -> str:
     return datetime.fromtimestamp(second, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _account_in(arn: str) -> str | None:
+    """The account field of an ARN (none for S3's, which the bucket's owner supplies)."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) == 6 and len(parts[4]) == 12 and parts[4].isdigit() else None
 
 
 def _principal_context(principal: Principal, tags: dict[str, str]) -> dict[str, Any]:
