@@ -69,11 +69,11 @@ class Gateway:
             return _unknown_service(request)
         identity = identify(request, credential)
         account_id = self.authorizer.account_of(identity.access_key_id, identity.account_id)
-        provider = self.services.get(service)
-        model = provider.model if provider is not None else load_service_model(service)
+        model = load_service_model(service)
         protocol = detect_protocol(model, request)
         operation = None
         try:
+            provider = self.services.get(service)
             # 2. parse and validate the input from the model (streaming payloads stay unread)
             await read_body(model, request, protocol)
             operation, params = parse_request(model, request, protocol)

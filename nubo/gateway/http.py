@@ -282,14 +282,18 @@ class _Connection(asyncio.Protocol):
                 await _attach_body(request, body)
             except ClientDisconnected:
                 return
-            response = await self.server.gateway.handle(request)
+            try:
+                response = await self.server.gateway.handle(request)
+            except Exception:  # a failure outside the gateway's own error handling
+                log.exception("failed to answer %s %s", request.method, request.path)
+                response, keep_alive = HttpResponse(500, {}, b""), False
             if body.expects_continue and not body.complete:
                 keep_alive = False  # the client may still send the body it was never asked for
             if not self.closed:
                 await self._send(response, request.method == "HEAD",
                                  keep_alive and not self.closing)
-        except Exception:  # a failure outside the gateway's own handling: drop the connection
-            log.exception("failed to answer %s %s", request.method, request.path)
+        except Exception:  # while writing the response: the connection cannot be trusted
+            log.exception("failed to send the answer to %s %s", request.method, request.path)
             keep_alive = False
         finally:
             self.active = None
