@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import REGION, client_config, connector, error_of, private_server
 from tests.s3.conftest import empty_and_delete, unique
 
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 OPEN = {name: False for name in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                                  "RestrictPublicBuckets")}
 
@@ -104,3 +105,54 @@ def test_public_policy_restricted(clients):
     finally:
         owner.delete_bucket_policy(Bucket=name)
         empty_and_delete(owner, name)
+
+
+def test_explicit_grants(clients, acl_bucket):
+    owner, other, anonymous = clients
+    other_id = other.list_buckets()["Owner"]["ID"]
+    owner_id = owner.list_buckets()["Owner"]["ID"]
+    stranger = boto3.client("s3", endpoint_url=owner.meta.endpoint_url, region_name=REGION,
+                            aws_access_key_id="222222222222", aws_secret_access_key="x",
+                            config=client_config())
+    owner.put_object(Bucket=acl_bucket, Key="shared", Body=b"for one account",
+                     GrantRead=f'id="{other_id}"', GrantFullControl=f'id="{owner_id}"')
+    grants = owner.get_object_acl(Bucket=acl_bucket, Key="shared")["Grants"]
+    assert {(g["Grantee"].get("ID"), g["Permission"]) for g in grants} == {
+        (other_id, "READ"), (owner_id, "FULL_CONTROL")}
+    assert other.get_object(Bucket=acl_bucket, Key="shared")["Body"].read() == \
+        b"for one account"
+    _denied(lambda: stranger.get_object(Bucket=acl_bucket, Key="shared"))
+    _denied(lambda: anonymous.get_object(Bucket=acl_bucket, Key="shared"))
+    # the bucket's ACL as a document: the other account may list, and write objects
+    owner.put_bucket_acl(Bucket=acl_bucket, AccessControlPolicy={
+        "Owner": {"ID": owner_id}, "Grants": [
+            {"Grantee": {"Type": "CanonicalUser", "ID": owner_id}, "Permission": "FULL_CONTROL"},
+            {"Grantee": {"Type": "CanonicalUser", "ID": other_id}, "Permission": "READ"},
+            {"Grantee": {"Type": "CanonicalUser", "ID": other_id}, "Permission": "WRITE"}]})
+    assert len(owner.get_bucket_acl(Bucket=acl_bucket)["Grants"]) == 3
+    assert [o["Key"] for o in other.list_objects_v2(Bucket=acl_bucket)["Contents"]] == ["shared"]
+    other.put_object(Bucket=acl_bucket, Key="from-other", Body=b"x")
+    _denied(lambda: stranger.list_objects_v2(Bucket=acl_bucket))
+
+    def refused(**acl):
+        with pytest.raises(ClientError) as caught:
+            owner.put_bucket_acl(Bucket=acl_bucket, **acl)
+        return error_of(caught)
+    assert refused(GrantRead='uri="http://acs.amazonaws.com/groups/global/Nobody"')[0:2] == (
+        "InvalidArgument", "Invalid group uri")
+    assert refused(GrantRead='id="not-an-id"')[0:2] == ("InvalidArgument", "Invalid id")
+    assert refused(GrantRead='emailAddress="someone@example.com"')[0] == \
+        "UnresolvableGrantByEmailAddress"
+    assert refused(ACL="private", GrantRead=f'id="{other_id}"')[0:2] == (
+        "InvalidRequest", "Specifying both Canned ACLs and Header Grants is not allowed")
+    # a public grant is refused while BlockPublicAcls is on, as a public canned ACL is
+    assert refused(GrantRead=f'uri="{ALL_USERS}"')[0:2] == ("AccessDenied", "Access Denied")
+
+
+def test_create_bucket_with_public_acl(clients):
+    owner = clients[0]
+    with pytest.raises(ClientError) as caught:
+        owner.create_bucket(Bucket=unique("created-public"), ObjectOwnership="ObjectWriter",
+                            ACL="public-read")
+    assert error_of(caught) == ("InvalidBucketAclWithBlockPublicAccessError", "Bucket cannot "
+                                "have public ACLs set with BlockPublicAccess enabled", 400)

@@ -21,8 +21,10 @@ from nubo.protocols import serialize_error
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
-from nubo.services.s3.config import (MAX_OBJECT_TAGS, AccountBlocks, BucketConfigs, canned_acl,
-                                     check_acl_allowed, check_policy, check_tags,
+from nubo.services.s3.acl import (acl_output, check_acl_allowed, is_public,
+                                  requested_acl)
+from nubo.services.s3.config import (MAX_OBJECT_TAGS, AccountBlocks, BucketConfigs,
+                                     check_policy, check_tags,
                                      effective_policy, is_public_policy, object_ownership,
                                      PUBLIC_ACCESS_SETTINGS,
                                      tags_of_header)
@@ -197,7 +199,8 @@ class S3Provider(ServiceProvider):
             latest = self.objects.latest(name, key)
             object_acl = latest.get("ACL") if latest is not None else None
         return ResourcePolicy(effective_policy(bucket, self.configs.blocks(bucket), object_acl,
-                                               arn if key else None),
+                                               arn if key else None, ctx.account_id
+                                               if ctx.access_key_id else ""),
                               bucket["account"],
                               tags=tuple((tag["Key"], tag["Value"]) for tag in tags))
 
@@ -329,7 +332,6 @@ class S3Provider(ServiceProvider):
                                        self.runtime.clock.now())
             self._authorize_post(ctx, fields, bucket, key)
             params = post_params(fields, file_type)
-            check_acl_allowed(bucket, self.configs.blocks(bucket), params.get("ACL"))
             record = self._new_record(ctx, bucket, key, None, params)
             upload = await self._receive(ctx, BodyStream(data, None), params, from_request=False)
             if limits is not None and not limits[0] <= upload.size <= limits[1]:
@@ -393,12 +395,15 @@ class S3Provider(ServiceProvider):
                       **grants: Any) -> dict:
         location = (CreateBucketConfiguration or {}).get("LocationConstraint")
         settings = {"ownership": ObjectOwnership or "BucketOwnerEnforced"}
-        if settings["ownership"] == "BucketOwnerEnforced" and (
-                ACL not in (None, "private") or any(name.startswith("Grant") for name in grants)):
+        acl = requested_acl(ACL, grants)
+        if settings["ownership"] == "BucketOwnerEnforced" and acl not in (None, "private"):
             raise ServiceError("InvalidBucketAclWithObjectOwnership", "Bucket cannot have ACLs "
                                "set with ObjectOwnership's BucketOwnerEnforced setting", 400)
-        if ACL is not None:
-            settings["acl"] = ACL
+        if is_public(acl):  # a new bucket blocks public access
+            raise ServiceError("InvalidBucketAclWithBlockPublicAccessError", "Bucket cannot have "
+                               "public ACLs set with BlockPublicAccess enabled", 400)
+        if acl is not None:
+            settings["acl"] = acl
         if ObjectLockEnabledForBucket:
             settings.update(versioning="Enabled", object_lock=True)
         bucket = self.buckets.create(ctx.account_id, ctx.region, Bucket, location, settings)
@@ -470,8 +475,6 @@ class S3Provider(ServiceProvider):
                          **params: Any) -> dict:
         check_key(Key)
         bucket = self.buckets.get(Bucket)
-        check_acl_allowed(bucket, self.configs.blocks(bucket), params.get("ACL"),
-                          any(name.startswith("Grant") for name in params))
         record = self._new_record(ctx, bucket, Key, None, params)  # checks before the body
         upload = await self._receive(ctx, Body, params)
         record.update(size=upload.size, etag=upload.etag)
@@ -501,11 +504,20 @@ class S3Provider(ServiceProvider):
         for name in STORED_ATTRIBUTES:
             if params.get(name) is not None:
                 record[name] = params[name]
-        if params.get("ACL"):
-            record["ACL"] = params["ACL"]
+        acl = self._acl(bucket, params.get("ACL"), params)
+        if acl:
+            record["ACL"] = acl
         if record.get("SSEKMSKeyId"):
             record["SSEKMSKeyId"] = self._kms_key_arn(ctx, record["SSEKMSKeyId"])
         return record
+
+    def _acl(self, bucket: dict, acl: str | None, params: dict,
+             policy: dict | None = None) -> str | list[dict] | None:
+        """The ACL a request sets (canned, grant headers or a policy document), if the
+        bucket's object ownership and public access block allow it."""
+        found = requested_acl(acl, params, policy)
+        check_acl_allowed(object_ownership(bucket), self.configs.blocks(bucket), found)
+        return found
 
     def _kms_key_arn(self, ctx: RequestContext, key_id: str) -> str:
         """The ARN of the KMS key an SSE-KMS write names (the AWS managed aws/s3 key by
@@ -725,8 +737,9 @@ class S3Provider(ServiceProvider):
                          if name in STORED_ATTRIBUTES}, "ContentType": source["content_type"],
                       "Metadata": source.get("metadata"), **{
                           name: value for name, value in params.items() if name in (
-                              "StorageClass", "WebsiteRedirectLocation") or
-                          "Encryption" in name or name.startswith(("SSE", "ObjectLock"))}}
+                              "StorageClass", "WebsiteRedirectLocation", "ACL") or
+                          "Encryption" in name or name.startswith(("SSE", "ObjectLock",
+                                                                   "Grant"))}}
         record = self._new_record(ctx, bucket, Key, upload, params)
         record["tags"] = tags_of_header(params.get("Tagging")) \
             if TaggingDirective == "REPLACE" else source.get("tags", {})
@@ -1208,15 +1221,13 @@ class S3Provider(ServiceProvider):
     @handler("GetBucketAcl")
     def get_bucket_acl(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
-        return canned_acl(bucket["account"], bucket.get("acl"))
+        return acl_output(bucket["account"], bucket.get("acl"))
 
     @handler("PutBucketAcl")
     def put_bucket_acl(self, ctx: RequestContext, Bucket: str, ACL=None,
                        AccessControlPolicy=None, **grants: Any) -> None:
-        bucket = self.buckets.get(Bucket)
-        check_acl_allowed(bucket, self.configs.blocks(bucket), ACL, bool(
-            AccessControlPolicy) or any(name.startswith("Grant") for name in grants))
-        self.buckets.update(Bucket, {"acl": ACL or "private"})
+        acl = self._acl(self.buckets.get(Bucket), ACL, grants, AccessControlPolicy)
+        self.buckets.update(Bucket, {"acl": acl or "private"})
 
     @handler("PutBucketAccelerateConfiguration")
     def put_bucket_accelerate_configuration(self, ctx: RequestContext, Bucket: str,
@@ -1328,17 +1339,16 @@ class S3Provider(ServiceProvider):
                        **_: Any) -> dict:
         self.buckets.get(Bucket)
         record = self.objects.resolve(Bucket, Key, VersionId)
-        return canned_acl(record["owner"], record.get("ACL"))
+        return acl_output(record["owner"], record.get("ACL"))
 
     @handler("PutObjectAcl")
     def put_object_acl(self, ctx: RequestContext, Bucket: str, Key: str, ACL=None,
                        AccessControlPolicy=None, VersionId=None, **grants: Any) -> dict:
         bucket = self.buckets.get(Bucket)
-        check_acl_allowed(bucket, self.configs.blocks(bucket), ACL, bool(
-            AccessControlPolicy) or any(name.startswith("Grant") for name in grants))
+        acl = self._acl(bucket, ACL, grants, AccessControlPolicy)
         record = self.objects.resolve(Bucket, Key, VersionId)
-        self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": ACL or "private"})
-        self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectAcl:Put", Key, record)
+        self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": acl or "private"})
+        self.notifier.publish(ctx, bucket, "ObjectAcl:Put", Key, record)
         return {}
 
     @handler("RestoreObject")

@@ -13,7 +13,8 @@ import orjson
 
 from nubo.core.errors import ServiceError
 from nubo.services.s3 import errors
-from nubo.services.s3.models import Buckets, owner_of
+from nubo.services.s3.acl import BUCKET_ACTIONS, OBJECT_ACTIONS, acl_statements
+from nubo.services.s3.models import Buckets
 from nubo.services.s3.schema import ACCOUNT_SETTINGS
 from nubo.store import Store
 
@@ -63,22 +64,6 @@ def tags_of_header(value: str | None) -> dict[str, str]:
         return {}
     return check_tags([{"Key": k, "Value": v} for k, v in
                        parse_qsl(value, keep_blank_values=True)], MAX_OBJECT_TAGS)
-
-
-_ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-_AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
-_CANNED_GRANTS = {"public-read": [(_ALL_USERS, "READ")],
-                  "public-read-write": [(_ALL_USERS, "READ"), (_ALL_USERS, "WRITE")],
-                  "authenticated-read": [(_AUTHENTICATED_USERS, "READ")]}
-
-
-def canned_acl(account: str, acl: str | None) -> dict:
-    """The grants of a canned ACL: the owner's FULL_CONTROL, plus the groups it names."""
-    owner = owner_of(account)
-    grants = [{"Grantee": {**owner, "Type": "CanonicalUser"}, "Permission": "FULL_CONTROL"}]
-    grants += [{"Grantee": {"Type": "Group", "URI": uri}, "Permission": permission}
-               for uri, permission in _CANNED_GRANTS.get(acl or "private", ())]
-    return {"Owner": owner, "Grants": grants}
 
 
 def _check_tagging(value: dict) -> None:
@@ -222,33 +207,12 @@ def object_ownership(bucket: dict) -> str:
     return bucket.get("ownership") or "BucketOwnerEnforced"
 
 
-def check_acl_allowed(bucket: dict, blocks: dict, acl: str | None,
-                      grants: bool = False) -> None:
-    """With ACLs disabled (BucketOwnerEnforced, the default) only the private and bucket-owner
-    canned ACLs are accepted; with BlockPublicAcls (``blocks``: the bucket's public access
-    block in effect), no public one."""
-    if object_ownership(bucket) == "BucketOwnerEnforced" and (
-            grants or acl not in (None, "private", "bucket-owner-full-control")):
-        raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs",
-                           400)
-    if acl in _CANNED_GRANTS and blocks["BlockPublicAcls"]:
-        raise ServiceError("AccessDenied", "Access Denied", 403)
-
-
-# What a canned ACL's grants allow (S3's mapping of ACL permissions to policy actions).
-_BUCKET_ACL_ACTIONS = {"READ": ["s3:ListBucket", "s3:ListBucketVersions",
-                                "s3:ListBucketMultipartUploads"],
-                       "WRITE": ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"]}
-_OBJECT_ACL_ACTIONS = {"READ": ["s3:GetObject", "s3:GetObjectVersion",
-                                "s3:GetObjectAttributes"]}
-
-
-def effective_policy(bucket: dict, blocks: dict, object_acl: str | None,
-                     object_arn: str | None) -> str | None:
-    """What the policy evaluator sees of a bucket (or one of its objects): the bucket policy,
-    without its public statements under RestrictPublicBuckets, and the grants of public
-    canned ACLs (bucket and object) as statements, unless IgnorePublicAcls (``blocks``: the
-    public access block in effect)."""
+def effective_policy(bucket: dict, blocks: dict, object_acl: str | list[dict] | None,
+                     object_arn: str | None, caller_account: str) -> str | None:
+    """What the policy evaluator sees of a bucket (or one of its objects) for a caller: the
+    bucket policy, without its public statements under RestrictPublicBuckets, and the grants
+    of the bucket's and the object's ACLs as statements (``blocks``: the public access block
+    in effect)."""
     policy = bucket.get("policy")
     statements: list[dict] = []
     if policy is not None:
@@ -257,32 +221,19 @@ def effective_policy(bucket: dict, blocks: dict, object_acl: str | None,
         statements = found if isinstance(found, list) else [found]
         if blocks["RestrictPublicBuckets"] and is_public_policy(policy):
             statements = [s for s in statements if not _is_public_statement(s)]
-    granted = []
-    if not blocks["IgnorePublicAcls"]:
-        arn = f"arn:aws:s3:::{bucket['name']}"
-        granted += _acl_statements(bucket.get("acl"), _BUCKET_ACL_ACTIONS,
-                                   {"READ": arn, "WRITE": arn + "/*"})
-        if object_arn is not None:
-            granted += _acl_statements(object_acl, _OBJECT_ACL_ACTIONS, {"READ": object_arn})
+    arn = f"arn:aws:s3:::{bucket['name']}"
+    ignore = blocks["IgnorePublicAcls"]
+    granted = acl_statements(bucket.get("acl"), BUCKET_ACTIONS, {
+        "READ": arn, "WRITE": arn + "/*", "READ_ACP": arn, "WRITE_ACP": arn}, caller_account,
+        ignore)
+    if object_arn is not None:
+        granted += acl_statements(object_acl, OBJECT_ACTIONS, dict.fromkeys(
+            OBJECT_ACTIONS, object_arn), caller_account, ignore)
     if not granted and (policy is None or not blocks["RestrictPublicBuckets"]):
         return policy  # as stored: the evaluator caches decisions by its text
     if not statements and not granted:
         return None
     return orjson.dumps({"Version": "2012-10-17", "Statement": statements + granted}).decode()
-
-
-def _acl_statements(acl: str | None, actions: dict[str, list[str]],
-                    resources: dict[str, str]) -> list[dict]:
-    out = []
-    for uri, permission in _CANNED_GRANTS.get(acl or "private", ()):
-        if permission not in actions:
-            continue
-        statement = {"Effect": "Allow", "Principal": "*", "Action": actions[permission],
-                     "Resource": resources[permission]}
-        if uri == _AUTHENTICATED_USERS:  # any AWS account's signed request, not anonymous
-            statement["Condition"] = {"Null": {"aws:PrincipalAccount": "false"}}
-        out.append(statement)
-    return out
 
 
 def _default_ownership(bucket: dict) -> dict:
