@@ -316,3 +316,25 @@ def test_queue_policy_decides_under_enforcement(enforced):
     finally:
         empty_and_delete(s3, bucket)
         sqs.delete_queue(QueueUrl=url)
+
+
+def test_cli_configures_and_uploads(aws_cli, s3, sqs, queue, tmp_path):
+    url, arn = queue
+    name = unique()
+    aws_cli("s3", "mb", f"s3://{name}", check=False)
+    try:
+        aws_cli("s3api", "put-bucket-notification-configuration", "--bucket", name,
+                "--notification-configuration", json.dumps({"QueueConfigurations": [
+                    {"Id": "cli", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]}))
+        assert _messages(sqs, url, 1)[0]["Event"] == "s3:TestEvent"
+        shown = aws_cli("s3api", "get-bucket-notification-configuration", "--bucket", name)
+        assert shown["QueueConfigurations"][0]["QueueArn"] == arn
+        (tmp_path / "report.csv").write_text("a,b\n")
+        result = aws_cli("s3", "cp", str(tmp_path / "report.csv"), f"s3://{name}/in/report.csv",
+                         check=False)
+        assert result.returncode == 0, result.stderr
+        record = _records(sqs, url, 1)[0]
+        assert (record["eventName"], record["s3"]["object"]["key"],
+                record["s3"]["configurationId"]) == ("ObjectCreated:Put", "in/report.csv", "cli")
+    finally:
+        empty_and_delete(s3, name)
