@@ -217,6 +217,14 @@ def test_kms_re_encrypt_needs_both_keys(iam, connect):
                                                                DestinationKeyId=locked))
     assert code == "AccessDeniedException" and f"kms:ReEncryptTo on resource: {locked}" in \
         message
+    # kms:ReEncryptOnSameKey: rotating under the same key only.
+    same_key_only = new_user(iam, connect, "same-key-rotator", allow(
+        ["kms:ReEncryptFrom", "kms:ReEncryptTo"], Condition={
+            "Bool": {"kms:ReEncryptOnSameKey": "true"}}))
+    assert same_key_only("kms").re_encrypt(CiphertextBlob=blob,
+                                           DestinationKeyId=source)["KeyId"] == source
+    assert error_of(lambda: same_key_only("kms").re_encrypt(
+        CiphertextBlob=blob, DestinationKeyId=destination))[0] == "AccessDeniedException"
 
 
 def test_assume_root_privileged_task_sessions(iam, connect):

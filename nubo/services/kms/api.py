@@ -99,6 +99,10 @@ class KmsProvider(ServiceProvider):
             if params.get(member) is not None:
                 value = params[member]
                 keys[key] = value if isinstance(value, (list, str)) else str(value).lower()
+        if operation == "ReEncrypt":
+            names = self.resource_names(ctx, operation, params)
+            keys["kms:reencryptonsamekey"] = "true" if names.get("KeyId") and \
+                names.get("KeyId") == names["kms:ReEncryptTo"].get("KeyId") else "false"
         return keys
 
     def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
