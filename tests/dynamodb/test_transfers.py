@@ -193,6 +193,7 @@ def test_export_then_import_round_trip(ddb, s3, make_table, bucket):
         assert (done["ImportedItemCount"], done["ProcessedItemCount"], done["ErrorCount"]) == \
             (30, 30, 0)
         assert scan_all(ddb, target) == scan_all(ddb, name)
+        assert ddb.describe_table(TableName=target)["Table"]["TableStatus"] == "ACTIVE"
         assert done["TableArn"].endswith(f":table/{target}")
         assert done["ImportArn"].startswith(done["TableArn"] + "/import/")
         summaries = ddb.list_imports(TableArn=done["TableArn"])["ImportSummaryList"]

@@ -298,10 +298,11 @@ class Tables:
 
     def get(self, ctx: RequestContext, name: str, message: str | None = None) -> Table:
         """The table, or ResourceNotFoundException (item operations say only "Requested
-        resource not found"; table operations name the table)."""
+        resource not found"; table operations name the table). A table being filled by an
+        import is CREATING: item operations do not find it yet, as on AWS."""
         check_table_name(name)
         table = self.find(ctx.account_id, ctx.region, name)
-        if table is None:
+        if table is None or (message is None and table.record.get("importing")):
             raise not_found(message or "Requested resource not found")
         return table
 
@@ -453,7 +454,7 @@ class Tables:
             "AttributeDefinitions": record["AttributeDefinitions"],
             "TableName": record["name"],
             "KeySchema": record["KeySchema"],
-            "TableStatus": status,
+            "TableStatus": "CREATING" if record.get("importing") else status,
             "CreationDateTime": record["created"],
             "ProvisionedThroughput": _throughput_view(record["throughput"]),
             "TableSizeBytes": size,

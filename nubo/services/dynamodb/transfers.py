@@ -245,6 +245,7 @@ class Transfers:
         if earlier is not None:
             return _import_view(earlier)
         table = self.tables.create(ctx, **TableCreationParameters)
+        self.tables.change(table, importing=True)  # CREATING until the import ends
         now = self.clock.now()
         record = {"account": ctx.account_id, "region": ctx.region,
                   "arn": _job_arn(table.arn, "import", now), "table_arn": table.arn,
@@ -364,6 +365,9 @@ class Transfers:
             jobs.put(record)
             if "snapshot" in record:
                 self.tables.drop(record["snapshot"], "items")
+            table = self.tables.by_id(record["table"]) if "table" in record else None
+            if table is not None:  # the imported table becomes ACTIVE
+                self.tables.change(table, importing=False)
 
     async def run_pending(self) -> int:
         """Work through the exports and imports in progress; how many were done."""
