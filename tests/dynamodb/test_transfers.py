@@ -207,17 +207,20 @@ def test_import_csv_zstd_and_errors_counted(ddb, s3, bucket):
     csv_text = "pk,score,comment\nalpha,10,first\nbeta,,\"with, comma\"\n,3,no key\n"
     s3.put_object(Bucket=bucket, Key="csv/part-1.csv.zst",
                   Body=zstandard.ZstdCompressor().compress(csv_text.encode()))
+    s3.put_object(Bucket=bucket, Key="csv/part-2.csv.zst",  # its own header
+                  Body=zstandard.ZstdCompressor().compress(b"comment,pk\nthird,gamma\n"))
     target = unique("csv")
     try:
         done = import_and_wait(ddb, S3BucketSource={"S3Bucket": bucket, "S3KeyPrefix": "csv/"},
                                InputFormat="CSV", InputCompressionType="ZSTD",
                                TableCreationParameters=creation(target))
         assert done["ImportStatus"] == "COMPLETED", done.get("FailureMessage")
-        assert (done["ImportedItemCount"], done["ErrorCount"]) == (2, 1)
+        assert (done["ImportedItemCount"], done["ErrorCount"]) == (3, 1)
         items = scan_all(ddb, target)
         assert items["alpha"] == {"pk": {"S": "alpha"}, "score": {"S": "10"},
                                   "comment": {"S": "first"}}
         assert items["beta"]["comment"] == {"S": "with, comma"}
+        assert items["gamma"] == {"pk": {"S": "gamma"}, "comment": {"S": "third"}}
     finally:
         ddb.delete_table(TableName=target)
 

@@ -15,6 +15,7 @@ uncompressed), counting the lines it cannot import as errors. S3 is called in-pr
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import codecs
 import csv
@@ -46,6 +47,7 @@ log = logging.getLogger("nubo.dynamodb")
 DATA_FILE_ITEMS = 10_000  # items per exported data file
 READ_ROWS = 1_000  # snapshot rows read per chunk
 MAX_LIST = 25  # ListExports MaxResults / ListImports PageSize
+YIELD_EVERY = 256  # lines an import writes before letting other requests run
 TOKEN_LIFETIME = 8 * 3600  # a ClientToken names the same export or import for 8 hours
 Call = Callable[[RequestContext, str, str, dict], Any]
 
@@ -284,7 +286,6 @@ class Transfers:
             raise ServiceError("ResourceNotFoundException", "The table was deleted")
         counts = {"ErrorCount": 0, "ProcessedSizeBytes": 0, "ProcessedItemCount": 0,
                   "ImportedItemCount": 0}
-        reader = _LINE_READERS[request["InputFormat"]](table, request.get("InputFormatOptions"))
         token = None
         while True:
             params = {"Bucket": source["S3Bucket"], "Prefix": source.get("S3KeyPrefix") or ""}
@@ -298,7 +299,12 @@ class Transfers:
                 got = await self.call(ctx, "s3", "GetObject", {
                     "Bucket": source["S3Bucket"], "Key": entry["Key"]})
                 chunks = _decompressed(got["Body"], request["InputCompressionType"])
+                # each object has its own CSV header (unless HeaderList names the columns)
+                reader = _LINE_READERS[request["InputFormat"]](table,
+                                                               request["InputFormatOptions"])
                 async for line in _lines(chunks):
+                    if counts["ProcessedItemCount"] % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # requests go on while a large import runs
                     counts["ProcessedItemCount"] += 1
                     try:
                         item = reader(line)
