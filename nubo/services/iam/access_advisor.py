@@ -50,7 +50,7 @@ class AccessAdvisor:
     def __init__(self, store: Store, clock: Clock, iam: Iam) -> None:
         self.clock = clock
         self.iam = iam
-        self.usage = store.table(schema.SERVICE_USAGE)
+        self.usage = iam.service_usage
         self.reports = store.table(schema.ACCESS_REPORTS)
 
     # -- recording -------------------------------------------------------------------------

@@ -84,6 +84,7 @@ class Iam:
         self.by_kind = {"user": self.users, "group": self.groups, "role": self.roles}  # by ARN type
         self.providers = store.table(schema.PROVIDERS)
         self.aliases_table = store.table(schema.ACCOUNT_ALIASES)
+        self.service_usage = store.table(schema.SERVICE_USAGE)  # Access Advisor's records
 
     def caller_user(self, account: str, access_key_id: str) -> dict | None:
         """The IAM user whose access key signed the request; None for root and sessions."""
@@ -185,6 +186,7 @@ class Iam:
             if blocking:
                 raise conflict(f"Cannot delete entity, {message}")
         self.policies.delete_boundary(account, "user", user)
+        self.service_usage.delete_where(None, (account, user["id"]))
         self.users.delete(user)
 
     def signing_certificates(self, user: dict) -> list[dict]:
@@ -343,6 +345,7 @@ class Iam:
         if self.policies.attached(account, "role", role["id"]):
             raise conflict("Cannot delete entity, must detach all policies first.")
         self.policies.delete_boundary(account, "role", role)
+        self.service_usage.delete_where(None, (account, role["id"]))
         self.roles.delete(role)
 
     def create_service_linked_role(self, account: str, partition: str, service: str,
