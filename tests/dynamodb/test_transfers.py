@@ -286,3 +286,25 @@ def test_export_in_ion(ddb, s3, make_table, bucket):
     assert data.startswith("$ion_1_0 {Item:{") and data.endswith("}}\n")
     for field in fields:
         assert field in data, (field, data)
+
+
+def test_ion_export_imports_back(ddb, make_table, bucket):
+    name, arn = pitr_table(ddb, make_table)
+    for item in ITEMS[:5]:
+        ddb.put_item(TableName=name, Item=item)
+    started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, S3Prefix="ion",
+                                                ExportFormat="ION")["ExportDescription"]
+    export_id = started["ExportArn"].rsplit("/", 1)[1]
+    assert wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus")["ExportStatus"] == "COMPLETED"
+    target = unique("from-ion")
+    try:
+        done = import_and_wait(ddb, S3BucketSource={
+            "S3Bucket": bucket, "S3KeyPrefix": f"ion/AWSDynamoDB/{export_id}/data/"},
+            InputFormat="ION", InputCompressionType="GZIP",
+            TableCreationParameters=creation(target))
+        assert (done["ImportStatus"], done["ImportedItemCount"], done["ErrorCount"]) == \
+            ("COMPLETED", 5, 0)
+        assert scan_all(ddb, target) == scan_all(ddb, name)
+    finally:
+        ddb.delete_table(TableName=target)

@@ -8,8 +8,8 @@ loop writes the snapshot to S3 in AWS's layout: ``<prefix>/AWSDynamoDB/<ExportId
 ``$ion_1_0 {Item:{...}}`` a line, sets annotated ``$dynamodb_SS::`` etc.), and
 the ``manifest-files.json`` / ``manifest-summary.json`` manifests with their ``.checksum``
 files; then COMPLETED (or FAILED with the S3 error). An import creates the table at once and
-the background loop reads every object under the S3 prefix (DYNAMODB_JSON or CSV, GZIP, ZSTD or
-uncompressed), counting the lines it cannot import as errors. S3 is called in-process
+the background loop reads every object under the S3 prefix (DYNAMODB_JSON, ION or CSV, GZIP,
+ZSTD or uncompressed), counting the lines it cannot import as errors. S3 is called in-process
 (ServiceRegistry.call) as the requester, never over HTTP.
 """
 
@@ -38,8 +38,8 @@ from nubo.core.http import BodyStream
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import Table, Tables, not_implemented
-from nubo.services.dynamodb.values import (check_item, check_item_size, load_item, parse_number,
-                                           validation)
+from nubo.services.dynamodb.values import (canonical_number, check_item, check_item_size,
+                                           load_item, parse_number, validation)
 from nubo.store import Store
 
 log = logging.getLogger("nubo.dynamodb")
@@ -235,8 +235,6 @@ class Transfers:
                      TableCreationParameters: dict, ClientToken: str | None = None,
                      InputFormatOptions: dict | None = None,
                      InputCompressionType: str | None = None) -> dict:
-        if InputFormat == "ION":
-            raise not_implemented("InputFormat ION")
         if InputFormatOptions and InputFormat != "CSV":
             raise validation("InputFormatOptions can only be specified for CSV InputFormat")
         request = {"S3BucketSource": S3BucketSource, "InputFormat": InputFormat,
@@ -562,5 +560,134 @@ def _csv_reader(table: Table, options: dict | None) -> Callable[[bytes], dict | 
     return read
 
 
-_LINE_READERS = {"DYNAMODB_JSON": _json_reader, "CSV": _csv_reader}
+_ION_NUMBER = re.compile(r"-?(?:0[xX][0-9a-fA-F_]+|[0-9][0-9_]*(?:\.[0-9_]*)?(?:[dDeE][+-]?[0-9]+)?"
+                         r"|\.[0-9]+)")
+_ION_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[a-z]+)?")
+_ION_SETS = {"$dynamodb_SS": "SS", "$dynamodb_NS": "NS", "$dynamodb_BS": "BS"}
+
+
+class _IonText:
+    """The Ion text values an item is made of, read into DynamoDB attribute values (strings
+    S, numbers N, blobs B, bools, nulls, lists L or sets when annotated $dynamodb_SS/NS/BS,
+    structs M) — what DynamoDB's ION exports hold and its imports take."""
+
+    def __init__(self, text: str) -> None:
+        self.text, self.at = text, 0
+
+    def _skip(self) -> None:
+        while self.at < len(self.text):
+            if self.text[self.at].isspace():
+                self.at += 1
+            elif self.text.startswith("//", self.at):
+                end = self.text.find("\n", self.at)
+                self.at = len(self.text) if end < 0 else end
+            elif self.text.startswith("/*", self.at):
+                self.at = self.text.index("*/", self.at) + 2
+            else:
+                return
+
+    def _expect(self, token: str) -> None:
+        self._skip()
+        if not self.text.startswith(token, self.at):
+            raise ValueError(f"Ion: expected {token!r} at {self.at}")
+        self.at += len(token)
+
+    def _peek(self, token: str) -> bool:
+        self._skip()
+        return self.text.startswith(token, self.at)
+
+    def _string(self, quote: str) -> str:
+        end = self.at + 1
+        while self.text[end] != quote:
+            end += 2 if self.text[end] == "\\" else 1
+        literal = self.text[self.at + 1:end]
+        self.at = end + 1
+        return orjson.loads(f'"{literal}"') if quote == '"' else literal.replace("\\'", "'")
+
+    def _name(self) -> str:
+        self._skip()
+        if self._peek('"') or self._peek("'"):
+            return self._string(self.text[self.at])
+        found = _ION_IDENTIFIER.match(self.text, self.at)
+        if found is None:
+            raise ValueError(f"Ion: a field name expected at {self.at}")
+        self.at = found.end()
+        return found.group()
+
+    def _sequence(self, close: str, read: Callable[[], Any]) -> list:
+        values = []
+        while not self._peek(close):
+            values.append(read())
+            if not self._peek(close):
+                self._expect(",")
+        self._expect(close)
+        return values
+
+    def _field(self) -> tuple[str, dict]:
+        name = self._name()
+        self._expect(":")
+        return name, self.value()
+
+    def value(self) -> dict:
+        self._skip()
+        annotation = None
+        if self.text.startswith("$dynamodb_", self.at):
+            annotation = self._name()
+            self._expect("::")
+            self._skip()
+        if self.text.startswith("{{", self.at):
+            end = self.text.index("}}", self.at)
+            data = base64.b64decode("".join(self.text[self.at + 2:end].split()), validate=True)
+            self.at = end + 2
+            return {"B": data}
+        if self._peek("{"):
+            self.at += 1
+            return {"M": dict(self._sequence("}", self._field))}
+        if self._peek("["):
+            self.at += 1
+            values = self._sequence("]", self.value)
+            kind = _ION_SETS.get(annotation or "")
+            if kind is None:
+                return {"L": values}
+            return {kind: [v[kind[0]] for v in values]}
+        if self._peek('"') or self._peek("'"):
+            return {"S": self._string(self.text[self.at])}
+        number = _ION_NUMBER.match(self.text, self.at)
+        if number is not None:
+            self.at = number.end()
+            text = number.group().replace("_", "")
+            if text.lower().lstrip("-").startswith("0x"):
+                return {"N": str(int(text, 16))}
+            return {"N": canonical_number(text.replace("d", "e").replace("D", "e"))}
+        word = self._name()
+        if word in ("true", "false"):
+            return {"BOOL": word == "true"}
+        if word == "null" or word.startswith("null."):
+            return {"NULL": True}
+        return {"S": word}  # a symbol
+
+    def items(self) -> list[dict]:
+        """The items of the top-level ``{Item: {...}}`` structs."""
+        found = []
+        while True:
+            self._skip()
+            if self.at >= len(self.text):
+                return found
+            if self.text.startswith("$ion_1_0", self.at):
+                self.at += len("$ion_1_0")
+                continue
+            found.append(dict(self.value()["M"]["Item"]["M"]))
+
+
+def _ion_reader(table: Table, options: dict | None) -> Callable[[bytes], dict | None]:
+    def read(line: bytes) -> dict | None:
+        items = _IonText(line.decode()).items()
+        if not items:
+            return None  # only a version marker
+        (item,) = items
+        return item
+    return read
+
+
+_LINE_READERS = {"DYNAMODB_JSON": _json_reader, "CSV": _csv_reader, "ION": _ion_reader}
 
