@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import time
 from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
@@ -65,7 +66,23 @@ def _aware(value: object) -> datetime:
     return parse_timestamp(value)
 
 
+_SECONDS: dict[float, str] = {}  # recent whole seconds as text: a listing's times share many
+
+
 def iso8601(value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        # epoch seconds, the common case (listings write thousands): no datetime needed; the
+        # fraction rounded to microseconds as datetime.fromtimestamp rounds it
+        fraction, whole = math.modf(value)
+        micros = round(fraction * 1e6)
+        if micros >= 1_000_000:
+            whole, micros = whole + 1, micros - 1_000_000
+        second = _SECONDS.get(whole)
+        if second is None:
+            if len(_SECONDS) >= 4096:
+                _SECONDS.clear()
+            second = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+        return f"{second}.{micros // 1000:03d}Z"
     moment = _aware(value).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ElementTree
 from typing import Any, Callable
 
 from nubo.protocols.models import plan_cache, structure_plan
-from nubo.protocols.values import BadValue, scalar_from_text, scalar_to_text
+from nubo.protocols.values import BadValue, scalar_from_text, scalar_kind, scalar_to_text
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 # Where an output member may travel outside the body; URI and query bindings of a structure
@@ -35,12 +35,15 @@ Reader = Callable[[ElementTree.Element], Any]
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
+_SPECIAL = re.compile("[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def escape(text: str) -> str:
+    if _SPECIAL.search(text) is None:  # most values: one scan, nothing to change
+        return text
     if _NOT_XML.search(text):
         text = _NOT_XML.sub("\ufffd", text)
-    if "&" in text or "<" in text or ">" in text or "\r" in text:
-        return text.translate(_TEXT_ESCAPES)
-    return text
+    return text.translate(_TEXT_ESCAPES)
 
 
 def escape_attr(text: str) -> str:
@@ -94,6 +97,10 @@ def _writer(shape, cache: dict) -> Writer:
 
 def _scalar_writer(shape, cache: dict) -> Writer:
     to_text = scalar_to_text(shape)
+    if scalar_kind(shape) == "integer":  # digits need no escaping
+        def write_integer(parts, value, tag, ns=""):
+            parts.append(f"<{tag}{ns}>{int(value)}</{tag}>")
+        return write_integer
 
     def write_scalar(parts, value, tag, ns=""):
         parts.append(f"<{tag}{ns}>{escape(to_text(value))}</{tag}>")
@@ -116,17 +123,26 @@ def _struct_member_plan(shape, cache: dict) -> list:
 
 
 def _struct_writer(plan: list) -> Writer:
+    # ``plan`` is filled after this writer is made (recursive shapes), so it is split on first use
+    split: list = []
+
     def write_struct(parts, value, tag, ns=""):
+        if not split:
+            split[:] = ([(name, attr, to_text, member_ns)
+                         for name, attr, write, to_text, member_ns in plan if write is None],
+                        [(name, member_tag, write, member_ns)
+                         for name, member_tag, write, _, member_ns in plan if write is not None])
+        attributes, elements = split
         attrs = ns
-        for name, attr_name, write, to_text, member_ns in plan:
-            if write is None and value.get(name) is not None:
+        for name, attr_name, to_text, member_ns in attributes:
+            if value.get(name) is not None:
                 attrs += f'{member_ns} {attr_name}="{escape_attr(to_text(value[name]))}"'
         parts.append(f"<{tag}{attrs}>")
-        for name, member_tag, write, _, member_ns in plan:
-            if write is not None:
-                item = value.get(name)
-                if item is not None:
-                    write(parts, item, member_tag, member_ns)
+        get = value.get
+        for name, member_tag, write, member_ns in elements:
+            item = get(name)
+            if item is not None:
+                write(parts, item, member_tag, member_ns)
         parts.append(f"</{tag}>")
     return write_struct
 
