@@ -160,3 +160,19 @@ def test_organizations_access_report(client):
     with pytest.raises(ClientError) as caught:
         member_iam.generate_organizations_access_report(EntityPath=path)
     assert error_of(caught)[0] == "AccessDenied"
+
+
+def test_cli_access_advisor(aws_cli):
+    name = unique("cli-advised")
+    role = aws_cli("iam", "create-role", "--role-name", name, "--assume-role-policy-document",
+                   doc({"Version": "2012-10-17", "Statement": [{
+                       "Effect": "Allow", "Action": "sts:AssumeRole",
+                       "Principal": {"Service": "lambda.amazonaws.com"}}]}))["Role"]
+    aws_cli("iam", "put-role-policy", "--role-name", name, "--policy-name", "p",
+            "--policy-document", allow("logs:*"))
+    job = aws_cli("iam", "generate-service-last-accessed-details", "--arn", role["Arn"],
+                  "--granularity", "ACTION_LEVEL")["JobId"]
+    report = aws_cli("iam", "get-service-last-accessed-details", "--job-id", job)
+    assert report["JobStatus"] == "COMPLETED" and report["JobType"] == "ACTION_LEVEL"
+    assert [(s["ServiceNamespace"], s["TotalAuthenticatedEntities"])
+            for s in report["ServicesLastAccessed"]] == [("logs", 0)]

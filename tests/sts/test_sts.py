@@ -3,6 +3,7 @@ is for every kind of credentials, temporary credentials and their limits."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 
@@ -162,3 +163,17 @@ def test_decode_authorization_message_refuses_what_nubo_did_not_encode(connect):
         code, message = error_of(lambda: sts.decode_authorization_message(EncodedMessage=bad))
         assert (code, message) == ("InvalidAuthorizationMessageException",
                                    "The encoded authorization message is not valid.")
+
+
+def test_cli_decode_authorization_message_and_web_identity_token(aws_cli):
+    refused = aws_cli("sts", "decode-authorization-message", "--encoded-message", "bogus",
+                      check=False)
+    assert refused.returncode != 0 and "InvalidAuthorizationMessageException" in refused.stderr
+    issuer = aws_cli("iam", "get-outbound-web-identity-federation-info", check=False)
+    if issuer.returncode != 0:  # first run on this server
+        aws_cli("iam", "enable-outbound-web-identity-federation")
+    token = aws_cli("sts", "get-web-identity-token", "--audience", "cli-audience",
+                    "--signing-algorithm", "ES384")
+    header, claims, signature = token["WebIdentityToken"].split(".")
+    assert signature and json.loads(base64.urlsafe_b64decode(claims + "==")) \
+        ["aud"] == "cli-audience"
