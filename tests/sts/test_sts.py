@@ -169,8 +169,8 @@ def test_cli_decode_authorization_message_and_web_identity_token(aws_cli):
     refused = aws_cli("sts", "decode-authorization-message", "--encoded-message", "bogus",
                       check=False)
     assert refused.returncode != 0 and "InvalidAuthorizationMessageException" in refused.stderr
-    issuer = aws_cli("iam", "get-outbound-web-identity-federation-info", check=False)
-    if issuer.returncode != 0:  # first run on this server
+    info = aws_cli("iam", "get-outbound-web-identity-federation-info", check=False)
+    if info.returncode != 0:  # not enabled yet on this server
         aws_cli("iam", "enable-outbound-web-identity-federation")
     token = aws_cli("sts", "get-web-identity-token", "--audience", "cli-audience",
                     "--signing-algorithm", "ES384")
