@@ -93,6 +93,7 @@ def test_permissions_boundary_caps_identity_policy(iam, connect):
 
 
 def test_cross_account_needs_the_queue_policy(connect):
+    """P28: cross-account SendMessage is denied until the queue policy admits the account."""
     owner = connect("sqs")
     url = owner.create_queue(QueueName="shared-q")["QueueUrl"]
     arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:shared-q"

@@ -245,6 +245,33 @@ def test_p20_revoked_sessions_by_token_issue_time():
     assert new.allowed
 
 
+def test_p19_external_id_in_the_trust_policy():
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+                    "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"sts:ExternalId": "secret-1"}}})
+    partner = Principal(B, f"arn:aws:iam::{B}:user/deployer", "user", name="deployer")
+    own_side = [policy(allow("sts:AssumeRole"))]
+
+    def assume(context: dict):
+        return decide(partner, "sts:AssumeRole", ROLE_ARN, owner=A, context=context,
+                      identity=own_side, resource=trust, resource_authoritative=True)
+
+    assert not assume({}).allowed
+    assert not assume({"sts:externalid": "wrong"}).allowed
+    assert assume({"sts:externalid": "secret-1"}).allowed
+
+
+def test_p28_cross_account_send_needs_the_queue_policy():
+    queue = f"arn:aws:sqs:us-east-1:{B}:orders"
+    identity = [policy(allow("sqs:SendMessage"))]
+    denied = decide(USER, "sqs:SendMessage", queue, owner=B, identity=identity)
+    assert (denied.allowed, denied.policy_type) == (False, "resource-based policy")
+    queue_policy = policy({"Effect": "Allow", "Principal": {"AWS": A},
+                           "Action": "sqs:SendMessage", "Resource": queue})
+    assert decide(USER, "sqs:SendMessage", queue, owner=B, identity=identity,
+                  resource=queue_policy).allowed
+
+
 def test_p22_source_vpce_condition():
     bucket = policy(grant("*", action="s3:*"),
                     grant("*", effect="Deny", action="s3:*",
