@@ -7,7 +7,7 @@ account that user is."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from nubo.core.errors import ServiceError
 from nubo.services.s3 import errors
@@ -118,15 +118,16 @@ def acl_output(owner_account: str, acl: str | list[dict] | None) -> dict:
     return {"Owner": owner, "Grants": grants}
 
 
-def check_acl_allowed(ownership: str, blocks: dict, acl: str | list[dict] | None) -> None:
+def check_acl_allowed(ownership: str, blocks: Callable[[], dict],
+                      acl: str | list[dict] | None) -> None:
     """With ACLs disabled (BucketOwnerEnforced, the default) only the private and bucket-owner
-    canned ACLs are accepted; with BlockPublicAcls (``blocks``: the public access block in
-    effect) no public one."""
+    canned ACLs are accepted; with BlockPublicAcls (``blocks()``: the public access block in
+    effect, asked only for a public ACL) no public one."""
     if ownership == "BucketOwnerEnforced" and (
             isinstance(acl, list) or acl not in (None, "private", "bucket-owner-full-control")):
         raise ServiceError("AccessControlListNotSupported", "The bucket does not allow ACLs",
                            400)
-    if is_public(acl) and blocks["BlockPublicAcls"]:
+    if is_public(acl) and blocks()["BlockPublicAcls"]:
         raise ServiceError("AccessDenied", "Access Denied", 403)
 
 

@@ -91,6 +91,7 @@ class S3Provider(ServiceProvider):
 
     def reset(self) -> None:
         self.buckets.forget()
+        self.configs.accounts.forget()
         self.blobs.clear()
 
     def dispatch(self, ctx: RequestContext, operation: str, params: dict[str, Any]) -> Any:
@@ -516,7 +517,7 @@ class S3Provider(ServiceProvider):
         """The ACL a request sets (canned, grant headers or a policy document), if the
         bucket's object ownership and public access block allow it."""
         found = requested_acl(acl, params, policy)
-        check_acl_allowed(object_ownership(bucket), self.configs.blocks(bucket), found)
+        check_acl_allowed(object_ownership(bucket), lambda: self.configs.blocks(bucket), found)
         return found
 
     def _kms_key_arn(self, ctx: RequestContext, key_id: str) -> str:

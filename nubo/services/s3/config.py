@@ -4,6 +4,7 @@ kept in the bucket's record, and read back with S3's error when absent (or its d
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -268,21 +269,34 @@ KINDS = {
 }
 
 
+# Accounts' blocks as read, per store: shared by the S3 and S3 Control providers (writes evict).
+_ACCOUNT_BLOCKS: "weakref.WeakKeyDictionary[Store, dict]" = weakref.WeakKeyDictionary()
+
+
 class AccountBlocks:
     """Accounts' public access blocks (S3 Control), read by S3 on every decision they affect."""
 
     def __init__(self, store: Store) -> None:
         self.table = store.table(ACCOUNT_SETTINGS)
+        self._cache = _ACCOUNT_BLOCKS.setdefault(store, {})
 
     def get(self, account: str) -> dict | None:
-        return (self.table.get((account,)) or {}).get("public_access_block")
+        if account not in self._cache:
+            self._cache[account] = (self.table.get((account,)) or {}).get(
+                "public_access_block")
+        return self._cache[account]
 
     def put(self, account: str, settings: dict) -> None:
+        self._cache.pop(account, None)
         self.table.put({"account": account, "public_access_block": {
             name: bool(settings.get(name)) for name in PUBLIC_ACCESS_SETTINGS}})
 
     def delete(self, account: str) -> None:
+        self._cache.pop(account, None)
         self.table.delete((account,))
+
+    def forget(self) -> None:
+        self._cache.clear()
 
 
 class BucketConfigs:

@@ -19,6 +19,9 @@ class S3ControlProvider(ServiceProvider):
         super().__init__(runtime)
         self.accounts = AccountBlocks(runtime.store)
 
+    def reset(self) -> None:
+        self.accounts.forget()
+
     @staticmethod
     def _own(ctx: RequestContext, account: str) -> str:
         """S3 Control serves the account that signs (x-amz-account-id must name it)."""
