@@ -226,6 +226,15 @@ def test_configuration_errors(s3, sqs, bucket, queue):
                                                "Events": ["s3:ObjectCreated:*"]}]})
     assert error_of(caught)[1] == "Unable to validate the following destination configurations"
     assert caught.value.response["Error"]["ArgumentName1"] == topic
+    function = "arn:aws:lambda:us-east-1:000000000000:function:handler"
+    caught = refused({"QueueConfigurations": [{"QueueArn": arn,
+                                               "Events": ["s3:ObjectCreated:*"]}],
+                      "LambdaFunctionConfigurations": [{"LambdaFunctionArn": function,
+                                                        "Events": ["s3:ObjectRemoved:*"]}]})
+    failed = caught.value.response["Error"]
+    assert (failed["ArgumentName1"], failed["ArgumentValue1"]) == (
+        function, f"Not authorized to invoke function [{function}]")
+    assert "ArgumentName2" not in failed  # the queue passed
     # a refused configuration leaves the previous one in place
     stored = s3.get_bucket_notification_configuration(Bucket=bucket)
     assert len(stored["QueueConfigurations"]) == 3

@@ -213,10 +213,12 @@ class Notifier:
     def _refusal(self, ctx: RequestContext, bucket: dict, destination: Destination
                  ) -> str | None:
         parts = destination.arn.split(":")
-        if destination.kind != "queue" or len(parts) != 6 or parts[2] != "sqs":
-            return {"topic": "The destination topic does not exist",
-                    "function": "The destination Lambda function does not exist"
-                    }.get(destination.kind, "The destination queue does not exist")
+        if destination.kind == "topic":
+            return "The destination topic does not exist"
+        if destination.kind == "function":  # S3 is refused as it is for a missing function
+            return f"Not authorized to invoke function [{destination.arn}]"
+        if len(parts) != 6 or parts[2] != "sqs":
+            return "The destination queue does not exist"
         if parts[3] != bucket["region"]:
             return "The notification destination service region is not valid for the bucket " \
                    "location constraint"
