@@ -88,7 +88,9 @@ def test_public_policy_restricted(clients):
         owner.put_object(Bucket=name, Key="doc", Body=b"published")
         policy = json.dumps({"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{name}/*"}]})
+            "Resource": f"arn:aws:s3:::{name}/*"}, {
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"},
+            "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{name}"}]})
         with pytest.raises(ClientError) as caught:
             owner.put_bucket_policy(Bucket=name, Policy=policy)
         assert "BlockPublicPolicy" in error_of(caught)[1]
@@ -98,10 +100,13 @@ def test_public_policy_restricted(clients):
         assert owner.get_bucket_policy_status(Bucket=name)["PolicyStatus"]["IsPublic"]
         _denied(lambda: anonymous.get_object(Bucket=name, Key="doc"))
         _denied(lambda: other.get_object(Bucket=name, Key="doc"))
+        # a public policy restricted: its cross-account grants go too, not only the public one
+        _denied(lambda: other.list_objects_v2(Bucket=name))
         assert owner.get_object(Bucket=name, Key="doc")["Body"].read() == b"published"
         owner.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=OPEN)
         assert anonymous.get_object(Bucket=name, Key="doc")["Body"].read() == b"published"
         assert other.get_object(Bucket=name, Key="doc")["Body"].read() == b"published"
+        assert other.list_objects_v2(Bucket=name)["KeyCount"] == 1
     finally:
         owner.delete_bucket_policy(Bucket=name)
         empty_and_delete(owner, name)

@@ -131,6 +131,26 @@ def _is_public_statement(statement: dict) -> bool:
         not statement.get("Condition")
 
 
+def _within_account(statement: dict, account: str) -> dict | None:
+    """An Allow statement with only the principals of ``account`` and AWS services (None if
+    none is left): what RestrictPublicBuckets leaves of a public policy. Denies stay whole."""
+    if statement.get("Effect") != "Allow" or "NotPrincipal" in statement:
+        return statement if statement.get("Effect") != "Allow" else None
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return None  # "*"
+    kept = {}
+    for kind, values in principal.items():
+        values = values if isinstance(values, list) else [values]
+        if kind == "Service":
+            kept[kind] = values
+        elif kind == "AWS":
+            own = [v for v in values if v == account or v.startswith(f"arn:aws:iam::{account}:")]
+            if own:
+                kept[kind] = own
+    return {**statement, "Principal": kept} if kept else None
+
+
 def _check_lifecycle(value: dict) -> None:
     rules = value.get("Rules") or []
     if not rules or len(rules) > MAX_LIFECYCLE_RULES:
@@ -211,9 +231,9 @@ def object_ownership(bucket: dict) -> str:
 def effective_policy(bucket: dict, blocks: dict, object_acl: str | list[dict] | None,
                      object_arn: str | None, caller_account: str) -> str | None:
     """What the policy evaluator sees of a bucket (or one of its objects) for a caller: the
-    bucket policy, without its public statements under RestrictPublicBuckets, and the grants
-    of the bucket's and the object's ACLs as statements (``blocks``: the public access block
-    in effect)."""
+    bucket policy (a public one, under RestrictPublicBuckets, granting only the owner's account
+    and AWS services), and the grants of the bucket's and the object's ACLs as statements
+    (``blocks``: the public access block in effect)."""
     policy = bucket.get("policy")
     statements: list[dict] = []
     if policy is not None:
@@ -221,7 +241,8 @@ def effective_policy(bucket: dict, blocks: dict, object_acl: str | list[dict] | 
         found = document.get("Statement")
         statements = found if isinstance(found, list) else [found]
         if blocks["RestrictPublicBuckets"] and is_public_policy(policy):
-            statements = [s for s in statements if not _is_public_statement(s)]
+            statements = [kept for s in statements
+                          if (kept := _within_account(s, bucket["account"])) is not None]
     arn = f"arn:aws:s3:::{bucket['name']}"
     ignore = blocks["IgnorePublicAcls"]
     granted = acl_statements(bucket.get("acl"), BUCKET_ACTIONS, {
