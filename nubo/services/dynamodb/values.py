@@ -67,7 +67,14 @@ def number_text(value: Decimal) -> str:
     return format(value.normalize(_CONTEXT), "f")
 
 
+# Already canonical and within every limit (38 digits at most, no exponent, no trailing zero):
+# most numbers clients send, answered without building a Decimal.
+_CANONICAL = re.compile(r"^-?(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$")
+
+
 def canonical_number(text: str) -> str:
+    if len(text) <= MAX_DIGITS and text != "-0" and _CANONICAL.match(text):
+        return text
     return number_text(parse_number(text))
 
 
