@@ -391,8 +391,8 @@ METHOD = [
     "- Query: one partition of 1,000 such items, one request answering all of them (no Limit), "
     "replayed on 4 connections (moto: 1, as its Query takes seconds). "
     "Scan: a table of 10,000 such items (100 partitions) read page after page by "
-    "LastEvaluatedKey on one connection, response bodies decoded by the client (orjson); the "
-    "best of several Scans.",
+    "LastEvaluatedKey on one connection, the client decoding only each page's Count and "
+    "LastEvaluatedKey; the best of several Scans.",
     "- Latency ratio: a Query answering one 10-item partition, alternating request by request "
     "between a 1,000-item table and the large table (partitions of 10 items, filled by "
     "BatchWriteItem beforehand) on one connection; medians compared.",
