@@ -4,6 +4,8 @@ V2 schema), and new versions and delete markers copied to the destination bucket
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -105,3 +107,31 @@ def test_objects_and_markers_replicated(s3, bucket, destination):
     s3.delete_object(Bucket=bucket, Key="docs/a.txt", VersionId=put["VersionId"])
     versions = s3.list_object_versions(Bucket=destination, Prefix="docs/a.txt")
     assert [v["VersionId"] for v in versions["Versions"]] == [put["VersionId"]]
+
+
+def test_failed_replication_status_and_event(s3, sqs, bucket, destination):
+    for name in (bucket, destination):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        _rule(destination, ID="to-replica")]})
+    url = sqs.create_queue(QueueName=unique("replication"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    try:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:Replication:*"]}]})
+        sqs.purge_queue(QueueUrl=url)  # the test event
+        s3.put_bucket_versioning(Bucket=destination,
+                                 VersioningConfiguration={"Status": "Suspended"})
+        s3.put_object(Bucket=bucket, Key="k", Body=b"not replicated")
+        assert s3.head_object(Bucket=bucket, Key="k")["ReplicationStatus"] == "FAILED"
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+        record = json.loads(messages[0]["Body"])["Records"][0]
+        assert (record["eventName"], record["eventVersion"]) == (
+            "Replication:OperationFailedReplication", "2.2")
+        data = record["replicationEventData"]
+        assert (data["replicationRuleId"], data["destinationBucket"], data["s3Operation"],
+                data["failureReason"]) == ("to-replica", f"arn:aws:s3:::{destination}",
+                                           "OBJECT_PUT", "DstBucketUnversioned")
+    finally:
+        sqs.delete_queue(QueueUrl=url)

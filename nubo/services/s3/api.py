@@ -37,7 +37,8 @@ from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, p
                                    read_form, signer_key_id)
 from nubo.services.s3.post import check_policy as check_post_policy
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
-from nubo.services.s3.notifications import Notifier, check_configuration, restore_data
+from nubo.services.s3.notifications import (Notifier, check_configuration,
+                                            replication_failure_data, restore_data)
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_mfa, check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
@@ -563,26 +564,30 @@ class S3Provider(ServiceProvider):
         """Copy a new version to the destination buckets of the bucket's replication rules,
         keeping its version id (the copy is a REPLICA); the source's ReplicationStatus becomes
         COMPLETED, or FAILED if a destination cannot take it (deleted, versioning off)."""
-        status, garbage = "COMPLETED", []
+        garbage, failures = [], []
         for target in targets(bucket, version):
             algorithm = (version.get("checksum") or ["CRC64NVME"])[0]
             upload = await self._copy_bytes(ctx, version, algorithm)
-            try:
-                with self.store.transaction():
+            with self.store.transaction():
+                try:
                     destination = self.buckets.get(target.bucket)
-                    if destination.get("versioning") != "Enabled":
-                        raise errors.invalid_request("Destination bucket must have "
-                                                     "versioning enabled.")
-                    replica = replica_of(version, target)
-                    replica["segments"] = segments_of(upload, self.blobs)
-                    garbage += self.objects.put(destination, replica,
-                                                version["version_id"])[1]
-            except ServiceError as error:
-                self._discard(upload)
-                log.warning("S3 replication of %s/%s to %s failed: %s", bucket["name"],
-                            version["key"], target.bucket, error.message)
-                status = "FAILED"
+                except ServiceError:
+                    destination = None
+                if destination is None or destination.get("versioning") != "Enabled":
+                    self._discard(upload)
+                    failures.append((target, "DstBucketNotFound" if destination is None
+                                     else "DstBucketUnversioned"))
+                    continue
+                replica = replica_of(version, target)
+                replica["segments"] = segments_of(upload, self.blobs)
+                garbage += self.objects.put(destination, replica, version["version_id"])[1]
+        status = "FAILED" if failures else "COMPLETED"
         with self.store.transaction():
+            for target, reason in failures:
+                self.notifier.publish(ctx, bucket, "Replication:OperationFailedReplication",
+                                      version["key"], version, replication_failure_data(
+                                          target.rule_id, target.bucket, version["modified"],
+                                          reason), by_s3=True)
             current = self.objects.version(bucket["name"], version["key"],
                                            version["version_id"])
             if current is not None:

@@ -153,6 +153,15 @@ def restore_data(version: dict, until: float) -> dict:
         "lifecycleRestoreStorageClass": version.get("StorageClass") or "STANDARD"}}}
 
 
+def replication_failure_data(rule_id: str, destination: str, requested: float,
+                             reason: str) -> dict:
+    """The replicationEventData of a Replication:OperationFailedReplication event."""
+    return {"replicationEventData": {
+        "replicationRuleId": rule_id, "destinationBucket": f"arn:aws:s3:::{destination}",
+        "s3Operation": "OBJECT_PUT", "requestTime": iso_time(requested),
+        "failureReason": reason}}
+
+
 def transition_data(storage_class: str) -> dict:
     """The lifecycleEventData of a LifecycleTransition event."""
     return {"lifecycleEventData": {"transitionEventData": {
@@ -283,7 +292,8 @@ class Notifier:
             obj["versionId"] = version["version_id"]
         obj["sequencer"] = self._sequencer()
         record = {
-            "eventVersion": "2.3" if event.name.startswith(_VERSION_2_3) else "2.1",
+            "eventVersion": "2.3" if event.name.startswith(_VERSION_2_3) else
+            "2.2" if event.name.startswith("Replication:") else "2.1",
             "eventSource": "aws:s3", "awsRegion": bucket["region"],
             "eventTime": iso_time(self.runtime.clock.now()), "eventName": event.name,
             "userIdentity": {"principalId": event.principal_id},

@@ -25,6 +25,7 @@ class Target:
     bucket: str  # the destination bucket's name
     storage_class: str | None
     delete_markers: bool
+    rule_id: str
 
 
 def _destination_name(rule: dict) -> str:
@@ -108,7 +109,7 @@ def targets(bucket: dict, version: dict) -> list[Target]:
         if version.get("delete_marker") and not markers:
             continue
         found.append(Target(name, (rule.get("Destination") or {}).get("StorageClass"),
-                            markers))
+                            markers, rule.get("ID") or ""))
     return found
 
 
