@@ -175,3 +175,17 @@ def _swallow(call, **params) -> None:
         call(**params)
     except Exception:  # the cut long poll: the client sees its connection end
         pass
+
+
+@pytest.mark.parametrize("head", [
+    b"GET /_nubo/health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+], ids=["head over 64 KiB", "bad length", "length and chunked"])
+def test_requests_that_are_not_http_get_400(nubo_server, head):
+    with connect(nubo_server) as sock:
+        sock.sendall(head)
+        status, _, _ = read_response(sock, bytearray())
+        assert status == b"HTTP/1.1 400 Bad Request"
+        assert closed_by_server(sock)
+    assert nubo_server.get("/_nubo/health")["version"]
