@@ -10,6 +10,7 @@ whose ARN templates the request fills (``${QueueName}`` from the provider's reso
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -148,7 +149,19 @@ def action_spec(service: str, signing_name: str, operation: str,
             names = tuple(_VERSION_ACTIONS.get(name, name) for name in names)
         names += tuple(action for (owner, member), action in _FLAG_ACTIONS.items()
                        if owner == service and params.get(member))
-    return tuple(_action(prefix, name) for name in names)
+    specs = tuple(_action(prefix, name) for name in names)
+    if service == "s3" and params and isinstance(params.get("CopySource"), str):
+        specs += (_copy_source(prefix, params["CopySource"]),)
+    return specs
+
+
+def _copy_source(prefix: str, copy_source: str) -> ActionSpec:
+    """A copy also reads its source object (s3:GetObject, or s3:GetObjectVersion for a
+    given version): ``CopySource`` is ``[/]bucket/key[?versionId=...]``, URL-encoded."""
+    path, _, query = copy_source.partition("?")
+    bucket, _, key = unquote(path).lstrip("/").partition("/")
+    action = "GetObjectVersion" if "versionId=" in query else "GetObject"
+    return replace(_action(prefix, action), names={"BucketName": bucket, "ObjectName": key})
 
 
 # -- DynamoDB: the actions and tables of batches, transactions and PartiQL statements ----------
@@ -247,11 +260,17 @@ def fill_arn(template: str, names: dict) -> list[str]:
 
 def resources_of(spec: ActionSpec, names: dict) -> list[str]:
     """The ARNs a request names for ``spec``: required resource types first; if there are
-    none, the optional ones the request fills; if none fills, ``*``. ``names[spec.action]``,
-    if present, holds the names of this action's resources where a request names several
-    (KMS ReEncrypt: the source key for kms:ReEncryptFrom, the destination for ReEncryptTo)."""
+    none, the optional ones the request fills; if none fills, ``*``. An optional type under a
+    required one that the request fills stands for it (a DynamoDB Query of an index is
+    authorized on the index's ARN). ``names[spec.action]``, if present, holds the names of
+    this action's resources where a request names several (KMS ReEncrypt: the source key for
+    kms:ReEncryptFrom, the destination for ReEncryptTo)."""
     names = {**names, **spec.names, **names.get(spec.action, {})}
     required = [r for r in spec.resources if r.required]
     candidates = required or list(spec.resources)
-    arns = [arn for r in candidates for arn in fill_arn(r.arn, names)]
+    arns = []
+    for resource in candidates:
+        narrower = next((r for r in spec.resources if not r.required and resource.required
+                         and r.arn.startswith(resource.arn) and fill_arn(r.arn, names)), None)
+        arns += fill_arn((narrower or resource).arn, names)
     return arns or ["*"]

@@ -405,3 +405,43 @@ def test_dynamodb_batches_transactions_and_partiql_need_item_actions(iam, connec
     code, message = error_of(lambda: clerk("dynamodb").execute_statement(
         Statement='SELECT * FROM "orders"'))
     assert code == "AccessDeniedException" and "dynamodb:PartiQLSelect" in message
+
+
+def test_copying_an_object_needs_read_access_to_the_source(iam, connect):
+    s3 = connect("s3")
+    for bucket in ("copy-source", "copy-target"):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket="copy-source", Key="secret report.txt", Body=b"numbers")
+    copier = new_user(iam, connect, "copier", allow("s3:PutObject", "arn:aws:s3:::copy-target/*"))
+    source = {"Bucket": "copy-source", "Key": "secret report.txt"}
+    code, message = error_of(lambda: copier("s3").copy_object(
+        Bucket="copy-target", Key="copy.txt", CopySource=source))
+    assert code == "AccessDenied" and message.startswith(
+        f"User: arn:aws:iam::{ACCOUNT}:user/copier is not authorized to perform: s3:GetObject "
+        'on resource: "arn:aws:s3:::copy-source/secret report.txt"')
+    iam.put_user_policy(UserName="copier", PolicyName="read", PolicyDocument=json.dumps(
+        allow("s3:GetObject", "arn:aws:s3:::copy-source/*")))
+    copier("s3").copy_object(Bucket="copy-target", Key="copy.txt", CopySource=source)
+    assert s3.get_object(Bucket="copy-target", Key="copy.txt")["Body"].read() == b"numbers"
+
+
+def test_querying_an_index_is_authorized_on_the_index(iam, connect):
+    connect("dynamodb").create_table(
+        TableName="books", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
+                              {"AttributeName": "author", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{"IndexName": "by-author", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "author", "KeyType": "HASH"}]}])
+    table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/books"
+    reader = new_user(iam, connect, "book-reader", allow("dynamodb:Query", table))
+    query = {"TableName": "books", "KeyConditionExpression": "#k = :v",
+             "ExpressionAttributeNames": {"#k": "id"},
+             "ExpressionAttributeValues": {":v": {"S": "b1"}}}
+    reader("dynamodb").query(**query)
+    by_author = {**query, "IndexName": "by-author", "ExpressionAttributeNames": {"#k": "author"}}
+    code, message = error_of(lambda: reader("dynamodb").query(**by_author))
+    assert code == "AccessDeniedException" and f"on resource: {table}/index/by-author" in message
+    iam.put_user_policy(UserName="book-reader", PolicyName="indexes", PolicyDocument=json.dumps(
+        allow("dynamodb:Query", f"{table}/index/*")))
+    assert reader("dynamodb").query(**by_author)["Count"] == 0

@@ -60,3 +60,13 @@ def test_actions_named_by_other_operations():
         "s3:DeleteObjectVersion", "s3:BypassGovernanceRetention"]
     assert [a for a, _ in needs("kms", "ReEncrypt", {"KeyId": "k"})] == [
         "kms:ReEncryptFrom", "kms:ReEncryptTo"]
+
+
+def test_copies_read_their_source_and_index_queries_name_the_index():
+    assert needs("s3", "CopyObject", {"BucketName": "dst", "ObjectName": "k",
+                                      "CopySource": "/src/a%20b?versionId=v1"}) == [
+        ("s3:PutObject", ["arn:aws:s3:::dst/k"]),
+        ("s3:GetObjectVersion", ["arn:aws:s3:::src/a b"])]
+    assert needs("dynamodb", "Query", {"TableName": "t", "IndexName": "i"}) == [
+        ("dynamodb:Query", [table("t") + "/index/i"])]
+    assert needs("dynamodb", "Query", {"TableName": "t"}) == [("dynamodb:Query", [table("t")])]
