@@ -308,3 +308,20 @@ def test_ion_export_imports_back(ddb, make_table, bucket):
         assert scan_all(ddb, target) == scan_all(ddb, name)
     finally:
         ddb.delete_table(TableName=target)
+
+
+def test_list_exports_pages(ddb, make_table, bucket):
+    name, arn = pitr_table(ddb, make_table)
+    arns = [ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket)[
+        "ExportDescription"]["ExportArn"] for _ in range(3)]
+    first = ddb.list_exports(TableArn=arn, MaxResults=2)
+    assert [s["ExportArn"] for s in first["ExportSummaries"]] == sorted(arns)[:2]
+    rest = ddb.list_exports(TableArn=arn, MaxResults=2, NextToken=first["NextToken"])
+    assert [s["ExportArn"] for s in rest["ExportSummaries"]] == sorted(arns)[2:]
+    assert "NextToken" not in rest
+    everything = ddb.list_exports(MaxResults=25)  # every table's, this account and region
+    assert set(arns) <= {s["ExportArn"] for s in everything["ExportSummaries"]} or \
+        "NextToken" in everything
+    for export_arn in arns:
+        wait_for(lambda: ddb.describe_export(ExportArn=export_arn), "ExportDescription",
+                 "ExportStatus")
