@@ -257,7 +257,7 @@ def test_lifecycle_expiration_and_restore_events(s3, sqs, nubo_server, bucket, q
     _configure(s3, bucket, arn, ["s3:LifecycleExpiration:*", "s3:ObjectRestore:*"])
     _messages(sqs, url, 1)
     s3.put_object(Bucket=bucket, Key="cold", Body=b"ice", StorageClass="GLACIER")
-    s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 2})
+    s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest={"Days": 1})
     post, completed = _records(sqs, url, 2)
     assert post["eventName"] == "ObjectRestore:Post"
     assert completed["eventName"] == "ObjectRestore:Completed"
@@ -269,8 +269,15 @@ def test_lifecycle_expiration_and_restore_events(s3, sqs, nubo_server, bucket, q
         {"ID": "expire", "Filter": {"Prefix": "old"}, "Status": "Enabled",
          "Expiration": {"Days": 1}}]})
     nubo_server.advance_clock(2 * 86_400)
-    record = _records(sqs, url, 1)[0]
-    assert record["eventName"] == "LifecycleExpiration:Delete"
+    records = {r["eventName"]: r for r in _records(sqs, url, 2)}
+    assert set(records) == {"LifecycleExpiration:Delete", "ObjectRestore:Delete"}
+    ended = records["ObjectRestore:Delete"]  # the restored copy's days are over
+    assert (ended["s3"]["object"]["key"], ended["eventVersion"]) == ("cold", "2.3")
+    assert "Restore" not in s3.head_object(Bucket=bucket, Key="cold")
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="cold")
+    assert error_of(caught)[0] == "InvalidObjectState"
+    record = records["LifecycleExpiration:Delete"]
     assert record["eventVersion"] == "2.3"
     assert record["userIdentity"]["principalId"] == "s3.amazonaws.com"
     assert record["requestParameters"]["sourceIPAddress"] == "s3.amazonaws.com"

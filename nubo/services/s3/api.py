@@ -1365,6 +1365,7 @@ class S3Provider(ServiceProvider):
         status, changes = restore(record, (RestoreRequest or {}).get("Days"),
                                   self.runtime.clock.now())
         self.objects.table.update((Bucket, Key, record["rank"]), changes)
+        self.sweeper.restored(Bucket, record, changes["restore_until"])
         bucket = self.buckets.get(Bucket)
         if status == 202:  # a new restore, which nubo completes at once
             self.notifier.publish(ctx, bucket, "ObjectRestore:Post", Key, record)

@@ -16,6 +16,7 @@ from nubo.core.context import RequestContext
 from nubo.services.s3.models import Buckets, Objects
 from nubo.services.s3.multipart import Uploads
 from nubo.services.s3.notifications import Notifier, transition_data
+from nubo.services.s3.schema import RESTORES
 from nubo.services.s3.transfer import http_date
 
 DAY = 86_400
@@ -136,6 +137,7 @@ class Sweeper:
         self.objects = objects
         self.uploads = uploads
         self.notifier = notifier
+        self.restores = objects.store.table(RESTORES)
 
     def sweep(self) -> list[str]:
         """One pass (inside a transaction); returns the blob files it made garbage."""
@@ -144,7 +146,27 @@ class Sweeper:
         for bucket in self.buckets.table.find("by_lifecycle", (1,)):
             for rule in _enabled_rules(bucket):
                 garbage += self._apply(bucket, rule, now)
+        self._end_restores(now)
         return garbage
+
+    def restored(self, bucket: str, version: dict, until: float) -> None:
+        """A restored copy of ``version`` that expires at ``until`` (RestoreObject)."""
+        self.restores.put({"bucket": bucket, "key": version["key"],
+                           "version_id": version["version_id"], "until": until})
+
+    def _end_restores(self, now: float) -> None:
+        """Restored copies past their days: gone, with their ObjectRestore:Delete events."""
+        for row in self.restores.find("by_until", lo=0.0, hi=now, limit=BATCH):
+            self.restores.delete((row["bucket"], row["key"], row["version_id"]))
+            version = self.objects.version(row["bucket"], row["key"], row["version_id"])
+            if version is None or (version.get("restore_until") or 0) > now:
+                continue  # deleted since, or restored again for longer
+            self.objects.table.update((row["bucket"], row["key"], version["rank"]),
+                                      {"restore_until": None})
+            bucket = self.buckets.table.get((row["bucket"],))
+            if bucket is not None:
+                self.notifier.publish(_lifecycle_context(bucket), bucket,
+                                      "ObjectRestore:Delete", row["key"], version, by_s3=True)
 
     def _apply(self, bucket: dict, rule: dict, now: float) -> list[str]:
         name, garbage = bucket["name"], []

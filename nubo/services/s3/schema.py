@@ -36,6 +36,15 @@ OBJECTS = TableSpec(
     migrations={1: lambda version: version},  # the new columns come from the documents
 )
 
+# Restored copies of archived versions, by when they expire (the lifecycle sweeper removes
+# them then, with their ObjectRestore:Delete event); written only by RestoreObject.
+RESTORES = TableSpec(
+    name="s3_restores",
+    key=("bucket", "key", "version_id"),
+    columns={"bucket": "text", "key": "text", "version_id": "text", "until": "real"},
+    indexes={"by_until": ("until",)},
+)
+
 # Account-level settings (S3 Control): the account's public access block, applied to every
 # bucket of the account together with the bucket's own.
 ACCOUNT_SETTINGS = TableSpec(
