@@ -81,9 +81,27 @@ _VERSION_ACTIONS = {"GetObject": "GetObjectVersion", "DeleteObject": "DeleteObje
                     "PutObjectTagging": "PutObjectVersionTagging",
                     "DeleteObjectTagging": "DeleteObjectVersionTagging",
                     "GetObjectAttributes": "GetObjectVersionAttributes"}
-# Input members that, when true, need a permission of their own besides the operation's
-# (x-amz-bypass-governance-retention: s3:BypassGovernanceRetention).
-_FLAG_ACTIONS = {("s3", "BypassGovernanceRetention"): "BypassGovernanceRetention"}
+# Input members that need a permission of their own besides the operation's, when given
+# (Amazon S3 API reference, each operation's "Permissions": an object written with an ACL also
+# needs s3:PutObjectAcl, a bucket created with Object Lock s3:PutBucketObjectLockConfiguration
+# and s3:PutBucketVersioning, x-amz-bypass-governance-retention s3:BypassGovernanceRetention).
+_GRANTS = ("ACL", "GrantFullControl", "GrantRead", "GrantReadACP", "GrantWrite", "GrantWriteACP")
+_NEW_OBJECT = ((_GRANTS, "PutObjectAcl"), (("Tagging",), "PutObjectTagging"),
+               (("ObjectLockMode", "ObjectLockRetainUntilDate"), "PutObjectRetention"),
+               (("ObjectLockLegalHoldStatus",), "PutObjectLegalHold"))
+_BYPASS = ((("BypassGovernanceRetention",), "BypassGovernanceRetention"),)
+_MEMBER_ACTIONS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], str], ...]] = {
+    ("s3", "PutObject"): _NEW_OBJECT,
+    ("s3", "CopyObject"): _NEW_OBJECT,
+    ("s3", "CreateMultipartUpload"): _NEW_OBJECT,
+    ("s3", "CreateBucket"): ((_GRANTS, "PutBucketAcl"),
+                             (("ObjectLockEnabledForBucket",), "PutBucketObjectLockConfiguration"),
+                             (("ObjectLockEnabledForBucket",), "PutBucketVersioning"),
+                             (("ObjectOwnership",), "PutBucketOwnershipControls")),
+    ("s3", "DeleteObject"): _BYPASS,
+    ("s3", "DeleteObjects"): _BYPASS,
+    ("s3", "PutObjectRetention"): _BYPASS,
+}
 
 # Operations the gateway does not authorize: those AWS allows whatever the policies say
 # (GetCallerIdentity, GetSessionToken: "No permissions are required"), and those that
@@ -147,8 +165,8 @@ def action_spec(service: str, signing_name: str, operation: str,
     if params:
         if service == "s3" and params.get("VersionId"):
             names = tuple(_VERSION_ACTIONS.get(name, name) for name in names)
-        names += tuple(action for (owner, member), action in _FLAG_ACTIONS.items()
-                       if owner == service and params.get(member))
+        names += tuple(action for members, action in _MEMBER_ACTIONS.get((service, operation), ())
+                       if any(params.get(member) for member in members))
     specs = tuple(_action(prefix, name) for name in names)
     if service == "s3" and params and isinstance(params.get("CopySource"), str):
         specs += (_copy_source(prefix, params["CopySource"]),)

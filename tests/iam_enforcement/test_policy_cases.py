@@ -445,3 +445,20 @@ def test_querying_an_index_is_authorized_on_the_index(iam, connect):
     iam.put_user_policy(UserName="book-reader", PolicyName="indexes", PolicyDocument=json.dumps(
         allow("dynamodb:Query", f"{table}/index/*")))
     assert reader("dynamodb").query(**by_author)["Count"] == 0
+
+
+def test_writing_with_an_acl_or_tags_needs_their_permissions(iam, connect):
+    connect("s3").create_bucket(Bucket="acl-writes")
+    writer = new_user(iam, connect, "acl-writer", allow("s3:PutObject",
+                                                        "arn:aws:s3:::acl-writes/*"))
+    writer("s3").put_object(Bucket="acl-writes", Key="plain", Body=b"x")
+    for extra, action in (({"ACL": "private"}, "s3:PutObjectAcl"),
+                          ({"Tagging": "team=red"}, "s3:PutObjectTagging")):
+        code, message = error_of(lambda: writer("s3").put_object(
+            Bucket="acl-writes", Key="extra", Body=b"x", **extra))
+        assert code == "AccessDenied" and f"perform: {action} on resource" in message
+    # Creating a bucket with Object Lock also configures it.
+    creator = new_user(iam, connect, "bucket-creator", allow("s3:CreateBucket"))
+    code, message = error_of(lambda: creator("s3").create_bucket(
+        Bucket="locked-by-creator", ObjectLockEnabledForBucket=True))
+    assert code == "AccessDenied" and "s3:PutBucketObjectLockConfiguration" in message

@@ -70,3 +70,16 @@ def test_copies_read_their_source_and_index_queries_name_the_index():
     assert needs("dynamodb", "Query", {"TableName": "t", "IndexName": "i"}) == [
         ("dynamodb:Query", [table("t") + "/index/i"])]
     assert needs("dynamodb", "Query", {"TableName": "t"}) == [("dynamodb:Query", [table("t")])]
+
+
+def test_members_that_need_permissions_of_their_own():
+    obj = {"BucketName": "b", "ObjectName": "k"}
+    assert [a for a, _ in needs("s3", "PutObject", {**obj, "ACL": "public-read",
+                                                    "Tagging": "a=b"})] == [
+        "s3:PutObject", "s3:PutObjectAcl", "s3:PutObjectTagging"]
+    assert [a for a, _ in needs("s3", "CreateBucket", {"BucketName": "b",
+                                                       "ObjectLockEnabledForBucket": True})] == [
+        "s3:CreateBucket", "s3:PutBucketObjectLockConfiguration", "s3:PutBucketVersioning"]
+    assert [a for a, _ in needs("s3", "CreateBucket", {"BucketName": "b",
+                                                       "ObjectLockEnabledForBucket": False})] == [
+        "s3:CreateBucket"]
