@@ -101,6 +101,24 @@ _MEMBER_ACTIONS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], str], ...]] 
     ("s3", "DeleteObject"): _BYPASS,
     ("s3", "DeleteObjects"): _BYPASS,
     ("s3", "PutObjectRetention"): _BYPASS,
+    # Tagging a resource as it is created needs the service's tagging action too.
+    **{(service, operation): (((member,), action),) for service, operation, member, action in (
+        ("sqs", "CreateQueue", "tags", "TagQueue"),
+        ("ssm", "PutParameter", "Tags", "AddTagsToResource"),
+        ("secretsmanager", "CreateSecret", "Tags", "TagResource"),
+        ("kms", "CreateKey", "Tags", "TagResource"),
+        ("dynamodb", "CreateTable", "Tags", "TagResource"),
+        ("iam", "CreateUser", "Tags", "TagUser"),
+        ("iam", "CreateRole", "Tags", "TagRole"),
+        ("iam", "CreatePolicy", "Tags", "TagPolicy"),
+        ("iam", "CreateInstanceProfile", "Tags", "TagInstanceProfile"),
+        ("iam", "CreateOpenIDConnectProvider", "Tags", "TagOpenIDConnectProvider"),
+        ("iam", "CreateSAMLProvider", "Tags", "TagSAMLProvider"),
+        ("iam", "UploadServerCertificate", "Tags", "TagServerCertificate"),
+        ("iam", "CreateVirtualMFADevice", "Tags", "TagMFADevice"),
+        ("organizations", "CreateAccount", "Tags", "TagResource"),
+        ("organizations", "CreateOrganizationalUnit", "Tags", "TagResource"),
+        ("organizations", "CreatePolicy", "Tags", "TagResource"))},
 }
 
 # Operations the gateway does not authorize: those AWS allows whatever the policies say

@@ -462,3 +462,14 @@ def test_writing_with_an_acl_or_tags_needs_their_permissions(iam, connect):
     code, message = error_of(lambda: creator("s3").create_bucket(
         Bucket="locked-by-creator", ObjectLockEnabledForBucket=True))
     assert code == "AccessDenied" and "s3:PutBucketObjectLockConfiguration" in message
+
+
+def test_tagging_on_create_needs_the_tagging_permission(iam, connect):
+    maker = new_user(iam, connect, "queue-maker", allow("sqs:CreateQueue"))
+    maker("sqs").create_queue(QueueName="untagged-q")
+    code, message = error_of(lambda: maker("sqs").create_queue(QueueName="tagged-q",
+                                                               tags={"team": "red"}))
+    assert code == "AccessDenied" and "sqs:TagQueue on resource" in message
+    iam.put_user_policy(UserName="queue-maker", PolicyName="tag", PolicyDocument=json.dumps(
+        allow("sqs:TagQueue")))
+    maker("sqs").create_queue(QueueName="tagged-q", tags={"team": "red"})

@@ -83,3 +83,12 @@ def test_members_that_need_permissions_of_their_own():
     assert [a for a, _ in needs("s3", "CreateBucket", {"BucketName": "b",
                                                        "ObjectLockEnabledForBucket": False})] == [
         "s3:CreateBucket"]
+
+
+def test_tagging_on_create_needs_the_tagging_action():
+    assert needs("sqs", "CreateQueue", {"QueueName": "q", "tags": {"a": "b"}}) == [
+        ("sqs:CreateQueue", ["arn:aws:sqs:us-east-1:111111111111:q"]),
+        ("sqs:TagQueue", ["arn:aws:sqs:us-east-1:111111111111:q"])]
+    assert [a for a, _ in needs("iam", "CreateUser", {"UserName": "u"})] == ["iam:CreateUser"]
+    assert [a for a, _ in needs("iam", "CreateUser", {"UserName": "u", "Tags": [
+        {"Key": "a", "Value": "b"}]})] == ["iam:CreateUser", "iam:TagUser"]
