@@ -158,3 +158,46 @@ def test_acknowledged_small_puts_survive_kill(tmp_path):
             len(expected["w7/k19"])
     finally:
         server.stop()
+
+
+def test_kill_during_replication_resumes_it(tmp_path):
+    """A version committed but not yet replicated when the server dies is replicated once it
+    is back: its ReplicationStatus does not stay PENDING."""
+    server = NuboProcess(tmp_path).start()
+    try:
+        s3 = _client(server)
+        for name in ("replicated", "replica"):
+            s3.create_bucket(Bucket=name)
+            s3.put_bucket_versioning(Bucket=name,
+                                     VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_replication(Bucket="replicated", ReplicationConfiguration={
+            "Role": "arn:aws:iam::000000000000:role/r", "Rules": [{
+                "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {},
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Destination": {"Bucket": "arn:aws:s3:::replica"}}]})
+        body = bytes(range(256)) * (256 * 1024)  # 64 MiB: its copy takes a while
+        pool = ThreadPoolExecutor(1)
+        pool.submit(lambda: _client(server).put_object(Bucket="replicated", Key="big",
+                                                       Body=body))
+        deadline = time.monotonic() + 60
+        status = None
+        while status != "PENDING" and time.monotonic() < deadline:
+            try:
+                status = s3.head_object(Bucket="replicated", Key="big").get("ReplicationStatus")
+            except s3.exceptions.ClientError:
+                time.sleep(0.01)
+        assert status == "PENDING"  # committed, being copied
+        server.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        server.start()
+        s3 = _client(server)
+        deadline = time.monotonic() + 60
+        while s3.head_object(Bucket="replicated", Key="big").get(
+                "ReplicationStatus") != "COMPLETED":
+            assert time.monotonic() < deadline, "replication not resumed"
+            time.sleep(0.1)
+        copy = s3.get_object(Bucket="replica", Key="big")
+        assert copy["ReplicationStatus"] == "REPLICA"
+        assert hashlib.md5(copy["Body"].read()).hexdigest() == hashlib.md5(body).hexdigest()
+    finally:
+        server.stop()

@@ -38,7 +38,9 @@ from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, p
 from nubo.services.s3.post import check_policy as check_post_policy
 from nubo.services.s3.multipart import MAX_PART_NUMBER, Uploads, check_whole_checksum
 from nubo.services.s3.notifications import (Notifier, check_configuration,
-                                            replication_failure_data, restore_data)
+                                            replication_failure_data, restore_data,
+                                            s3_context)
+from nubo.services.s3.schema import PENDING_REPLICATIONS
 from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_mfa, check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
@@ -85,6 +87,8 @@ class S3Provider(ServiceProvider):
         self.configs = BucketConfigs(self.buckets, AccountBlocks(runtime.store))
         self.website = Website(self.buckets, self.configs, self.objects, self.blobs)
         self.notifier = Notifier(runtime)
+        self.pending = runtime.store.table(PENDING_REPLICATIONS)
+        self._replicating: set[tuple[str, str, str]] = set()  # copies under way
         self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads,
                                self.notifier)
         self._sweep_due = asyncio.Event()
@@ -214,6 +218,7 @@ class S3Provider(ServiceProvider):
                     garbage = self.sweeper.sweep()
                 await self._durable()
                 self.blobs.remove(garbage)
+                await self._resume_replications()
             except Exception:  # keep the sweeper alive; the error is ours to fix
                 log.exception("S3 lifecycle sweep failed")
             try:
@@ -221,6 +226,24 @@ class S3Provider(ServiceProvider):
             except asyncio.TimeoutError:
                 pass
             self._sweep_due.clear()
+
+    async def _resume_replications(self) -> None:
+        """Replications a crash (or a failed request) left PENDING, done again."""
+        for row in self.pending.find(limit=100):
+            ident = (row["bucket"], row["key"], row["version_id"])
+            if ident in self._replicating:
+                continue
+            version = self.objects.version(*ident)
+            try:
+                bucket = self.buckets.get(row["bucket"])
+            except ServiceError:
+                bucket = None
+            if version is None or bucket is None or \
+                    version.get("ReplicationStatus") != "PENDING":
+                with self.store.transaction():
+                    self.pending.delete(ident)
+                continue
+            await self._replicate(s3_context(bucket), bucket, version)
 
     # -- CORS (asked by the gateway for every cross-origin request) ------------------------
 
@@ -547,23 +570,42 @@ class S3Provider(ServiceProvider):
                     check_write_conditions(self.objects.latest(bucket_name, key), key, if_match,
                                            if_none_match)
                 record["segments"] = segments_of(upload, self.blobs)
-                if targets(bucket, record):
-                    record["ReplicationStatus"] = "PENDING"
+                pending = self._pending_replication(bucket, record)
                 record, garbage = self.objects.put(bucket, record)
+                if pending:
+                    self.pending.put({"bucket": bucket_name, "key": key,
+                                      "version_id": record["version_id"]})
                 self.notifier.publish(ctx, bucket, event, key, record)
         except BaseException:
             self._discard(upload)
             raise
         await self._durable()
         self.blobs.remove(garbage)
-        if record.get("ReplicationStatus"):
+        if record.get("ReplicationStatus") == "PENDING":
             await self._replicate(ctx, bucket, record)
         return record
+
+    @staticmethod
+    def _pending_replication(bucket: dict, record: dict) -> bool:
+        """Whether a new version is to be replicated (it is PENDING until copied)."""
+        if not targets(bucket, record):
+            return False
+        record["ReplicationStatus"] = "PENDING"
+        return True
 
     async def _replicate(self, ctx: RequestContext, bucket: dict, version: dict) -> None:
         """Copy a new version to the destination buckets of the bucket's replication rules,
         keeping its version id (the copy is a REPLICA); the source's ReplicationStatus becomes
         COMPLETED, or FAILED if a destination cannot take it (deleted, versioning off)."""
+        ident = (bucket["name"], version["key"], version["version_id"])
+        self._replicating.add(ident)
+        try:
+            await self._copy_to_destinations(ctx, bucket, version)
+        finally:
+            self._replicating.discard(ident)
+
+    async def _copy_to_destinations(self, ctx: RequestContext, bucket: dict,
+                                    version: dict) -> None:
         garbage, failures = [], []
         for target in targets(bucket, version):
             algorithm = (version.get("checksum") or ["CRC64NVME"])[0]
@@ -588,6 +630,7 @@ class S3Provider(ServiceProvider):
                                       version["key"], version, replication_failure_data(
                                           target.rule_id, target.bucket, version["modified"],
                                           reason), by_s3=True)
+            self.pending.delete((bucket["name"], version["key"], version["version_id"]))
             current = self.objects.version(bucket["name"], version["key"],
                                            version["version_id"])
             if current is not None:
@@ -1000,14 +1043,16 @@ class S3Provider(ServiceProvider):
             record, garbage = self.uploads.complete(upload, (MultipartUpload or {}).get(
                 "Parts") or [], MpuObjectSize)
             check_whole_checksum(record, checksums)
-            if targets(bucket, record):
-                record["ReplicationStatus"] = "PENDING"
+            pending = self._pending_replication(bucket, record)
             record, more = self.objects.put(bucket, record)
+            if pending:
+                self.pending.put({"bucket": Bucket, "key": Key,
+                                  "version_id": record["version_id"]})
             self.notifier.publish(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", Key,
                                   record)
         await self._durable()
         self.blobs.remove(garbage + more)
-        if record.get("ReplicationStatus"):
+        if record.get("ReplicationStatus") == "PENDING":
             await self._replicate(ctx, bucket, record)
         out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,
                "ETag": record["etag"], **encryption_output(record)}

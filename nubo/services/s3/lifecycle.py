@@ -6,16 +6,14 @@ rule the versions or uploads old enough, by index, a bounded batch at a time."""
 from __future__ import annotations
 
 import hashlib
-import uuid
 from typing import Any
 
 import orjson
 
 from nubo.core.clock import Clock
-from nubo.core.context import RequestContext
 from nubo.services.s3.models import Buckets, Objects
 from nubo.services.s3.multipart import Uploads
-from nubo.services.s3.notifications import Notifier, transition_data
+from nubo.services.s3.notifications import Notifier, s3_context, transition_data
 from nubo.services.s3.schema import RESTORES
 from nubo.services.s3.transfer import http_date
 
@@ -116,14 +114,6 @@ def _cursor_name(rule: dict, transition: dict, current: bool) -> str:
     return hashlib.sha1(text).hexdigest()[:16]
 
 
-def _lifecycle_context(bucket: dict) -> RequestContext:
-    """The context of S3's own actions on a bucket (its events are sent in its name)."""
-    return RequestContext(request_id=uuid.uuid4().hex[:16].upper(), service="s3",
-                          operation="Lifecycle", account_id=bucket["account"],
-                          region=bucket["region"], access_key_id="", protocol="rest-xml",
-                          host="")
-
-
 def _enabled_rules(bucket: dict) -> list[dict]:
     return [rule for rule in (bucket.get("lifecycle") or {}).get("Rules") or []
             if rule.get("Status") == "Enabled"]
@@ -165,7 +155,7 @@ class Sweeper:
                                       {"restore_until": None})
             bucket = self.buckets.table.get((row["bucket"],))
             if bucket is not None:
-                self.notifier.publish(_lifecycle_context(bucket), bucket,
+                self.notifier.publish(s3_context(bucket), bucket,
                                       "ObjectRestore:Delete", row["key"], version, by_s3=True)
 
     def _apply(self, bucket: dict, rule: dict, now: float) -> list[str]:
@@ -233,7 +223,7 @@ class Sweeper:
                 continue
             self.objects.table.update((bucket["name"], version["key"], version["rank"]),
                                       {"StorageClass": target})
-            self.notifier.publish(_lifecycle_context(bucket), bucket, "LifecycleTransition",
+            self.notifier.publish(s3_context(bucket), bucket, "LifecycleTransition",
                                   version["key"], version, transition_data(target),
                                   by_s3=True)
         if rows and rows[-1][column] != start:
@@ -244,7 +234,7 @@ class Sweeper:
         """DeleteObject by S3 itself, with its LifecycleExpiration event."""
         found, garbage = self.objects.delete(bucket, key, version_id)
         if found is not None:
-            self.notifier.publish(_lifecycle_context(bucket), bucket,
+            self.notifier.publish(s3_context(bucket), bucket,
                                   "LifecycleExpiration:DeleteMarkerCreated"
                                   if version_id is None and found.get("delete_marker")
                                   else "LifecycleExpiration:Delete", key, found, by_s3=True)

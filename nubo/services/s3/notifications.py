@@ -146,6 +146,15 @@ def customer_id(account: str) -> str:
     return "A" + base64.b32encode(digest).decode()[:13]
 
 
+def s3_context(bucket: dict) -> RequestContext:
+    """The context of S3's own work on a bucket (lifecycle, replication retried): its events
+    are sent in the bucket owner's name, by S3."""
+    return RequestContext(request_id=uuid.uuid4().hex[:16].upper(), service="s3",
+                          operation="Lifecycle", account_id=bucket["account"],
+                          region=bucket["region"], access_key_id="", protocol="rest-xml",
+                          host="")
+
+
 def restore_data(version: dict, until: float) -> dict:
     """The glacierEventData of an ObjectRestore:Completed event."""
     return {"glacierEventData": {"restoreEventData": {

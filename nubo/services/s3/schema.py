@@ -45,6 +45,14 @@ RESTORES = TableSpec(
     indexes={"by_until": ("until",)},
 )
 
+# Versions committed but not yet copied to their replication destinations: written with the
+# version (PENDING), removed when its replication ends; what a crash left is retried.
+PENDING_REPLICATIONS = TableSpec(
+    name="s3_pending_replications",
+    key=("bucket", "key", "version_id"),
+    columns={"bucket": "text", "key": "text", "version_id": "text"},
+)
+
 # Account-level settings (S3 Control): the account's public access block, applied to every
 # bucket of the account together with the bucket's own.
 ACCOUNT_SETTINGS = TableSpec(
