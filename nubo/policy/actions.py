@@ -308,5 +308,24 @@ def resources_of(spec: ActionSpec, names: dict) -> list[str]:
     for resource in candidates:
         narrower = next((r for r in spec.resources if not r.required and resource.required
                          and r.arn.startswith(resource.arn) and fill_arn(r.arn, names)), None)
-        arns += fill_arn((narrower or resource).arn, names)
+        arns += fill_arn((narrower or resource).arn, names) or _given_arns(resource.arn, names)
     return arns or ["*"]
+
+
+def _given_arns(template: str, names: dict) -> list[str]:
+    """The ARNs of this resource type a request gives as such (ResourceArn, StreamArn,
+    BackupArn, ...), where its names do not fill the template."""
+    pattern = _arn_pattern(template)
+    return [value for value in names.values()
+            if isinstance(value, str) and value.startswith("arn:") and pattern.fullmatch(value)]
+
+
+@lru_cache(maxsize=None)
+def _arn_pattern(template: str) -> re.Pattern:
+    literals, variables = _template(template)
+    parts = [re.escape(literals[0])]
+    for variable, literal in zip(variables, literals[1:]):
+        # ARN fields never span a ':'; a resource name never spans a '/'
+        parts += ["[^:]*" if variable in ("Partition", "Region", "Account") else "[^/]+",
+                  re.escape(literal)]
+    return re.compile("".join(parts))

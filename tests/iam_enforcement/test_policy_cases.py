@@ -473,3 +473,22 @@ def test_tagging_on_create_needs_the_tagging_permission(iam, connect):
     iam.put_user_policy(UserName="queue-maker", PolicyName="tag", PolicyDocument=json.dumps(
         allow("sqs:TagQueue")))
     maker("sqs").create_queue(QueueName="tagged-q", tags={"team": "red"})
+
+
+def test_resources_named_by_their_arn(iam, connect):
+    """Operations that name their resource by ARN (DynamoDB TagResource's ResourceArn) are
+    authorized on that ARN."""
+    ddb = connect("dynamodb")
+    arns = [ddb.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                             AttributeDefinitions=[{"AttributeName": "id",
+                                                    "AttributeType": "S"}],
+                             KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])[
+        "TableDescription"]["TableArn"] for name in ("tagged-mine", "tagged-theirs")]
+    tagger = new_user(iam, connect, "table-tagger", allow(
+        ["dynamodb:TagResource", "dynamodb:ListTagsOfResource"], arns[0]))
+    tagger("dynamodb").tag_resource(ResourceArn=arns[0], Tags=[{"Key": "k", "Value": "v"}])
+    assert tagger("dynamodb").list_tags_of_resource(ResourceArn=arns[0])["Tags"] == [
+        {"Key": "k", "Value": "v"}]
+    code, message = error_of(lambda: tagger("dynamodb").tag_resource(
+        ResourceArn=arns[1], Tags=[{"Key": "k", "Value": "v"}]))
+    assert code == "AccessDeniedException" and f"on resource: {arns[1]}" in message

@@ -92,3 +92,15 @@ def test_tagging_on_create_needs_the_tagging_action():
     assert [a for a, _ in needs("iam", "CreateUser", {"UserName": "u"})] == ["iam:CreateUser"]
     assert [a for a, _ in needs("iam", "CreateUser", {"UserName": "u", "Tags": [
         {"Key": "a", "Value": "b"}]})] == ["iam:CreateUser", "iam:TagUser"]
+
+
+def test_resources_given_by_arn():
+    stream = table("t") + "/stream/2026-01-01T00:00:00.000"
+    assert needs("dynamodb", "TagResource", {"ResourceArn": table("t")}) == [
+        ("dynamodb:TagResource", [table("t")])]
+    assert needs("dynamodb", "TagResource", {"ResourceArn": stream}) == [
+        ("dynamodb:TagResource", [stream])]
+    assert needs("dynamodb", "DescribeStream", {"StreamArn": stream}) == [
+        ("dynamodb:DescribeStream", [stream])]
+    assert needs("dynamodb", "TagResource", {"ResourceArn": "arn:aws:sqs:us-east-1:1:q"}) == [
+        ("dynamodb:TagResource", ["*"])]
