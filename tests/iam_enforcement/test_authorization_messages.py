@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from nubo.config import Config
 from nubo.core.context import RequestContext
@@ -19,7 +18,7 @@ from nubo.core.runtime import Runtime
 from nubo.gateway.authorization import Authorizer
 from nubo.services.sts.messages import unauthorized_operation
 from nubo.store import Store
-from tests.iam_enforcement.test_enforcement import ACCOUNT, REGION, allow, error_of
+from tests.iam_enforcement.test_enforcement import ACCOUNT, REGION, error_of
 
 MARKER = ". Encoded authorization failure message: "
 INSTANCES = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/*"

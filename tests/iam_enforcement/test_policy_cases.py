@@ -15,7 +15,7 @@ import pytest
 from botocore.config import Config
 
 from tests.iam_enforcement.test_enforcement import (ACCOUNT, REGION, allow, create_role,
-                                                    error_of, new_user, session_client, trust)
+                                                    error_of, new_user, trust)
 from tests.organizations.conftest import create_account
 
 
