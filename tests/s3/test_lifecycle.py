@@ -127,3 +127,20 @@ def test_noncurrent_versions_transition(s3, nubo_server, bucket):
     _wait_for(lambda: classes()[old] == "GLACIER_IR")
     assert list(classes().values()).count("STANDARD") == 1  # the current version stays
     assert _storage_class(s3, bucket, "k") == "STANDARD"
+
+
+def test_rules_reach_past_versions_they_leave_alone(s3, nubo_server, bucket):
+    """More old objects than a sweep reads at once, none of them the rule's, do not hide the
+    rule's objects behind them."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: s3.put_object(Bucket=bucket, Key=f"keep/{i:05d}", Body=b"k"),
+                      range(1001)))
+    s3.put_object(Bucket=bucket, Key="tmp/a", Body=b"t")
+    s3.put_object(Bucket=bucket, Key="tmp/b", Body=b"t")
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "tmp", "Filter": {"Prefix": "tmp/"}, "Status": "Enabled",
+         "Expiration": {"Days": 1}}]})
+    nubo_server.advance_clock(2 * 86_400)
+    _wait_for(lambda: s3.list_objects_v2(Bucket=bucket, Prefix="tmp/")["KeyCount"] == 0)
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="keep/")["KeyCount"] == 1000  # a page

@@ -221,6 +221,10 @@ class S3Provider(ServiceProvider):
                 await self._resume_replications()
             except Exception:  # keep the sweeper alive; the error is ours to fix
                 log.exception("S3 lifecycle sweep failed")
+                self.sweeper.more = False
+            if self.sweeper.more:  # the next batch at once, after other requests
+                await asyncio.sleep(0)
+                continue
             try:
                 await asyncio.wait_for(self._sweep_due.wait(), LIFECYCLE_INTERVAL)
             except asyncio.TimeoutError:

@@ -107,9 +107,9 @@ def _transitions_size(bucket: dict, rule: dict, version: dict, target: str) -> b
         target in _ANY_SIZE_CLASSES
 
 
-def _cursor_name(rule: dict, transition: dict, current: bool) -> str:
-    """A transition's cursor, named by its rule's content: a changed rule starts over."""
-    text = orjson.dumps([rule, transition, current], option=orjson.OPT_SORT_KEYS,
+def _cursor_name(rule: dict, action: dict, current: bool) -> str:
+    """An action's cursor, named by its rule's content: a changed rule starts over."""
+    text = orjson.dumps([rule, action, current], option=orjson.OPT_SORT_KEYS,
                         default=str)
     return hashlib.sha1(text).hexdigest()[:16]
 
@@ -128,11 +128,13 @@ class Sweeper:
         self.uploads = uploads
         self.notifier = notifier
         self.restores = objects.store.table(RESTORES)
+        self.more = False  # a pass left due versions for the next (it read a full batch)
 
     def sweep(self) -> list[str]:
         """One pass (inside a transaction); returns the blob files it made garbage."""
         now = self.clock.now()
         garbage: list[str] = []
+        self.more = False
         for bucket in self.buckets.table.find("by_lifecycle", (1,)):
             for rule in _enabled_rules(bucket):
                 garbage += self._apply(bucket, rule, now)
@@ -163,15 +165,13 @@ class Sweeper:
         expiration = rule.get("Expiration") or {}
         cutoff = _cutoff(expiration, now)
         if cutoff is not None:
-            for version in self.objects.table.find("by_age", (name, 1), lo=0.0,
-                                                   hi=min(cutoff, now), limit=BATCH):
+            for version in self._due(bucket, rule, expiration, True, min(cutoff, now)):
                 if _applies(rule, version):
                     garbage += self._expire(bucket, version)
         noncurrent = rule.get("NoncurrentVersionExpiration") or {}
         if noncurrent.get("NoncurrentDays") is not None:
-            for version in self.objects.table.find(
-                    "by_superseded", (name,), lo=0.0,
-                    hi=_cutoff({"Days": noncurrent["NoncurrentDays"]}, now), limit=BATCH):
+            for version in self._due(bucket, rule, noncurrent, False,
+                                     _cutoff({"Days": noncurrent["NoncurrentDays"]}, now)):
                 if _applies(rule, version):
                     garbage += self._remove(bucket, version["key"], version["version_id"])
         if expiration.get("ExpiredObjectDeleteMarker"):
@@ -195,27 +195,39 @@ class Sweeper:
         a versioned one."""
         return self._remove(bucket, version["key"], None)
 
-    def _transition(self, bucket: dict, rule: dict, transition: dict, current: bool,
-                    now: float) -> None:
-        """Move the versions a transition is due for to its storage class (with their
-        LifecycleTransition events). Versions are read in the order they became due from a
-        cursor kept per rule and transition, so each pass reads only the newly due ones."""
-        target = transition.get("StorageClass") or "GLACIER"
-        cutoff = _cutoff(transition, now, "Days" if current else "NoncurrentDays")
-        if cutoff is None:
-            return
-        cursors = dict(self.buckets.get(bucket["name"]).get("lifecycle_cursors") or {})
-        cursor = _cursor_name(rule, transition, current)
+    def _due(self, bucket: dict, rule: dict, action: dict, current: bool,
+             cutoff: float) -> list[dict]:
+        """A batch of the versions an action may be due for: current ones by age, noncurrent
+        ones by when they stopped being current, read from a cursor kept per rule and action
+        (versions it passed were acted on or are not the rule's), so a pass never rereads a
+        batch of versions the rule leaves alone."""
+        cursors = self.buckets.get(bucket["name"]).get("lifecycle_cursors") or {}
+        cursor = _cursor_name(rule, action, current)
         start = cursors.get(cursor, 0.0)
         if current:
             column = "modified"
             rows = self.objects.table.find("by_age", (bucket["name"], 1), lo=start,
-                                           hi=min(cutoff, now), limit=BATCH)
+                                           hi=cutoff, limit=BATCH)
         else:
             column = "superseded"
             rows = self.objects.table.find("by_superseded", (bucket["name"],), lo=start,
                                            hi=cutoff, limit=BATCH)
-        for version in rows:
+        if rows and rows[-1][column] != start:
+            self.buckets.update(bucket["name"], {"lifecycle_cursors": {
+                **cursors, cursor: rows[-1][column]}})
+        self.more = self.more or (len(rows) == BATCH and rows[-1][column] != start)
+        return rows
+
+    def _transition(self, bucket: dict, rule: dict, transition: dict, current: bool,
+                    now: float) -> None:
+        """Move the versions a transition is due for to its storage class (with their
+        LifecycleTransition events)."""
+        target = transition.get("StorageClass") or "GLACIER"
+        cutoff = _cutoff(transition, now, "Days" if current else "NoncurrentDays")
+        if cutoff is None:
+            return
+        for version in self._due(bucket, rule, transition, current,
+                                 min(cutoff, now) if current else cutoff):
             if version.get("delete_marker") or not _applies(rule, version) or \
                     COLDNESS.get(version.get("StorageClass") or "STANDARD", 0) >= \
                     COLDNESS.get(target, 0) or not _transitions_size(bucket, rule, version,
@@ -226,9 +238,6 @@ class Sweeper:
             self.notifier.publish(s3_context(bucket), bucket, "LifecycleTransition",
                                   version["key"], version, transition_data(target),
                                   by_s3=True)
-        if rows and rows[-1][column] != start:
-            cursors[cursor] = rows[-1][column]
-            self.buckets.update(bucket["name"], {"lifecycle_cursors": cursors})
 
     def _remove(self, bucket: dict, key: str, version_id: str | None) -> list[str]:
         """DeleteObject by S3 itself, with its LifecycleExpiration event."""

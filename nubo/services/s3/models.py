@@ -290,8 +290,12 @@ class Objects:
         if key_marker and version_marker:
             cursor = self.version(bucket, key_marker, version_marker)
             if cursor is None:
-                raise errors.invalid_argument("Invalid version id specified",
-                                              "version-id-marker", version_marker)
+                if version_marker != "null" and not _looks_like_version_id(version_marker):
+                    raise errors.invalid_argument("Invalid version id specified",
+                                                  "version-id-marker", version_marker)
+                # deleted since it was listed (emptying a bucket page by page): the key's
+                # remaining versions, from its newest
+                cursor = {"key": key_marker, "rank": -(2 ** 63)}
 
         def fetch(lo: str, hi: str | None, count: int, cursor: dict | None) -> list[dict]:
             if cursor is not None:  # the rest of the cursor's key first
