@@ -221,6 +221,12 @@ def test_configuration_errors(s3, sqs, bucket, queue):
     body = caught.value.response["Error"]
     assert body["ArgumentName1"] == arn.rsplit(":", 1)[0] + ":missing"
     assert body["ArgumentValue1"] == "The destination queue does not exist"
+    elsewhere = arn.replace(":us-east-1:", ":us-west-2:")
+    caught = refused({"QueueConfigurations": [{"QueueArn": elsewhere,
+                                               "Events": ["s3:ObjectCreated:*"]}]})
+    assert caught.value.response["Error"]["ArgumentValue1"] == (
+        "The notification destination service region is not valid for the bucket location "
+        "constraint")
     topic = "arn:aws:sns:us-east-1:000000000000:topic"
     caught = refused({"TopicConfigurations": [{"TopicArn": topic,
                                                "Events": ["s3:ObjectCreated:*"]}]})
