@@ -221,6 +221,10 @@ def test_configuration_errors(s3, sqs, bucket, queue):
     body = caught.value.response["Error"]
     assert body["ArgumentName1"] == arn.rsplit(":", 1)[0] + ":missing"
     assert body["ArgumentValue1"] == "The destination queue does not exist"
+    caught = refused({"QueueConfigurations": [{"QueueArn": arn,
+                                               "Events": ["s3:ObjectCreated:Bogus"]}]})
+    assert error_of(caught) == ("InvalidArgument", "The event is not supported for "
+                                "notifications", 400)
     elsewhere = arn.replace(":us-east-1:", ":us-west-2:")
     caught = refused({"QueueConfigurations": [{"QueueArn": elsewhere,
                                                "Events": ["s3:ObjectCreated:*"]}]})
