@@ -326,9 +326,10 @@ def say(text: str) -> None:
 
 def report(all_results: dict[str, dict], plan_of: dict[str, Plan], quick: bool) -> str:
     names = list(all_results)
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = ["# DynamoDB benchmark", "",
              f"nubo against moto_server, measured by `bench/dynamodb_bench.py`"
-             f"{' --quick' if quick else ''} on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+             f"{' --quick' if quick else ''} on {when}.",
              "", "| measure | " + " | ".join(names) + " | nubo target | verdict |",
              "|---|" + "---|" * (len(names) + 2)]
 
