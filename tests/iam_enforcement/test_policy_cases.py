@@ -492,3 +492,32 @@ def test_resources_named_by_their_arn(iam, connect):
     code, message = error_of(lambda: tagger("dynamodb").tag_resource(
         ResourceArn=arns[1], Tags=[{"Key": "k", "Value": "v"}]))
     assert code == "AccessDeniedException" and f"on resource: {arns[1]}" in message
+
+
+def test_referer_and_user_agent_condition_keys(iam, connect, server):
+    """aws:Referer (a bucket served only to pages of one site) and aws:UserAgent."""
+    s3 = connect("s3")
+    s3.create_bucket(Bucket="site-assets")
+    s3.put_object(Bucket="site-assets", Key="logo.txt", Body=b"logo")
+    s3.delete_public_access_block(Bucket="site-assets")
+    s3.put_bucket_policy(Bucket="site-assets", Policy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::site-assets/*",
+            "Condition": {"StringLike": {"aws:Referer": "https://www.example.com/*"},
+                          "StringNotLike": {"aws:UserAgent": "*BadBot*"}}}]}))
+    url = f"{server.endpoint}/site-assets/logo.txt"
+
+    def fetch_with(headers: dict) -> int:
+        request = urllib.request.Request(url, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert fetch_with({"Referer": "https://www.example.com/home"}) == 200
+    assert fetch_with({}) == 403
+    assert fetch_with({"Referer": "https://evil.example/"}) == 403
+    assert fetch_with({"Referer": "https://www.example.com/home",
+                       "User-Agent": "BadBot/1.0"}) == 403
