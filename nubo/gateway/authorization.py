@@ -335,10 +335,14 @@ class Authorizer:
 
     def request_context(self, ctx: RequestContext) -> dict[str, Any]:
         second = int(self.runtime.clock.now())
-        return {"aws:currenttime": _iso_time(second), "aws:epochtime": str(second),
-                "aws:sourceip": ctx.client_ip,
-                "aws:securetransport": "true" if ctx.scheme == "https" else "false",
-                "aws:requestedregion": ctx.region}
+        context = {"aws:currenttime": _iso_time(second), "aws:epochtime": str(second),
+                   "aws:sourceip": ctx.client_ip,
+                   "aws:securetransport": "true" if ctx.scheme == "https" else "false",
+                   "aws:requestedregion": ctx.region}
+        for header, key in (("user-agent", "aws:useragent"), ("referer", "aws:referer")):
+            if header in ctx.headers:
+                context[key] = ctx.headers[header]
+        return context
 
     def authorize(self, ctx: RequestContext, provider: "ServiceProvider", signing_name: str,
                   params: dict) -> None:
