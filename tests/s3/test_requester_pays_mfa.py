@@ -44,6 +44,20 @@ def test_requester_pays(s3, bucket, other_account):
     assert got["Body"].read() == b"paid"
     head = other_account.head_object(Bucket=bucket, Key="data", RequestPayer="requester")
     assert head["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-charged"] == "requester"
+    # copying out of the bucket into the requester's own bucket charges the requester too
+    own = f"own-{bucket[-12:]}"
+    other_account.create_bucket(Bucket=own)
+    try:
+        with pytest.raises(ClientError) as caught:
+            other_account.copy_object(Bucket=own, Key="copy",
+                                      CopySource={"Bucket": bucket, "Key": "data"})
+        assert error_of(caught)[0::2] == ("AccessDenied", 403)
+        copied = other_account.copy_object(Bucket=own, Key="copy", RequestPayer="requester",
+                                           CopySource={"Bucket": bucket, "Key": "data"})
+        assert copied["RequestCharged"] == "requester"
+        other_account.delete_object(Bucket=own, Key="copy")
+    finally:
+        other_account.delete_bucket(Bucket=own)
     s3.put_bucket_request_payment(Bucket=bucket,
                                   RequestPaymentConfiguration={"Payer": "BucketOwner"})
     assert other_account.get_object(Bucket=bucket, Key="data")["Body"].read() == b"paid"

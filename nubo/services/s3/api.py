@@ -105,7 +105,11 @@ class S3Provider(ServiceProvider):
         if "Bucket" in params and operation not in _ANY_REGION_OPERATIONS and \
                 "called_by" not in ctx.extras:
             self._check_region(ctx, operation, params["Bucket"])
-            charged = self._requester_pays(ctx, params)
+            payer = params.get("RequestPayer")
+            charged = self._requester_pays(ctx, params["Bucket"], payer)
+            if params.get("CopySource"):  # the source's bucket may make the requester pay too
+                source = unquote(params["CopySource"].partition("?")[0]).lstrip("/")
+                charged = self._requester_pays(ctx, source.partition("/")[0], payer) or charged
         if params.get("ExpectedBucketOwner") is not None:
             self._check_owner(params["Bucket"], params["ExpectedBucketOwner"])
         result = super().dispatch(ctx, operation, params)
@@ -115,17 +119,17 @@ class S3Provider(ServiceProvider):
             return _charged(result)
         return {**(result or {}), "RequestCharged": "requester"}
 
-    def _requester_pays(self, ctx: RequestContext, params: dict) -> bool:
+    def _requester_pays(self, ctx: RequestContext, name: str, payer: str | None) -> bool:
         """A Requester Pays bucket serves other accounts only when they accept the charge
         (x-amz-request-payer: requester), and says it charged them; its owner pays as usual."""
         try:
-            bucket = self.buckets.get(params["Bucket"])
+            bucket = self.buckets.get(name)
         except ServiceError:
             return False
         if (bucket.get("request_payment") or {}).get("Payer") != "Requester" or \
                 (ctx.access_key_id and ctx.account_id == bucket["account"]):
             return False
-        if not ctx.access_key_id or params.get("RequestPayer") != "requester":
+        if not ctx.access_key_id or payer != "requester":
             raise ServiceError("AccessDenied", "Access Denied", 403)
         return True
 
