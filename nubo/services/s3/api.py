@@ -549,7 +549,9 @@ class S3Provider(ServiceProvider):
         """The ACL a request sets (canned, grant headers or a policy document), if the
         bucket's object ownership and public access block allow it."""
         found = requested_acl(acl, params, policy)
-        check_acl_allowed(object_ownership(bucket), lambda: self.configs.blocks(bucket), found)
+        if found is not None:  # most writes set none
+            check_acl_allowed(object_ownership(bucket), lambda: self.configs.blocks(bucket),
+                              found)
         return found
 
     def _kms_key_arn(self, ctx: RequestContext, key_id: str) -> str:
