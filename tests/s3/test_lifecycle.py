@@ -144,3 +144,23 @@ def test_rules_reach_past_versions_they_leave_alone(s3, nubo_server, bucket):
     nubo_server.advance_clock(2 * 86_400)
     _wait_for(lambda: s3.list_objects_v2(Bucket=bucket, Prefix="tmp/")["KeyCount"] == 0)
     assert s3.list_objects_v2(Bucket=bucket, Prefix="keep/")["KeyCount"] == 1000  # a page
+
+
+def test_newer_noncurrent_versions_kept(s3, nubo_server, bucket):
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    versions = [s3.put_object(Bucket=bucket, Key="k", Body=f"v{i}".encode())["VersionId"]
+                for i in range(5)]
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [
+        {"ID": "keep-two", "Filter": {}, "Status": "Enabled", "NoncurrentVersionExpiration": {
+            "NoncurrentDays": 1, "NewerNoncurrentVersions": 2}}]})
+    nubo_server.advance_clock(2 * 86_400)
+
+    def listed():
+        return [v["VersionId"] for v in s3.list_object_versions(Bucket=bucket)["Versions"]]
+    _wait_for(lambda: len(listed()) == 3)
+    assert listed() == versions[:1:-1]  # the current one and the two newest noncurrent
+    # a newer version makes the oldest kept one go, once it is due
+    versions.append(s3.put_object(Bucket=bucket, Key="k", Body=b"v5")["VersionId"])
+    nubo_server.advance_clock(2 * 86_400)
+    _wait_for(lambda: len(listed()) == 3)
+    assert listed() == versions[:2:-1]

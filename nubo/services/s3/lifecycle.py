@@ -170,10 +170,15 @@ class Sweeper:
                     garbage += self._expire(bucket, version)
         noncurrent = rule.get("NoncurrentVersionExpiration") or {}
         if noncurrent.get("NoncurrentDays") is not None:
-            for version in self._due(bucket, rule, noncurrent, False,
-                                     _cutoff({"Days": noncurrent["NoncurrentDays"]}, now)):
-                if _applies(rule, version):
+            cutoff = _cutoff({"Days": noncurrent["NoncurrentDays"]}, now)
+            kept = noncurrent.get("NewerNoncurrentVersions")
+            for version in self._due(bucket, rule, noncurrent, False, cutoff):
+                if not _applies(rule, version):
+                    continue
+                if kept is None:
                     garbage += self._remove(bucket, version["key"], version["version_id"])
+                else:
+                    garbage += self._beyond_newest(bucket, version["key"], kept, cutoff)
         if expiration.get("ExpiredObjectDeleteMarker"):
             garbage += self._expired_markers(bucket, rule)
         for current, member in ((True, "Transitions"), (False, "NoncurrentVersionTransitions")):
@@ -188,6 +193,19 @@ class Sweeper:
                     hi=_cutoff({"Days": abort["DaysAfterInitiation"]}, now), limit=BATCH):
                 if upload["key"].startswith(_filter_of(rule)[0]):
                     garbage += self.uploads.abort(upload)
+        return garbage
+
+    def _beyond_newest(self, bucket: dict, key: str, kept: int, cutoff: float) -> list[str]:
+        """NewerNoncurrentVersions: a key's due noncurrent versions beyond its ``kept`` newest
+        noncurrent ones (all of the key's versions are weighed whenever one is due, so one kept
+        earlier goes once enough newer versions exist)."""
+        garbage: list[str] = []
+        noncurrent = [v for v in self.objects.table.find(eq=(bucket["name"], key),
+                                                         limit=BATCH)
+                      if v.get("superseded") is not None]  # newest first
+        for version in noncurrent[kept:]:
+            if version["superseded"] < cutoff:
+                garbage += self._remove(bucket, key, version["version_id"])
         return garbage
 
     def _expire(self, bucket: dict, version: dict) -> list[str]:
