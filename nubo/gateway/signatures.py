@@ -72,7 +72,7 @@ def expired_token(style: str) -> ServiceError:
 
 
 def _canonical_path(path: str, style: str) -> str:
-    if style == "s3":
+    if style == "s3" or path == "/":
         return path or "/"
     # Other services: the path as sent, normalized, then URI-encoded once more.
     normalized = posixpath.normpath(path) if path not in ("", "/") else "/"
@@ -101,8 +101,9 @@ def _signing_key(secret: str, date: str, region: str, service: str) -> bytes:
 
 
 def _trimmed(value: str) -> str:
-    value = value.strip()
-    return _SPACES.sub(" ", value) if "  " in value or "\t" in value else value
+    if "  " in value or "\t" in value:
+        return _SPACES.sub(" ", value.strip())
+    return value.strip()
 
 
 def _timestamp(text: str) -> float | None:
@@ -166,24 +167,25 @@ def verify(request: HttpRequest, secret: str, *, style: str) -> None:
         raise _error(style, "SignatureDoesNotMatch" if style != "s3" else
                      "RequestTimeTooSkewed", "Signature expired: the request time is more than "
                      "15 minutes from the server's time.")
-    signed_headers = fields.get("SignedHeaders", "").split(";")
-    headers = "".join(f"{name}:{_trimmed(request.headers.get(name, ''))}\n"
-                      for name in signed_headers)
-    payload = request.headers.get("x-amz-content-sha256") or (
+    signed = fields.get("SignedHeaders", "")
+    sent = request.headers
+    headers = "".join([f"{name}:{_trimmed(sent.get(name, ''))}\n"
+                       for name in signed.split(";")])
+    payload = sent.get("x-amz-content-sha256") or (
         "UNSIGNED-PAYLOAD" if presigned and style == "s3" else
         hashlib.sha256(request.body if isinstance(request.body, bytes) else b"").hexdigest())
-    canonical = "\n".join((request.method, _canonical_path(request.path, style),
-                           _canonical_query(request.query_string, drop_signature=presigned),
-                           headers, ";".join(signed_headers), payload))
-    string_to_sign = "\n".join(("AWS4-HMAC-SHA256", timestamp, "/".join(scope[1:]),
-                                hashlib.sha256(canonical.encode()).hexdigest()))
+    canonical = (f"{request.method}\n{_canonical_path(request.path, style)}\n"
+                 f"{_canonical_query(request.query_string, drop_signature=presigned)}\n"
+                 f"{headers}\n{signed}\n{payload}")
+    credential_scope = f"{date}/{region}/{signing_service}/{scope[4]}"
+    string_to_sign = (f"AWS4-HMAC-SHA256\n{timestamp}\n{credential_scope}\n"
+                      f"{hashlib.sha256(canonical.encode()).hexdigest()}")
     key = _signing_key(secret, date, region, signing_service)
     expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
     if not hmac.compare_digest(expected, fields["Signature"]):
         raise signature_mismatch(style)
     if payload.startswith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD") and request.stream is not None:
-        request.stream.chunk_check = ChunkChain(key, timestamp, "/".join(scope[1:]),
-                                                expected, style)
+        request.stream.chunk_check = ChunkChain(key, timestamp, credential_scope, expected, style)
 
 
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
