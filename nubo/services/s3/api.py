@@ -751,6 +751,8 @@ class S3Provider(ServiceProvider):
         for item in items:
             key, version_id = item.get("Key", ""), item.get("VersionId")
             try:
+                self._check_delete_allowed(ctx, Bucket, key, version_id,
+                                           BypassGovernanceRetention)
                 with self.store.transaction():
                     result = self._delete(ctx, bucket, key, version_id,
                                           bool(BypassGovernanceRetention))
@@ -764,6 +766,17 @@ class S3Provider(ServiceProvider):
                 entry["DeleteMarkerVersionId"] = result["VersionId"]
             deleted.append(entry)
         return {"Deleted": [] if Delete.get("Quiet") else deleted, "Errors": failed}
+
+    def _check_delete_allowed(self, ctx: RequestContext, bucket: str, key: str,
+                              version_id: str | None, bypass_governance: bool | None) -> None:
+        """DeleteObjects is authorized object by object, each as its own DeleteObject
+        (s3:DeleteObjectVersion for a named version): a denied object is that key's
+        AccessDenied in the result, as S3 answers it."""
+        authorizer = self.runtime.authorizer
+        if authorizer is not None and not authorizer.allows(ctx, self, "DeleteObject", {
+                "Bucket": bucket, "Key": key, "VersionId": version_id,
+                "BypassGovernanceRetention": bypass_governance}):
+            raise ServiceError("AccessDenied", "Access Denied", 403)
 
     @handler("CopyObject")
     async def copy_object(self, ctx: RequestContext, Bucket: str, Key: str, CopySource: str,
@@ -892,9 +905,10 @@ class S3Provider(ServiceProvider):
             entry = {"Key": encode(row["key"]), "LastModified": row["modified"],
                      "ETag": row["etag"], "Size": row["size"],
                      "StorageClass": row.get("StorageClass") or "STANDARD"}
-            if row.get("checksum"):
-                entry["ChecksumAlgorithm"] = [row["checksum"][0]]
-                entry["ChecksumType"] = row["checksum"][2]
+            if row["checksum_kind"]:
+                algorithm, kind = row["checksum_kind"].split(" ")
+                entry["ChecksumAlgorithm"] = [algorithm]
+                entry["ChecksumType"] = kind
             if with_owner:
                 entry["Owner"] = owner_of(row["owner"])
             contents.append(entry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -13,9 +14,11 @@ from nubo.core.errors import ServiceError
 from nubo.store import Store
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
-from nubo.services.s3.schema import BUCKETS, OBJECTS
+from nubo.services.s3.schema import BUCKETS, OBJECTS, checksum_kind
 
 MAX_KEY_BYTES = 1024
+# What ListObjects reports of each object, read as columns (see schema.OBJECTS).
+LISTED = ("key", "modified", "etag", "size", "StorageClass", "checksum_kind", "owner")
 MAX_BUCKETS_PAGE = 10_000
 MAX_BUCKETS = 10_000  # general purpose buckets per account (the default quota since 2024)
 DEFAULT_REGION = "us-east-1"
@@ -25,6 +28,7 @@ _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 
 
+@lru_cache(maxsize=1024)
 def canonical_user_id(account: str) -> str:
     """The account's canonical user id (S3's owner id): 64 hex digits, stable per account."""
     return hashlib.sha256(f"nubo-canonical-{account}".encode()).hexdigest()
@@ -236,7 +240,7 @@ class Objects:
             self.table.put(latest)
         record.update(bucket=name, rank=rank,
                       listed=0 if record.get("delete_marker") else 1,
-                      versioned=versioning is not None)
+                      versioned=versioning is not None, checksum_kind=checksum_kind(record))
         self.table.put(record)
         return record, garbage
 
@@ -278,7 +282,8 @@ class Objects:
         """Latest versions (no delete markers) in key order after ``after``, with keys that
         hold ``delimiter`` past the prefix rolled up into common prefixes."""
         def fetch(lo: str, hi: str | None, count: int, cursor: dict | None) -> list[dict]:
-            return self.table.find("by_listing", (bucket, 1), lo=lo, hi=hi, limit=count)
+            return [dict(zip(LISTED, row)) for row in self.table.find_values(
+                LISTED, "by_listing", (bucket, 1), lo=lo, hi=hi, limit=count)]
         return _walk(fetch, prefix, delimiter, after, limit)
 
     def list_versions(self, bucket: str, prefix: str, delimiter: str | None,

@@ -295,7 +295,8 @@ class Notifier:
         obj: dict = {"key": event_key(event.key)}
         version = event.version or {}
         if event.name.startswith(("ObjectCreated", "ObjectRestore", "LifecycleTransition",
-                                  "ObjectTagging", "ObjectAcl")) and "size" in version:
+                                  "ObjectTagging", "ObjectAcl")) and \
+                version.get("size") is not None:
             obj.update(size=version["size"], eTag=version["etag"].strip('"'))
         if version.get("versioned"):
             obj["versionId"] = version["version_id"]

@@ -22,18 +22,31 @@ BUCKETS = TableSpec(
 # `listed` is 1 on a key's latest version unless it is a delete marker: ListObjects reads
 # (bucket, 1, key >= start) in key order. Lifecycle rules read
 # current versions by age (`modified`) and noncurrent ones by when they stopped being current
-# (`superseded`, NULL while current).
+# (`superseded`, NULL while current). What a listing reports (etag, size, storage class, owner,
+# `checksum_kind`: "<algorithm> <type>") are columns too, so a page reads them without
+# decoding each row's document.
+def _with_checksum_kind(version: dict) -> dict:
+    return {**version, "checksum_kind": checksum_kind(version)}
+
+
+def checksum_kind(version: dict) -> str | None:
+    checksum = version.get("checksum")
+    return f"{checksum[0]} {checksum[2]}" if checksum else None
+
+
 OBJECTS = TableSpec(
     name="s3_objects",
     key=("bucket", "key", "rank"),
     columns={"bucket": "text", "key": "text", "rank": "int", "version_id": "text",
-             "listed": "int", "modified": "real", "superseded": "real"},
+             "listed": "int", "modified": "real", "superseded": "real", "etag": "text",
+             "size": "int", "StorageClass": "text", "owner": "text", "checksum_kind": "text"},
     indexes={"by_listing": ("bucket", "listed", "key"),
              "by_version": ("bucket", "key", "version_id"),
              "by_age": ("bucket", "listed", "modified"),
              "by_superseded": ("bucket", "superseded")},
-    version=2,
-    migrations={1: lambda version: version},  # the new columns come from the documents
+    version=3,
+    # the new columns come from the documents
+    migrations={1: lambda version: version, 2: _with_checksum_kind},
 )
 
 # Restored copies of archived versions, by when they expire (the lifecycle sweeper removes
