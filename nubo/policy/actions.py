@@ -99,7 +99,6 @@ _MEMBER_ACTIONS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], str], ...]] 
                              (("ObjectLockEnabledForBucket",), "PutBucketVersioning"),
                              (("ObjectOwnership",), "PutBucketOwnershipControls")),
     ("s3", "DeleteObject"): _BYPASS,
-    ("s3", "DeleteObjects"): _BYPASS,
     ("s3", "PutObjectRetention"): _BYPASS,
     # Tagging a resource as it is created needs the service's tagging action too.
     **{(service, operation): (((member,), action),) for service, operation, member, action in (
@@ -122,12 +121,14 @@ _MEMBER_ACTIONS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], str], ...]] 
 }
 
 # Operations the gateway does not authorize: those AWS allows whatever the policies say
-# (GetCallerIdentity, GetSessionToken: "No permissions are required"), and those that
+# (GetCallerIdentity, GetSessionToken: "No permissions are required"), those that
 # authorize themselves against the resource's own policy (AssumeRole: the role's trust policy
-# with the caller's identity policies) or a token (web identity, SAML).
+# with the caller's identity policies) or a token (web identity, SAML), and those whose
+# handler authorizes each item (S3 DeleteObjects: every object as its own DeleteObject, a
+# denied one answered as that key's AccessDenied in a 200 result).
 SELF_AUTHORIZED = frozenset({("sts", "GetCallerIdentity"), ("sts", "GetSessionToken"),
                              ("sts", "AssumeRole"), ("sts", "AssumeRoleWithWebIdentity"),
-                             ("sts", "AssumeRoleWithSAML")})
+                             ("sts", "AssumeRoleWithSAML"), ("s3", "DeleteObjects")})
 
 
 @dataclass(frozen=True)
@@ -255,6 +256,20 @@ def partiql_action(statement: str) -> tuple[str, str | None]:
     return f"PartiQL{verb.capitalize()}", table
 
 
+# A restore writes the new table: "DynamoDB read and write permissions on the target table are
+# necessary" ("Using IAM with DynamoDB backup and restore"), besides the restore action on the
+# backup (RestoreTableFromBackup) or on the source table (RestoreTableToPointInTime).
+_RESTORE_TARGET = ("PutItem", "UpdateItem", "DeleteItem", "GetItem", "Query", "Scan",
+                   "BatchWriteItem")
+
+
+def _restore(operation: str, params: dict) -> list[tuple[str, dict]]:
+    source = params.get("SourceTableName")
+    target = {"TableName": [params.get("TargetTableName")]}
+    return [(operation, {"TableName": [source]} if isinstance(source, str) else {})] + [
+        (action, target) for action in _RESTORE_TARGET]
+
+
 def _dicts(value) -> list[dict]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
@@ -267,6 +282,8 @@ _ITEM_LEVEL = {
     "ExecuteStatement": _statements,
     "BatchExecuteStatement": _statements,
     "ExecuteTransaction": _statements,
+    "RestoreTableFromBackup": lambda params: _restore("RestoreTableFromBackup", params),
+    "RestoreTableToPointInTime": lambda params: _restore("RestoreTableToPointInTime", params),
 }
 
 

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nubo.policy.document import Policy, Principals, Statement
 
@@ -119,9 +120,20 @@ def _names(principals: Principals, principal: Principal, *, for_role: bool = Fal
         return "direct"
     if principal.role_arn and principal.role_arn in aws:
         return "role"
-    if principal.account_id in aws or f"arn:aws:iam::{principal.account_id}:root" in aws:
+    if principal.account_id in aws or f"arn:aws:iam::{principal.account_id}:root" in aws or (
+            principals.canonical and principal.account_id and
+            _canonical_user_id(principal.account_id) in principals.canonical):
         return "direct" if principal.is_root else "account"
     return ""
+
+
+@lru_cache(maxsize=1024)
+def _canonical_user_id(account_id: str) -> str:
+    """The account's canonical user id, as S3 shows it (Owner.ID): a CanonicalUser principal
+    names the account, as its id does."""
+    from nubo.services.s3.models import canonical_user_id  # S3's derivation, loaded when used
+
+    return canonical_user_id(account_id)
 
 
 def _applies(statement: Statement, request: AuthzRequest, *, with_principal: bool) -> str:
