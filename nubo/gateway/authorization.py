@@ -359,6 +359,21 @@ class Authorizer:
             self.note_use(ctx, signing_name)
             raise
 
+    def allows(self, ctx: RequestContext, provider: "ServiceProvider", operation: str,
+               params: dict) -> bool:
+        """Whether the caller may do one item of a request as ``operation`` with ``params``,
+        for requests authorized item by item (S3 DeleteObjects: each object as DeleteObject);
+        a denial is logged, and soft mode allows."""
+        if self.mode == "off":
+            return True
+        try:
+            self._authorize(ctx, self.caller(ctx.access_key_id, ctx.account_id), provider,
+                            provider.model.signing_name, params,
+                            provider.condition_context(ctx, operation, params), operation)
+        except ServiceError:
+            return False
+        return True
+
     def authorize_call(self, ctx: RequestContext, provider: "ServiceProvider", params: dict, *,
                        service_principal: str | None, source_arn: str | None) -> None:
         """A service-to-service call (see ServiceRegistry.call): made for the caller through
@@ -386,10 +401,12 @@ class Authorizer:
                          **provider.condition_context(ctx, ctx.operation, params), **context})
 
     def _authorize(self, ctx: RequestContext, caller: Caller, provider: "ServiceProvider",
-                   signing_name: str, params: dict, context: dict[str, Any]) -> None:
+                   signing_name: str, params: dict, context: dict[str, Any],
+                   operation: str | None = None) -> None:
+        operation = operation or ctx.operation
         names = {"Partition": ctx.partition, "Region": ctx.region, "Account": ctx.account_id,
-                 **params, **provider.resource_names(ctx, ctx.operation, params)}
-        for spec in action_spec(ctx.service, signing_name, ctx.operation, params):
+                 **params, **provider.resource_names(ctx, operation, params)}
+        for spec in action_spec(ctx.service, signing_name, operation, params):
             for resource in resources_of(spec, names):
                 resource_policy = provider.resource_policy(ctx, resource)
                 decision = self.decide(ctx, caller, spec.action, resource, context=context,
