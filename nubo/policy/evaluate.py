@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from nubo.policy.document import Policy, Principals, Statement
 
@@ -127,7 +126,6 @@ def _names(principals: Principals, principal: Principal, *, for_role: bool = Fal
     return ""
 
 
-@lru_cache(maxsize=1024)
 def _canonical_user_id(account_id: str) -> str:
     """The account's canonical user id, as S3 shows it (Owner.ID): a CanonicalUser principal
     names the account, as its id does."""
