@@ -7,6 +7,9 @@ server side, the fix is data here, never a code path elsewhere:
   protocols, namespaces, and the ``nubo`` metadata block of wire conventions below).
 * ``nuboWireValue: True`` on a shape: the service keeps its values in their wire form, so
   responses write them as they are (documents.py; DynamoDB's AttributeValue).
+* ``nuboEnum`` on a shape: its ``enum``, moved where validation does not check it, for a
+  service that answers unknown values itself with its own error (Organizations' policy
+  types).
 * ``PROTOCOL_VIEWS``: applied only to the copy of the model used for one protocol (SQS's query
   wire names, which its JSON model lost and which would be wrong on the JSON wire).
 
@@ -222,8 +225,11 @@ def _parameter_validation(model: dict) -> None:
 def _reason_validation(model: dict) -> None:
     # Organizations answers invalid input with InvalidInputException and a Reason
     # (MAX_LENGTH_EXCEEDED, INVALID_ENUM, ...), never ValidationException. Its id patterns are
-    # checked by the service, which words each one (organizations/validation.py).
+    # checked by the service, which words each one (organizations/validation.py), and so are
+    # policy types (INVALID_ENUM_POLICY_TYPE) and the States list (INVALID_LIST_MEMBER).
     model["metadata"]["nubo"] = {"validation": "reason"}
+    for name in ("PolicyType", "EffectivePolicyType", "CreateAccountState"):
+        model["shapes"][name]["nuboEnum"] = model["shapes"][name].pop("enum")
 
 
 SERVICE_PATCHES: dict[str, Callable[[dict], None]] = {
