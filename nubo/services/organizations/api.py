@@ -19,7 +19,8 @@ from nubo.services.organizations.handshakes import Handshakes
 from nubo.services.organizations.models import (MANAGEMENT, MEMBER, READER, Organizations,
                                                 page_list)
 from nubo.services.organizations.policies import Policies
-from nubo.services.organizations.validation import (MAX_TAGS, check_target_id, invalid_input,
+from nubo.services.organizations.validation import (MAX_TAGS, check_service_enums,
+                                                    check_target_id, invalid_input,
                                                     kind_of, merged_tags)
 
 DEFAULT_ROLE_NAME = "OrganizationAccountAccessRole"
@@ -39,6 +40,10 @@ class OrganizationsProvider(ServiceProvider):
         self.organizations = Organizations(runtime.store, runtime.clock)
         self.policies = Policies(runtime.store, self.organizations)
         self.handshakes = Handshakes(runtime.store, self.organizations)
+
+    def dispatch(self, ctx: RequestContext, operation: str, params: dict):
+        check_service_enums(self.model.operation_model(operation), params)
+        return super().dispatch(ctx, operation, params)
 
     def _org(self, ctx: RequestContext, access: str = MANAGEMENT) -> dict:
         return self.organizations.of_caller(ctx.account_id, access)

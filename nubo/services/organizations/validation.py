@@ -80,6 +80,31 @@ def invalid_next_token() -> ServiceError:
     return invalid_input("INVALID_NEXT_TOKEN", "You specified an invalid value for nextToken.")
 
 
+# -- values the model's enums leave to the service ----------------------------------------------
+
+def check_service_enums(operation, params: dict) -> None:
+    """The input members whose values patches.py leaves to the service (``nuboEnum``): an
+    unknown policy type is INVALID_ENUM_POLICY_TYPE, a list holding an unknown value (States)
+    INVALID_LIST_MEMBER, as the InvalidInputException reasons describe them."""
+    shape = operation.input_shape
+    for member, member_shape in (shape.members.items() if shape is not None else ()):
+        value = params.get(member)
+        if value is None:
+            continue
+        if member_shape.type_name == "list":
+            allowed = _service_enum(member_shape.member)
+            if allowed and any(item not in allowed for item in value):
+                raise invalid_input("INVALID_LIST_MEMBER", "You provided a list to a parameter "
+                                    "that contains at least one invalid value.")
+        elif (allowed := _service_enum(member_shape)) and value not in allowed:
+            raise invalid_input("INVALID_ENUM_POLICY_TYPE",
+                                "You specified an invalid policy type string.")
+
+
+def _service_enum(shape) -> tuple[str, ...]:
+    return tuple(shape._shape_model.get("nuboEnum", ()))  # the patched model's raw shape
+
+
 # -- identifiers ------------------------------------------------------------------------------
 
 def kind_of(resource_id: str) -> str | None:
