@@ -1,9 +1,10 @@
 """Exports to S3 (ExportTableToPointInTime, DescribeExport, ListExports) and imports from S3
 (ImportTable, DescribeImport, ListImports), run as background jobs as on AWS.
 
-An export snapshots the table when asked (its rows copied under the export's own id, then
-rewound to ExportTime with the point-in-time history), answers IN_PROGRESS, and the background
-loop writes the snapshot to S3 in AWS's layout: ``<prefix>/AWSDynamoDB/<ExportId>/`` with
+An export answers IN_PROGRESS; the background loop then snapshots the table (its rows copied
+under the export's own id a chunk at a time, then every write since ExportTime undone with the
+point-in-time history, whatever the copy saw of them) and writes the snapshot to S3 in AWS's
+layout: ``<prefix>/AWSDynamoDB/<ExportId>/`` with
 ``_started``, gzipped data files under ``data/`` (DYNAMODB_JSON: ``{"Item": ...}`` a line; ION:
 ``$ion_1_0 {Item:{...}}`` a line, sets annotated ``$dynamodb_SS::`` etc.), and
 the ``manifest-files.json`` / ``manifest-summary.json`` manifests with their ``.checksum``
@@ -133,12 +134,11 @@ class Transfers:
                                "Export time is outside the allowed export time window: "
                                f"[{_iso(earliest)}, {_iso(now)}]")
         snapshot = self.store.sequence("dynamodb_table")  # ids shared with tables and backups
-        self.items.copy_rows(table.id, snapshot)
-        self.items.rewind_rows(table.id, snapshot, moment)
         arn = _job_arn(table.arn, "export", now)
         record = {"account": ctx.account_id, "region": ctx.region, "arn": arn,
                   "table_arn": table.arn, "status": "IN_PROGRESS", "token": ClientToken,
                   "access_key": ctx.access_key_id, "request": request, "snapshot": snapshot,
+                  "source": table.id,
                   "TableId": table.record["TableId"], "StartTime": now, "ExportTime": moment,
                   "token_expires": now + TOKEN_LIFETIME}
         self.exports.put(record)
@@ -164,6 +164,7 @@ class Transfers:
         export_id = record["arn"].rsplit("/", 1)[1]
         base = "/".join(p for p in (request["S3Prefix"], "AWSDynamoDB", export_id) if p)
         await self._put(ctx, request, f"{base}/_started", b"")
+        await self._snapshot(record)
         files, count, size, start = [], 0, 0, None
         while True:
             lines, rows_size, start, done = self._snapshot_lines(
@@ -199,6 +200,23 @@ class Transfers:
                         hashlib.md5(summary).hexdigest().encode())
         self._finish(self.exports, record, "COMPLETED", EndTime=end, ItemCount=count,
                      BilledSizeBytes=size, ExportManifest=f"{base}/manifest-summary.json")
+
+    async def _snapshot(self, record: dict) -> None:
+        """The table as it was at ExportTime, under the export's snapshot id: copied a chunk at
+        a time (requests go on in between), then the writes made since ExportTime undone,
+        newest first, in one step. A copy begun again after a restart ends the same."""
+        start = None
+        while True:
+            with self.store.transaction():
+                rows = self.items.rows.find(eq=(record["source"],), lo=start, limit=READ_ROWS)
+                for row in rows:
+                    self.items.rows.put(dict(row, table=record["snapshot"]))
+            if len(rows) < READ_ROWS:
+                break
+            start = rows[-1]["position"] + b"\x00"
+            await asyncio.sleep(0)
+        with self.store.transaction():
+            self.items.rewind_rows(record["source"], record["snapshot"], record["ExportTime"])
 
     def _snapshot_lines(self, snapshot: int, start: bytes | None,
                         line_of: Callable[[bytes], bytes]
