@@ -325,3 +325,29 @@ def test_list_exports_pages(ddb, make_table, bucket):
     for export_arn in arns:
         wait_for(lambda: ddb.describe_export(ExportArn=export_arn), "ExportDescription",
                  "ExportStatus")
+
+
+def test_export_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, s3, make_table, bucket):
+    name, arn = pitr_table(ddb, make_table)
+    for start in range(0, 2500, 25):  # several snapshot chunks
+        ddb.batch_write_item(RequestItems={name: [
+            {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}, "v": {"N": str(n)}}}}
+            for n in range(start, start + 25)]})
+    started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket)[
+        "ExportDescription"]
+    for n in range(0, 2500, 100):  # changes racing the background copy
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}, "v": {"N": "-1"}})
+        ddb.delete_item(TableName=name, Key={"pk": {"S": f"k{n + 1}"}})
+        ddb.put_item(TableName=name, Item={"pk": {"S": f"new{n}"}})
+    done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus", timeout=60)
+    assert done["ExportStatus"] == "COMPLETED" and done["ItemCount"] == 2500
+    files = s3.get_object(Bucket=bucket, Key=done["ExportManifest"].replace(
+        "manifest-summary", "manifest-files"))["Body"].read().splitlines()
+    exported = {}
+    for entry in map(json.loads, files):
+        data = s3.get_object(Bucket=bucket, Key=entry["dataFileS3Key"])["Body"].read()
+        for line in gzip.decompress(data).splitlines():
+            item = json.loads(line)["Item"]
+            exported[item["pk"]["S"]] = item["v"]["N"]
+    assert exported == {f"k{n}": str(n) for n in range(2500)}
