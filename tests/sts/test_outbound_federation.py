@@ -44,10 +44,17 @@ def discovery(nubo_server, issuer: str, path: str) -> dict:
 def test_enable_and_disable(client):
     iam = client("iam", f"{random.randrange(10 ** 11, 10 ** 12)}")
     assert error_of(iam.get_outbound_web_identity_federation_info)[::2] == ("FeatureDisabled", 404)
-    assert error_of(iam.disable_outbound_web_identity_federation)[::2] == ("FeatureDisabled", 404)
+    assert error_of(iam.disable_outbound_web_identity_federation) == (
+        "FeatureDisabled", "The request failed because outbound identity federation is already "
+        "disabled for your Amazon Web Services account. You cannot disable the feature multiple "
+        "times", 404)
     issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
     assert issuer.startswith("https://") and issuer.endswith(".tokens.sts.global.api.aws")
-    assert error_of(iam.enable_outbound_web_identity_federation)[::2] == ("FeatureEnabled", 409)
+    assert error_of(iam.enable_outbound_web_identity_federation) == (
+        "FeatureEnabled", "The request failed because outbound identity federation is already "
+        "enabled for your Amazon Web Services account. You cannot enable the feature multiple "
+        "times. To fetch the current configuration (including the unique issuer URL), use the "
+        "GetOutboundWebIdentityFederationInfo operation.", 409)
     info = iam.get_outbound_web_identity_federation_info()
     assert (info["IssuerIdentifier"], info["JwtVendingEnabled"]) == (issuer, True)
     iam.disable_outbound_web_identity_federation()
@@ -61,8 +68,10 @@ def test_tokens_verify_against_the_issuers_keys(client, nubo_server):
     iam = client("iam", account)
     sts = client("sts", account)
     assert error_of(lambda: sts.get_web_identity_token(
-        Audience=["https://api.example.com"], SigningAlgorithm="RS256"))[::2] == (
-        "OutboundWebIdentityFederationDisabledException", 403)
+        Audience=["https://api.example.com"], SigningAlgorithm="RS256")) == (
+        "OutboundWebIdentityFederationDisabledException", "The outbound web identity federation "
+        "feature is not enabled for this account. To use this feature, you must first enable it "
+        "through the Amazon Web Services Management Console or API.", 403)
     issuer = iam.enable_outbound_web_identity_federation()["IssuerIdentifier"]
     user = iam.create_user(UserName="exporter", Tags=[{"Key": "Team", "Value": "Data"}])["User"]
     key = iam.create_access_key(UserName="exporter")["AccessKey"]
@@ -111,8 +120,11 @@ def test_tokens_verify_against_the_issuers_keys(client, nubo_server):
     claims = jwt.decode(token, keys, algorithms=["RS256"]).claims
     assert (claims["sub"], claims["aud"]) == (role["Arn"], ["a", "b"])
     assert error_of(lambda: session.get_web_identity_token(
-        Audience=["a"], SigningAlgorithm="RS256", DurationSeconds=3600))[::2] == (
-        "SessionDurationEscalationException", 403)
+        Audience=["a"], SigningAlgorithm="RS256", DurationSeconds=3600)) == (
+        "SessionDurationEscalationException", "The requested token duration would extend the "
+        "session beyond its original expiration time. You cannot use this operation to extend "
+        "the lifetime of a session beyond what was granted when the session was originally "
+        "created.", 403)
     assert error_of(lambda: exporter.get_web_identity_token(
         Audience=["a"], SigningAlgorithm="HS256"))[0] == "ValidationError"
     iam.disable_outbound_web_identity_federation()

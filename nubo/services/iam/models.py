@@ -548,11 +548,17 @@ class Iam:
         """Turn outbound identity federation on or off; the account's issuer URL is made the
         first time and kept."""
         current = self.accounts.get(account).get("outbound_federation") or {}
+        # The messages of repeated calls are the API reference's descriptions of the errors.
         if enabled and current.get("enabled"):
-            raise ServiceError("FeatureEnabled", "Outbound web identity federation is already "
-                               "enabled for this account.", 409)
+            raise ServiceError("FeatureEnabled", "The request failed because outbound identity "
+                               "federation is already enabled for your Amazon Web Services "
+                               "account. You cannot enable the feature multiple times. To fetch "
+                               "the current configuration (including the unique issuer URL), "
+                               "use the GetOutboundWebIdentityFederationInfo operation.", 409)
         if not enabled and not current.get("enabled"):
-            raise feature_disabled()
+            raise ServiceError("FeatureDisabled", "The request failed because outbound identity "
+                               "federation is already disabled for your Amazon Web Services "
+                               "account. You cannot disable the feature multiple times", 404)
         state = {"issuer": current.get("issuer") or
                  f"https://{uuid.uuid4()}.tokens.sts.global.api.aws", "enabled": enabled}
         self.accounts.update(account, outbound_federation=state)

@@ -315,8 +315,10 @@ class StsProvider(ServiceProvider):
         directory = IamDirectory(self.runtime.store)
         issuer = directory.outbound_issuer(principal.account_id)
         if issuer is None:
-            raise ServiceError("OutboundWebIdentityFederationDisabledException", "Outbound web "
-                               "identity federation is disabled for this account.", 403)
+            raise ServiceError("OutboundWebIdentityFederationDisabledException", "The outbound "
+                               "web identity federation feature is not enabled for this "
+                               "account. To use this feature, you must first enable it through "
+                               "the Amazon Web Services Management Console or API.", 403)
         if SigningAlgorithm not in web_tokens.ALGORITHMS:
             raise models.validation_error(f"Unsupported signing algorithm: {SigningAlgorithm}. "
                                           "Supported values are RS256 and ES384.")
@@ -325,7 +327,9 @@ class StsProvider(ServiceProvider):
         if caller.expires is not None and now + duration > caller.expires:
             raise ServiceError("SessionDurationEscalationException", "The requested token "
                                "duration would extend the session beyond its original "
-                               "expiration time.", 403)
+                               "expiration time. You cannot use this operation to extend the "
+                               "lifetime of a session beyond what was granted when the session "
+                               "was originally created.", 403)
         claims: dict = {"aws_account": principal.account_id, "source_region": ctx.region}
         if caller.context.get("aws:principalorgid"):
             claims["org_id"] = caller.context["aws:principalorgid"]
