@@ -104,3 +104,29 @@ def test_resources_given_by_arn():
         ("dynamodb:DescribeStream", [stream])]
     assert needs("dynamodb", "TagResource", {"ResourceArn": "arn:aws:sqs:us-east-1:1:q"}) == [
         ("dynamodb:TagResource", ["*"])]
+
+
+RESTORE_WRITES = ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                  "dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchWriteItem"]
+
+
+def test_restores_write_the_target_table():
+    backup = table("src") + "/backup/01700000000000-abcdefgh"
+    assert needs("dynamodb", "RestoreTableFromBackup", {
+        "BackupArn": backup, "TargetTableName": "copy"}) == [
+        ("dynamodb:RestoreTableFromBackup", [backup])] + [
+        (action, [table("copy")]) for action in RESTORE_WRITES]
+    for source in ({"SourceTableName": "src"}, {"SourceTableArn": table("src")}):
+        assert needs("dynamodb", "RestoreTableToPointInTime", {
+            **source, "TargetTableName": "copy"}) == [
+            ("dynamodb:RestoreTableToPointInTime", [table("src")])] + [
+            (action, [table("copy")]) for action in RESTORE_WRITES]
+
+
+def test_names_listing_several_resources_give_one_arn_each():
+    assert needs("ssm", "GetParameters", {"ParameterNameWithoutLeadingSlash": ["a", "b/c"]}) == [
+        ("ssm:GetParameters", ["arn:aws:ssm:us-east-1:111111111111:parameter/a",
+                               "arn:aws:ssm:us-east-1:111111111111:parameter/b/c"])]
+    assert needs("ssm", "GetParameters", {"ParameterNameWithoutLeadingSlash": ["a", ""]}) == [
+        ("ssm:GetParameters", ["*"])]
+    assert needs("sqs", "SendMessage", {"QueueName": ""}) == [("sqs:SendMessage", ["*"])]
