@@ -3,6 +3,7 @@ with unique names (deleted afterwards), error assertions."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -75,3 +76,13 @@ def validation_error(excinfo) -> str:
     code, message, status = error_of(excinfo)
     assert (code, status) == ("ValidationException", 400), (code, message)
     return message
+
+
+def wait_active(ddb, name: str, timeout: float = 30.0) -> dict:
+    """The table's description once ACTIVE (restores and imports fill it in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        table = ddb.describe_table(TableName=name)["Table"]
+        if table["TableStatus"] == "ACTIVE" or time.monotonic() > deadline:
+            return table
+        time.sleep(0.02)

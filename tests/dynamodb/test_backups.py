@@ -8,7 +8,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.dynamodb.conftest import error_of, unique
+from tests.dynamodb.conftest import error_of, unique, wait_active
 
 
 def test_backup_and_restore(ddb, make_table):
@@ -38,6 +38,11 @@ def test_backup_and_restore(ddb, make_table):
         "TableDescription"]
     try:
         assert restored["RestoreSummary"]["SourceBackupArn"] == arn
+        assert restored["TableStatus"] == "CREATING"
+        assert restored["RestoreSummary"]["RestoreInProgress"] is True
+        active = wait_active(ddb, target)
+        assert active["TableStatus"] == "ACTIVE"
+        assert active["RestoreSummary"]["RestoreInProgress"] is False
         items = ddb.query(TableName=target, KeyConditionExpression="pk = :p",
                           ExpressionAttributeValues={":p": {"S": "p"}})["Items"]
         assert [i["sk"]["N"] for i in items] == ["0", "1", "2", "3", "4"]
@@ -119,6 +124,7 @@ def test_restore_to_latest_point_in_time(ddb, make_table):
         SourceTableName=source, TargetTableName=target, UseLatestRestorableTime=True)
     try:
         assert restored["TableDescription"]["RestoreSummary"]["SourceTableArn"].endswith(source)
+        wait_active(ddb, target)
         assert ddb.get_item(TableName=target, Key={"pk": {"S": "kept"}})["Item"] == {
             "pk": {"S": "kept"}}
     finally:
@@ -155,6 +161,7 @@ def test_restore_to_an_earlier_point_in_time(ddb, make_table, nubo_server):
     ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target,
                                        RestoreDateTime=moment)
     try:
+        wait_active(ddb, target)
         items = ddb.scan(TableName=target)["Items"]
         assert sorted((i["pk"]["S"], i["sk"]["N"], i.get("v", {}).get("N")) for i in items) == [
             ("before", "0", None), ("p", "0", "1"), ("p", "1", "1"), ("p", "2", "1")]
@@ -182,3 +189,25 @@ def test_contributor_insights_settings(ddb, make_table):
     ddb.update_contributor_insights(TableName=name, ContributorInsightsAction="DISABLE")
     assert ddb.describe_contributor_insights(TableName=name)["ContributorInsightsStatus"] == \
         "DISABLED"
+
+
+def test_restore_is_the_source_as_asked_whatever_is_written_meanwhile(ddb, make_table):
+    source = make_table()
+    ddb.update_continuous_backups(TableName=source, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    for start in range(0, 600, 25):  # several chunks of the background copy
+        ddb.batch_write_item(RequestItems={source: [
+            {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}, "v": {"N": str(n)}}}}
+            for n in range(start, start + 25)]})
+    target = unique("latest")
+    ddb.restore_table_to_point_in_time(SourceTableName=source, TargetTableName=target,
+                                       UseLatestRestorableTime=True)
+    try:
+        for n in range(0, 600, 50):  # changes racing the copy
+            ddb.put_item(TableName=source, Item={"pk": {"S": f"k{n}"}, "v": {"N": "-1"}})
+            ddb.delete_item(TableName=source, Key={"pk": {"S": f"k{n + 1}"}})
+        assert wait_active(ddb, target)["ItemCount"] == 600
+        items = ddb.get_paginator("scan").paginate(TableName=target).build_full_result()["Items"]
+        assert {i["pk"]["S"]: i["v"]["N"] for i in items} == {f"k{n}": str(n) for n in range(600)}
+    finally:
+        ddb.delete_table(TableName=target)

@@ -137,7 +137,7 @@ class DynamodbProvider(ServiceProvider):
             await asyncio.sleep(0)
 
     def _run_jobs(self) -> int:
-        """One chunk of each whole-table job: GSI backfills and expiry scans."""
+        """One chunk of each whole-table job: GSI backfills, expiry scans and restores."""
         work = 0
         for job in self.tables.jobs.find(limit=8):
             table = self.tables.by_id(job["table"])
@@ -146,6 +146,11 @@ class DynamodbProvider(ServiceProvider):
                              None) if table else None
                 if index is not None and index.backfill is not None:
                     self.tables.backfilled(table, index.name, self.items.backfill(table, index))
+                    work += 1
+                    continue
+            elif job["kind"] == "restore":
+                if table is not None and "restoring" in table.record:
+                    self.tables.restored(table, self.items.restore_chunk(table))
                     work += 1
                     continue
             elif table is not None and "scan" in (table.record.get("ttl") or {}):
@@ -383,6 +388,7 @@ class DynamodbProvider(ServiceProvider):
     def restore_table_from_backup(self, ctx: RequestContext, TargetTableName: str,
                                   BackupArn: str, **overrides) -> dict:
         table = self.backups.restore(ctx, BackupArn, TargetTableName, overrides)
+        self._sweep_due.set()  # the copy starts
         return {"TableDescription": self.tables.describe(table, "CREATING")}
 
     @handler("RestoreTableToPointInTime")
@@ -400,6 +406,7 @@ class DynamodbProvider(ServiceProvider):
                              "UseLatestRestorableTime must be specified, but not both")
         moment = None if UseLatestRestorableTime else RestoreDateTime.timestamp()
         table = self.backups.restore_to_time(ctx, source, TargetTableName, moment, overrides)
+        self._sweep_due.set()  # the copy starts
         return {"TableDescription": self.tables.describe(table, "CREATING")}
 
     # -- exports and imports (S3) ------------------------------------------------------------

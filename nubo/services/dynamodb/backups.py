@@ -2,7 +2,8 @@
 makes a new table from them (indexes rebuilt; streams, TTL and tags are not restored, as on
 AWS), DescribeBackup, ListBackups and DeleteBackup. RestoreTableToPointInTime copies the table
 and undoes the writes made after the restore time (items.py keeps their before-images while
-point-in-time recovery is enabled)."""
+point-in-time recovery is enabled). A restored table is CREATING while the background loop
+copies the rows a chunk at a time (api.py's jobs), as AWS's restores take their time."""
 
 from __future__ import annotations
 
@@ -109,14 +110,16 @@ class Backups:
             raise ServiceError("InvalidRestoreTimeException",
                                "An invalid restore time was specified. RestoreDateTime must be "
                                "between EarliestRestorableDateTime and LatestRestorableDateTime.")
-        table = self._restore_into(ctx, source.record, source.id, target, overrides, {})
-        if moment is not None:
-            self.items.undo_since(source, table, moment)
-        return table
+        # the copy is made a chunk at a time while the source changes: undoing every write
+        # after the restore time (the request's, for the latest) makes it one moment's state
+        return self._restore_into(ctx, source.record, source.id, target, overrides, {},
+                                  now if moment is None else moment)
 
     def _restore_into(self, ctx: RequestContext, source: dict, owner: int, target: str,
-                      overrides: dict[str, Any], summary: dict) -> Table:
-        """A new table with the source's keys and indexes, filled from ``owner``'s rows."""
+                      overrides: dict[str, Any], summary: dict,
+                      since: float | None = None) -> Table:
+        """A new table with the source's keys and indexes, CREATING while the background
+        fills it from ``owner``'s rows (then undoes the writes after ``since``)."""
         if self.tables.find(ctx.account_id, ctx.region, target) is not None:
             raise ServiceError("TableAlreadyExistsException", f"Table already exists: {target}")
         billing = overrides.get("BillingModeOverride") or source["BillingMode"]
@@ -128,10 +131,10 @@ class Backups:
             source, billing, overrides.get("ProvisionedThroughputOverride")))
         table.record["RestoreSummary"] = {**summary, "SourceTableArn": source["TableArn"],
                                           "RestoreDateTime": self.clock.now(),
-                                          "RestoreInProgress": False}
+                                          "RestoreInProgress": True}
+        table.record["restoring"] = {"rows": owner, "cursor": b"", "since": since}
         self.tables.save(table)
-        table = self.tables.get(ctx, target)
-        self.items.restore_rows(owner, table)
+        self.tables.jobs.put({"kind": "restore", "owner": table.id, "table": table.id})
         return table
 
 

@@ -254,10 +254,10 @@ class Items:
                                new_size=new_size, replicate=False)
         return index_units
 
-    def undo_since(self, source: Table, target: Table, since: float) -> None:
-        """Undo in ``target`` (a copy of ``source``) the writes ``source`` saw after ``since``,
-        newest first: ``target`` becomes ``source`` as it was at that time."""
-        for entry in self.history.find(index="by_table_time", eq=(source.id,),
+    def undo_since(self, source: int, target: Table, since: float) -> None:
+        """Undo in ``target`` (a copy of table ``source``) the writes ``source`` saw after
+        ``since``, newest first: ``target`` becomes ``source`` as it was at that time."""
+        for entry in self.history.find(index="by_table_time", eq=(source,),
                                        lo=math.nextafter(since, math.inf), reverse=True):
             current, size = self.load_sized(target, entry["position"])
             before = None if entry["before"] is None else load_item(entry["before"])
@@ -377,10 +377,20 @@ class Items:
         for row in self.scan_rows(self.rows, source, None, None, False):
             self.rows.put(dict(row, table=target))
 
-    def restore_rows(self, source: int, table: Table) -> None:
-        """Items of a backup into a new table, with its indexes and counts."""
-        for row in self.scan_rows(self.rows, source, None, None, False):
-            self.write(table, row["position"], None, load_item(row["item"]))
+    def restore_chunk(self, table: Table, limit: int = READ_BATCH) -> bytes | None:
+        """Copy the next ``limit`` rows of a restore into ``table`` (its indexes and counts
+        follow); the new cursor, or None once every row is copied and, for a point-in-time
+        restore, every write the source saw after the restore time undone."""
+        state = table.record["restoring"]
+        rows = self.rows.find(eq=(state["rows"],), lo=state["cursor"], limit=limit)
+        for row in rows:
+            current, size = self.load_sized(table, row["position"])
+            self.write(table, row["position"], current, load_item(row["item"]), old_size=size)
+        if len(rows) == limit:
+            return rows[-1]["position"] + b"\x00"
+        if state.get("since") is not None:
+            self.undo_since(state["rows"], table, state["since"])
+        return None
 
     def backfill(self, table: Table, index: Index,
                  limit: int = READ_BATCH) -> bytes | None:

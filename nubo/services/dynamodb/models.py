@@ -136,6 +136,12 @@ class Table:
     def arn(self) -> str:
         return self.record["TableArn"]
 
+    @property
+    def filling(self) -> bool:
+        """CREATING while an import or a restore fills it: item operations do not find it
+        yet, as on AWS."""
+        return bool(self.record.get("importing") or self.record.get("restoring"))
+
 
 
 # -- CreateTable validation -------------------------------------------------------------------
@@ -299,10 +305,10 @@ class Tables:
     def get(self, ctx: RequestContext, name: str, message: str | None = None) -> Table:
         """The table, or ResourceNotFoundException (item operations say only "Requested
         resource not found"; table operations name the table). A table being filled by an
-        import is CREATING: item operations do not find it yet, as on AWS."""
+        import or a restore is CREATING: item operations do not find it yet."""
         check_table_name(name)
         table = self.find(ctx.account_id, ctx.region, name)
-        if table is None or (message is None and table.record.get("importing")):
+        if table is None or (message is None and table.filling):
             raise not_found(message or "Requested resource not found")
         return table
 
@@ -423,6 +429,18 @@ class Tables:
         table.record = record
         self.save(table)
 
+    def restored(self, table: Table, cursor: bytes | None) -> None:
+        """Where a restore's copy got to; None: done, the table is ACTIVE."""
+        record = dict(table.record)
+        if cursor is None:
+            record.pop("restoring", None)
+            record["RestoreSummary"] = dict(record["RestoreSummary"], RestoreInProgress=False)
+            self.jobs.delete(("restore", table.id))
+        else:
+            record["restoring"] = dict(record["restoring"], cursor=cursor)
+        table.record = record
+        self.save(table)
+
     def drop(self, owner: int, kind: str) -> None:
         """Rows of a deleted table, index or backup go in the background (Items.sweep_dropped)."""
         self.dropped.put({"owner": owner, "kind": kind})
@@ -454,7 +472,7 @@ class Tables:
             "AttributeDefinitions": record["AttributeDefinitions"],
             "TableName": record["name"],
             "KeySchema": record["KeySchema"],
-            "TableStatus": "CREATING" if record.get("importing") else status,
+            "TableStatus": "CREATING" if table.filling else status,
             "CreationDateTime": record["created"],
             "ProvisionedThroughput": _throughput_view(record["throughput"]),
             "TableSizeBytes": size,
