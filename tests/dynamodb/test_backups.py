@@ -4,11 +4,21 @@ Kinesis streaming destination settings."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.dynamodb.conftest import error_of, unique, wait_active
+
+
+def wait_available(ddb, arn: str) -> dict:
+    for _ in range(1000):  # the rows are copied in the background
+        details = ddb.describe_backup(BackupArn=arn)["BackupDescription"]["BackupDetails"]
+        if details["BackupStatus"] != "CREATING":
+            return details
+        time.sleep(0.02)
+    return details
 
 
 def test_backup_and_restore(ddb, make_table):
@@ -21,8 +31,9 @@ def test_backup_and_restore(ddb, make_table):
         ddb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"N": str(i)},
                                              "g": {"S": "even" if i % 2 == 0 else "odd"}})
     details = ddb.create_backup(TableName=source, BackupName="nightly")["BackupDetails"]
-    assert details["BackupStatus"] == "AVAILABLE" and details["BackupName"] == "nightly"
+    assert details["BackupStatus"] == "CREATING" and details["BackupName"] == "nightly"
     arn = details["BackupArn"]
+    assert wait_available(ddb, arn)["BackupStatus"] == "AVAILABLE"
     assert arn.startswith(ddb.describe_table(TableName=source)["Table"]["TableArn"] + "/backup/")
     ddb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"N": "99"}})  # after backup
 
@@ -211,3 +222,26 @@ def test_restore_is_the_source_as_asked_whatever_is_written_meanwhile(ddb, make_
         assert {i["pk"]["S"]: i["v"]["N"] for i in items} == {f"k{n}": str(n) for n in range(600)}
     finally:
         ddb.delete_table(TableName=target)
+
+
+def test_backup_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, make_table):
+    source = make_table()  # no point-in-time recovery: the backup keeps its own before-images
+    for start in range(0, 600, 25):
+        ddb.batch_write_item(RequestItems={source: [
+            {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}, "v": {"N": str(n)}}}}
+            for n in range(start, start + 25)]})
+    arn = ddb.create_backup(TableName=source, BackupName="racing")["BackupDetails"]["BackupArn"]
+    for n in range(0, 600, 50):
+        ddb.put_item(TableName=source, Item={"pk": {"S": f"k{n}"}, "v": {"N": "-1"}})
+        ddb.delete_item(TableName=source, Key={"pk": {"S": f"k{n + 1}"}})
+        ddb.put_item(TableName=source, Item={"pk": {"S": f"new{n}"}})
+    assert wait_available(ddb, arn)["BackupStatus"] == "AVAILABLE"
+    target = unique("from-backup")
+    ddb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+    try:
+        assert wait_active(ddb, target)["ItemCount"] == 600
+        items = ddb.get_paginator("scan").paginate(TableName=target).build_full_result()["Items"]
+        assert {i["pk"]["S"]: i["v"]["N"] for i in items} == {f"k{n}": str(n) for n in range(600)}
+    finally:
+        ddb.delete_table(TableName=target)
+    ddb.delete_backup(BackupArn=arn)

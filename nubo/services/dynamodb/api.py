@@ -137,7 +137,8 @@ class DynamodbProvider(ServiceProvider):
             await asyncio.sleep(0)
 
     def _run_jobs(self) -> int:
-        """One chunk of each whole-table job: GSI backfills, expiry scans and restores."""
+        """One chunk of each whole-table job: GSI backfills, expiry scans, backups and
+        restores."""
         work = 0
         for job in self.tables.jobs.find(limit=8):
             table = self.tables.by_id(job["table"])
@@ -146,6 +147,11 @@ class DynamodbProvider(ServiceProvider):
                              None) if table else None
                 if index is not None and index.backfill is not None:
                     self.tables.backfilled(table, index.name, self.items.backfill(table, index))
+                    work += 1
+                    continue
+            elif job["kind"] == "backup":
+                if table is not None:
+                    self.backups.copy_chunk(table, job["owner"])
                     work += 1
                     continue
             elif job["kind"] == "restore":
@@ -367,7 +373,9 @@ class DynamodbProvider(ServiceProvider):
     @handler("CreateBackup")
     def create_backup(self, ctx: RequestContext, TableName: str, BackupName: str) -> dict:
         table = self._settings_target(ctx, TableName)
-        return {"BackupDetails": self.backups.create(ctx, table, BackupName)}
+        details = self.backups.create(ctx, table, BackupName)
+        self._sweep_due.set()  # the copy starts
+        return {"BackupDetails": details}
 
     @handler("DescribeBackup")
     def describe_backup(self, ctx: RequestContext, BackupArn: str) -> dict:

@@ -1,4 +1,5 @@
-"""On-demand backups: CreateBackup copies a table's definition and items, RestoreTableFromBackup
+"""On-demand backups: CreateBackup copies a table's definition and items (CREATING while the
+background copies the rows, AVAILABLE once done), RestoreTableFromBackup
 makes a new table from them (indexes rebuilt; streams, TTL and tags are not restored, as on
 AWS), DescribeBackup, ListBackups and DeleteBackup. RestoreTableToPointInTime copies the table
 and undoes the writes made after the restore time (items.py keeps their before-images while
@@ -15,7 +16,7 @@ from nubo.core.clock import Clock
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.services.dynamodb import schema
-from nubo.services.dynamodb.items import Items
+from nubo.services.dynamodb.items import READ_BATCH, Items
 from nubo.services.dynamodb.models import Table, Tables, definition_of
 from nubo.services.dynamodb.values import validation
 from nubo.store import Store
@@ -39,19 +40,51 @@ class Backups:
                                f"Backup not found for the given BackupARN: {arn}")
         return record
 
+    def _available(self, ctx: RequestContext, arn: str) -> dict:
+        record = self._get(ctx, arn)
+        if record.get("status") == "CREATING":
+            raise ServiceError("BackupInUseException",
+                               "There is another ongoing conflicting backup control plane "
+                               "operation on the table. The backup is either being created, "
+                               "deleted or restored to a table.")
+        return record
+
     def create(self, ctx: RequestContext, table: Table, name: str) -> dict:
         now = self.clock.now()
         backup_id = self.store.sequence("dynamodb_table")
         suffix = hashlib.sha256(f"{table.arn}{backup_id}".encode()).hexdigest()[:8]
         arn = f"{table.arn}/backup/{int(now * 1000):014d}-{suffix}"
         items, size = self.tables.counts(table.id)
-        self.items.copy_rows(table.id, backup_id)
         record = {"account": ctx.account_id, "region": ctx.region, "arn": arn,
                   "table_name": table.name, "created": now, "id": backup_id, "name": name,
                   "table": copy.deepcopy(table.record), "items": items, "bytes": size,
-                  "description": self.tables.describe(table)}
+                  "description": self.tables.describe(table), "status": "CREATING",
+                  "cursor": b""}
         self.backups.put(record)
+        # The background copies the rows a chunk per pass; the table keeps the before-image
+        # of each write meanwhile, so that the copy is undone back to this moment.
+        self.tables.change(table, capturing=sorted({*table.record.get("capturing", ()),
+                                                    backup_id}))
+        self.tables.jobs.put({"kind": "backup", "owner": backup_id, "table": table.id})
         return _details(record)
+
+    def copy_chunk(self, table: Table, backup_id: int, limit: int = READ_BATCH) -> None:
+        """The next ``limit`` rows of a backup in progress; once every row is copied, the
+        writes made since the backup began are undone in the copy and it is AVAILABLE."""
+        found = [r for r in self.backups.find(index="by_table", eq=(
+            table.record["account"], table.record["region"], table.name)) if r["id"] == backup_id]
+        record = found[0] if found else None
+        if record is not None and record.get("status") == "CREATING":
+            cursor = self.items.copy_rows(table.id, backup_id, record["cursor"], limit)
+            if cursor is not None:
+                self.backups.put(dict(record, cursor=cursor))
+                return
+            self.items.rewind_rows(table.id, backup_id, record["created"])
+            self.backups.put({k: v for k, v in record.items() if k != "cursor"} |
+                             {"status": "AVAILABLE"})
+        self.tables.change(table, capturing=[b for b in table.record.get("capturing", ())
+                                             if b != backup_id])
+        self.tables.jobs.delete(("backup", backup_id))
 
     def describe(self, ctx: RequestContext, arn: str) -> dict:
         record = self._get(ctx, arn)
@@ -84,7 +117,7 @@ class Backups:
 
     def delete(self, ctx: RequestContext, arn: str) -> dict:
         description = self.describe(ctx, arn)
-        record = self._get(ctx, arn)
+        record = self._available(ctx, arn)
         self.tables.drop(record["id"], "items")
         self.backups.delete((record["account"], record["region"], arn))
         description["BackupDetails"]["BackupStatus"] = "DELETED"
@@ -92,7 +125,7 @@ class Backups:
 
     def restore(self, ctx: RequestContext, arn: str, target: str,
                 overrides: dict[str, Any]) -> Table:
-        record = self._get(ctx, arn)
+        record = self._available(ctx, arn)
         return self._restore_into(ctx, record["table"], record["id"], target, overrides,
                                   {"SourceBackupArn": arn})
 
@@ -140,7 +173,8 @@ class Backups:
 
 def _details(record: dict) -> dict:
     return {"BackupArn": record["arn"], "BackupName": record["name"],
-            "BackupSizeBytes": record["bytes"], "BackupStatus": "AVAILABLE",
+            "BackupSizeBytes": record["bytes"],
+            "BackupStatus": record.get("status", "AVAILABLE"),
             "BackupType": "USER", "BackupCreationDateTime": record["created"]}
 
 
@@ -149,5 +183,5 @@ def _summary(record: dict) -> dict:
     return {"TableName": table["name"], "TableId": table["TableId"],
             "TableArn": table["TableArn"], "BackupArn": record["arn"],
             "BackupName": record["name"], "BackupCreationDateTime": record["created"],
-            "BackupStatus": "AVAILABLE", "BackupType": "USER",
+            "BackupStatus": record.get("status", "AVAILABLE"), "BackupType": "USER",
             "BackupSizeBytes": record["bytes"]}

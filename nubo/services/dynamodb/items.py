@@ -241,7 +241,7 @@ class Items:
                 index_units[index.name] = units
         self._track_expiry(table, position, old, new)
         self.streams.record(table, old, new, by_service)
-        if table.record.get("pitr"):
+        if table.record.get("pitr") or table.record.get("capturing"):  # PITR, or a backup
             self.history.put({"table": table.id, "time": self.clock.now(),
                               "sequence": self.store.sequence("dynamodb_history"),
                               "position": position,
@@ -372,10 +372,14 @@ class Items:
             units += write_units(size)
         return units
 
-    def copy_rows(self, source: int, target: int) -> None:
-        """A raw copy of a table's item rows under another owner id (a backup)."""
-        for row in self.scan_rows(self.rows, source, None, None, False):
+    def copy_rows(self, source: int, target: int, start: bytes | None,
+                  limit: int = READ_BATCH) -> bytes | None:
+        """A raw copy of the next ``limit`` item rows of ``source`` from ``start`` on, under
+        another owner id (a backup, an export's snapshot); where to go on, None at the end."""
+        rows = self.rows.find(eq=(source,), lo=start, limit=limit)
+        for row in rows:
             self.rows.put(dict(row, table=target))
+        return rows[-1]["position"] + b"\x00" if len(rows) == limit else None
 
     def restore_chunk(self, table: Table, limit: int = READ_BATCH) -> bytes | None:
         """Copy the next ``limit`` rows of a restore into ``table`` (its indexes and counts

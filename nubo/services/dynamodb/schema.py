@@ -94,8 +94,9 @@ DROPPED = TableSpec(
 
 # Work that reads a whole table, done in the background a chunk per pass: backfilling a new
 # GSI (kind "gsi", owner: the index), indexing expiries after TTL is enabled (kind "ttl",
-# owner: the table) and filling a restored table (kind "restore", owner: the new table). Each
-# job's cursor lives in the table's record.
+# owner: the table), copying a table into a backup (kind "backup", owner: the backup; its
+# cursor in the backup's record) and filling a restored table (kind "restore", owner: the new
+# table). The other jobs' cursors live in the table's record.
 JOBS = TableSpec(
     name="dynamodb_jobs",
     key=("kind", "owner"),

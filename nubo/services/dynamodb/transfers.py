@@ -208,12 +208,10 @@ class Transfers:
         start = None
         while True:
             with self.store.transaction():
-                rows = self.items.rows.find(eq=(record["source"],), lo=start, limit=READ_ROWS)
-                for row in rows:
-                    self.items.rows.put(dict(row, table=record["snapshot"]))
-            if len(rows) < READ_ROWS:
+                start = self.items.copy_rows(record["source"], record["snapshot"], start,
+                                             READ_ROWS)
+            if start is None:
                 break
-            start = rows[-1]["position"] + b"\x00"
             await asyncio.sleep(0)
         with self.store.transaction():
             self.items.rewind_rows(record["source"], record["snapshot"], record["ExportTime"])
