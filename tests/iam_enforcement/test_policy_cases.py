@@ -262,6 +262,12 @@ def test_assume_root_privileged_task_sessions(iam, connect):
 
     credentials = assume()
     assert credentials["AccessKeyId"].startswith("ASIA")
+    # TargetPrincipal may also be the member account's root ARN.
+    by_arn = operator("sts").assume_root(TargetPrincipal=f"arn:aws:iam::{member}:root",
+                                         TaskPolicyArn={"arn": task})["Credentials"]
+    assert connect("sts", by_arn["AccessKeyId"], by_arn["SecretAccessKey"],
+                   by_arn["SessionToken"]).get_caller_identity()["Arn"] == \
+        f"arn:aws:iam::{member}:root"
     session = lambda service: connect(  # noqa: E731
         service, credentials["AccessKeyId"], credentials["SecretAccessKey"],
         credentials["SessionToken"])

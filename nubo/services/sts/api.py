@@ -253,17 +253,17 @@ class StsProvider(ServiceProvider):
         policy, for the management account of an organization with centralized root access
         (RootSessions). With IAM off, the organization is not checked (drop-in use)."""
         policy_arn = TaskPolicyArn.get("arn", "")
-        models.check_root_task(TargetPrincipal, policy_arn)
+        target = models.check_root_task(TargetPrincipal, policy_arn)
         caller = self._authorizer.caller(ctx.access_key_id, ctx.account_id)
-        root_arn = f"arn:{ctx.partition}:iam::{TargetPrincipal}:root"
+        root_arn = f"arn:{ctx.partition}:iam::{target}:root"
         if self._authorizer.mode != "off" and not self._root_sessions_allowed(
-                caller.principal, TargetPrincipal):
+                caller.principal, target):
             raise access_denied(ctx.protocol, f"User: {caller.principal.arn} is not authorized "
                                 f"to perform: sts:AssumeRoot on resource: {root_arn}")
         record = self.sessions.issue(
-            account=TargetPrincipal, now=self.runtime.clock.now(),
+            account=target, now=self.runtime.clock.now(),
             duration=DurationSeconds or models.ROOT_SESSION_LIMIT, principal={
-                "kind": "root", "arn": root_arn, "name": "", "user_id": TargetPrincipal,
+                "kind": "root", "arn": root_arn, "name": "", "user_id": target,
                 "policy_arns": [policy_arn]})
         return {"Credentials": models.credentials(record)}
 
@@ -288,7 +288,7 @@ class StsProvider(ServiceProvider):
     def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict:
         # AssumeRoot acts on the target account's root user (sts:AssumeRoot's resource).
         if operation == "AssumeRoot" and isinstance(params.get("TargetPrincipal"), str):
-            return {"Account": params["TargetPrincipal"]}
+            return {"Account": models.root_target(params["TargetPrincipal"])}
         return {}
 
     def condition_context(self, ctx: RequestContext, operation: str,

@@ -22,6 +22,7 @@ ROOT_TASK_POLICIES = frozenset(f"arn:aws:iam::aws:policy/root-task/{name}" for n
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:(.*)/)?([\w+=,.@-]{1,64})$",
                        re.ASCII)
+_ROOT_ARN = re.compile(r"arn:aws[\w-]*:iam::(\d{12}):root", re.ASCII)
 # Sessions stay known for a day after they expired, so late requests get ExpiredToken rather
 # than InvalidClientTokenId.
 _FORGET_AFTER = 86400
@@ -47,12 +48,22 @@ def parse_role_arn(arn: str) -> tuple[str, str, str]:
     return account, f"/{path}/" if path else "/", name
 
 
-def check_root_task(target: str, policy_arn: str) -> None:
-    if not (len(target) == 12 and target.isdigit()):
+def root_target(target: str) -> str:
+    """The account AssumeRoot's TargetPrincipal names: "the member account principal ARN or
+    account ID" (arn:aws:iam::<account>:root, or the 12 digits)."""
+    match = _ROOT_ARN.fullmatch(target)
+    return match.group(1) if match else target
+
+
+def check_root_task(target: str, policy_arn: str) -> str:
+    """The member account of a valid AssumeRoot request."""
+    account = root_target(target)
+    if not (len(account) == 12 and account.isdigit()):
         raise validation_error(f"{target} is not a valid account ID.")
     parts = policy_arn.split(":", 2)  # the same policies in every partition
     if (f"arn:aws:{parts[2]}" if len(parts) == 3 else policy_arn) not in ROOT_TASK_POLICIES:
         raise validation_error(f"{policy_arn} is not a valid root task policy ARN.")
+    return account
 
 
 def check_duration(duration: int, maximum: int, *, chained: bool) -> None:
