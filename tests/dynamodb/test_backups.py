@@ -245,3 +245,19 @@ def test_backup_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, make_ta
     finally:
         ddb.delete_table(TableName=target)
     ddb.delete_backup(BackupArn=arn)
+
+
+def test_a_backup_survives_its_table_being_deleted(ddb, make_table):
+    source = make_table()
+    ddb.batch_write_item(RequestItems={source: [
+        {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}}}} for n in range(20)]})
+    arn = ddb.create_backup(TableName=source, BackupName="last")["BackupDetails"]["BackupArn"]
+    ddb.delete_table(TableName=source)
+    assert wait_available(ddb, arn)["BackupStatus"] == "AVAILABLE"
+    target = unique("after-delete")
+    ddb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)
+    try:
+        assert wait_active(ddb, target)["ItemCount"] == 20
+    finally:
+        ddb.delete_table(TableName=target)
+    ddb.delete_backup(BackupArn=arn)

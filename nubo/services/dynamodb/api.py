@@ -192,6 +192,9 @@ class DynamodbProvider(ServiceProvider):
     def delete_table(self, ctx: RequestContext, TableName: str) -> dict:
         table = self.tables.describe_target(ctx, TableName)
         description = self.tables.describe(table, "DELETING")
+        for backup_id in list(table.record.get("capturing", ())):
+            while backup_id in table.record.get("capturing", ()):  # a backup still copying
+                self.backups.copy_chunk(table, backup_id)  # ends before the rows go
         self.replicas.forget(table)
         self.tables.delete(table)
         return {"TableDescription": description}
