@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import ACCESS_KEY, SECRET_KEY
-from tests.dynamodb.conftest import key_schema, unique, validation_error
+from tests.dynamodb.conftest import key_schema, unique, validation_error, wait_active
 
 
 @pytest.fixture
@@ -25,6 +25,7 @@ def test_replicas_share_every_write(ddb, europe):
     try:
         ddb.put_item(TableName=name, Item={"pk": {"S": "before"}, "sk": {"N": "1"}})
         ddb.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1"}}])
+        wait_active(europe, name)  # the replica is CREATING while its items are copied
         described = ddb.describe_table(TableName=name)["Table"]
         assert described["GlobalTableVersion"] == "2019.11.21"
         assert described["Replicas"] == [{"RegionName": "eu-west-1", "ReplicaStatus": "ACTIVE"}]

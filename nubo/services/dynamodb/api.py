@@ -208,6 +208,7 @@ class DynamodbProvider(ServiceProvider):
                 raise validation("One or more parameter values were invalid: Replica "
                                  "modification must be the only operation in the request")
             self.replicas.update(ctx, table, replica_updates)
+            self._sweep_due.set()  # a new replica's copy starts
         else:
             self.tables.update(table, **params)
             if params.get("GlobalSecondaryIndexUpdates"):  # a global table's indexes are shared

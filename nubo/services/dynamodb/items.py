@@ -382,14 +382,16 @@ class Items:
         return rows[-1]["position"] + b"\x00" if len(rows) == limit else None
 
     def restore_chunk(self, table: Table, limit: int = READ_BATCH) -> bytes | None:
-        """Copy the next ``limit`` rows of a restore into ``table`` (its indexes and counts
-        follow); the new cursor, or None once every row is copied and, for a point-in-time
-        restore, every write the source saw after the restore time undone."""
+        """Copy the next ``limit`` rows filling ``table`` (a restore, a new replica of a global
+        table) into it, its indexes and counts following; the new cursor, or None once every
+        row is copied and, for a point-in-time restore, every write the source saw after the
+        restore time undone."""
         state = table.record["restoring"]
         rows = self.rows.find(eq=(state["rows"],), lo=state["cursor"], limit=limit)
         for row in rows:
             current, size = self.load_sized(table, row["position"])
-            self.write(table, row["position"], current, load_item(row["item"]), old_size=size)
+            self.write(table, row["position"], current, load_item(row["item"]), old_size=size,
+                       replicate=False)
         if len(rows) == limit:
             return rows[-1]["position"] + b"\x00"
         if state.get("since") is not None:

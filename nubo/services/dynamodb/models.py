@@ -430,11 +430,14 @@ class Tables:
         self.save(table)
 
     def restored(self, table: Table, cursor: bytes | None) -> None:
-        """Where a restore's copy got to; None: done, the table is ACTIVE."""
+        """Where the copy filling a table (a restore, a new replica) got to; None: done, the
+        table is ACTIVE."""
         record = dict(table.record)
         if cursor is None:
             record.pop("restoring", None)
-            record["RestoreSummary"] = dict(record["RestoreSummary"], RestoreInProgress=False)
+            if "RestoreSummary" in record:  # a restore (not a new replica's first copy)
+                record["RestoreSummary"] = dict(record["RestoreSummary"],
+                                                RestoreInProgress=False)
             self.jobs.delete(("restore", table.id))
         else:
             record["restoring"] = dict(record["restoring"], cursor=cursor)
@@ -504,8 +507,13 @@ class Tables:
         regions = record.get("replicas")
         if regions:  # a global table: the other replicas
             described["GlobalTableVersion"] = "2019.11.21"
-            described["Replicas"] = [{"RegionName": region, "ReplicaStatus": "ACTIVE"}
-                                     for region in regions if region != record["region"]]
+            described["Replicas"] = []
+            for region in regions:
+                if region != record["region"]:
+                    other = self.find(record["account"], region, record["name"])
+                    filling = other is not None and other.filling
+                    described["Replicas"].append({"RegionName": region, "ReplicaStatus":
+                                                  "CREATING" if filling else "ACTIVE"})
         if record.get("RestoreSummary"):
             described["RestoreSummary"] = record["RestoreSummary"]
         if record.get("TableClass"):

@@ -10,7 +10,7 @@ from dataclasses import replace
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import Table, Tables, definition_of, not_implemented
-from nubo.services.dynamodb.values import load_item, validation
+from nubo.services.dynamodb.values import validation
 
 class Replicas:
     def __init__(self, tables: Tables, items: Items) -> None:
@@ -68,10 +68,11 @@ class Replicas:
         members.append(region)
         for member in [self.tables.find(ctx.account_id, r, record["name"]) for r in members]:
             self.tables.change(member, replicas=sorted(members))
+        # CREATING while the background copies the items a chunk per pass; writes meanwhile
+        # reach it as they reach every replica, and the copy reads each row as it is then.
         replica = self.tables.find(ctx.account_id, region, record["name"])
-        for row in self.items.scan_rows(self.items.rows, table.id, None, None, False):
-            self.items.write(replica, row["position"], None, load_item(row["item"]),
-                             replicate=False)
+        self.tables.change(replica, restoring={"rows": table.id, "cursor": b"", "since": None})
+        self.tables.jobs.put({"kind": "restore", "owner": replica.id, "table": replica.id})
 
     def _delete(self, ctx: RequestContext, table: Table, region: str) -> None:
         members = self.members(table)
