@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tests.conftest import ACCESS_KEY, SECRET_KEY, NuboProcess, connector
 from tests.dynamodb.conftest import key_schema
 
@@ -50,5 +52,51 @@ def test_tables_items_and_indexes_survive_kill_9(tmp_path):
                                               ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         events = [r["eventName"] for r in streams.get_records(ShardIterator=iterator)["Records"]]
         assert events == ["INSERT"] * 5 + ["MODIFY"]
+    finally:
+        server.stop()
+
+
+def test_background_jobs_resume_after_kill_9(tmp_path):
+    """A backup, a restore and an export cut short by kill -9 finish after the restart."""
+    server = NuboProcess(tmp_path).start()
+    try:
+        ddb = client_of(server)
+        ddb.create_table(TableName="big", BillingMode="PAY_PER_REQUEST",
+                         **key_schema(("pk", "S")))
+        for start in range(0, 2000, 25):
+            ddb.batch_write_item(RequestItems={"big": [
+                {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}}}}
+                for n in range(start, start + 25)]})
+        ddb.update_continuous_backups(TableName="big", PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        s3 = connector(server)("s3", ACCESS_KEY, SECRET_KEY)
+        s3.create_bucket(Bucket="exports")
+        backup = ddb.create_backup(TableName="big", BackupName="nightly")["BackupDetails"][
+            "BackupArn"]
+        ddb.restore_table_to_point_in_time(SourceTableName="big", TargetTableName="copy",
+                                           UseLatestRestorableTime=True)
+        arn = ddb.describe_table(TableName="big")["Table"]["TableArn"]
+        export = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports")[
+            "ExportDescription"]["ExportArn"]
+        server.kill()
+
+        server.start()
+        ddb = client_of(server)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            states = (ddb.describe_backup(BackupArn=backup)["BackupDescription"][
+                          "BackupDetails"]["BackupStatus"],
+                      ddb.describe_table(TableName="copy")["Table"]["TableStatus"],
+                      ddb.describe_export(ExportArn=export)["ExportDescription"]["ExportStatus"])
+            if states == ("AVAILABLE", "ACTIVE", "COMPLETED"):
+                break
+            time.sleep(0.1)
+        assert states == ("AVAILABLE", "ACTIVE", "COMPLETED")
+        assert ddb.describe_table(TableName="copy")["Table"]["ItemCount"] == 2000
+        assert ddb.describe_export(ExportArn=export)["ExportDescription"]["ItemCount"] == 2000
+        ddb.restore_table_from_backup(TargetTableName="from-backup", BackupArn=backup)
+        while ddb.describe_table(TableName="from-backup")["Table"]["TableStatus"] != "ACTIVE":
+            time.sleep(0.05)
+        assert ddb.describe_table(TableName="from-backup")["Table"]["ItemCount"] == 2000
     finally:
         server.stop()
