@@ -5,6 +5,7 @@ policies naming a CanonicalUser."""
 from __future__ import annotations
 
 import json
+import time
 
 from tests.iam_enforcement.test_enforcement import allow, error_of, new_user
 
@@ -81,6 +82,11 @@ def test_restore_from_backup_needs_writes_on_the_target_table(iam, connect):
     dynamodb.put_item(TableName="restore-src", Item={"id": {"S": "1"}})
     backup = dynamodb.create_backup(TableName="restore-src",
                                     BackupName="first")["BackupDetails"]["BackupArn"]
+    for _ in range(100):  # a backup copies its table in the background
+        if dynamodb.describe_backup(BackupArn=backup)["BackupDescription"]["BackupDetails"][
+                "BackupStatus"] == "AVAILABLE":
+            break
+        time.sleep(0.05)
     target = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/restored"
     user = new_user(iam, connect, "restorer", allow("dynamodb:RestoreTableFromBackup", backup))
     code, message = error_of(lambda: user("dynamodb").restore_table_from_backup(
