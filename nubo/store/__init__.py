@@ -135,7 +135,10 @@ class Table:
             clause = f" WHERE {' AND '.join(where)}" if where else ""
             if verb == "select":
                 direction = " DESC" if reverse else ""
-                order = ", ".join(f'"{c}"{direction}' for c in columns + self.spec.key)
+                # an index's entries end with the key columns it lacks, so this order is the
+                # index's own and SQLite sorts nothing (a column named twice makes it sort)
+                tail = tuple(c for c in self.spec.key if c not in columns)
+                order = ", ".join(f'"{c}"{direction}' for c in columns + tail)
                 sql = f"{self._select}{clause} ORDER BY {order}" + (" LIMIT ?" if limited else "")
             elif verb == "count":
                 sql = f'SELECT COUNT(*) FROM "{self.spec.name}"{clause}'
