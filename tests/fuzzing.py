@@ -1,0 +1,621 @@
+"""Malformed input for any service nubo serves, generated from botocore's service models.
+
+For each operation of a service, ``Fuzzer`` serializes a well-typed input (random values, with the
+test's real resources where it names them) with botocore's serializer for the protocol, then
+derives requests from it that are wrong on the wire: each member given a value of the wrong type,
+beyond its length or range limits or outside its enum, required members left out, unknown members
+added, and per protocol raw bodies that are broken (truncated or invalid JSON/XML/CBOR, the wrong
+top-level type, invalid UTF-8, deep nesting, huge documents, bad list indices and duplicate keys
+in query strings). They go over raw HTTP, SigV4-signed, to the test session's server.
+
+Every answer must be an AWS answer: a request that cannot be valid (``Case.strict``) gets a 4xx,
+any other may also succeed, none gets a 5xx (but 501 for what nubo does not implement) or a
+dropped connection, and every error carries the protocol's error shape with a code. Everything is
+seeded, and the number of requests per operation bounded, so a run is fast and repeatable.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import gzip
+import hashlib
+import http.client
+import json
+import random
+from collections import Counter
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any, Callable, Iterable
+from urllib.parse import urlencode, urlsplit
+
+import botocore.session
+import cbor2
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest, create_request_object, prepare_request_dict
+from botocore.credentials import Credentials
+from botocore.serialize import create_serializer
+
+from tests.conftest import REGION, SECRET_KEY
+from tests.protocols.helpers import ValueGenerator
+
+UNKNOWN_MEMBER = "NuboFuzzUnknownMember"
+BAD_ENUM = "NUBO_NOT_AN_ENUM_VALUE"
+RAW_PLACEHOLDER = "NUBO-FUZZ-RAW-JSON"
+# Strings every string member may be given (besides generated ones), in every service.
+ODD_STRINGS = ["", " ", "\u00e9\u4e2d\U0001f600", "a\x00b", "\ud7ff\ufffd", "..", "../x", "%",
+               "%00", "*", "{}", "[]", "null", "-1", "1e999", "NaN", "<x/>", "&amp;", "'\"",
+               "arn:", "arn:aws:iam::000000000000:root", "a" * 5000]
+# Wire values of the wrong type for each kind of shape, in JSON/CBOR documents.
+WRONG_DOCUMENT_VALUES = {
+    "string": [12345, ["x"], {"k": "v"}, True],
+    "integer": ["12", "abc", 1.5, [1], {"k": 1}, True],
+    "float": ["abc", [1.5], {"k": 1}, False],
+    "boolean": ["true", 1, [True], {"k": True}],
+    "blob": [123, "%%% not base64 %%%", ["AA=="], {"k": "AA=="}],
+    "timestamp": ["not a date", [1], {"k": 1}, True],
+    "list": ["x", {"k": "v"}, 7, True],
+    "map": ["x", [1, 2], 7, True],
+    "structure": ["x", [1], 7, True],
+}
+# Wire text of the wrong type for each kind of scalar, in query strings, XML and headers.
+WRONG_TEXT = {
+    "integer": ["abc", "1.5", "99999999999999999999999999", "-", "0x10", ""],
+    "float": ["abc", "1,5", "--1", ""],
+    "boolean": ["maybe", "2", "TRUEISH", ""],
+    "timestamp": ["not a date", "2026-13-45T25:61:61Z", "99999999999999999999", "Mon, 99 Foo"],
+    "blob": ["%%% not base64 %%%", "A"],
+}
+
+
+def kind_of(shape) -> str:
+    kind = shape.type_name
+    if kind in ("integer", "long", "short", "byte"):
+        return "integer"
+    if kind in ("float", "double"):
+        return "float"
+    if kind == "blob" and shape.serialization.get("streaming"):
+        return "string"
+    return kind
+
+
+def botocore_model(service: str):
+    return botocore.session.get_session().get_service_model(service)
+
+
+# --- the wire ------------------------------------------------------------------------------------
+@dataclass
+class Wire:
+    """One HTTP request as it travels."""
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Case:
+    operation: str
+    label: str
+    wire: Wire
+    strict: bool  # no valid request looks like this: it must be refused with a 4xx
+    answer: str | None = None  # the protocol the answer speaks, where not the fuzzed one
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class WireClient:
+    """Signed raw HTTP requests to a nubo server, over one kept-alive connection (reopened, and
+    reported, when the server drops it)."""
+
+    def __init__(self, server, signing_name: str, access_key: str, region: str = REGION):
+        self.netloc = urlsplit(server.endpoint).netloc
+        self.signing_name = signing_name
+        self.credentials = Credentials(access_key, SECRET_KEY)
+        self.region = region
+        self.connection: http.client.HTTPConnection | None = None
+
+    def sign(self, wire: Wire) -> dict[str, str]:
+        url = f"http://{self.netloc}{wire.path}" + (f"?{wire.query}" if wire.query else "")
+        request = AWSRequest(method=wire.method, url=url, data=wire.body,
+                             headers=dict(wire.headers))
+        if self.signing_name == "s3":
+            request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
+            S3SigV4Auth(self.credentials, "s3", self.region).add_auth(request)
+        else:
+            SigV4Auth(self.credentials, self.signing_name, self.region).add_auth(request)
+        return dict(request.headers.items())
+
+    def send(self, wire: Wire) -> Reply | None:
+        """The server's answer, or None if it dropped the connection without one."""
+        headers = self.sign(wire)
+        target = wire.path + (f"?{wire.query}" if wire.query else "")
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+            try:
+                self.connection.putrequest(wire.method, target, skip_host=True,
+                                           skip_accept_encoding=True)
+                self.connection.putheader("Host", self.netloc)
+                for name, value in headers.items():
+                    if name.lower() not in ("host", "content-length"):
+                        self.connection.putheader(name, value)
+                self.connection.putheader("Content-Length", str(len(wire.body)))
+                self.connection.endheaders(wire.body or None)
+                response = self.connection.getresponse()
+                reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
+                              response.read())
+                if response.will_close:
+                    self.close()
+                return reply
+            except (ConnectionError, http.client.HTTPException, TimeoutError):
+                sent = self.connection is not None
+                self.close()
+                if attempt == 2 or not sent:
+                    return None
+                # a kept-alive connection the server closed while idle: retry once on a new one
+        return None
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+# --- error shapes per protocol -------------------------------------------------------------------
+def error_code(protocol: str, reply: Reply) -> str | None:
+    """The AWS error code of an error answer in ``protocol``'s error shape, or None."""
+    try:
+        if protocol in ("json", "rest-json"):
+            header = reply.headers.get("x-amzn-errortype")
+            document = json.loads(reply.body) if reply.body else {}
+            code = document.get("__type") or document.get("code") or header
+        elif protocol == "smithy-rpc-v2-cbor":
+            code = cbor2.loads(reply.body).get("__type")
+        else:
+            root = ElementTree.fromstring(reply.body)
+            element = root.find(".//{*}Code") if root.tag.rpartition("}")[2] != "Code" else root
+            code = element.text if element is not None else None
+    except (ValueError, AttributeError, ElementTree.ParseError, cbor2.CBORDecodeError):
+        return None
+    return code.rpartition("#")[2].partition(":")[0] if isinstance(code, str) and code else None
+
+
+def problem(case: Case, reply: Reply | None, protocol: str) -> str | None:
+    """What is wrong with the server's answer to a fuzz case, or None."""
+    if reply is None:
+        return "the connection was dropped without an answer"
+    status = reply.status
+    if status >= 500 and status != 501:
+        return f"HTTP {status}: {reply.body[:300]!r}"
+    if case.strict and not 400 <= status < 500:
+        return f"expected a 4xx, got HTTP {status}: {reply.body[:200]!r}"
+    if status >= 400 and case.wire.method != "HEAD" and error_code(protocol, reply) is None:
+        return f"HTTP {status} without a {protocol} error code: {reply.body[:200]!r}"
+    return None
+
+
+# --- well-typed inputs ---------------------------------------------------------------------------
+class InputGenerator(ValueGenerator):
+    """Random well-typed inputs; string members sometimes get odd strings, and members named in
+    ``known`` the test's real values (so that requests reach existing resources)."""
+
+    def __init__(self, seed: int, strings: Iterable[str], known: dict[str, Any]):
+        super().__init__(seed)
+        self.strings = list(strings)
+        self.known = known
+
+    def string(self, shape, safe: bool) -> str:
+        if not safe and not shape.enum and self.strings and self.rng.random() < 0.35:
+            return self.rng.choice(self.strings)
+        return super().string(shape, safe)
+
+    def structure(self, shape, depth: int, safe: bool) -> dict:
+        result = super().structure(shape, depth, safe)
+        for name in shape.members:
+            if name in self.known:
+                known = self.known[name]
+                result[name] = known(self.rng) if callable(known) else known
+        return result
+
+
+def _serialize(protocol: str, operation, params: dict) -> dict:
+    return create_serializer(protocol, include_validation=False).serialize_to_request(
+        params, operation)
+
+
+def _wire(request_dict: dict, operation) -> Wire:
+    request_dict = dict(request_dict)
+    prepare_request_dict(request_dict, endpoint_url="http://nubo")
+    prepared = create_request_object(request_dict).prepare()
+    url = urlsplit(prepared.url)
+    body = prepared.body or b""
+    if isinstance(body, str):
+        body = body.encode()
+    elif not isinstance(body, bytes):
+        body = body.read()
+    headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in prepared.headers.items()
+               if k.lower() not in ("content-length", "host", "user-agent")}
+    if body and (operation.http_checksum_required or
+                 operation.http_checksum.get("requestChecksumRequired")):
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
+    return Wire(prepared.method, url.path or "/", url.query, headers, body)
+
+
+# --- mutations -----------------------------------------------------------------------------------
+def _limits(shape) -> tuple[Any, Any]:
+    return shape.metadata.get("min"), shape.metadata.get("max")
+
+
+def _over_limit_values(shape, generator: InputGenerator) -> list[tuple[str, Any, bool]]:
+    """(label, value, strict) values of the right type that break the shape's constraints."""
+    kind = kind_of(shape)
+    low, high = _limits(shape)
+    out = []
+    if kind == "string":
+        if shape.enum:
+            out.append(("bad enum", BAD_ENUM, True))
+        if high is not None and high < 300_000:
+            out.append((f"{int(high) + 1} characters", "x" * (int(high) + 1), True))
+        elif high is None:
+            out.append(("300,000 characters", "x" * 300_000, False))
+        if low:
+            out.append(("shorter than min", "", True))
+    elif kind == "integer":
+        out.append(("huge number", 2 ** 70, False))
+        out.append(("negative number", -(2 ** 40), False))
+        if high is not None:
+            out.append(("above max", int(high) + 1, True))
+        if low is not None and low > -(2 ** 31):
+            out.append(("below min", int(low) - 1, True))
+    elif kind == "list" and high is not None and high < 2000:
+        item = generator.value(shape.member, 3)
+        out.append((f"{int(high) + 1} items", [item] * (int(high) + 1), True))
+    elif kind == "list":
+        out.append(("10,000 items", [generator.value(shape.member, 3)] * 10_000, False))
+    elif kind == "map" and high is not None and high < 2000:
+        value = generator.value(shape.value, 3)
+        out.append((f"{int(high) + 1} entries",
+                    {f"k{i}": value for i in range(int(high) + 1)}, True))
+    return out
+
+
+def _deep(depth: int) -> bytes:
+    """JSON text of lists nested ``depth`` deep (too deep for json.dumps to write)."""
+    return b"[" * depth + b"1" + b"]" * depth
+
+
+class Fuzzer:
+    """The malformed requests of a service's operations, and the check of the answers."""
+
+    def __init__(self, server, service: str, *, account: str, seed: int = 20261123,
+                 protocol: str | None = None, model=None, known: dict[str, Any] | None = None,
+                 strings: Iterable[str] = (), region: str = REGION):
+        self.model = model or botocore_model(service)
+        self.protocol = protocol or self.model.metadata["protocol"]
+        self.rng = random.Random(seed)
+        self.generator = InputGenerator(seed, list(strings) + ODD_STRINGS, known or {})
+        self.client = WireClient(server, self.model.signing_name or service, account, region)
+        self.statuses: Counter = Counter()  # HTTP status -> how many answers had it
+
+    # -- cases ----------------------------------------------------------------------------------
+    def base(self, operation) -> dict:
+        shape = operation.input_shape
+        if shape is None:
+            return {}
+        params = self.generator.value(shape)
+        required = set(shape.required_members)
+        # optional members: about half, so that requests differ in what they carry
+        return {name: value for name, value in params.items()
+                if name in required or name in self.generator.known or self.rng.random() < 0.5}
+
+    def cases(self, operation) -> list[Case]:
+        params = self.base(operation)
+        try:
+            wire = _wire(_serialize(self.protocol, operation, params), operation)
+        except Exception as error:  # botocore cannot write these params: say which
+            raise AssertionError(f"{operation.name}: cannot serialize {params!r}") from error
+        cases = [Case(operation.name, "well-typed input", wire, False)]
+        cases += self._member_cases(operation, params)
+        cases += self._body_cases(operation, wire)
+        return cases
+
+    def _case(self, operation, label: str, params: dict, strict: bool,
+              edit: Callable[[dict], None] | None = None) -> Case:
+        request_dict = _serialize(self.protocol, operation, params)
+        if edit is not None:
+            edit(request_dict)
+        return Case(operation.name, label, _wire(request_dict, operation), strict)
+
+    def _member_cases(self, operation, params: dict) -> list[Case]:
+        shape = operation.input_shape
+        if shape is None:
+            return []
+        cases = []
+        required = set(shape.required_members)
+        for name, member in shape.members.items():
+            location = member.serialization.get("location")
+            if member.metadata.get("document") or member.serialization.get("eventstream"):
+                continue
+            if name in required and location != "uri":
+                cases.append(self._case(operation, f"{name} missing",
+                                        {k: v for k, v in params.items() if k != name}, True))
+            for label, value, strict in _over_limit_values(member, self.generator):
+                if location in ("uri", "header", "headers") and kind_of(member) == "string" \
+                        and len(str(value)) > 4000:
+                    continue  # beyond what an HTTP line carries: the edge's business
+                cases.append(self._case(operation, f"{name}: {label}", {**params, name: value},
+                                        strict and location != "uri"))
+            cases += self._wrong_type_cases(operation, params, name, member)
+        cases.append(self._case(operation, "unknown member", params, False,
+                                self._unknown_member_edit()))
+        return cases
+
+    def _unknown_member_edit(self) -> Callable[[dict], None]:
+        def edit(request_dict):
+            body = request_dict["body"]
+            if isinstance(body, dict):  # query
+                body[f"{UNKNOWN_MEMBER}.member.1"] = "x"
+            elif self.protocol in ("json", "rest-json") and body:
+                document = json.loads(body)
+                document[UNKNOWN_MEMBER] = {"a": [1, None, "x"]}
+                request_dict["body"] = json.dumps(document).encode()
+            else:
+                request_dict["headers"]["x-amz-nubo-fuzz"] = "1"
+                request_dict["query_string"] = _with_query(request_dict["query_string"],
+                                                           UNKNOWN_MEMBER, "1")
+        return edit
+
+    def _wrong_type_cases(self, operation, params: dict, name: str, member) -> list[Case]:
+        kind = kind_of(member)
+        location = member.serialization.get("location")
+        wire_name = member.serialization.get("name", name)
+        cases = []
+        if self.protocol in ("json", "rest-json", "smithy-rpc-v2-cbor") and location is None:
+            for value in self.rng.sample(WRONG_DOCUMENT_VALUES[kind], 2):
+                cases.append(self._case(operation, f"{name} = {value!r}", params, True,
+                                        _document_edit(wire_name, value)))
+            if kind in ("list", "map", "structure"):
+                cases.append(self._case(operation, f"{name} nested 5,000 deep", params, True,
+                                        _document_edit(wire_name, _deep(5000))))
+        elif self.protocol == "query" and kind in WRONG_TEXT:
+            for text in self.rng.sample(WRONG_TEXT[kind], 2):
+                cases.append(self._case(operation, f"{name} = {text!r}", params, True,
+                                        _form_edit(wire_name, text)))
+        elif self.protocol == "query" and kind == "list":
+            for suffix in ("member.0", "member.999999", "member.x", "member.-1", "member.1.",
+                           "member.99999999999999999999"):
+                cases.append(self._case(operation, f"{name}.{suffix}", params, False,
+                                        _form_edit(wire_name, "x", suffix)))
+        elif location in ("header", "querystring") and kind in WRONG_TEXT:
+            # AWS ignores some malformed headers (If-Modified-Since): not strict
+            for text in self.rng.sample(WRONG_TEXT[kind], 2):
+                cases.append(self._case(operation, f"{name} = {text!r}", params, False,
+                                        _http_edit(location, wire_name, text)))
+        elif location == "uri":
+            for text in ("%00", "\u00ff\ufffe", "a/../../b", " ", "%2F", "x" * 1100):
+                cases.append(self._case(operation, f"{name} = {text!r}", {**params, name: text},
+                                        False))
+        elif self.protocol == "rest-xml" and location is None and kind in WRONG_TEXT:
+            for text in self.rng.sample(WRONG_TEXT[kind], 2):
+                cases.append(self._case(operation, f"{name} = {text!r}", params, False,
+                                        _xml_edit(wire_name, text)))
+        return cases
+
+    def _body_cases(self, operation, wire: Wire) -> list[Case]:
+        """Raw bodies broken in the protocol's own ways."""
+        def body_case(label, body, strict=True, answer=None, **headers):
+            return Case(operation.name, label,
+                        replace(wire, body=body, headers={**wire.headers, **headers}), strict,
+                        answer)
+        has_input = operation.input_shape is not None and bool(operation.input_shape.members)
+        if self.protocol in ("json", "rest-json") and (wire.body or self.protocol == "json"):
+            strict = self.protocol == "json" or _has_body_members(operation)
+            return [
+                body_case("truncated JSON", wire.body[:max(1, len(wire.body) // 2)] or b"{",
+                          strict),
+                body_case("JSON list at the top", b"[1, 2, 3]", strict),
+                body_case("JSON string at the top", b'"text"', strict),
+                body_case("invalid UTF-8 in JSON", b'{"x": "\xff\xfe\xfd"}', strict),
+                body_case("JSON nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, strict),
+                body_case("CBOR body", cbor2.dumps({"a": 1}), strict,
+                          **{"Content-Type": "application/cbor"}),
+                body_case("XML body", b"<a><b>1</b></a>", strict),
+                body_case("a gzip header on plain JSON", wire.body or b"{}", strict,
+                          **{"Content-Encoding": "gzip"}),
+                body_case("text/plain Content-Type", wire.body, False,
+                          **{"Content-Type": "text/plain"}),
+                body_case("2 MiB document", _huge_json(wire.body), False),
+                body_case("gzip bomb", _gzip_bomb(), strict, **{"Content-Encoding": "gzip"}),
+                *([body_case("unknown X-Amz-Target", wire.body, True,
+                             **{"X-Amz-Target": "NuboFuzz.NoSuchOperation"}),
+                   body_case("an X-Amz-Target without a dot", wire.body, True,
+                             **{"X-Amz-Target": "x"})] if self.protocol == "json" else []),
+            ]
+        if self.protocol == "smithy-rpc-v2-cbor":
+            return [
+                body_case("truncated CBOR", wire.body[:max(1, len(wire.body) // 2)] or b"\xbf"),
+                body_case("CBOR list at the top", cbor2.dumps([1, 2])),
+                body_case("invalid CBOR", b"\xff\xff\xff\x1c"),
+                body_case("CBOR nested 100,000 deep", b"\x81" * 100_000 + b"\x01"),
+                body_case("JSON body", b'{"a": 1}'),
+                body_case("indefinite-length CBOR never closed", b"\xbf\x61a\x01"),
+            ]
+        if self.protocol == "query":
+            first = wire.body.split(b"&", 1)[0]
+            return [
+                body_case("invalid UTF-8 in the form", wire.body + b"&X=\xff\xfe", True),
+                body_case("no Action", b"Version=2012-11-05&Foo=1", True),
+                body_case("unknown Action", wire.body.replace(b"Action=", b"Action=Nubo"), True),
+                body_case("truncated form", wire.body[:max(1, len(wire.body) // 2)], False),
+                body_case("duplicate keys", wire.body + b"&" + first + b"2&" + first, False),
+                body_case("a key of 5,000 dots", wire.body + b"&A" + b".A" * 5000 + b"=1", False),
+                # a service speaking json too (SQS) takes it for json, and answers so
+                body_case("JSON body", b'{"Action": "x"}', True,
+                          self.model.metadata.get("protocols", ["query"])[0],
+                          **{"Content-Type": "application/json"}),
+                body_case("bad percent escapes", wire.body + b"&%zz=%G1%", False),
+                body_case("2 MiB form", wire.body + b"&Pad=" + b"p" * (2 << 20), False),
+            ]
+        if self.protocol == "rest-xml" and _has_body_members(operation):
+            return [
+                body_case("truncated XML", wire.body[:max(1, len(wire.body) // 2)] or b"<"),
+                body_case("not XML", b"{\"json\": true}"),
+                body_case("an XML entity bomb",
+                          b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+                          b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><x>&b;</x>'),
+                body_case("invalid UTF-8 in XML", b"<a>\xff\xfe</a>"),
+                body_case("unclosed elements", b"<a><b><c>"),
+                body_case("XML nested 50,000 deep", b"<a>" * 50_000 + b"</a>" * 50_000, False),
+                body_case("2 MiB XML", wire.body.replace(b"</", b"<Pad>" + b"p" * (2 << 20)
+                                                         + b"</Pad></", 1), False),
+            ]
+        if self.protocol == "rest-xml" and has_input:
+            return [body_case("an unexpected body", b"\x00\xff garbage", False)]
+        return []
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, per_operation: int = 8, operations: Iterable[str] | None = None,
+            skip: Iterable[str] = ()) -> list[str]:
+        """Sends ``per_operation`` cases (seeded sample) of every operation; the problems."""
+        skipped = set(skip)
+        failures = []
+        for name in operations or self.model.operation_names:
+            if name in skipped:
+                continue
+            operation = self.model.operation_model(name)
+            cases = self.cases(operation)
+            chosen = cases[:1] + self.rng.sample(cases[1:], min(per_operation, len(cases) - 1))
+            failures += self.check(chosen)
+        self.client.close()
+        return failures
+
+    def assert_answers(self, per_operation: int = 8, operations: Iterable[str] | None = None,
+                       skip: Iterable[str] = ()) -> None:
+        """``run``, failing with the list of every problem found."""
+        failures = self.run(per_operation, operations, skip)
+        assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures)
+
+    def check(self, cases: Iterable[Case]) -> list[str]:
+        failures = []
+        for case in cases:
+            reply = self.client.send(case.wire)
+            self.statuses[reply.status if reply else None] += 1
+            found = problem(case, reply, case.answer or self.protocol)
+            if found:
+                wire = case.wire
+                failures.append(f"{case.operation} ({case.label}): {found}\n    request: "
+                                f"{wire.method} {wire.path}?{wire.query[:300]} "
+                                f"{ {k: v[:100] for k, v in wire.headers.items()} } "
+                                f"{wire.body[:600]!r}")
+        return failures
+
+
+def send(server, service: str, wire: Wire, *, account: str, protocol: str | None = None,
+         strict: bool = True, label: str = "request") -> tuple[Reply | None, str | None]:
+    """One raw request (tests' own malformed cases) and what is wrong with its answer."""
+    model = botocore_model(service)
+    client = WireClient(server, model.signing_name or service, account)
+    try:
+        reply = client.send(wire)
+    finally:
+        client.close()
+    case = Case(label, label, wire, strict)
+    return reply, problem(case, reply, protocol or model.metadata["protocol"])
+
+
+def _has_body_members(operation) -> bool:
+    shape = operation.input_shape
+    if shape is None:
+        return False
+    payload = shape.serialization.get("payload")
+    if payload:
+        return shape.members[payload].type_name == "structure"
+    return any("location" not in m.serialization for m in shape.members.values())
+
+
+def _document_edit(wire_name: str, value: Any) -> Callable[[dict], None]:
+    """Sets a member of a JSON body; a ``bytes`` value is put in as raw JSON text."""
+    def edit(request_dict):
+        document = json.loads(request_dict["body"] or b"{}")
+        document[wire_name] = RAW_PLACEHOLDER if isinstance(value, bytes) else value
+        body = json.dumps(document).encode()
+        if isinstance(value, bytes):
+            body = body.replace(json.dumps(RAW_PLACEHOLDER).encode(), value)
+        request_dict["body"] = body
+    return edit
+
+
+def _form_edit(wire_name: str, text: str, suffix: str | None = None) -> Callable[[dict], None]:
+    def edit(request_dict):
+        body = request_dict["body"]
+        for key in [k for k in body if k == wire_name or k.startswith(wire_name + ".")]:
+            if suffix is None:
+                del body[key]
+        body[f"{wire_name}.{suffix}" if suffix else wire_name] = text
+    return edit
+
+
+def _with_query(query, key: str, value: str):
+    if isinstance(query, dict):
+        return {**query, key: value}
+    return (f"{query}&" if query else "") + urlencode({key: value})
+
+
+def _http_edit(location: str, wire_name: str, text: str) -> Callable[[dict], None]:
+    def edit(request_dict):
+        if location == "header":
+            request_dict["headers"][wire_name] = text
+        else:
+            request_dict["query_string"] = _with_query(request_dict["query_string"], wire_name,
+                                                       text)
+    return edit
+
+
+def _xml_edit(wire_name: str, text: str) -> Callable[[dict], None]:
+    def edit(request_dict):
+        body = request_dict["body"]
+        if not body:
+            return
+        root = ElementTree.fromstring(body)
+        found = [e for e in root.iter() if e.tag.rpartition("}")[2] == wire_name]
+        if not found:
+            root.append(ElementTree.Element(wire_name))
+            found = [root[-1]]
+        for element in found:
+            element.text = text
+            element[:] = []
+        request_dict["body"] = ElementTree.tostring(root)
+    return edit
+
+
+def _huge_json(body: bytes) -> bytes:
+    document = json.loads(body or b"{}")
+    document[UNKNOWN_MEMBER] = "x" * (2 << 20)
+    return json.dumps(document).encode()
+
+
+@lru_cache(maxsize=1)
+def _gzip_bomb() -> bytes:
+    return gzip.compress(b"{" + b" " * (64 << 20) + b"}", compresslevel=9)
+
+
+def known_choice(*values) -> Callable[[random.Random], Any]:
+    """A ``known`` entry picking one of several real values per request."""
+    return lambda rng: copy.deepcopy(rng.choice(values))
+
+
+def account_client(make_client, service: str, account: str, **kwargs):
+    """A boto3 client of the session's server calling as ``account``'s root (a 12-digit access
+    key id names the account), so that a fuzz run keeps to an account of its own."""
+    import boto3
+    session = boto3.Session(aws_access_key_id=account, aws_secret_access_key=SECRET_KEY,
+                            region_name=REGION)
+    return make_client(service, session=session, **kwargs)
