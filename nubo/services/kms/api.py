@@ -336,22 +336,25 @@ class KmsProvider(ServiceProvider):
                                                 EncryptionAlgorithm), DryRun)
 
     @handler("Decrypt")
-    def decrypt(self, ctx: RequestContext, CiphertextBlob: bytes,
+    def decrypt(self, ctx: RequestContext, CiphertextBlob: bytes | None = None,
                 EncryptionContext: dict | None = None, GrantTokens=None,
                 KeyId: str | None = None, EncryptionAlgorithm: str | None = None,
                 Recipient: dict | None = None, DryRun: bool | None = None,
                 DryRunModifiers=None) -> dict:
         _no_recipient(Recipient)
+        _ciphertext_needed(CiphertextBlob, DryRun, DryRunModifiers)
         return _checked(self.cryptography.decrypt(ctx, CiphertextBlob, EncryptionContext, KeyId,
                                                 EncryptionAlgorithm), DryRun)
 
     @handler("ReEncrypt")
-    def re_encrypt(self, ctx: RequestContext, CiphertextBlob: bytes, DestinationKeyId: str,
+    def re_encrypt(self, ctx: RequestContext, DestinationKeyId: str,
+                   CiphertextBlob: bytes | None = None,
                    SourceEncryptionContext: dict | None = None, SourceKeyId: str | None = None,
                    DestinationEncryptionContext: dict | None = None,
                    SourceEncryptionAlgorithm: str | None = None,
                    DestinationEncryptionAlgorithm: str | None = None, GrantTokens=None,
                    DryRun: bool | None = None, DryRunModifiers=None) -> dict:
+        _ciphertext_needed(CiphertextBlob, DryRun, DryRunModifiers)
         return _checked(self.cryptography.re_encrypt(
             ctx, CiphertextBlob, SourceEncryptionContext, SourceKeyId, DestinationKeyId,
             DestinationEncryptionContext, SourceEncryptionAlgorithm,
@@ -495,6 +498,19 @@ class KmsProvider(ServiceProvider):
             sweep_forever("kms", self.runtime.store, self.keys.sweep, self._sweep_due,
                           SWEEP_INTERVAL),
             self.keys.pool.keep_filled())
+
+
+def _ciphertext_needed(ciphertext: bytes | None, dry_run_requested: bool | None,
+                       modifiers: list | None) -> None:
+    """CiphertextBlob is optional in the model only for a dry run that ignores it (the API
+    reference: required "except when DryRun is true and DryRunModifiers is set to
+    IGNORE_CIPHERTEXT"); such a dry run is done once the caller is authorized."""
+    if dry_run_requested and "IGNORE_CIPHERTEXT" in (modifiers or ()):
+        raise dry_run()
+    if ciphertext is None:
+        raise ServiceError("ValidationException", "1 validation error detected: Value null at "
+                           "'ciphertextBlob' failed to satisfy constraint: Member must not be "
+                           "null")
 
 
 def _no_recipient(recipient: dict | None) -> None:
