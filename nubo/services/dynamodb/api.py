@@ -170,6 +170,12 @@ class DynamodbProvider(ServiceProvider):
 
     @handler("CreateTable")
     def create_table(self, ctx: RequestContext, **params) -> dict:
+        # Optional in botocore's model, yet every table needs them: Coral's null-member error.
+        for name in ("KeySchema", "AttributeDefinitions"):
+            if name not in params:
+                raise ServiceError("ValidationException", "1 validation error detected: Value "
+                                   f"null at '{name[0].lower()}{name[1:]}' failed to satisfy "
+                                   "constraint: Member must not be null")
         table = self.tables.create(ctx, **params)
         creating = tuple(i.name for i in table.indexes.values() if i.kind == "global")
         return {"TableDescription": self.tables.describe(table, "CREATING", creating)}

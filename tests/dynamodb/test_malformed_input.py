@@ -1,0 +1,46 @@
+"""Bad input of every DynamoDB operation gets DynamoDB's 4xx error, never a 500 or a dropped
+connection, and leaves the account's tables and items as they were."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import error_of
+from tests.fuzzing import Fuzzer, account_client, known_choice
+
+ACCOUNT = "700000000004"
+KEYS = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+        "BillingMode": "PAY_PER_REQUEST"}
+
+
+@pytest.fixture(scope="module")
+def ddb(make_client):
+    return account_client(make_client, "dynamodb", ACCOUNT)
+
+
+def test_bad_input_gets_client_errors(nubo_server, ddb):
+    ddb.create_table(TableName="kept", **KEYS)
+    ddb.put_item(TableName="kept", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    ddb.create_table(TableName="fuzzed", **KEYS, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    ddb.put_item(TableName="fuzzed", Item={"pk": {"S": "a"}})
+    item_keys = known_choice({"pk": {"S": "a"}}, {"pk": {"N": "1"}}, {"pk": {"S": "a" * 3000}},
+                             {"pk": {"S": "a"}, "extra": {"NULL": True}})
+    fuzzer = Fuzzer(nubo_server, "dynamodb", account=ACCOUNT,
+                    known={"TableName": known_choice("fuzzed", "fuzzed", "missing"),
+                           "Key": item_keys, "Item": item_keys})
+    fuzzer.assert_answers(per_operation=10)
+    assert ddb.get_item(TableName="kept", Key={"pk": {"S": "a"}})["Item"] == {
+        "pk": {"S": "a"}, "n": {"N": "1"}}
+    assert ddb.describe_table(TableName="kept")["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_create_table_without_keys_is_a_validation_error(ddb):
+    # optional in botocore's model, yet no table is made without them
+    with pytest.raises(ClientError) as caught:
+        ddb.create_table(TableName="no-keys", BillingMode="PAY_PER_REQUEST")
+    assert error_of(caught) == ("ValidationException", "1 validation error detected: Value null "
+                                "at 'keySchema' failed to satisfy constraint: Member must not "
+                                "be null", 400)
