@@ -43,6 +43,8 @@ from tests.protocols.helpers import ValueGenerator
 UNKNOWN_MEMBER = "NuboFuzzUnknownMember"
 BAD_ENUM = "NUBO_NOT_AN_ENUM_VALUE"
 RAW_PLACEHOLDER = "NUBO-FUZZ-RAW-JSON"
+DESTRUCTIVE = ("Delete", "Remove", "Disable", "Schedule", "Purge", "Leave", "Deregister",
+               "Detach", "Close", "Abort")
 # Strings every string member may be given (besides generated ones), in every service.
 ODD_STRINGS = ["", " ", "\u00e9\u4e2d\U0001f600", "a\x00b", "\ud7ff\ufffd", "..", "../x", "%",
                "%00", "*", "{}", "[]", "null", "-1", "1e999", "NaN", "<x/>", "&amp;", "'\"",
@@ -487,7 +489,9 @@ class Fuzzer:
         """Sends ``per_operation`` cases (seeded sample) of every operation; the problems."""
         skipped = set(skip)
         failures = []
-        for name in operations or self.model.operation_names:
+        # operations that may remove the test's resources last, so the others find them
+        for name in sorted(operations or self.model.operation_names,
+                           key=lambda name: name.startswith(DESTRUCTIVE)):
             if name in skipped:
                 continue
             operation = self.model.operation_model(name)
