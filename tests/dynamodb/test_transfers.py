@@ -63,21 +63,25 @@ def test_export_writes_aws_layout_and_completes(ddb, s3, make_table, bucket):
     ddb.put_item(TableName=name, Item={"pk": {"S": "after-the-export"}})
     done = wait_for(lambda: ddb.describe_export(ExportArn=export_arn), "ExportDescription",
                     "ExportStatus")
-    assert done["ExportStatus"] == "COMPLETED", done
+    assert done["ExportStatus"] == "COMPLETED", (done.get("FailureCode"), done.get("FailureMessage"))
     assert done["ItemCount"] == 30 and done["BilledSizeBytes"] > 0 and "EndTime" in done
     export_id = export_arn.rsplit("/", 1)[1]
     base = f"nightly/AWSDynamoDB/{export_id}"
     assert done["ExportManifest"] == f"{base}/manifest-summary.json"
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert {f"{base}/_started", f"{base}/manifest-summary.json",
-            f"{base}/manifest-summary.checksum", f"{base}/manifest-files.json",
-            f"{base}/manifest-files.checksum"} <= keys
+            f"{base}/manifest-summary.md5", f"{base}/manifest-files.json",
+            f"{base}/manifest-files.md5"} <= keys
 
     def read(key: str) -> bytes:
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
-    summary = json.loads(read(f"{base}/manifest-summary.json"))
+    summary_bytes = read(f"{base}/manifest-summary.json")
+    assert read(f"{base}/manifest-summary.md5").decode() == \
+        base64.b64encode(hashlib.md5(summary_bytes).digest()).decode()
+    summary = json.loads(summary_bytes)
     assert summary["version"] == "2020-06-30" and summary["exportArn"] == export_arn
+    assert "exportType" not in summary and "ExportType" not in started
     assert summary["itemCount"] == 30 and summary["outputFormat"] == "DYNAMODB_JSON"
     assert summary["manifestFilesS3Key"] == f"{base}/manifest-files.json"
     files = [json.loads(line) for line in read(f"{base}/manifest-files.json").splitlines()]
@@ -118,7 +122,8 @@ def test_export_at_an_earlier_time_and_client_token(ddb, make_table, bucket, s3)
     with pytest.raises(ClientError) as excinfo:
         ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket + "-other",
                                           ClientToken="tok-1")
-    assert error_of(excinfo)[0] == "ExportConflictException"
+    assert error_of(excinfo)[:2] == ("ExportConflictException", "Export conflict: Duplicate "
+                                     "request detected with conflicting parameters")
     done = wait_for(lambda: ddb.describe_export(ExportArn=first["ExportArn"]),
                     "ExportDescription", "ExportStatus")
     assert done["ExportStatus"] == "COMPLETED" and done["ItemCount"] == 1
@@ -138,13 +143,17 @@ def test_export_errors(ddb, make_table, bucket):
     with pytest.raises(ClientError) as excinfo:
         ddb.export_table_to_point_in_time(TableArn=arn + "-missing", S3Bucket=bucket)
     assert error_of(excinfo)[0] == "TableNotFoundException"
+    missing = arn + "/export/01234567890123-abcdef12"
     with pytest.raises(ClientError) as excinfo:
-        ddb.describe_export(ExportArn=arn + "/export/01234567890123-abcdef12")
-    assert error_of(excinfo)[0] == "ExportNotFoundException"
-    with pytest.raises(ClientError) as excinfo:
-        ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket,
-                                          ExportType="INCREMENTAL_EXPORT")
-    assert error_of(excinfo)[2] == 501  # not implemented yet, said so
+        ddb.describe_export(ExportArn=missing)
+    assert error_of(excinfo)[:2] == ("ExportNotFoundException",
+                                     f"Export not found: Export not found: {missing}")
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    for moment in (time.time() + 3600, time.time() - 3600):  # after now, before PITR began
+        with pytest.raises(ClientError) as excinfo:
+            ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, ExportTime=moment)
+        assert error_of(excinfo)[:2] == ("InvalidExportTimeException", "Export Time is invalid")
 
 
 def test_export_to_a_missing_bucket_fails_in_the_background(ddb, make_table):
@@ -306,18 +315,28 @@ def test_list_exports_pages(ddb, make_table, bucket):
                  "ExportStatus")
 
 
-def test_export_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, s3, make_table, bucket):
-    name, arn = pitr_table(ddb, make_table)
-    for start in range(0, 2500, 25):  # several snapshot chunks
+def put_numbered(ddb, name: str, count: int) -> None:
+    """Items k0..k<count-1> with v = their number, 25 a request."""
+    for first in range(0, count, 25):
         ddb.batch_write_item(RequestItems={name: [
             {"PutRequest": {"Item": {"pk": {"S": f"k{n}"}, "v": {"N": str(n)}}}}
-            for n in range(start, start + 25)]})
-    started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket)[
-        "ExportDescription"]
-    for n in range(0, 2500, 100):  # changes racing the background copy
+            for n in range(first, first + 25)]})
+
+
+def race_writes(ddb, name: str, count: int, every: int) -> None:
+    """Writes racing an export: an item changed, the next one deleted, a new one."""
+    for n in range(0, count, every):
         ddb.put_item(TableName=name, Item={"pk": {"S": f"k{n}"}, "v": {"N": "-1"}})
         ddb.delete_item(TableName=name, Key={"pk": {"S": f"k{n + 1}"}})
         ddb.put_item(TableName=name, Item={"pk": {"S": f"new{n}"}})
+
+
+def test_export_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, s3, make_table, bucket):
+    name, arn = pitr_table(ddb, make_table)
+    put_numbered(ddb, name, 2500)  # several snapshot chunks
+    started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket)[
+        "ExportDescription"]
+    race_writes(ddb, name, 2500, every=100)  # changes racing the background copy
     done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
                     "ExportDescription", "ExportStatus", timeout=60)
     assert done["ExportStatus"] == "COMPLETED" and done["ItemCount"] == 2500
@@ -330,3 +349,194 @@ def test_export_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, s3, mak
             item = json.loads(line)["Item"]
             exported[item["pk"]["S"]] = item["v"]["N"]
     assert exported == {f"k{n}": str(n) for n in range(2500)}
+
+
+def server_now(ddb, name: str) -> float:
+    """The server's clock (tests move it forward)."""
+    return ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][
+        "PointInTimeRecoveryDescription"]["LatestRestorableDateTime"].timestamp()
+
+
+def exported_lines(s3, bucket: str, summary_key: str) -> tuple[dict, list[bytes]]:
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=summary_key)["Body"].read())
+    lines = []
+    for entry in s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])[
+            "Body"].read().splitlines():
+        entry = json.loads(entry)
+        data = s3.get_object(Bucket=bucket, Key=entry["dataFileS3Key"])["Body"].read()
+        assert base64.b64decode(entry["md5Checksum"]) == hashlib.md5(data).digest()
+        file_lines = gzip.decompress(data).splitlines()
+        assert len(file_lines) == entry["itemCount"]
+        lines += file_lines
+    return summary, lines
+
+
+def test_incremental_export_has_the_window_changes_with_old_and_new_images(
+        ddb, s3, make_table, bucket, nubo_server):
+    name, arn = pitr_table(ddb, make_table)
+
+    def put(key: str, version: int) -> None:
+        ddb.put_item(TableName=name, Item={"pk": {"S": key}, "v": {"N": str(version)}})
+
+    for key in ("kept", "changed", "deleted"):
+        put(key, 1)
+    before = server_now(ddb, name)
+    nubo_server.advance_clock(10)
+    start = math.ceil(before) + 5  # whole seconds: the timestamps travel as such
+    put("changed", 2)
+    put("changed", 3)
+    ddb.delete_item(TableName=name, Key={"pk": {"S": "deleted"}})
+    put("inserted", 1)
+    put("transient", 1)  # put, then deleted: no line
+    ddb.delete_item(TableName=name, Key={"pk": {"S": "transient"}})
+    last_write = server_now(ddb, name)
+    end = start + 960
+    nubo_server.advance_clock(1000)
+    put("changed", 4)  # after the window: its NewImage stays version 3
+    put("inserted", 2)
+    put("after", 1)
+    spec = {"ExportFromTime": start, "ExportToTime": end}
+    started = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, S3Prefix="cdc", ExportType="INCREMENTAL_EXPORT",
+        IncrementalExportSpecification=spec)["ExportDescription"]
+    assert started["ExportType"] == "INCREMENTAL_EXPORT" and "ExportTime" not in started
+    described = started["IncrementalExportSpecification"]
+    assert (described["ExportFromTime"].timestamp(), described["ExportToTime"].timestamp(),
+            described["ExportViewType"]) == (start, end, "NEW_AND_OLD_IMAGES")
+    done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus")
+    assert done["ExportStatus"] == "COMPLETED", done.get("FailureMessage")
+    assert done["ItemCount"] == 3 and done["BilledSizeBytes"] == 10_000_000
+    export_id = started["ExportArn"].rsplit("/", 1)[1]
+    assert done["ExportManifest"] == f"cdc/AWSDynamoDB/{export_id}/manifest-summary.json"
+    summary, lines = exported_lines(s3, bucket, done["ExportManifest"])
+    assert {k: summary[k] for k in ("version", "exportType", "outputView", "outputFormat",
+                                    "itemCount", "billedSizeBytes")} == {
+        "version": "2023-08-01", "exportType": "INCREMENTAL_EXPORT",
+        "outputView": "NEW_AND_OLD_IMAGES", "outputFormat": "DYNAMODB_JSON", "itemCount": 3,
+        "billedSizeBytes": 10_000_000}
+    assert summary["exportFromTime"].startswith(
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start)))
+    assert "exportTime" not in summary
+    files = s3.get_object(Bucket=bucket, Key=summary["manifestFilesS3Key"])["Body"].read()
+    assert all(json.loads(f)["dataFileS3Key"].startswith("cdc/AWSDynamoDB/data/")
+               for f in files.splitlines())  # the data folder incremental exports share
+    changes = {json.loads(line)["Keys"]["pk"]["S"]: json.loads(line) for line in lines}
+    assert set(changes) == {"changed", "deleted", "inserted"}
+    version = {"N": "1"}
+    assert changes["changed"]["OldImage"] == {"pk": {"S": "changed"}, "v": version}
+    assert changes["changed"]["NewImage"] == {"pk": {"S": "changed"}, "v": {"N": "3"}}
+    assert changes["deleted"]["OldImage"]["v"] == version and \
+        "NewImage" not in changes["deleted"]
+    assert "OldImage" not in changes["inserted"] and \
+        changes["inserted"]["NewImage"] == {"pk": {"S": "inserted"}, "v": version}
+    written = int(changes["changed"]["Metadata"]["WriteTimestampMicros"]["N"]) / 1e6
+    assert start <= written <= last_write + 1
+
+    # NEW_IMAGE: the new image only; a deleted item is its key alone. ION lines too.
+    started = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, ExportType="INCREMENTAL_EXPORT", ExportFormat="ION",
+        IncrementalExportSpecification=dict(spec, ExportViewType="NEW_IMAGE"))[
+        "ExportDescription"]
+    done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus")
+    assert done["ExportStatus"] == "COMPLETED", done.get("FailureMessage")
+    summary, lines = exported_lines(s3, bucket, done["ExportManifest"])
+    assert summary["outputView"] == "NEW_IMAGE" and summary["outputFormat"] == "ION"
+    by_key = {line.split(b'Keys:{pk:"')[1].split(b'"')[0].decode(): line.decode()
+              for line in lines}
+    assert by_key["deleted"].startswith("$ion_1_0 {Metadata:{WriteTimestampMicros:")
+    assert by_key["deleted"].endswith('Keys:{pk:"deleted"}}')
+    assert by_key["changed"].endswith('Keys:{pk:"changed"},NewImage:{pk:"changed",v:3.}}')
+    assert "OldImage" not in "".join(by_key.values())
+    listed = ddb.list_exports(TableArn=arn)["ExportSummaries"]
+    assert {s["ExportType"] for s in listed} == {"INCREMENTAL_EXPORT"}
+
+
+def test_incremental_export_errors(ddb, make_table, bucket, nubo_server):
+    name, arn = pitr_table(ddb, make_table)
+    now = server_now(ddb, name)
+
+    def refused(**params) -> tuple[str, str]:
+        with pytest.raises(ClientError) as excinfo:
+            ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, **params)
+        return error_of(excinfo)[:2]
+
+    invalid = "ValidationException"
+    spec = {"ExportFromTime": now - 60}
+    assert refused(IncrementalExportSpecification=spec) == (invalid, (
+        "Invalid Request: Export Type expected to be Incremental Export when incremental "
+        "export specification is provided"))
+    assert refused(ExportType="FULL_EXPORT", IncrementalExportSpecification=spec) == (
+        invalid, "Invalid Request: When Export Type is Full Export , Incremental Export "
+                 "Specification should not be provided")
+    assert refused(ExportType="INCREMENTAL_EXPORT") == (invalid, (
+        "Invalid Request: Incremental Export Specification expected when export type is set "
+        "as Incremental Export"))
+    assert refused(ExportType="INCREMENTAL_EXPORT", IncrementalExportSpecification={
+        "ExportViewType": "NEW_IMAGE"}) == (invalid, (
+            "Invalid Request: ExportFromTime must be provided in "
+            "IncrementalExportSpecification"))
+
+    def window(start: float, end: float | None = None) -> tuple[str, str]:
+        given = {"ExportFromTime": start} | ({"ExportToTime": end} if end else {})
+        return refused(ExportType="INCREMENTAL_EXPORT", IncrementalExportSpecification=given)
+
+    def iso(moment: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
+
+    bad_time = "InvalidExportTimeException"
+    early = math.floor(now) - 3600  # before point-in-time recovery began
+    assert window(early) == (bad_time, "Incremental export period from time cannot be less "
+                                       f"than the table creation time : {iso(early)}")
+    start = math.ceil(now) + 1
+    nubo_server.advance_clock(25 * 3600 + 10)
+    later = server_now(ddb, name)
+    assert window(start + 3600, start + 1800)[1].endswith(f" : {iso(start + 3600)}")
+    future = math.ceil(later) + 3600
+    assert window(start, future) == (bad_time, "Incremental export period to time cannot be "
+                                               f"greater than the current time : {iso(future)}")
+    assert window(start, start + 600) == (bad_time, (
+        "Difference between export period from time and export period to time is less than "
+        "15 minutes"))
+    assert window(start, start + 25 * 3600)[0] == bad_time  # more than 24 hours
+    other = make_table()  # no point-in-time recovery
+    other_arn = ddb.describe_table(TableName=other)["Table"]["TableArn"]
+    with pytest.raises(ClientError) as excinfo:
+        ddb.export_table_to_point_in_time(
+            TableArn=other_arn, S3Bucket=bucket, ExportType="INCREMENTAL_EXPORT",
+            IncrementalExportSpecification={"ExportFromTime": start})
+    assert error_of(excinfo)[0] == bad_time
+    # the window may end now (ExportToTime omitted)
+    started = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, ExportType="INCREMENTAL_EXPORT",
+        IncrementalExportSpecification={"ExportFromTime": math.ceil(later) - 3600})[
+        "ExportDescription"]
+    assert started["IncrementalExportSpecification"]["ExportToTime"].timestamp() >= later
+    done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus")
+    assert (done["ExportStatus"], done["ItemCount"]) == ("COMPLETED", 0)
+
+
+def test_incremental_export_is_the_window_whatever_is_written_meanwhile(
+        ddb, s3, make_table, bucket, nubo_server):
+    name, arn = pitr_table(ddb, make_table)
+    start = math.ceil(server_now(ddb, name)) + 1
+    nubo_server.advance_clock(2)
+    put_numbered(ddb, name, 2400)  # several chunks of history and of changes
+    nubo_server.advance_clock(1000)
+    started = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, ExportType="INCREMENTAL_EXPORT",
+        IncrementalExportSpecification={"ExportFromTime": start, "ExportToTime": start + 990})[
+        "ExportDescription"]
+    race_writes(ddb, name, 2400, every=80)  # changes racing the background reads
+    done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus", timeout=60)
+    assert done["ExportStatus"] == "COMPLETED" and done["ItemCount"] == 2400
+    _, lines = exported_lines(s3, bucket, done["ExportManifest"])
+    changes = {}
+    for line in lines:
+        change = json.loads(line)
+        assert "OldImage" not in change
+        changes[change["Keys"]["pk"]["S"]] = change["NewImage"]["v"]["N"]
+    assert changes == {f"k{n}": str(n) for n in range(2400)}

@@ -126,6 +126,7 @@ class Items:
         self.expiries = store.table(schema.EXPIRIES)
         self.dropped = store.table(schema.DROPPED)
         self.history = store.table(schema.HISTORY)
+        self.export_changes = store.table(schema.EXPORT_CHANGES)
         self.store = store
         self.rows = store.table(schema.ITEMS)
         # the other replicas of a global table (set by replicas.Replicas)
@@ -322,7 +323,7 @@ class Items:
         removed = 0
         for drop in self.dropped.find(limit=4):
             rows = {"items": self.rows, "index": self.index_rows, "expiries": self.expiries,
-                    "history": self.history}[drop["kind"]]
+                    "history": self.history, "changes": self.export_changes}[drop["kind"]]
             batch = rows.find(eq=(drop["owner"],), limit=limit)
             if batch:
                 last = batch[-1][rows.spec.key[1]]  # position (bytes) or sequence (int)

@@ -85,7 +85,7 @@ BACKUPS = TableSpec(
 
 # Rows of deleted tables, indexes and backups, removed in the background a chunk at a time
 # (DeleteTable answers at once, as AWS's DELETING does). kind: items | index | expiries |
-# history.
+# history | changes (an incremental export's).
 DROPPED = TableSpec(
     name="dynamodb_dropped",
     key=("owner", "kind"),
@@ -129,3 +129,12 @@ def _transfer_jobs(name: str) -> TableSpec:
 
 EXPORTS = _transfer_jobs("dynamodb_exports")
 IMPORTS = _transfer_jobs("dynamodb_imports")
+
+# The items an incremental export found changed in its window, by (export's snapshot id,
+# position): the item as it was at ExportFromTime (`old`, from the point-in-time history), as it
+# was at ExportToTime once known (`new`, `resolved`), and when it was last written in the window.
+EXPORT_CHANGES = TableSpec(
+    name="dynamodb_export_changes",
+    key=("export", "position"),
+    columns={"export": "int", "position": "blob"},
+)

@@ -1,14 +1,19 @@
 """Exports to S3 (ExportTableToPointInTime, DescribeExport, ListExports) and imports from S3
 (ImportTable, DescribeImport, ListImports), run as background jobs as on AWS.
 
-An export answers IN_PROGRESS; the background loop then snapshots the table (its rows copied
-under the export's own id a chunk at a time, then every write since ExportTime undone with the
-point-in-time history, whatever the copy saw of them) and writes the snapshot to S3 in AWS's
-layout: ``<prefix>/AWSDynamoDB/<ExportId>/`` with
-``_started``, gzipped data files under ``data/`` (DYNAMODB_JSON: ``{"Item": ...}`` a line; ION:
-``$ion_1_0 {Item:{...}}`` a line, sets annotated ``$dynamodb_SS::`` etc.), and
-the ``manifest-files.json`` / ``manifest-summary.json`` manifests with their ``.checksum``
-files; then COMPLETED (or FAILED with the S3 error). An import creates the table at once and
+An export answers IN_PROGRESS; the background loop then writes it to S3 in AWS's layout:
+``<prefix>/AWSDynamoDB/<ExportId>/`` with ``_started``, the ``manifest-files.json`` /
+``manifest-summary.json`` manifests and their ``.md5`` files (base64 MD5, as real exports have
+them), and gzipped data files (at least one, empty for an empty export). A full export
+snapshots the table (its rows copied under the export's own id a chunk at a time, then every
+write since ExportTime undone with the point-in-time history, whatever the copy saw of them) and
+writes it under ``<ExportId>/data/`` (DYNAMODB_JSON: ``{"Item": ...}`` a line; ION:
+``$ion_1_0 {Item:{...}}`` a line, sets annotated ``$dynamodb_SS::`` etc.). An incremental
+export (INCREMENTAL_EXPORT) writes, to the ``AWSDynamoDB/data/`` folder incremental exports
+share, a line per item written in its window: ``Metadata.WriteTimestampMicros``, ``Keys`` and,
+per ExportViewType, the ``OldImage`` (as at ExportFromTime) and ``NewImage`` (as at
+ExportToTime), read from the same point-in-time history. Then COMPLETED (or FAILED with the S3
+error). An import creates the table at once and
 the background loop reads every object under the S3 prefix (DYNAMODB_JSON, ION or CSV, GZIP,
 ZSTD or uncompressed), counting the lines it cannot import as errors. S3 is called in-process
 (ServiceRegistry.call) as the requester, never over HTTP.
@@ -23,6 +28,7 @@ import csv
 import gzip
 import hashlib
 import logging
+import math
 import re
 import secrets
 import zlib
@@ -38,7 +44,7 @@ from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import Table, Tables, not_implemented
+from nubo.services.dynamodb.models import Table, Tables
 from nubo.services.dynamodb.values import (canonical_number, check_item, check_item_size,
                                            load_item, parse_number, validation)
 from nubo.store import Store
@@ -50,11 +56,46 @@ READ_ROWS = 1_000  # snapshot rows read per chunk
 MAX_LIST = 25  # ListExports MaxResults / ListImports PageSize
 YIELD_EVERY = 256  # lines an import writes before letting other requests run
 TOKEN_LIFETIME = 8 * 3600  # a ClientToken names the same export or import for 8 hours
+MIN_INCREMENTAL_WINDOW = 15 * 60  # an incremental export's window: 15 minutes to 24 hours
+MAX_INCREMENTAL_WINDOW = 24 * 3600
+MIN_INCREMENTAL_BILLED = 10_000_000  # bytes: an incremental export is billed 10 MB at least
 Call = Callable[[RequestContext, str, str, dict], Any]
 
 
 def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _iso_seconds(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _md5(data: bytes) -> str:
+    """The manifests' checksums: an MD5 digest in base64."""
+    return base64.b64encode(hashlib.md5(data).digest()).decode()
+
+
+def _incremental_spec(export_type: str | None, spec: dict | None) -> dict | None:
+    """The IncrementalExportSpecification (times in epoch seconds) of an incremental export,
+    None for a full one; the combinations AWS refuses are refused with its messages."""
+    if spec is not None and export_type is None:
+        raise validation("Invalid Request: Export Type expected to be Incremental Export when "
+                         "incremental export specification is provided")
+    if spec is not None and export_type == "FULL_EXPORT":
+        raise validation("Invalid Request: When Export Type is Full Export , Incremental "
+                         "Export Specification should not be provided")
+    if export_type != "INCREMENTAL_EXPORT":
+        return None
+    if spec is None:
+        raise validation("Invalid Request: Incremental Export Specification expected when "
+                         "export type is set as Incremental Export")
+    if spec.get("ExportFromTime") is None:
+        raise validation("Invalid Request: ExportFromTime must be provided in "
+                         "IncrementalExportSpecification")
+    end = spec.get("ExportToTime")
+    return {"ExportFromTime": spec["ExportFromTime"].timestamp(),
+            "ExportToTime": None if end is None else end.timestamp(),
+            "ExportViewType": spec.get("ExportViewType")}
 
 
 def _job_arn(table_arn: str, kind: str, now: float) -> str:
@@ -108,14 +149,13 @@ class Transfers:
                S3SseAlgorithm: str | None = None, S3SseKmsKeyId: str | None = None,
                ExportFormat: str | None = None, ExportType: str | None = None,
                IncrementalExportSpecification: dict | None = None) -> dict:
-        if (ExportType or "FULL_EXPORT") != "FULL_EXPORT":
-            raise not_implemented("ExportType INCREMENTAL_EXPORT")
+        spec = _incremental_spec(ExportType, IncrementalExportSpecification)
         request = {"TableArn": TableArn, "S3Bucket": S3Bucket, "S3BucketOwner": S3BucketOwner,
                    "S3Prefix": S3Prefix, "S3SseAlgorithm": S3SseAlgorithm or "AES256",
                    "S3SseKmsKeyId": S3SseKmsKeyId,
-                   "ExportFormat": ExportFormat or "DYNAMODB_JSON",
-                   "ExportType": "FULL_EXPORT",
-                   "ExportTime": ExportTime.timestamp() if ExportTime else None}
+                   "ExportFormat": ExportFormat or "DYNAMODB_JSON", "ExportType": ExportType,
+                   "ExportTime": ExportTime.timestamp() if ExportTime else None,
+                   "IncrementalExportSpecification": spec}
         earlier = self._same_token(self.exports, ctx, ClientToken, request, "Export")
         if earlier is not None:
             return _export_view(earlier)
@@ -123,26 +163,63 @@ class Transfers:
         if table is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {TableArn}")
         pitr = table.record.get("pitr")
-        if not pitr:
-            raise ServiceError("PointInTimeRecoveryUnavailableException",
-                               f"Point in time recovery is not enabled for table '{table.name}'")
         now = self.clock.now()
-        moment = now if ExportTime is None else ExportTime.timestamp()
-        earliest = max(pitr["since"], now - pitr["days"] * 86400)
-        if not earliest <= moment <= now:
-            raise ServiceError("InvalidExportTimeException",
-                               "Export time is outside the allowed export time window: "
-                               f"[{_iso(earliest)}, {_iso(now)}]")
+        earliest = max(pitr["since"], now - pitr["days"] * 86400) if pitr else math.inf
         snapshot = self.store.sequence("dynamodb_table")  # ids shared with tables and backups
         arn = _job_arn(table.arn, "export", now)
         record = {"account": ctx.account_id, "region": ctx.region, "arn": arn,
                   "table_arn": table.arn, "status": "IN_PROGRESS", "token": ClientToken,
                   "access_key": ctx.access_key_id, "request": request, "snapshot": snapshot,
-                  "source": table.id,
-                  "TableId": table.record["TableId"], "StartTime": now, "ExportTime": moment,
+                  "source": table.id, "TableId": table.record["TableId"], "StartTime": now,
                   "token_expires": now + TOKEN_LIFETIME}
+        if spec is None:
+            if not pitr:
+                raise ServiceError("PointInTimeRecoveryUnavailableException",
+                                   "Point in time recovery is not enabled for table "
+                                   f"'{table.name}'")
+            moment = now if ExportTime is None else ExportTime.timestamp()
+            if not earliest <= moment <= now:
+                raise ServiceError("InvalidExportTimeException", "Export Time is invalid")
+            record["ExportTime"] = moment
+        else:
+            record["incremental"] = self._changes_window(table, spec, earliest, now)
         self.exports.put(record)
         return _export_view(record)
+
+    def _changes_window(self, table: Table, spec: dict, earliest: float, now: float) -> dict:
+        """An incremental export's window [from, to) checked as AWS checks it, and the range of
+        point-in-time history entries written in it (sequence numbers [first, end)): every
+        later write has a later sequence number."""
+        start = spec["ExportFromTime"]
+        end = now if spec["ExportToTime"] is None else spec["ExportToTime"]
+        if start < earliest or start > end:
+            raise ServiceError("InvalidExportTimeException",
+                               "Incremental export period from time cannot be less than the "
+                               f"table creation time : {_iso_seconds(start)}")
+        if end > now:
+            raise ServiceError("InvalidExportTimeException",
+                               "Incremental export period to time cannot be greater than the "
+                               f"current time : {_iso_seconds(end)}")
+        if end - start < MIN_INCREMENTAL_WINDOW:
+            raise ServiceError("InvalidExportTimeException",
+                               "Difference between export period from time and export period "
+                               "to time is less than 15 minutes")
+        if end - start > MAX_INCREMENTAL_WINDOW:
+            raise ServiceError("InvalidExportTimeException",
+                               "Difference between export period from time and export period "
+                               "to time is more than 24 hours")
+        history = self.items.history
+        first = history.find(index="by_table_time", eq=(table.id,), lo=start, limit=1)
+        after = history.find(index="by_table_time", eq=(table.id,), lo=end, limit=1)
+        if after:
+            last = after[0]["sequence"]
+        else:
+            latest = history.find(eq=(table.id,), reverse=True, limit=1)
+            last = latest[0]["sequence"] + 1 if latest else 0
+        return {"from": start, "to": end,
+                "view": spec["ExportViewType"] or "NEW_AND_OLD_IMAGES",
+                "keys": list(table.key.names),
+                "first": first[0]["sequence"] if first else last, "end": last}
 
     def describe_export(self, ctx: RequestContext, arn: str) -> dict:
         return _export_view(self._job(self.exports, ctx, arn, "Export"))
@@ -152,7 +229,8 @@ class Transfers:
         rows = self._listing(self.exports, ctx, table_arn, limit, token)
         page, last = _page(rows, limit, "maxResults")
         output: dict[str, Any] = {"ExportSummaries": [
-            {"ExportArn": r["arn"], "ExportStatus": r["status"], "ExportType": "FULL_EXPORT"}
+            {"ExportArn": r["arn"], "ExportStatus": r["status"],
+             "ExportType": "INCREMENTAL_EXPORT" if "incremental" in r else "FULL_EXPORT"}
             for r in page]}
         if last:
             output["NextToken"] = last
@@ -162,44 +240,65 @@ class Transfers:
         request = record["request"]
         ctx = _job_context(record, "ExportTableToPointInTime")
         export_id = record["arn"].rsplit("/", 1)[1]
-        base = "/".join(p for p in (request["S3Prefix"], "AWSDynamoDB", export_id) if p)
+        root = "/".join(p for p in (request["S3Prefix"], "AWSDynamoDB") if p)
+        base = f"{root}/{export_id}"
+        incremental = record.get("incremental")
+        # incremental exports' data files share one folder; a full export's are its own
+        data_folder = f"{root}/data" if incremental else f"{base}/data"
+        extension = "ion" if request["ExportFormat"] == "ION" else "json"
         await self._put(ctx, request, f"{base}/_started", b"")
-        await self._snapshot(record)
-        files, count, size, start = [], 0, 0, None
-        while True:
-            lines, rows_size, start, done = self._snapshot_lines(
-                record["snapshot"], start, _EXPORT_LINES[request["ExportFormat"]])
-            if lines:
-                data = gzip.compress(b"".join(lines), mtime=0)
-                extension = "ion" if request["ExportFormat"] == "ION" else "json"
-                key = f"{base}/data/{secrets.token_hex(13)}.{extension}.gz"
-                etag = await self._put(ctx, request, key, data)
-                files.append({"itemCount": len(lines),
-                              "md5Checksum": base64.b64encode(hashlib.md5(data).digest()).decode(),
-                              "etag": etag.strip('"'), "dataFileS3Key": key})
-                count, size = count + len(lines), size + rows_size
-            if done:
-                break
+        files, count, size = [], 0, 0
+        chunks = (self._change_files(record) if incremental else self._snapshot_files(record))
+        async for lines, lines_size in chunks:
+            if not lines and files:
+                continue
+            # an empty export still has its (empty) data file, as AWS's empty partitions do
+            data = gzip.compress(b"".join(lines), mtime=0)
+            key = f"{data_folder}/{secrets.token_hex(13)}.{extension}.gz"
+            etag = await self._put(ctx, request, key, data)
+            files.append({"itemCount": len(lines),
+                          "md5Checksum": _md5(data), "etag": etag.strip('"'),
+                          "dataFileS3Key": key})
+            count, size = count + len(lines), size + lines_size
         manifest = b"".join(orjson.dumps(f) + b"\n" for f in files)
         await self._put(ctx, request, f"{base}/manifest-files.json", manifest)
-        await self._put(ctx, request, f"{base}/manifest-files.checksum",
-                        hashlib.md5(manifest).hexdigest().encode())
+        await self._put(ctx, request, f"{base}/manifest-files.md5", _md5(manifest).encode())
         end = self.clock.now()
-        summary = orjson.dumps({
-            "version": "2020-06-30", "exportArn": record["arn"],
-            "startTime": _iso(record["StartTime"]), "endTime": _iso(end),
-            "tableArn": record["table_arn"], "tableId": record["TableId"],
-            "exportTime": _iso(record["ExportTime"]), "s3Bucket": request["S3Bucket"],
-            "s3Prefix": request["S3Prefix"], "s3SseAlgorithm": request["S3SseAlgorithm"],
+        summary: dict[str, Any] = {
+            "version": "2023-08-01" if incremental else "2020-06-30",
+            "exportArn": record["arn"], "startTime": _iso(record["StartTime"]),
+            "endTime": _iso(end), "tableArn": record["table_arn"], "tableId": record["TableId"]}
+        if incremental:
+            size = max(size, MIN_INCREMENTAL_BILLED)  # AWS bills 10 MB at least
+            summary.update(exportFromTime=_iso(incremental["from"]),
+                           exportToTime=_iso(incremental["to"]))
+        else:
+            summary["exportTime"] = _iso(record["ExportTime"])
+        summary.update({
+            "s3Bucket": request["S3Bucket"], "s3Prefix": request["S3Prefix"],
+            "s3SseAlgorithm": request["S3SseAlgorithm"],
             "s3SseKmsKeyId": request["S3SseKmsKeyId"],
             "manifestFilesS3Key": f"{base}/manifest-files.json", "billedSizeBytes": size,
-            "itemCount": count, "outputFormat": request["ExportFormat"],
-            "exportType": "FULL_EXPORT"})
-        await self._put(ctx, request, f"{base}/manifest-summary.json", summary)
-        await self._put(ctx, request, f"{base}/manifest-summary.checksum",
-                        hashlib.md5(summary).hexdigest().encode())
+            "itemCount": count, "outputFormat": request["ExportFormat"]})
+        if incremental:
+            summary.update(outputView=incremental["view"], exportType="INCREMENTAL_EXPORT")
+        summary_bytes = orjson.dumps(summary)
+        await self._put(ctx, request, f"{base}/manifest-summary.json", summary_bytes)
+        await self._put(ctx, request, f"{base}/manifest-summary.md5",
+                        _md5(summary_bytes).encode())
         self._finish(self.exports, record, "COMPLETED", EndTime=end, ItemCount=count,
                      BilledSizeBytes=size, ExportManifest=f"{base}/manifest-summary.json")
+
+    async def _snapshot_files(self, record: dict) -> AsyncIterator[tuple[list[bytes], int]]:
+        """A full export's data files: (lines, their items' size) each."""
+        await self._snapshot(record)
+        line_of = _EXPORT_LINES[record["request"]["ExportFormat"]]
+        start = None
+        while True:
+            lines, size, start, done = self._snapshot_lines(record["snapshot"], start, line_of)
+            yield lines, size
+            if done:
+                return
 
     async def _snapshot(self, record: dict) -> None:
         """The table as it was at ExportTime, under the export's snapshot id: copied a chunk at
@@ -233,6 +332,97 @@ class Transfers:
                 return lines, size, None, True
             start = rows[-1][0] + b"\x00"
         return lines, size, start, False
+
+    # -- incremental exports ----------------------------------------------------------------
+    #
+    # The point-in-time history holds, for every write, the item as it was before. An item
+    # written in [from, to) is as it was at `from` in the before-image of its first write in
+    # the window, and as it was at `to` in the before-image of its first write after the
+    # window, or, written no more since, as it is now. Each step reads a chunk of history or
+    # changes and lets requests run in between; the window's writes are one range of history
+    # sequence numbers, the later ones all after it.
+
+    async def _change_files(self, record: dict) -> AsyncIterator[tuple[list[bytes], int]]:
+        """An incremental export's data files: the window's changed items, one line each."""
+        window = record["incremental"]
+        cursor: int | None = window["first"]
+        while cursor is not None:  # the items as they were at `from`
+            with self.store.transaction():
+                cursor = self._note_old_images(record, cursor)
+            await asyncio.sleep(0)
+        cursor, caught_up = window["end"], False
+        while not caught_up:  # as they were at `to`, for those written since
+            with self.store.transaction():
+                cursor, caught_up = self._note_new_images(record, cursor)
+            await asyncio.sleep(0)
+        line_of = _CHANGE_LINES[record["request"]["ExportFormat"]]
+        start: bytes | None = b""
+        lines: list[bytes] = []
+        while start is not None:
+            with self.store.transaction():
+                # writes made while the previous chunk was sent hold their items' `to` images
+                caught_up = False
+                while not caught_up:
+                    cursor, caught_up = self._note_new_images(record, cursor)
+                start = self._change_lines(record, start, line_of, lines)
+            if len(lines) >= DATA_FILE_ITEMS or start is None:
+                yield lines, sum(map(len, lines))
+                lines = []
+            await asyncio.sleep(0)
+
+    def _note_old_images(self, record: dict, cursor: int) -> int | None:
+        """The next chunk of the window's writes: each item's first one keeps its before-image;
+        where to go on, None at the window's end."""
+        window = record["incremental"]
+        changes = self.items.export_changes
+        entries = self.items.history.find(eq=(record["source"],), lo=cursor, hi=window["end"],
+                                          limit=READ_ROWS)
+        for entry in entries:
+            known = changes.get((record["snapshot"], entry["position"]))
+            if known is None:
+                changes.put({"export": record["snapshot"], "position": entry["position"],
+                             "old": entry["before"], "written": entry["time"]})
+            else:
+                changes.put(dict(known, written=entry["time"]))
+        return entries[-1]["sequence"] + 1 if len(entries) == READ_ROWS else None
+
+    def _note_new_images(self, record: dict, cursor: int) -> tuple[int, bool]:
+        """The next chunk of writes after the window: the first one of a changed item holds
+        the item as it was at `to`. The new cursor and whether every write is read."""
+        changes = self.items.export_changes
+        entries = self.items.history.find(eq=(record["source"],), lo=cursor, limit=READ_ROWS)
+        for entry in entries:
+            known = changes.get((record["snapshot"], entry["position"]))
+            if known is not None and not known.get("resolved"):
+                changes.put(dict(known, new=entry["before"], resolved=True))
+        if entries:
+            cursor = entries[-1]["sequence"] + 1
+        return cursor, len(entries) < READ_ROWS
+
+    def _change_lines(self, record: dict, start: bytes, line_of: Callable[..., bytes],
+                      lines: list[bytes]) -> bytes | None:
+        """Lines for the next chunk of changed items (in position order) added to ``lines``;
+        where to go on, None at the end. An item not written since the window is as it is
+        now; one that did not exist at either end of the window (put, then deleted) has no
+        line."""
+        window = record["incremental"]
+        changes = self.items.export_changes.find(eq=(record["snapshot"],), lo=start,
+                                                 limit=READ_ROWS)
+        for change in changes:
+            if change.get("resolved"):
+                new = change["new"]
+            else:
+                row = self.items.rows.get((record["source"], change["position"]))
+                new = None if row is None else row["item"]
+            old = change["old"]
+            if old is None and new is None:
+                continue
+            image = orjson.loads(new if new is not None else old)
+            keys = {name: image[name] for name in window["keys"]}
+            if window["view"] == "NEW_IMAGE":
+                old = None
+            lines.append(line_of(round(change["written"] * 1_000_000), keys, old, new))
+        return changes[-1]["position"] + b"\x00" if len(changes) == READ_ROWS else None
 
     async def _put(self, ctx: RequestContext, request: dict, key: str, data: bytes) -> str:
         params: dict[str, Any] = {"Bucket": request["S3Bucket"], "Key": key,
@@ -350,7 +540,9 @@ class Transfers:
     def _job(jobs, ctx: RequestContext, arn: str, kind: str) -> dict:
         record = jobs.get((ctx.account_id, ctx.region, arn))
         if record is None:
-            raise ServiceError(f"{kind}NotFoundException", f"{kind} not found: {arn}")
+            # AWS repeats the prefix for exports: "Export not found: Export not found: <arn>"
+            detail = f"Export not found: {arn}" if kind == "Export" else arn
+            raise ServiceError(f"{kind}NotFoundException", f"{kind} not found: {detail}")
         return record
 
     def _same_token(self, jobs, ctx: RequestContext, token: str | None, request: dict,
@@ -363,8 +555,8 @@ class Transfers:
             if record["token_expires"] > self.clock.now():
                 if record["request"] != request:
                     raise ServiceError(f"{kind}ConflictException",
-                                       f"There was a conflict when {kind.lower()}ing: the "
-                                       "ClientToken was used by a different request")
+                                       f"{kind} conflict: Duplicate request detected with "
+                                       "conflicting parameters")
                 return record
         return None
 
@@ -384,7 +576,8 @@ class Transfers:
         with self.store.transaction():
             jobs.put(record)
             if "snapshot" in record:
-                self.tables.drop(record["snapshot"], "items")
+                self.tables.drop(record["snapshot"],
+                                 "changes" if "incremental" in record else "items")
             table = self.tables.by_id(record["table"]) if "table" in record else None
             if table is not None:  # the imported table becomes ACTIVE
                 self.tables.change(table, importing=False)
@@ -413,15 +606,21 @@ def _failure_code(error: ServiceError) -> str:
 
 
 def _export_view(record: dict) -> dict:
+    """DescribeExport's view; ExportType only when the request named it (as AWS echoes it)."""
     request = record["request"]
     view = {"ExportArn": record["arn"], "ExportStatus": record["status"],
             "StartTime": record["StartTime"], "TableArn": record["table_arn"],
-            "TableId": record["TableId"], "ExportTime": record["ExportTime"],
+            "TableId": record["TableId"], "ExportTime": record.get("ExportTime"),
             "ClientToken": record["token"], "S3Bucket": request["S3Bucket"],
             "S3BucketOwner": request["S3BucketOwner"], "S3Prefix": request["S3Prefix"],
             "S3SseAlgorithm": request["S3SseAlgorithm"],
             "S3SseKmsKeyId": request["S3SseKmsKeyId"], "ExportFormat": request["ExportFormat"],
-            "ExportType": "FULL_EXPORT"}
+            "ExportType": request.get("ExportType")}
+    window = record.get("incremental")
+    if window is not None:
+        view["IncrementalExportSpecification"] = {
+            "ExportFromTime": window["from"], "ExportToTime": window["to"],
+            "ExportViewType": window["view"]}
     for field in ("EndTime", "ExportManifest", "ItemCount", "BilledSizeBytes", "FailureCode",
                   "FailureMessage"):
         view[field] = record.get(field)
@@ -488,6 +687,31 @@ def _ion_line(stored: bytes) -> bytes:
 
 
 _EXPORT_LINES = {"DYNAMODB_JSON": _json_line, "ION": _ion_line}
+
+
+def _json_change(micros: int, keys: dict, old: bytes | None, new: bytes | None) -> bytes:
+    """An incremental export's line: when the item was last written in the window, its key,
+    and its images as they were at the window's start (OldImage) and end (NewImage), each
+    only if the item existed then."""
+    line = (b'{"Metadata":{"WriteTimestampMicros":{"N":"%d"}},"Keys":' % micros
+            + orjson.dumps(keys))
+    if old is not None:
+        line += b',"OldImage":' + old
+    if new is not None:
+        line += b',"NewImage":' + new
+    return line + b"}\n"
+
+
+def _ion_change(micros: int, keys: dict, old: bytes | None, new: bytes | None) -> bytes:
+    fields = [f"Metadata:{{WriteTimestampMicros:{micros}}}", f"Keys:{_ion({'M': keys})}"]
+    if old is not None:
+        fields.append(f"OldImage:{_ion({'M': orjson.loads(old)})}")
+    if new is not None:
+        fields.append(f"NewImage:{_ion({'M': orjson.loads(new)})}")
+    return f"$ion_1_0 {{{','.join(fields)}}}\n".encode()
+
+
+_CHANGE_LINES = {"DYNAMODB_JSON": _json_change, "ION": _ion_change}
 
 
 # -- reading import objects ---------------------------------------------------------------------
