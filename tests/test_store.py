@@ -96,3 +96,34 @@ def test_find_values_reads_the_columns_asked_for_in_index_order(tmp_path):
     with pytest.raises(ValueError):
         items.find_values(("note",))  # a document field is no column
     store.close()
+
+
+def test_a_table_keyed_by_one_integer_appends_under_new_keys(tmp_path):
+    blobs = TableSpec("blobs", key=("blob",), columns={"blob": "int", "data": "blob"})
+    store = Store(tmp_path / "nubo.db")
+    table = store.table(blobs)
+    first, second = table.append({"data": b"a" * 3000}), table.append({"data": b"b"})
+    assert second > first
+    assert table.get((first,))["data"] == b"a" * 3000
+    assert table.delete((first,)) and table.get((first,)) is None
+    with pytest.raises(ValueError):
+        store.table(ITEMS).append({"n": 1})  # a text key is the caller's to choose
+    store.close()
+    reopened = Store(tmp_path / "nubo.db")
+    assert reopened.table(blobs).get((second,))["data"] == b"b"
+    assert reopened.table(blobs).append({"data": b"c"}) > second
+    reopened.close()
+
+
+def test_pages_read_in_index_order_without_sorting(tmp_path):
+    # an index holding key columns (as S3's listing index holds the object key)
+    versions = TableSpec("versions", key=("bucket", "key", "rank"),
+                         columns={"bucket": "text", "key": "text", "rank": "int", "listed": "int"},
+                         indexes={"by_listing": ("bucket", "listed", "key")})
+    store = Store(tmp_path / "nubo.db")
+    table = store.table(versions)
+    sql = table._range("select", "by_listing", ("b", 1), "a", None, False, True)
+    plan = " ".join(row[-1] for row in store._db.execute("EXPLAIN QUERY PLAN " + sql,
+                                                          ("b", 1, "a", 10)))
+    assert "TEMP B-TREE" not in plan, plan
+    store.close()

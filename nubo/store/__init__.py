@@ -48,6 +48,11 @@ class TableSpec:
     version: int = 1
     migrations: dict[int, Callable[[dict], dict]] = field(default_factory=dict)
 
+    @property
+    def rowid(self) -> bool:
+        """A single integer key is SQLite's rowid (and ``Table.append`` can choose it)."""
+        return len(self.key) == 1 and self.columns[self.key[0]] == "int"
+
     def __post_init__(self) -> None:
         for column in self.key + tuple(c for cols in self.indexes.values() for c in cols):
             if column not in self.columns:
@@ -103,6 +108,13 @@ class Table:
     def insert(self, record: dict) -> bool:
         """Insert; False (and no change) if a record with this key exists."""
         return self._store._write(self._insert_sql, self._row(record)).rowcount == 1
+
+    def append(self, record: dict) -> int:
+        """Insert under a new key, one above the largest (tables with a single integer key);
+        returns the key."""
+        if not self.spec.rowid:
+            raise ValueError(f"{self.spec.name}: append needs a single integer key")
+        return self._store._write(self._insert_sql, self._row(record)).lastrowid
 
     def update(self, key: tuple, changes: dict) -> dict | None:
         """Merge ``changes`` into the record; returns the new record, None if there is none."""
@@ -347,9 +359,15 @@ class Store:
             row = self._db.execute("SELECT version FROM _nubo_tables WHERE name=?",
                                    (spec.name,)).fetchone()
             columns = ", ".join(f'"{c}" {_COLUMN_TYPES[t]}' for c, t in spec.columns.items())
-            key = ", ".join(f'"{c}"' for c in spec.key)
-            self._db.execute(f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({columns}, "{_DOC}" BLOB, '
-                             f"PRIMARY KEY ({key})) WITHOUT ROWID")
+            if spec.rowid:  # the key is the rowid: one B-tree, rows of kilobytes kept in it
+                columns = columns.replace(f'"{spec.key[0]}" INTEGER',
+                                          f'"{spec.key[0]}" INTEGER PRIMARY KEY', 1)
+                self._db.execute(f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({columns}, '
+                                 f'"{_DOC}" BLOB)')
+            else:
+                key = ", ".join(f'"{c}"' for c in spec.key)
+                self._db.execute(f'CREATE TABLE IF NOT EXISTS "{spec.name}" ({columns}, '
+                                 f'"{_DOC}" BLOB, PRIMARY KEY ({key})) WITHOUT ROWID')
             existing = {r[1] for r in self._db.execute(f'PRAGMA table_info("{spec.name}")')}
             for column, kind in spec.columns.items():
                 if column not in existing:

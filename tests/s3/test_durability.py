@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import http.client
 import socket
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import boto3
+import cbor2
 
 from tests.conftest import NuboProcess, client_config
 
@@ -201,3 +203,38 @@ def test_kill_during_replication_resumes_it(tmp_path):
         assert hashlib.md5(copy["Body"].read()).hexdigest() == hashlib.md5(body).hexdigest()
     finally:
         server.stop()
+
+
+def test_small_objects_of_an_earlier_data_directory_still_read_and_delete(tmp_path):
+    """Data directories from before the rowid table keep small objects' bytes under text ids
+    in s3_inline_data: they are still read, and released when their object goes."""
+    server = NuboProcess(tmp_path).start()
+    try:
+        client = _client(server)
+        client.create_bucket(Bucket="earlier")
+        client.put_object(Bucket="earlier", Key="old", Body=b"written by an earlier nubo")
+    finally:
+        server.stop()
+    with sqlite3.connect(tmp_path / "nubo.db") as db:  # as the earlier layout had it
+        (doc,) = db.execute("SELECT _doc FROM s3_objects WHERE key='old'").fetchone()
+        record = cbor2.loads(doc)
+        [[blob, size]] = record["segments"]
+        (data,) = db.execute("SELECT data FROM s3_inline_blobs WHERE blob=?", (blob,)).fetchone()
+        db.execute("DELETE FROM s3_inline_blobs WHERE blob=?", (blob,))
+        db.execute("INSERT INTO s3_inline_data (blob, data) VALUES ('0123456789abcdef', ?)",
+                   (data,))
+        record["segments"] = [["0123456789abcdef", size]]
+        db.execute("UPDATE s3_objects SET _doc=? WHERE key='old'", (cbor2.dumps(record),))
+    server.start()
+    try:
+        client = _client(server)
+        assert client.get_object(Bucket="earlier", Key="old")["Body"].read() == \
+            b"written by an earlier nubo"
+        assert client.get_object(Bucket="earlier", Key="old", Range="bytes=0-6")["Body"].read() \
+            == b"written"
+        client.delete_object(Bucket="earlier", Key="old")
+    finally:
+        server.stop()
+    with sqlite3.connect(tmp_path / "nubo.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM s3_inline_data").fetchone() == (0,)
+    assert _blob_files(tmp_path) == []

@@ -16,12 +16,11 @@ import os
 import secrets
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
 from nubo.store import Store
-from nubo.services.s3.schema import INLINE_DATA, LOOSE_BLOBS
+from nubo.services.s3.schema import EARLIER_INLINE_BLOBS, INLINE_BLOBS, LOOSE_BLOBS
 
 INLINE_LIMIT = 64 * 1024  # bytes kept in the store rather than in a file
 READ_CHUNK = 1 << 20
@@ -29,13 +28,6 @@ READ_CHUNK = 1 << 20
 
 def new_blob_id() -> str:
     return secrets.token_hex(16)
-
-
-def new_inline_id() -> str:
-    """An inline blob's id, in time order: the rows of blobs written (and, later, replaced)
-    together share pages, so a commit of small PUTs writes a few pages rather than one per
-    object."""
-    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 class BlobStore:
@@ -47,7 +39,8 @@ class BlobStore:
         else:
             self.root = data_dir / "s3" / "blobs"
         self.root.mkdir(parents=True, exist_ok=True)
-        self.inline = store.table(INLINE_DATA)
+        self.inline = store.table(INLINE_BLOBS)
+        self.earlier_inline = store.table(EARLIER_INLINE_BLOBS)
         self.loose = store.table(LOOSE_BLOBS)
         self.remove_loose()
 
@@ -61,10 +54,9 @@ class BlobStore:
 
     # -- writing --------------------------------------------------------------------------
 
-    def put_inline(self, data: bytes) -> str:
-        blob = new_inline_id()
-        self.inline.put({"blob": blob, "data": data})
-        return blob
+    def put_inline(self, data: bytes) -> int:
+        """Small bytes into the store; an inline blob's id is an integer, a file's a string."""
+        return self.inline.append({"data": data})
 
     async def open_file(self) -> tuple[str, "BlobWriter"]:
         """A new blob file, registered as loose (durably) before it exists."""
@@ -84,12 +76,12 @@ class BlobStore:
 
     # -- reading --------------------------------------------------------------------------
 
-    def inline_data(self, blob: str) -> bytes | None:
+    def inline_data(self, blob: int | str) -> bytes | None:
         """The bytes of an inline blob; None for a file blob."""
-        row = self.inline.get((blob,))
+        row = (self.inline if isinstance(blob, int) else self.earlier_inline).get((blob,))
         return None if row is None else row["data"]
 
-    def reader(self, blob: str, start: int, end: int) -> Callable[[], AsyncIterator[bytes]]:
+    def reader(self, blob: int | str, start: int, end: int) -> Callable[[], AsyncIterator[bytes]]:
         """Bytes [start, end) of the blob. The file is opened now, so a concurrent delete or
         overwrite does not cut the read short."""
         inline = self.inline_data(blob)
@@ -125,7 +117,9 @@ class BlobStore:
         (until then they are loose, so a crash in between still removes them)."""
         files = []
         for blob in blobs:
-            if not self.inline.delete((blob,)):
+            if isinstance(blob, int):
+                self.inline.delete((blob,))
+            elif not self.earlier_inline.delete((blob,)):
                 self.loose.put({"blob": blob})
                 files.append(blob)
         return files

@@ -230,7 +230,7 @@ class Objects:
         else:
             record["version_id"] = "null"
             if latest is not None and latest["version_id"] == "null":
-                self.table.delete((name, key, latest["rank"]))
+                rank = latest["rank"]  # replaced in place, by the put below: still the newest
                 garbage = self._release(latest)
                 latest = None
             elif latest is not None:  # an older null version, below versioned ones

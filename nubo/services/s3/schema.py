@@ -1,4 +1,4 @@
-"""The S3 tables. Object bytes live in files (blobs.py) or, when small, in ``INLINE_DATA``; these
+"""The S3 tables. Object bytes live in files (blobs.py) or, when small, in ``INLINE_BLOBS``; these
 rows hold what describes them. Every request reads a handful of rows by key or index range:
 listing a bucket is a range scan of ``by_listing`` from the page's first key."""
 
@@ -74,8 +74,18 @@ ACCOUNT_SETTINGS = TableSpec(
     columns={"account": "text"},
 )
 
-# Small objects' bytes (and small parts'), so they cost no file.
-INLINE_DATA = TableSpec(
+# Small objects' bytes (and small parts'), so they cost no file. The store chooses the integer
+# key, so the table is SQLite's rowid B-tree, whose leaf pages hold rows of a few KiB whole: each
+# small PUT writes a slot at its end and frees one, no overflow pages.
+INLINE_BLOBS = TableSpec(
+    name="s3_inline_blobs",
+    key=("blob",),
+    columns={"blob": "int", "data": "blob"},
+)
+
+# Where data directories written before INLINE_BLOBS keep their small objects' bytes (text
+# ids); read and released, never written.
+EARLIER_INLINE_BLOBS = TableSpec(
     name="s3_inline_data",
     key=("blob",),
     columns={"blob": "text", "data": "blob"},
