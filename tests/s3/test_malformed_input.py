@@ -1,0 +1,90 @@
+"""Bad input of every S3 operation gets S3's 4xx error, never a 500 or a dropped connection, and
+leaves the account's buckets and objects as they were: malformed XML configuration bodies,
+object keys with odd bytes, bad headers (x-amz-copy-source, Range, Content-MD5,
+x-amz-checksum-*, dates of conditional requests)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.fuzzing import Fuzzer, Wire, account_client, known_choice, send
+
+ACCOUNT = "700000000005"
+ODD_KEYS = ["k", "k", "\u00e9/\u4e2d/\U0001f600", "../../x", " lead and trail ", "a" * 1024,
+            "a\x7fb", "~!@#$%^&*()+=[]{};:'\",<>?|\\", "%2F%00", "dir/", "a\tb\nc"]
+
+
+@pytest.fixture(scope="module")
+def s3(make_client):
+    return account_client(make_client, "s3", ACCOUNT)
+
+
+@pytest.fixture(scope="module")
+def buckets(s3):
+    kept, target = (f"{role}-{uuid.uuid4().hex[:12]}" for role in ("kept", "fuzz"))
+    for name in (kept, target):
+        s3.create_bucket(Bucket=name)
+        s3.put_object(Bucket=name, Key="k", Body=b"0123456789")
+    s3.put_bucket_tagging(Bucket=kept, Tagging={"TagSet": [{"Key": "a", "Value": "b"}]})
+    return kept, target
+
+
+def test_bad_input_gets_client_errors(nubo_server, s3, buckets):
+    kept, target = buckets
+    fuzzer = Fuzzer(nubo_server, "s3", account=ACCOUNT,
+                    known={"Bucket": known_choice(target, target, "no-such-bucket-fuzz"),
+                           "Key": known_choice(*ODD_KEYS)})
+    fuzzer.assert_answers(per_operation=8)
+    assert s3.get_object(Bucket=kept, Key="k")["Body"].read() == b"0123456789"
+    assert s3.get_bucket_tagging(Bucket=kept)["TagSet"] == [{"Key": "a", "Value": "b"}]
+
+
+BAD_HEADERS = [
+    ("PUT", "/{bucket}/md5", {"Content-MD5": "not base64!"}, "InvalidDigest"),
+    ("PUT", "/{bucket}/md5", {"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="}, "BadDigest"),
+    ("PUT", "/{bucket}/crc", {"x-amz-checksum-crc32": "%%%"}, None),
+    ("PUT", "/{bucket}/crc", {"x-amz-checksum-crc32": "AAAAAA=="}, "BadDigest"),
+    ("PUT", "/{bucket}/crc", {"x-amz-checksum-sha256": "short"}, None),
+    ("PUT", "/{bucket}/copy", {"x-amz-copy-source": "no-slash"}, None),
+    ("PUT", "/{bucket}/copy", {"x-amz-copy-source": "/%ff%fe/%00"}, None),
+    ("PUT", "/{bucket}/copy", {"x-amz-copy-source": "/{bucket}/k?versionId=%%%"}, None),
+    ("PUT", "/{bucket}/copy", {"x-amz-copy-source": "/{bucket}/k",
+                               "x-amz-copy-source-range": "bytes=garbage"}, None),
+    ("PUT", "/{bucket}/copy", {"x-amz-copy-source": "/{bucket}/k",
+                               "x-amz-copy-source-if-modified-since": "not a date"}, None),
+    ("GET", "/{bucket}/k", {"Range": "bytes=garbage"}, None),
+    ("GET", "/{bucket}/k", {"Range": "bytes=5-2"}, None),
+    ("GET", "/{bucket}/k", {"Range": "bytes=99999999999999999999999-"}, None),
+    ("GET", "/{bucket}/k", {"Range": "bytes=100-200"}, "InvalidRange"),
+    ("GET", "/{bucket}/k", {"If-Modified-Since": "not a date"}, None),
+    ("GET", "/{bucket}/k", {"If-Unmodified-Since": "Mon, 99 Foo 2026 99:99:99 GMT"}, None),
+    ("GET", "/{bucket}/k", {"If-Match": "\"unterminated, *, W/"}, None),
+    ("GET", "/{bucket}/k?partNumber=abc", {}, None),
+    ("GET", "/{bucket}/k?partNumber=99999999999999999999", {}, None),
+    ("GET", "/{bucket}?list-type=2&max-keys=abc", {}, None),
+    ("GET", "/{bucket}?list-type=2&max-keys=-1", {}, None),
+    ("GET", "/{bucket}?list-type=2&continuation-token=%ff%fe", {}, None),
+    ("PUT", "/{bucket}/k?x-id=PutObject", {"x-amz-object-lock-retain-until-date": "garbage",
+                                           "x-amz-object-lock-mode": "GOVERNANCE"}, None),
+    ("PUT", "/{bucket}/k", {"x-amz-storage-class": "NUBO_BAD"}, None),
+    ("PUT", "/{bucket}/k", {"x-amz-tagging": "%%%=&&="}, None),
+    ("PUT", "/{bucket}/k", {"x-amz-meta-a": "\u00e9\u00ff".encode().decode("latin-1")}, None),
+    ("PUT", "/{bucket}/k", {"Expires": "garbage"}, None),
+    ("POST", "/{bucket}?delete", {"Content-MD5": "garbage"}, None),
+]
+
+
+@pytest.mark.parametrize("method, path, headers, code", BAD_HEADERS,
+                         ids=[f"{m} {list(h) or p}" for m, p, h, _ in BAD_HEADERS])
+def test_bad_headers_get_client_errors(nubo_server, buckets, method, path, headers, code):
+    _, target = buckets
+    path = path.format(bucket=target)
+    headers = {k: v.format(bucket=target) for k, v in headers.items()}
+    body = b"abc" if method in ("PUT", "POST") and "x-amz-copy-source" not in headers else b""
+    wire = Wire(method, *path.partition("?")[::2], headers, body)
+    reply, found = send(nubo_server, "s3", wire, account=ACCOUNT, strict=code is not None)
+    assert found is None, found
+    if code is not None:
+        assert f"<Code>{code}</Code>".encode() in reply.body, reply.body
