@@ -332,15 +332,18 @@ class Fuzzer:
         return {name: value for name, value in params.items()
                 if name in required or name in self.generator.known or self.rng.random() < 0.5}
 
-    def cases(self, operation) -> list[Case]:
+    def well_typed(self, operation) -> tuple[dict, Case]:
+        """A random well-typed input of the operation, and its request."""
         params = self.base(operation)
         try:
             wire = _wire(_serialize(self.protocol, operation, params), operation)
         except Exception as error:  # botocore cannot write these params: say which
             raise AssertionError(f"{operation.name}: cannot serialize {params!r}") from error
-        cases = [Case(operation.name, "well-typed input", wire, False)]
-        cases += self._member_cases(operation, params)
-        cases += self._body_cases(operation, wire)
+        return params, Case(operation.name, "well-typed input", wire, False)
+
+    def malformed(self, operation, params: dict, wire: Wire) -> list[Case]:
+        """Every malformed request derived from a well-typed input."""
+        cases = self._member_cases(operation, params) + self._body_cases(operation, wire)
         return [case for case in cases if case is not None]
 
     def _case(self, operation, label: str, params: dict, strict: bool,
@@ -505,8 +508,9 @@ class Fuzzer:
 
     # -- running --------------------------------------------------------------------------------
     def run(self, per_operation: int = 8, operations: Iterable[str] | None = None,
-            skip: Iterable[str] = ()) -> list[str]:
-        """Sends ``per_operation`` cases (seeded sample) of every operation; the problems."""
+            skip: Iterable[str] = (), well_typed: int = 1) -> list[str]:
+        """Sends ``well_typed`` random well-typed inputs of every operation and
+        ``per_operation`` malformed requests (a seeded sample); the problems found."""
         skipped = set(skip)
         failures = []
         # operations that may remove the test's resources last, so the others find them
@@ -515,16 +519,19 @@ class Fuzzer:
             if name in skipped:
                 continue
             operation = self.model.operation_model(name)
-            cases = self.cases(operation)
-            chosen = cases[:1] + self.rng.sample(cases[1:], min(per_operation, len(cases) - 1))
+            inputs = [self.well_typed(operation) for _ in range(well_typed)]
+            params, case = inputs[0]
+            malformed = self.malformed(operation, params, case.wire)
+            chosen = [case for _, case in inputs] + \
+                self.rng.sample(malformed, min(per_operation, len(malformed)))
             failures += self.check(chosen)
         self.client.close()
         return failures
 
     def assert_answers(self, per_operation: int = 8, operations: Iterable[str] | None = None,
-                       skip: Iterable[str] = ()) -> None:
+                       skip: Iterable[str] = (), well_typed: int = 1) -> None:
         """``run``, failing with the list of every problem found."""
-        failures = self.run(per_operation, operations, skip)
+        failures = self.run(per_operation, operations, skip, well_typed)
         assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures)
 
     def check(self, cases: Iterable[Case]) -> list[str]:

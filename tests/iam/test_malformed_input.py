@@ -1,19 +1,18 @@
 """Bad input of every IAM operation gets a 4xx answer (or 501 for what nubo does not
-implement), never a server error: a seeded fuzz over every operation's input members."""
+implement), never a server error: a seeded fuzz over every operation's input members (the
+shared tests/fuzzing.py), with IAM's own odd values and a real user, group and role."""
 
 from __future__ import annotations
 
 import json
-import random
 
-import boto3
-from botocore import xform_name
-from botocore.config import Config
+import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import REGION, SECRET_KEY
-from tests.iam.conftest import TRUST_LAMBDA, doc
+from tests.fuzzing import Fuzzer, account_client, known_choice
+from tests.iam.conftest import TRUST_LAMBDA, doc, error_of
 
+ACCOUNT = "987098709870"  # of its own: the fuzz changes account settings (password policy)
 VALUES = [
     "-----BEGIN CERTIFICATE-----\nZ2FyYmFnZQ==\n-----END CERTIFICATE-----",
     "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----",
@@ -40,30 +39,8 @@ VALUES = [
 ]
 
 
-def _value(member, rng: random.Random):
-    kind = member.type_name
-    if kind == "string":
-        return rng.choice(VALUES + ["fuzz"] * 6)
-    if kind in ("integer", "long"):
-        return rng.choice([0, 1, 5, 3600, 99999, -1])
-    if kind == "boolean":
-        return rng.choice([True, False])
-    if kind == "blob":
-        return b"x"
-    if kind == "list" and member.member.type_name == "string":
-        return [rng.choice(VALUES)]
-    if kind == "list" and member.member.type_name == "structure":
-        return [{name: rng.choice(VALUES) for name, inner in member.member.members.items()
-                 if inner.type_name == "string"}]
-    return None
-
-
-def test_no_server_errors(make_client):
-    # An account of its own: the fuzz changes account settings (password policy, alias).
-    session = boto3.Session(aws_access_key_id="987098709870", aws_secret_access_key=SECRET_KEY,
-                            region_name=REGION)
-    iam = make_client("iam", session=session, config=Config(parameter_validation=False,
-                                                            retries={"max_attempts": 1}))
+def test_no_server_errors(nubo_server, make_client):
+    iam = account_client(make_client, "iam", ACCOUNT)
     for create in (lambda: iam.create_user(UserName="fuzz"),
                    lambda: iam.create_group(GroupName="fuzz"),
                    lambda: iam.create_role(RoleName="fuzz",
@@ -72,21 +49,18 @@ def test_no_server_errors(make_client):
             create()
         except ClientError:
             pass  # a rerun in the same session
-    rng = random.Random(20261123)
-    failures = []
-    model = iam.meta.service_model
-    for operation in model.operation_names:
-        shape = model.operation_model(operation).input_shape
-        if shape is None:
-            continue
-        for _ in range(6):
-            params = {name: _value(member, rng) for name, member in shape.members.items()
-                      if name in shape.required_members or rng.random() < 0.7}
-            params = {name: value for name, value in params.items() if value is not None}
-            try:
-                getattr(iam, xform_name(operation))(**params)
-            except ClientError as error:
-                status = error.response["ResponseMetadata"]["HTTPStatusCode"]
-                if status >= 500 and status != 501:
-                    failures.append((operation, params, error.response["Error"]))
-    assert failures == []
+    names = known_choice("fuzz", "fuzz", "fuzz", "missing")
+    fuzzer = Fuzzer(nubo_server, "iam", account=ACCOUNT, strings=VALUES,
+                    known={"UserName": names, "GroupName": names, "RoleName": names})
+    fuzzer.assert_answers(per_operation=5, well_typed=4)
+
+
+def test_context_entry_without_a_key_name_is_a_validation_error(make_client):
+    iam = account_client(make_client, "iam", ACCOUNT)
+    with pytest.raises(ClientError) as caught:
+        iam.simulate_custom_policy(PolicyInputList=[doc(TRUST_LAMBDA)],
+                                   ActionNames=["s3:GetObject"],
+                                   ContextEntries=[{"ContextKeyValues": ["x"]}])
+    assert error_of(caught) == ("ValidationError", "1 validation error detected: Value null at "
+                                "'contextEntries.1.member.contextKeyName' failed to satisfy "
+                                "constraint: Member must not be null", 400)

@@ -32,7 +32,11 @@ def context_of(entries: list[dict] | None, principal: Principal) -> dict:
                      "aws:principalaccount": principal.account_id}
     if principal.kind == "user":
         context.update({"aws:username": principal.name, "aws:userid": principal.user_id})
-    for entry in entries or []:
+    for number, entry in enumerate(entries or [], 1):
+        if "ContextKeyName" not in entry:  # optional in the model, but a key needs its name
+            raise ServiceError("ValidationError", "1 validation error detected: Value null at "
+                               f"'contextEntries.{number}.member.contextKeyName' failed to "
+                               "satisfy constraint: Member must not be null", 400)
         values = entry.get("ContextKeyValues") or []
         list_type = entry.get("ContextKeyType", "").endswith("List")
         context[entry["ContextKeyName"].lower()] = values if list_type or len(values) != 1 \
