@@ -96,24 +96,46 @@ def _compile_route(operation: OperationModel) -> Route:
 
 class _MethodRoutes:
     """The routes of one HTTP method, most specific first. Most differ only by a literal query
-    key (S3's ``PUT /{Bucket}?tagging``, ``?acl``, ...), so the candidates for a request are
-    chosen by the literal keys it carries, once per combination seen."""
+    key (S3's ``PUT /{Bucket}?tagging``, ``?acl``, ...) or by the headers and query keys they
+    bind, none of which depend on the path: so for each combination of literal keys, bound
+    headers and bound query keys a request carries, the routes are ranked once (most specific,
+    then best bound), and a request takes the first whose path pattern matches."""
 
     _MAX_COMBINATIONS = 1024
 
     def __init__(self, routes: list[Route]) -> None:
         self.routes = sorted(routes, key=lambda route: route.specificity, reverse=True)
         self.literal_keys = frozenset(key for route in routes for key in route.query)
-        self._by_keys: dict[frozenset[str], list[Route]] = {}
+        self.bound_headers = frozenset(h for route in routes for h in route.headers)
+        self.bound_query = frozenset(k for route in routes for k in route.query_keys)
+        self._ranked: dict[tuple, list[Route]] = {}
 
-    def candidates(self, query: dict[str, list[str]]) -> list[Route]:
-        present = self.literal_keys.intersection(query)
-        found = self._by_keys.get(present)
+    def ranked(self, query: dict[str, list[str]], headers: dict[str, str]) -> list[Route]:
+        combination = (self.literal_keys.intersection(query),
+                       self.bound_headers.intersection(headers),
+                       self.bound_query.intersection(query))
+        found = self._ranked.get(combination)
         if found is None:
-            found = [route for route in self.routes if present.issuperset(route.query)]
-            if len(self._by_keys) < self._MAX_COMBINATIONS:
-                self._by_keys[present] = found
+            found = self._rank(*combination)
+            if len(self._ranked) < self._MAX_COMBINATIONS:
+                self._ranked[combination] = found
         return found
+
+    def _rank(self, literals: frozenset[str], headers: frozenset[str],
+              query: frozenset[str]) -> list[Route]:
+        def score(route: Route) -> tuple:
+            present = (sum(h in headers for h in route.required_headers)
+                       + sum(q in query for q in route.required_query))
+            missing = len(route.required_headers) + len(route.required_query) - present
+            optional = len(route.headers & headers) + len(route.query_keys & query)
+            # required members present, then the current operation over its deprecated twin
+            # (GetBucketLifecycle), then the one binding more of what the request carries
+            return route.specificity, present, -missing, not route.operation.deprecated, \
+                optional
+        # sorted() is stable: among equals, the model's order decides
+        return sorted((route for route in self.routes if literals.issuperset(route.query)),
+                      key=score, reverse=True)
+
 
 
 def _router(view: ServiceModel) -> dict[str, _MethodRoutes]:
@@ -140,30 +162,14 @@ def request_path(view: ServiceModel, request: HttpRequest) -> str:
 
 def find_route(view: ServiceModel, request: HttpRequest, query: dict[str, list[str]]
                ) -> tuple[Route, dict[str, str]]:
-    best, best_score, best_labels = None, None, None
     path = request_path(view, request)
     routes = _router(view).get(request.method.upper())
-    for route in routes.candidates(query) if routes is not None else ():
-        if best is not None and route.specificity < best.specificity:
-            break  # routes are sorted: nothing further is as specific
+    for route in routes.ranked(query, request.headers) if routes is not None else ():
         matched = route.pattern.match(path)
-        if matched is None or not all(value is None or value in query[key]
-                                      for key, value in route.query.items()):
-            continue
-        present = (sum(h in request.headers for h in route.required_headers)
-                   + sum(q in query for q in route.required_query))
-        missing = len(route.required_headers) + len(route.required_query) - present
-        optional = (len(route.headers.intersection(request.headers))
-                    + len(route.query_keys.intersection(query)))
-        # required members present, then the current operation over its deprecated twin
-        # (GetBucketLifecycle), then the one binding more of what the request carries
-        score = (present, -missing, not route.operation.deprecated, optional)
-        if best is None or score > best_score:
-            best, best_score = route, score
-            best_labels = {route.labels[g]: unquote(v) for g, v in matched.groupdict().items()}
-    if best is None:
-        raise faults.unknown_operation("rest", f"{request.method} {path}")
-    return best, best_labels
+        if matched is not None and all(value is None or value in query[key]
+                                       for key, value in route.query.items()):
+            return route, {route.labels[g]: unquote(v) for g, v in matched.groupdict().items()}
+    raise faults.unknown_operation("rest", f"{request.method} {path}")
 
 
 # --- input bindings --------------------------------------------------------------------------
