@@ -127,3 +127,16 @@ def test_pages_read_in_index_order_without_sorting(tmp_path):
                                                           ("b", 1, "a", 10)))
     assert "TEMP B-TREE" not in plan, plan
     store.close()
+
+
+def test_replace_writes_only_what_changed_and_keeps_indexes_true(tmp_path):
+    store = Store(tmp_path / "nubo.db")
+    items = store.table(ITEMS)
+    items.put({"id": "a", "n": 1, "note": "old"})
+    old = items.get(("a",))
+    items.replace(old, {**old, "note": "new"})  # no column changed: only the document
+    items.replace(items.get(("a",)), {"id": "a", "n": 7, "note": "newer"})
+    assert items.get(("a",)) == {"id": "a", "n": 7, "note": "newer"}
+    assert items.find_values(("id",), "by_n", eq=(7,)) == [("a",)]
+    assert items.find_values(("id",), "by_n", eq=(1,)) == []
+    store.close()

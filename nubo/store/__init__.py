@@ -78,6 +78,7 @@ class Table:
         self._insert_sql = f'INSERT OR IGNORE INTO "{spec.name}" ({names}) VALUES ({marks})'
         self._delete_sql = f'DELETE FROM "{spec.name}" WHERE {self._key_where}'
         self._range_sql: dict[tuple, str] = {}
+        self._update_sql: dict[tuple, str] = {}
 
     # -- records <-> rows -------------------------------------------------------------------
 
@@ -108,6 +109,20 @@ class Table:
     def insert(self, record: dict) -> bool:
         """Insert; False (and no change) if a record with this key exists."""
         return self._store._write(self._insert_sql, self._row(record)).rowcount == 1
+
+    def replace(self, old: dict, new: dict) -> None:
+        """Write ``new`` over ``old`` (as read, same key), setting only the columns whose
+        values differ: SQLite then leaves the index entries of the others alone, where ``put``
+        rewrites every index."""
+        changed = tuple(c for c in self._columns if old.get(c) != new.get(c))
+        sql = self._update_sql.get(changed)
+        if sql is None:
+            sets = ", ".join(f'"{c}"=?' for c in changed + (_DOC,))
+            sql = self._update_sql[changed] = \
+                f'UPDATE "{self.spec.name}" SET {sets} WHERE {self._key_where}'
+        row = self._row(new)
+        doc = row[-1]
+        self._store._write(sql, tuple(new.get(c) for c in changed) + (doc,) + self._key_of(old))
 
     def append(self, record: dict) -> int:
         """Insert under a new key, one above the largest (tables with a single integer key);

@@ -222,6 +222,7 @@ class Objects:
         name, key = bucket["name"], record["key"]
         versioning = bucket.get("versioning")
         garbage: list[str] = []
+        replaced = None  # the null version the new one overwrites in place
         latest = self.latest(name, key)
         # newer versions rank lower: by the time, and always below the key's newest version
         rank = -time.time_ns() if latest is None else min(-time.time_ns(), latest["rank"] - 1)
@@ -230,9 +231,9 @@ class Objects:
         else:
             record["version_id"] = "null"
             if latest is not None and latest["version_id"] == "null":
-                rank = latest["rank"]  # replaced in place, by the put below: still the newest
+                rank = latest["rank"]  # replaced in place: still the newest
                 garbage = self._release(latest)
-                latest = None
+                replaced, latest = latest, None
             elif latest is not None:  # an older null version, below versioned ones
                 garbage = self._drop(name, key, "null")
         if latest is not None:  # no longer current
@@ -241,7 +242,10 @@ class Objects:
         record.update(bucket=name, rank=rank,
                       listed=0 if record.get("delete_marker") else 1,
                       versioned=versioning is not None, checksum_kind=checksum_kind(record))
-        self.table.put(record)
+        if replaced is None:
+            self.table.put(record)
+        else:
+            self.table.replace(replaced, record)
         return record, garbage
 
     def _release(self, version: dict) -> list[str]:
