@@ -20,8 +20,8 @@ from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.evaluation import apply_update, check_update_paths, evaluate
 from nubo.services.dynamodb.items import (MAX_BATCH_GET, MAX_BATCH_WRITE,
                                           TOKEN_LIFETIME, Capacity, Items,
-                                          Read, condition_of, expressions_for, read_units,
-                                          write_units)
+                                          Read, condition_of, expressions_for, over_http,
+                                          read_units, write_units)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.requests import ItemRequests, projection_of
 from nubo.services.dynamodb.values import (check_item, check_item_size, item_size,
@@ -66,13 +66,16 @@ class Batches:
             expressions.check_unused()
             plans.append((name, spec, projection))
         tables = {name: self.tables.get(ctx, name) for name, _, _ in plans}
+        positions: dict[str, list[bytes]] = {}
         for name, spec, _ in plans:
-            positions = set()
+            found = positions[name] = []
+            seen: set[bytes] = set()
             for key in spec["Keys"]:
                 position, _ = self.items.key_position(tables[name], key)
-                if position in positions:
+                if position in seen:
                     raise validation(DUPLICATE_KEYS)
-                positions.add(position)
+                seen.add(position)
+                found.append(position)
         responses: dict[str, list] = {}
         unprocessed: dict[str, dict] = {}
         capacities = []
@@ -81,16 +84,18 @@ class Batches:
             table = tables[name]
             found = responses.setdefault(name, [])
             units = 0.0
-            read = Read(projection, bool(spec.get("ConsistentRead")))
-            for number, key in enumerate(spec["Keys"]):
+            consistent = bool(spec.get("ConsistentRead"))
+            read = Read(projection, consistent, over_http(ctx))
+            for number, position in enumerate(positions[name]):
                 if total > MAX_BATCH_GET_BYTES:  # the rest waits for the caller's next call
                     unprocessed[name] = dict(spec, Keys=spec["Keys"][number:])
                     break
-                item, used = self.items.get_item(table, key, read)
-                units += used
+                item, size = self.items.read_at(table, position, read)
+                units += read_units(size, consistent)
                 if item is not None:
                     found.append(item)
-                    total += item_size(item)
+                    # the response's size: a projected item's own, else the stored one's
+                    total += size if projection is None else item_size(item)
             capacities.append(Capacity(table, units).view(capacity_mode))
         output: dict[str, Any] = {"Responses": responses, "UnprocessedKeys": unprocessed}
         if capacity_mode in ("TOTAL", "INDEXES"):
@@ -162,8 +167,8 @@ class Batches:
                 raise validation("Transaction request cannot include multiple operations on "
                                  "one item")
             seen.add((table.id, position))
-            item, _ = self.items.get_item(table, spec["Key"], Read(projection, True))
-            _, size = self.items.load_sized(table, position)
+            item, size = self.items.read_at(table, position,
+                                            Read(projection, True, over_http(ctx)))
             total += size
             if total > MAX_TRANSACTION_BYTES:  # AWS cancels, the item that crossed the limit named
                 reasons = [{"Code": "None"} for _ in plans]

@@ -412,13 +412,18 @@ class Items:
 
     def get_item(self, table: Table, key: dict, read: Read) -> tuple[dict | None, float]:
         position, _ = self.key_position(table, key)
+        item, size = self.read_at(table, position, read)
+        return item, read_units(size, read.consistent)
+
+    def read_at(self, table: Table, position: bytes, read: Read) -> tuple[Any, int]:
+        """The item at ``position`` as ``read`` asks for it (None if there is none) and its
+        stored size; decoded only when it is projected or not answered over HTTP."""
         row = self.rows.get((table.id, position))
         if row is None:
-            return None, read_units(0, read.consistent)
-        units = read_units(row["size"], read.consistent)
-        if read.projection is None:
-            return wire_item(row["item"]) if read.wire else load_item(row["item"]), units
-        return project(load_item(row["item"]), read.projection), units
+            return None, 0
+        if read.projection is not None:
+            return project(load_item(row["item"]), read.projection), row["size"]
+        return (wire_item(row["item"]) if read.wire else load_item(row["item"])), row["size"]
 
     def put_item(self, table: Table, item: dict, condition: tuple | None,
                  return_old_on_failure: bool, size: int | None = None
@@ -513,6 +518,8 @@ def _check_key_value(name: str, value: dict, is_hash: bool) -> None:
         raise validation("One or more parameter values are not valid. The AttributeValue for a "
                          f"key attribute cannot contain an empty {_empty_word(kind)} value. "
                          f"Key: {name}")
+    if kind == "N" or len(value[kind]) * 4 <= MAX_RANGE_KEY_SIZE:
+        return  # within both limits whatever its bytes (a number has 21 at most)
     size = key_value_size(value)
     if is_hash and size > MAX_HASH_KEY_SIZE:
         raise validation(INVALID + "Size of hashkey has exceeded the maximum size limit "

@@ -9,6 +9,7 @@ any other SELECT reads the whole table (a Scan), as DynamoDB does.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -45,18 +46,26 @@ class Statement:
     returning: str | None = None
 
 
+@functools.lru_cache(maxsize=512)
+def _tokens(source: str) -> tuple[tuple[str, str], ...]:
+    """The statement's tokens; a batch usually repeats one statement with other parameters,
+    so they are kept for the next time."""
+    tokens = []
+    position = 0
+    while position < len(source):
+        match = _TOKEN.match(source, position)
+        if match is None:
+            raise malformed(f"Unexpected character: {source[position]}")
+        if match.lastgroup != "space":
+            tokens.append((match.lastgroup, match.group()))
+        position = match.end()
+    tokens.append(("eof", ""))
+    return tuple(tokens)
+
+
 class Parser:
     def __init__(self, source: str, parameters: list[dict] | None) -> None:
-        self.tokens = []
-        position = 0
-        while position < len(source):
-            match = _TOKEN.match(source, position)
-            if match is None:
-                raise malformed(f"Unexpected character: {source[position]}")
-            if match.lastgroup != "space":
-                self.tokens.append((match.lastgroup, match.group()))
-            position = match.end()
-        self.tokens.append(("eof", ""))
+        self.tokens = _tokens(source)
         self.index = 0
         self.parameters = [check_value(p) for p in parameters or ()]
         self.used = 0
@@ -64,7 +73,10 @@ class Parser:
     # -- tokens -------------------------------------------------------------------------
 
     def peek(self, offset: int = 0) -> tuple[str, str]:
-        return self.tokens[min(self.index + offset, len(self.tokens) - 1)]
+        try:
+            return self.tokens[self.index + offset]
+        except IndexError:  # past the end: the last token is ("eof", "")
+            return self.tokens[-1]
 
     def word(self, *words: str) -> bool:
         kind, text = self.peek()
@@ -382,13 +394,41 @@ def equalities(tree: tuple | None) -> dict[str, dict]:
     """Attributes the WHERE clause fixes with a top-level `name = value`."""
     fixed: dict[str, dict] = {}
     for condition in conjuncts(tree):
-        if condition[0] == "compare" and condition[1] == "=":
-            left, right = condition[2], condition[3]
-            if left[0] == "value":
-                left, right = right, left
-            if left[0] == "path" and len(left[1]) == 1 and right[0] == "value":
-                fixed.setdefault(left[1][0], right[1])
+        name, value = _equality(condition)
+        if name is not None:
+            fixed.setdefault(name, value)
     return fixed
+
+
+def residual(tree: tuple | None, used: dict[str, dict]) -> tuple | None:
+    """The WHERE clause without the `name = value` conjuncts whose values (``used``, the very
+    objects equalities() found) made the key of the lookup or range read: every item read
+    satisfies them, so only the rest is evaluated (None: nothing is)."""
+    rest = []
+    dropped = set()
+    for condition in conjuncts(tree):
+        name, value = _equality(condition)
+        if name in used and name not in dropped and value is used[name]:
+            dropped.add(name)
+        else:
+            rest.append(condition)
+    if not rest:
+        return None
+    combined = rest[0]
+    for condition in rest[1:]:
+        combined = ("and", combined, condition)
+    return combined
+
+
+def _equality(condition: tuple) -> tuple[str | None, dict | None]:
+    """(name, value) of a top-level `name = value` (either way round), else (None, None)."""
+    if condition[0] == "compare" and condition[1] == "=":
+        left, right = condition[2], condition[3]
+        if left[0] == "value":
+            left, right = right, left
+        if left[0] == "path" and len(left[1]) == 1 and right[0] == "value":
+            return left[1][0], right[1]
+    return None, None
 
 
 def key_of(tree: tuple | None, names: tuple[str, ...]) -> dict[str, dict]:

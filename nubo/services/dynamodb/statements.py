@@ -13,7 +13,7 @@ from nubo.core.errors import ServiceError
 from nubo.services.dynamodb import partiql
 from nubo.services.dynamodb.batches import Batches
 from nubo.services.dynamodb.evaluation import evaluate, project
-from nubo.services.dynamodb.items import Items
+from nubo.services.dynamodb.items import Items, Read, over_http
 from nubo.services.dynamodb.models import Table, Tables
 from nubo.services.dynamodb.queries import Queries, key_range
 from nubo.services.dynamodb.values import check_item, check_item_size, validation
@@ -54,7 +54,7 @@ class Statements:
         table = self.tables.get(ctx, statement.table)
         if statement.kind == "select":
             return self._select(table, statement, bool(ConsistentRead), NextToken, Limit,
-                                ReturnConsumedCapacity)
+                                ReturnConsumedCapacity, over_http(ctx))
         if statement.kind == "exists":
             raise validation("EXISTS is only supported in ExecuteTransaction")
         attributes = self._write(table, statement,
@@ -62,19 +62,25 @@ class Statements:
         return {"Items": [attributes] if attributes else []}
 
     def _select(self, table: Table, statement: partiql.Statement, consistent: bool,
-                token: str | None, limit: int | None, capacity_mode: str | None) -> dict:
+                token: str | None, limit: int | None, capacity_mode: str | None,
+                wire: bool) -> dict:
+        """A SELECT: a Query of the partition its WHERE fixes (that equality then needs no
+        evaluating: every item read satisfies it), else a Scan."""
         index = self.queries._index(table, statement.index, consistent)
         key = index.key if index else table.key
         fixed = partiql.equalities(statement.where)
         hash_value = fixed.get(key.hash_name)
         lo = hi = None
+        condition = statement.where
         if hash_value is not None and key.hash_type in hash_value:
             lo, hi = key_range(key, hash_value, None)
+            condition = partiql.residual(statement.where, {key.hash_name: hash_value})
         if token is not None:
-            lo = self.queries._start_position(table, index, partiql.decode_token(token)) + \
+            start = self.queries._start_position(table, index, partiql.decode_token(token)) + \
                 b"\x00"
-        page = self.queries._page(table, index, lo, hi, True, limit, statement.where,
-                                  statement.projection, None, consistent, capacity_mode)
+            lo = start if lo is None else max(lo, start)
+        page = self.queries._page(table, index, lo, hi, True, limit, condition,
+                                  statement.projection, None, consistent, capacity_mode, wire)
         output: dict[str, Any] = {"Items": page["Items"]}
         if "LastEvaluatedKey" in page:
             output["NextToken"] = partiql.encode_token(page["LastEvaluatedKey"])
@@ -122,12 +128,9 @@ class Statements:
             try:
                 table = self.tables.get(ctx, statement.table)
                 if statement.kind == "select":
-                    key = partiql.key_of(statement.where, table.key.names)
-                    position, _ = self.items.key_position(table, key)
-                    item = self.items.load(table, position)
-                    if item is not None and self._matches(statement, item):
-                        response["Item"] = (project(item, statement.projection)
-                                            if statement.projection else item)
+                    item = self._read(ctx, table, statement)
+                    if item is not None:
+                        response["Item"] = item
                 else:
                     self._write(table, statement, request.get(
                         "ReturnValuesOnConditionCheckFailure") == "ALL_OLD")
@@ -139,9 +142,20 @@ class Statements:
             responses.append(response)
         return {"Responses": responses}
 
-    @staticmethod
-    def _matches(statement: partiql.Statement, item: dict) -> bool:
-        return statement.where is None or evaluate(statement.where, item)
+    def _read(self, ctx: RequestContext, table: Table, statement: partiql.Statement) -> Any:
+        """The item a SELECT of one key answers (None: none, or the rest of its WHERE is
+        false), read as GetItem reads it when the key is all the WHERE says."""
+        key = partiql.key_of(statement.where, table.key.names)
+        position, _ = self.items.key_position(table, key)
+        condition = partiql.residual(statement.where, key)
+        if condition is None:
+            item, _ = self.items.read_at(table, position, Read(statement.projection,
+                                                               True, over_http(ctx)))
+            return item
+        item = self.items.load(table, position)
+        if item is None or not evaluate(condition, item):
+            return None
+        return project(item, statement.projection) if statement.projection else item
 
     # -- ExecuteTransaction ---------------------------------------------------------------
 
@@ -163,13 +177,8 @@ class Statements:
         return {}
 
     def _transact_read(self, ctx: RequestContext, statement: partiql.Statement) -> dict:
-        table = self.tables.get(ctx, statement.table)
-        key = partiql.key_of(statement.where, table.key.names)
-        position, _ = self.items.key_position(table, key)
-        item = self.items.load(table, position)
-        if item is None or not self._matches(statement, item):
-            return {}
-        return {"Item": project(item, statement.projection) if statement.projection else item}
+        item = self._read(ctx, self.tables.get(ctx, statement.table), statement)
+        return {} if item is None else {"Item": item}
 
     def _plan(self, ctx: RequestContext, statement: partiql.Statement) -> dict:
         table = self.tables.get(ctx, statement.table)

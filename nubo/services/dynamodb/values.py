@@ -235,13 +235,26 @@ def _escaped(data: bytes) -> bytes:
 
 
 def _number_key(text: str) -> bytes:
-    value = Decimal(text)
-    if not value:
-        return b"\x02"
-    sign, digits, exponent = value.normalize(_CONTEXT).as_tuple()
     # value = 0.d1d2... x 10^point; point in [-129, 126] for DynamoDB's range
-    point = len(digits) + exponent
-    mantissa = bytes(0x30 + d for d in digits)
+    if _CANONICAL.match(text):  # the usual case: digits and point read off the text
+        sign = text.startswith("-")
+        whole, _, fraction = text.lstrip("-").partition(".")
+        if whole == "0":
+            if not fraction:
+                return b"\x02"
+            digits = fraction.lstrip("0")
+            point = len(digits) - len(fraction)
+        else:
+            digits = (whole + fraction).rstrip("0")
+            point = len(whole)
+        mantissa = digits.encode()
+    else:
+        value = Decimal(text)
+        if not value:
+            return b"\x02"
+        sign, digit_tuple, exponent = value.normalize(_CONTEXT).as_tuple()
+        point = len(digit_tuple) + exponent
+        mantissa = bytes(0x30 + d for d in digit_tuple)
     if not sign:
         return b"\x03" + (point + 1000).to_bytes(2, "big") + mantissa + b"\x00"
     inverted = bytes(0x69 - b for b in mantissa)  # 0x30..0x39 -> 0x39..0x30
