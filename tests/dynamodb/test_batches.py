@@ -201,3 +201,23 @@ def test_transactions_over_4_megabytes(ddb, table):
     reasons = excinfo.value.response["CancellationReasons"]
     assert [r["Code"] for r in reasons] == ["None"] * 10 + ["ValidationError"]
     assert reasons[10]["Message"] == "Transaction request cannot be larger than 4 MB"
+
+
+def test_batch_and_transaction_reads_answer_items_as_stored(ddb, sorted_table):
+    """Reads answered from the stored form: binaries, sets and numbers as written (canonical),
+    whichever form of a number key the request names."""
+    item = {"pk": {"S": "p"}, "sk": {"N": "2"}, "bin": {"B": b"\x00\xffdata"},
+            "bins": {"BS": [b"\x01", b"\x02"]}, "n": {"N": "12.50"},
+            "doc": {"M": {"list": {"L": [{"B": b"\x07"}, {"NULL": True}]}}}}
+    ddb.put_item(TableName=sorted_table, Item=item)
+    stored = dict(item, n={"N": "12.5"})
+    got = ddb.batch_get_item(RequestItems={sorted_table: {"Keys": [
+        {"pk": {"S": "p"}, "sk": {"N": "2.00"}}, {"pk": {"S": "p"}, "sk": {"N": "3"}}]}})
+    assert got["Responses"][sorted_table] == [stored]
+    read = ddb.transact_get_items(TransactItems=[{"Get": {
+        "TableName": sorted_table, "Key": {"pk": {"S": "p"}, "sk": {"N": "2e0"}}}}])
+    assert read["Responses"] == [{"Item": stored}]
+    with pytest.raises(ClientError) as excinfo:  # one item, two forms of its key
+        ddb.batch_get_item(RequestItems={sorted_table: {"Keys": [
+            {"pk": {"S": "p"}, "sk": {"N": "2"}}, {"pk": {"S": "p"}, "sk": {"N": "2.0"}}]}})
+    assert validation_error(excinfo) == "Provided list of item keys contains duplicates"

@@ -122,3 +122,44 @@ def test_execute_transaction(ddb, music):
     assert ddb.get_item(TableName=music, Key={"Artist": {"S": "Acme Band"},
                                               "SongTitle": {"S": "Happy Day"}})["Item"][
         "Plays"] == {"N": "5"}
+
+
+def test_reads_answer_stored_items_and_evaluate_the_rest_of_the_where(ddb, make_table):
+    """SELECTs whose WHERE is only the key answer the stored items as GetItem/Query do
+    (binary and number values intact); the rest of a WHERE still filters, including a second,
+    contradicting equality on a key attribute."""
+    name = make_table(hash_key=("pk", "S"), range_key=("sk", "N"))
+    for sk in (1, 2, 3):
+        ddb.put_item(TableName=name, Item={"pk": {"S": "a"}, "sk": {"N": str(sk)},
+                                           "bin": {"B": bytes([sk, 0, 255])},
+                                           "n": {"N": "1.50"}, "flag": {"BOOL": sk == 2}})
+    table = f'"{name}"'
+    whole = ddb.execute_statement(Statement=f"SELECT * FROM {table} WHERE pk = 'a'")["Items"]
+    assert [i["sk"] for i in whole] == [{"N": "1"}, {"N": "2"}, {"N": "3"}]
+    assert whole[0]["bin"] == {"B": bytes([1, 0, 255])} and whole[0]["n"] == {"N": "1.5"}
+    contradicting = f"SELECT * FROM {table} WHERE pk = 'a' AND pk = 'b'"
+    assert ddb.execute_statement(Statement=contradicting)["Items"] == []
+    flagged = ddb.execute_statement(
+        Statement=f"SELECT sk FROM {table} WHERE pk = 'a' AND flag = true")["Items"]
+    assert flagged == [{"sk": {"N": "2"}}]
+    page = ddb.execute_statement(Statement=f"SELECT * FROM {table} WHERE pk = 'a'", Limit=2)
+    rest = ddb.execute_statement(Statement=f"SELECT * FROM {table} WHERE pk = 'a'",
+                                 NextToken=page["NextToken"])["Items"]
+    assert [i["sk"]["N"] for i in page["Items"] + rest] == ["1", "2", "3"]
+
+    one = f"SELECT * FROM {table} WHERE pk = ? AND sk = ?"
+    responses = ddb.batch_execute_statement(Statements=[
+        {"Statement": one, "Parameters": [{"S": "a"}, {"N": "2.0"}]},  # a number's forms
+        {"Statement": f"{one} AND flag = true", "Parameters": [{"S": "a"}, {"N": "1"}]},
+        {"Statement": f"SELECT bin FROM {table} WHERE sk = 3 AND pk = 'a'"},
+        {"Statement": f"{one} AND sk = 3", "Parameters": [{"S": "a"}, {"N": "2"}]},
+    ])["Responses"]
+    assert responses[0]["Item"]["sk"] == {"N": "2"} and \
+        responses[0]["Item"]["bin"] == {"B": bytes([2, 0, 255])}
+    assert "Item" not in responses[1] and "Item" not in responses[3]
+    assert responses[2]["Item"] == {"bin": {"B": bytes([3, 0, 255])}}
+    reads = ddb.execute_transaction(TransactStatements=[
+        {"Statement": one, "Parameters": [{"S": "a"}, {"N": "1"}]},
+        {"Statement": f"{one} AND flag = true", "Parameters": [{"S": "a"}, {"N": "3"}]},
+    ])["Responses"]
+    assert reads[0]["Item"]["bin"] == {"B": bytes([1, 0, 255])} and reads[1] == {}
