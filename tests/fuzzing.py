@@ -26,9 +26,9 @@ import random
 from collections import Counter
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable, Iterable
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import botocore.session
 import cbor2
@@ -292,7 +292,7 @@ def _over_limit_values(shape, generator: InputGenerator, http_bound: bool
         item = generator.value(shape.member, 3)
         out.append((f"{int(high) + 1} items", [item] * (int(high) + 1), True))
     elif kind == "list":
-        count = 500 if http_bound else 10_000
+        count = 500 if http_bound else 2_000
         out.append((f"{count:,} items", [generator.value(shape.member, 3)] * count, False))
     elif kind == "map" and high is not None and high < 2000:
         value = generator.value(shape.value, 3)
@@ -346,11 +346,24 @@ class Fuzzer:
         cases = self._member_cases(operation, params) + self._body_cases(operation, wire)
         return [case for case in cases if case is not None]
 
+    def sample(self, operation, params: dict, wire: Wire, count: int) -> list[Case]:
+        """``count`` of the malformed requests, chosen at random (seeded)."""
+        cases = self.malformed(operation, params, wire)
+        chosen = self.rng.sample(cases, min(count, len(cases)))
+        built = [case() if callable(case) else case for case in chosen]
+        return [case for case in built if case is not None]
+
     def _case(self, operation, label: str, params: dict, strict: bool,
-              edit: Callable[[dict], None] | None = None) -> Case | None:
+              edit: Callable[[dict], None] | None = None) -> Callable[[], Case | None]:
+        """A case, built when chosen (most are not, and building one serializes it)."""
+        return partial(self._build_case, operation, label, params, strict, edit)
+
+    def _build_case(self, operation, label: str, params: dict, strict: bool,
+                    edit: Callable[[dict], None] | None) -> Case | None:
         try:
             request_dict = _serialize(self.protocol, operation, params)
-        except KeyError:  # a member the host name needs (S3 Control's AccountId) left out
+        except (KeyError, OverflowError):  # a member the host needs left out (S3 Control's
+            # AccountId), or a number botocore cannot write in CBOR
             return None
         if edit is not None:
             edit(request_dict)
@@ -380,18 +393,18 @@ class Fuzzer:
                                         strict and not enum_checked_later))
             cases += self._wrong_type_cases(operation, params, name, member)
         cases.append(self._case(operation, "unknown member", params, False,
-                                self._unknown_member_edit()))
+                                self._unknown_member_edit(operation)))
         return cases
 
-    def _unknown_member_edit(self) -> Callable[[dict], None]:
+    def _unknown_member_edit(self, operation) -> Callable[[dict], None]:
         def edit(request_dict):
             body = request_dict["body"]
             if isinstance(body, dict):  # query
                 body[f"{UNKNOWN_MEMBER}.member.1"] = "x"
-            elif self.protocol in ("json", "rest-json") and body:
-                document = json.loads(body)
-                document[UNKNOWN_MEMBER] = {"a": [1, None, "x"]}
-                request_dict["body"] = json.dumps(document).encode()
+            elif self.protocol in ("json", "rest-json", "smithy-rpc-v2-cbor") and body and \
+                    _has_body_members(operation):
+                _document_edit(UNKNOWN_MEMBER, {"a": [1, None, "x"]}, self.protocol)(
+                    request_dict)
             else:
                 request_dict["headers"]["x-amz-nubo-fuzz"] = "1"
                 request_dict["query_string"] = _with_query(request_dict["query_string"],
@@ -403,13 +416,16 @@ class Fuzzer:
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
         cases = []
+        payload = operation.input_shape.serialization.get("payload")
+        if name == payload:
+            return cases  # the body itself: _body_cases breaks it
         if self.protocol in ("json", "rest-json", "smithy-rpc-v2-cbor") and location is None:
             for value in self.rng.sample(WRONG_DOCUMENT_VALUES[kind], 2):
                 cases.append(self._case(operation, f"{name} = {value!r}", params, True,
-                                        _document_edit(wire_name, value)))
+                                        _document_edit(wire_name, value, self.protocol)))
             if kind in ("list", "map", "structure"):
                 cases.append(self._case(operation, f"{name} nested 5,000 deep", params, True,
-                                        _document_edit(wire_name, _deep(5000))))
+                                        _document_edit(wire_name, _deep(5000), self.protocol)))
         elif self.protocol == "query" and kind in WRONG_TEXT:
             for text in self.rng.sample(WRONG_TEXT[kind], 2):
                 cases.append(self._case(operation, f"{name} = {text!r}", params, True,
@@ -440,9 +456,13 @@ class Fuzzer:
             return Case(operation.name, label,
                         replace(wire, body=body, headers={**wire.headers, **headers}), strict,
                         answer)
+
+        def huge_body_case(label, make_body):  # built only when chosen
+            return lambda: body_case(label, make_body(), False)
         has_input = operation.input_shape is not None and bool(operation.input_shape.members)
-        if self.protocol in ("json", "rest-json") and (wire.body or self.protocol == "json"):
-            strict = self.protocol == "json" or _has_body_members(operation)
+        if self.protocol == "json" or self.protocol == "rest-json" and \
+                _has_body_members(operation):
+            strict = True
             return [
                 body_case("truncated JSON", wire.body[:max(1, len(wire.body) // 2)] or b"{",
                           strict),
@@ -450,15 +470,20 @@ class Fuzzer:
                 body_case("JSON string at the top", b'"text"', strict),
                 body_case("invalid UTF-8 in JSON", b'{"x": "\xff\xfe\xfd"}', strict),
                 body_case("JSON nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, strict),
-                body_case("CBOR body", cbor2.dumps({"a": 1}), strict,
+                # a service speaking CBOR too takes it for CBOR, and answers so
+                body_case("CBOR body", cbor2.dumps({"a": [1]}), strict,
+                          "smithy-rpc-v2-cbor" if "smithy-rpc-v2-cbor" in
+                          self.model.metadata.get("protocols", ()) else None,
                           **{"Content-Type": "application/cbor"}),
                 body_case("XML body", b"<a><b>1</b></a>", strict),
-                body_case("a gzip header on plain JSON", wire.body or b"{}", strict,
-                          **{"Content-Encoding": "gzip"}),
+                # REST operations decompress only where the model says (requestcompression)
+                body_case("a gzip header on plain JSON", wire.body or b"{}",
+                          self.protocol == "json", **{"Content-Encoding": "gzip"}),
                 body_case("text/plain Content-Type", wire.body, False,
                           **{"Content-Type": "text/plain"}),
-                body_case("2 MiB document", _huge_json(wire.body), False),
-                body_case("gzip bomb", _gzip_bomb(), strict, **{"Content-Encoding": "gzip"}),
+                huge_body_case("2 MiB document", lambda: _huge_json(wire.body)),
+                body_case("gzip bomb", _gzip_bomb(), self.protocol == "json",
+                          **{"Content-Encoding": "gzip"}),
                 *([body_case("unknown X-Amz-Target", wire.body, True,
                              **{"X-Amz-Target": "NuboFuzz.NoSuchOperation"}),
                    body_case("an X-Amz-Target without a dot", wire.body, True,
@@ -466,7 +491,7 @@ class Fuzzer:
             ]
         if self.protocol == "smithy-rpc-v2-cbor":
             return [
-                body_case("truncated CBOR", wire.body[:max(1, len(wire.body) // 2)] or b"\xbf"),
+                body_case("truncated CBOR", wire.body[:len(wire.body) // 2] or b"\xbf"),
                 body_case("CBOR list at the top", cbor2.dumps([1, 2])),
                 body_case("invalid CBOR", b"\xff\xff\xff\x1c"),
                 body_case("CBOR nested 100,000 deep", b"\x81" * 100_000 + b"\x01"),
@@ -487,7 +512,7 @@ class Fuzzer:
                           self.model.metadata.get("protocols", ["query"])[0],
                           **{"Content-Type": "application/json"}),
                 body_case("bad percent escapes", wire.body + b"&%zz=%G1%", False),
-                body_case("2 MiB form", wire.body + b"&Pad=" + b"p" * (2 << 20), False),
+                huge_body_case("2 MiB form", lambda: wire.body + b"&Pad=" + b"p" * (2 << 20)),
             ]
         if self.protocol == "rest-xml" and _has_body_members(operation):
             return [
@@ -499,8 +524,8 @@ class Fuzzer:
                 body_case("invalid UTF-8 in XML", b"<a>\xff\xfe</a>"),
                 body_case("unclosed elements", b"<a><b><c>"),
                 body_case("XML nested 50,000 deep", b"<a>" * 50_000 + b"</a>" * 50_000, False),
-                body_case("2 MiB XML", wire.body.replace(b"</", b"<Pad>" + b"p" * (2 << 20)
-                                                         + b"</Pad></", 1), False),
+                huge_body_case("2 MiB XML", lambda: wire.body.replace(
+                    b"</", b"<Pad>" + b"p" * (2 << 20) + b"</Pad></", 1)),
             ]
         if self.protocol == "rest-xml" and has_input:
             return [body_case("an unexpected body", b"\x00\xff garbage", False)]
@@ -521,9 +546,8 @@ class Fuzzer:
             operation = self.model.operation_model(name)
             inputs = [self.well_typed(operation) for _ in range(well_typed)]
             params, case = inputs[0]
-            malformed = self.malformed(operation, params, case.wire)
             chosen = [case for _, case in inputs] + \
-                self.rng.sample(malformed, min(per_operation, len(malformed)))
+                self.sample(operation, params, case.wire, per_operation)
             failures += self.check(chosen)
         self.client.close()
         return failures
@@ -572,14 +596,24 @@ def _has_body_members(operation) -> bool:
     return any("location" not in m.serialization for m in shape.members.values())
 
 
-def _document_edit(wire_name: str, value: Any) -> Callable[[dict], None]:
-    """Sets a member of a JSON body; a ``bytes`` value is put in as raw JSON text."""
+def _document_edit(wire_name: str, value: Any, protocol: str) -> Callable[[dict], None]:
+    """Sets a member of a JSON or CBOR body; a ``bytes`` value is put in as raw JSON text (in
+    CBOR: lists nested as deep as the JSON text's)."""
     def edit(request_dict):
-        document = json.loads(request_dict["body"] or b"{}")
-        document[wire_name] = RAW_PLACEHOLDER if isinstance(value, bytes) else value
-        body = json.dumps(document).encode()
-        if isinstance(value, bytes):
-            body = body.replace(json.dumps(RAW_PLACEHOLDER).encode(), value)
+        raw = isinstance(value, bytes)
+        if protocol == "smithy-rpc-v2-cbor":
+            document = cbor2.loads(request_dict["body"]) if request_dict["body"] else {}
+            document[wire_name] = RAW_PLACEHOLDER if raw else value
+            body = cbor2.dumps(document)
+            if raw:
+                depth = value.count(b"[")
+                body = body.replace(cbor2.dumps(RAW_PLACEHOLDER), b"\x81" * depth + b"\x01")
+        else:
+            document = json.loads(request_dict["body"] or b"{}")
+            document[wire_name] = RAW_PLACEHOLDER if raw else value
+            body = json.dumps(document).encode()
+            if raw:
+                body = body.replace(json.dumps(RAW_PLACEHOLDER).encode(), value)
         request_dict["body"] = body
     return edit
 
@@ -594,10 +628,9 @@ def _form_edit(wire_name: str, text: str, suffix: str | None = None) -> Callable
     return edit
 
 
-def _with_query(query, key: str, value: str):
-    if isinstance(query, dict):
-        return {**query, key: value}
-    return (f"{query}&" if query else "") + urlencode({key: value})
+def _with_query(query, key: str, value: str) -> dict:
+    """A serialized query string (a dict, or text where the protocol has none) plus a key."""
+    return {**(query if isinstance(query, dict) else dict(parse_qsl(query))), key: value}
 
 
 def _http_edit(location: str, wire_name: str, text: str) -> Callable[[dict], None]:

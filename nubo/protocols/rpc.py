@@ -52,11 +52,13 @@ def parse(view: ServiceModel, request: HttpRequest, protocol: str
     codec = JSON if protocol == "json" else CBOR
     body = request.body
     document = (_decode_json(body) if codec is JSON else _decode_cbor(body)) if body else {}
+    if document is None:
+        document = {}
+    elif type(document) is not dict:  # an input is an object, even an operation's without one
+        raise faults.bad_value(protocol, "", f"expected object, got {type(document).__name__}")
     shape = operation.input_shape
     if shape is None:
         return operation, {}
-    if document is None:
-        document = {}
     try:
         read = operation_plan(operation, f"{codec.name}-reader",
                               lambda: documents.compile_reader(shape, codec))

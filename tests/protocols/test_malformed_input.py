@@ -1,0 +1,32 @@
+"""The protocol engine answers malformed requests of every wire protocol with the protocol's
+4xx error, whatever the service: json, query and smithy-rpc-v2-cbor through CloudWatch (which
+speaks all three) and rest-json through Lambda, services nubo does not implement, so a request
+the engine accepts answers 501 and one it cannot read a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fuzzing import Fuzzer, Wire, send
+
+ACCOUNT = "700000000006"
+
+
+@pytest.mark.parametrize("service, protocol", [
+    ("cloudwatch", "smithy-rpc-v2-cbor"), ("cloudwatch", "json"), ("cloudwatch", "query"),
+    ("lambda", "rest-json")])
+def test_malformed_requests_get_client_errors(nubo_server, service, protocol):
+    fuzzer = Fuzzer(nubo_server, service, account=ACCOUNT, protocol=protocol)
+    fuzzer.assert_answers(per_operation=6)
+    assert set(fuzzer.statuses) - {400, 404, 413, 501} == set()
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b'"text"', b"7"])
+def test_an_input_is_an_object_even_for_operations_without_one(nubo_server, body):
+    # SQS ListQueues has an input; STS-like operations without one (DynamoDB
+    # DescribeEndpoints) must refuse a list all the same
+    wire = Wire("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.DescribeEndpoints",
+                                  "Content-Type": "application/x-amz-json-1.0"}, body)
+    reply, found = send(nubo_server, "dynamodb", wire, account=ACCOUNT)
+    assert found is None, found
+    assert reply.status == 400 and b"SerializationException" in reply.body, reply.body
