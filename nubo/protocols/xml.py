@@ -100,10 +100,12 @@ def _scalar_writer(shape, cache: dict) -> Writer:
     if scalar_kind(shape) == "integer":  # digits need no escaping
         def write_integer(parts, value, tag, ns=""):
             parts.append(f"<{tag}{ns}>{int(value)}</{tag}>")
+        write_integer.to_text = int  # for _elements_writer
         return write_integer
 
     def write_scalar(parts, value, tag, ns=""):
         parts.append(f"<{tag}{ns}>{escape(to_text(value))}</{tag}>")
+    write_scalar.to_text = to_text
     return write_scalar
 
 
@@ -130,21 +132,46 @@ def _struct_writer(plan: list) -> Writer:
         if not split:
             split[:] = ([(name, attr, to_text, member_ns)
                          for name, attr, write, to_text, member_ns in plan if write is None],
-                        [(name, member_tag, write, member_ns)
-                         for name, member_tag, write, _, member_ns in plan if write is not None])
-        attributes, elements = split
+                        _elements_writer([(name, member_tag, write, member_ns)
+                                          for name, member_tag, write, _, member_ns in plan
+                                          if write is not None]))
+        attributes, write_elements = split
         attrs = ns
         for name, attr_name, to_text, member_ns in attributes:
             if value.get(name) is not None:
                 attrs += f'{member_ns} {attr_name}="{escape_attr(to_text(value[name]))}"'
         parts.append(f"<{tag}{attrs}>")
-        get = value.get
-        for name, member_tag, write, member_ns in elements:
-            item = get(name)
-            if item is not None:
-                write(parts, item, member_tag, member_ns)
+        write_elements(parts, value)
         parts.append(f"</{tag}>")
     return write_struct
+
+
+def _elements_writer(elements: list) -> Callable[[list, dict], None]:
+    """One function writing a structure's element members, generated from its plan: a
+    listing writes thousands of structures, and a call per member (to its writer, then to the
+    text converter and to ``escape``) was most of their cost. Scalars are written inline with
+    constant tags; other members call their writers."""
+    scope: dict[str, Any] = {"_special": _SPECIAL.search, "_escape": escape}
+    lines = ["def write_elements(parts, value):", "    append = parts.append",
+             "    get = value.get"]
+    for index, (name, tag, write, member_ns) in enumerate(elements):
+        opening, closing = f"<{tag}{member_ns}>", f"</{tag}>"
+        lines += [f"    item = get({name!r})", "    if item is not None:"]
+        to_text = getattr(write, "to_text", None)
+        if to_text is int:  # digits need no escaping
+            lines.append(f"        append({opening!r} + str(int(item)) + {closing!r})")
+        elif to_text is not None:
+            scope[f"to_text_{index}"] = to_text
+            lines += [f"        text = to_text_{index}(item)",
+                      f"        append({opening!r} + (text if _special(text) is None"
+                      f" else _escape(text)) + {closing!r})"]
+        else:
+            scope[f"write_{index}"] = write
+            lines.append(f"        write_{index}(parts, item, {tag!r}, {member_ns!r})")
+    if not elements:
+        lines.append("    pass")
+    exec("\n".join(lines), scope)  # noqa: S102 - code built from the model's names, as repr()
+    return scope["write_elements"]
 
 
 def _list_writer(shape, cache: dict) -> Writer:
