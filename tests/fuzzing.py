@@ -33,12 +33,12 @@ from urllib.parse import parse_qsl, urlsplit
 import botocore.session
 import cbor2
 from botocore.auth import S3SigV4Auth, SigV4Auth
-from botocore.awsrequest import AWSRequest, create_request_object, prepare_request_dict
+from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.serialize import create_serializer
 
 from tests.conftest import REGION, SECRET_KEY
-from tests.protocols.helpers import ValueGenerator
+from tests.protocols.helpers import ValueGenerator, to_http_request
 
 UNKNOWN_MEMBER = "NuboFuzzUnknownMember"
 BAD_ENUM = "NUBO_NOT_AN_ENUM_VALUE"
@@ -240,21 +240,14 @@ def _serialize(protocol: str, operation, params: dict) -> dict:
 
 
 def _wire(request_dict: dict, operation) -> Wire:
-    request_dict = dict(request_dict)
-    prepare_request_dict(request_dict, endpoint_url="http://nubo")
-    prepared = create_request_object(request_dict).prepare()
-    url = urlsplit(prepared.url)
-    body = prepared.body or b""
-    if isinstance(body, str):
-        body = body.encode()
-    elif not isinstance(body, bytes):
-        body = body.read()
-    headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in prepared.headers.items()
-               if k.lower() not in ("content-length", "host", "user-agent")}
+    request = to_http_request(dict(request_dict))
+    headers = {k: v for k, v in request.headers.items()
+               if k not in ("content-length", "host", "user-agent")}
+    body = request.body
     if body and (operation.http_checksum_required or
                  operation.http_checksum.get("requestChecksumRequired")):
-        headers["Content-MD5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
-    return Wire(prepared.method, url.path or "/", url.query, headers, body)
+        headers["content-md5"] = base64.b64encode(hashlib.md5(body).digest()).decode()
+    return Wire(request.method, request.path, request.query_string, headers, body)
 
 
 # --- mutations -----------------------------------------------------------------------------------
@@ -453,8 +446,8 @@ class Fuzzer:
     def _body_cases(self, operation, wire: Wire) -> list[Case]:
         """Raw bodies broken in the protocol's own ways."""
         def body_case(label, body, strict=True, answer=None, **headers):
-            return Case(operation.name, label,
-                        replace(wire, body=body, headers={**wire.headers, **headers}), strict,
+            headers = {**wire.headers, **{k.lower(): v for k, v in headers.items()}}
+            return Case(operation.name, label, replace(wire, body=body, headers=headers), strict,
                         answer)
 
         def huge_body_case(label, make_body):  # built only when chosen
