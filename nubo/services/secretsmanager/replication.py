@@ -35,8 +35,9 @@ class Replicas:
                 status.update(status="Failed", message="Replication failed: Secret name "
                               "already exists in the Region.")
             else:
-                if existing is not None:
-                    self.secrets.delete_now(existing)
+                if existing is not None and existing.get("primary_region") is None:
+                    self.secrets.delete_now(existing)  # a standalone secret, overwritten
+                # (a replica row, this secret's own again or another primary's, is replaced)
                 self.table.put({
                     "account": key[0], "region": region, "name": secret.name,
                     "arn": secret.record["arn"].replace(f":{secret.record['region']}:",
