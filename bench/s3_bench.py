@@ -43,7 +43,7 @@ class Plan:
     large_bucket: int
 
 
-FULL = Plan(small_seconds=10, big_objects=5, list_keys=10_000, large_bucket=200_000)
+FULL = Plan(small_seconds=10, big_objects=5, list_keys=10_000, large_bucket=1_000_000)
 QUICK = Plan(small_seconds=2, big_objects=2, list_keys=2_000, large_bucket=10_000)
 MOTO = Plan(small_seconds=5, big_objects=2, list_keys=10_000, large_bucket=20_000)
 

@@ -906,9 +906,7 @@ class S3Provider(ServiceProvider):
                      "ETag": row["etag"], "Size": row["size"],
                      "StorageClass": row.get("StorageClass") or "STANDARD"}
             if row["checksum_kind"]:
-                algorithm, kind = row["checksum_kind"].split(" ")
-                entry["ChecksumAlgorithm"] = [algorithm]
-                entry["ChecksumType"] = kind
+                entry.update(_listed_checksum(row["checksum_kind"]))
             if with_owner:
                 entry["Owner"] = owner_of(row["owner"])
             contents.append(entry)
@@ -928,16 +926,15 @@ class S3Provider(ServiceProvider):
         versions, markers = [], []
         for row in page.entries:
             entry = {"Key": encode(row["key"]), "VersionId": row["version_id"],
-                     "IsLatest": row.get("superseded") is None,
+                     "IsLatest": row["superseded"] is None,
                      "LastModified": row["modified"], "Owner": owner_of(row["owner"])}
-            if row.get("delete_marker"):
+            if row["etag"] is None:  # a delete marker
                 markers.append(entry)
                 continue
             entry.update(ETag=row["etag"], Size=row["size"],
-                         StorageClass=row.get("StorageClass") or "STANDARD")
-            if row.get("checksum"):
-                entry.update(ChecksumAlgorithm=[row["checksum"][0]],
-                             ChecksumType=row["checksum"][2])
+                         StorageClass=row["StorageClass"] or "STANDARD")
+            if row["checksum_kind"]:
+                entry.update(_listed_checksum(row["checksum_kind"]))
             versions.append(entry)
         out = {"Name": Bucket, "Prefix": encode(Prefix or ""), "Delimiter": encode(Delimiter),
                "MaxKeys": limit, "IsTruncated": page.truncated,
@@ -1520,6 +1517,12 @@ class S3Provider(ServiceProvider):
 
 def _version_of(record: dict) -> dict:
     return {"VersionId": record["version_id"]} if record.get("versioned") else {}
+
+
+def _listed_checksum(checksum_kind: str) -> dict:
+    """A listed version's checksum members, from its "<algorithm> <type>" column."""
+    algorithm, kind = checksum_kind.split(" ")
+    return {"ChecksumAlgorithm": [algorithm], "ChecksumType": kind}
 
 
 def _max_keys(value: int | None) -> int:

@@ -19,6 +19,9 @@ from nubo.services.s3.schema import BUCKETS, OBJECTS, checksum_kind
 MAX_KEY_BYTES = 1024
 # What ListObjects reports of each object, read as columns (see schema.OBJECTS).
 LISTED = ("key", "modified", "etag", "size", "StorageClass", "checksum_kind", "owner")
+# what ListObjectVersions reports of each version (a delete marker is the version without an
+# ETag), with the rank its page continues from
+VERSION_LISTED = LISTED + ("rank", "version_id", "superseded")
 MAX_BUCKETS_PAGE = 10_000
 MAX_BUCKETS = 10_000  # general purpose buckets per account (the default quota since 2024)
 DEFAULT_REGION = "us-east-1"
@@ -308,11 +311,12 @@ class Objects:
 
         def fetch(lo: str, hi: str | None, count: int, cursor: dict | None) -> list[dict]:
             if cursor is not None:  # the rest of the cursor's key first
-                rows = self.table.find(eq=(bucket, cursor["key"]), lo=cursor["rank"] + 1,
-                                       limit=count)
+                rows = self.table.find_values(VERSION_LISTED, eq=(bucket, cursor["key"]),
+                                              lo=cursor["rank"] + 1, limit=count)
                 if rows:
-                    return rows
-            return self.table.find(eq=(bucket,), lo=lo, hi=hi, limit=count)
+                    return [dict(zip(VERSION_LISTED, row)) for row in rows]
+            return [dict(zip(VERSION_LISTED, row)) for row in self.table.find_values(
+                VERSION_LISTED, eq=(bucket,), lo=lo, hi=hi, limit=count)]
         return _walk(fetch, prefix, delimiter, key_marker, limit, cursor)
 
 
