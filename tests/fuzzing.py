@@ -551,6 +551,12 @@ class Fuzzer:
         failures = self.run(per_operation, operations, skip, well_typed)
         assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures)
 
+    def request(self, operation_name: str, params: dict) -> Reply | None:
+        """A well-formed request, as botocore writes it (for clients that cannot reach the
+        server themselves, as S3 Control's with its account in the host name)."""
+        operation = self.model.operation_model(operation_name)
+        return self.client.send(_wire(_serialize(self.protocol, operation, params), operation))
+
     def check(self, cases: Iterable[Case]) -> list[str]:
         failures = []
         for case in cases:

@@ -20,6 +20,11 @@ def ddb(make_client):
     return account_client(make_client, "dynamodb", ACCOUNT)
 
 
+@pytest.fixture(scope="module")
+def streams(make_client):
+    return account_client(make_client, "dynamodbstreams", ACCOUNT)
+
+
 def test_bad_input_gets_client_errors(nubo_server, ddb):
     ddb.create_table(TableName="kept", **KEYS)
     ddb.put_item(TableName="kept", Item={"pk": {"S": "a"}, "n": {"N": "1"}})
@@ -35,6 +40,22 @@ def test_bad_input_gets_client_errors(nubo_server, ddb):
     assert ddb.get_item(TableName="kept", Key={"pk": {"S": "a"}})["Item"] == {
         "pk": {"S": "a"}, "n": {"N": "1"}}
     assert ddb.describe_table(TableName="kept")["Table"]["TableStatus"] == "ACTIVE"
+
+
+def test_bad_stream_input_gets_client_errors(nubo_server, ddb, streams):
+    table = ddb.create_table(TableName="streamed", **KEYS, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
+    ddb.put_item(TableName="streamed", Item={"pk": {"S": "a"}})
+    stream = table["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=stream)["StreamDescription"]["Shards"][0]
+    iterator = streams.get_shard_iterator(StreamArn=stream, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    fuzzer = Fuzzer(nubo_server, "dynamodbstreams", account=ACCOUNT,
+                    known={"StreamArn": stream, "ShardId": shard["ShardId"],
+                           "ShardIterator": known_choice(iterator, iterator[:-3], "x")})
+    fuzzer.assert_answers(per_operation=12, well_typed=4)
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+    assert [r["dynamodb"]["Keys"] for r in records] == [{"pk": {"S": "a"}}]
 
 
 def test_create_table_without_keys_is_a_validation_error(ddb):

@@ -6,6 +6,7 @@ x-amz-checksum-*, dates of conditional requests)."""
 from __future__ import annotations
 
 import uuid
+import xml.etree.ElementTree as ElementTree
 
 import pytest
 
@@ -39,6 +40,23 @@ def test_bad_input_gets_client_errors(nubo_server, s3, buckets):
     fuzzer.assert_answers(per_operation=8)
     assert s3.get_object(Bucket=kept, Key="k")["Body"].read() == b"0123456789"
     assert s3.get_bucket_tagging(Bucket=kept)["TagSet"] == [{"Key": "a", "Value": "b"}]
+
+
+def test_bad_control_input_gets_client_errors(nubo_server):
+    # the fuzz runs in an account of its own, so another's configuration must stay as it is
+    fuzzed, kept = "700000000015", ACCOUNT
+    owner = Fuzzer(nubo_server, "s3control", account=kept)
+    block = {"BlockPublicAcls": True, "IgnorePublicAcls": False, "BlockPublicPolicy": True,
+             "RestrictPublicBuckets": False}
+    assert owner.request("PutPublicAccessBlock", {
+        "AccountId": kept, "PublicAccessBlockConfiguration": block}).status == 200
+    fuzzer = Fuzzer(nubo_server, "s3control", account=fuzzed,
+                    known={"AccountId": known_choice(fuzzed, fuzzed, kept, "x")})
+    fuzzer.assert_answers(per_operation=8, well_typed=3)
+    reply = owner.request("GetPublicAccessBlock", {"AccountId": kept})
+    assert reply.status == 200
+    assert {e.tag.rpartition("}")[2]: e.text for e in ElementTree.fromstring(reply.body)} == {
+        name: str(value).lower() for name, value in block.items()}
 
 
 BAD_HEADERS = [
