@@ -9,7 +9,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.dynamodb.conftest import error_of, unique, wait_active
+from tests.dynamodb.conftest import error_of, unique, validation_error, wait_active
 
 
 def wait_available(ddb, arn: str) -> dict:
@@ -43,6 +43,20 @@ def test_backup_and_restore(ddb, make_table):
         "by_g"
     summaries = ddb.list_backups(TableName=source)["BackupSummaries"]
     assert [s["BackupArn"] for s in summaries] == [arn]
+    created = details["BackupCreationDateTime"].timestamp()
+
+    def listed(**bounds) -> list[str]:
+        return [s["BackupArn"] for s in ddb.list_backups(TableName=source, **bounds)[
+            "BackupSummaries"]]
+
+    assert listed(TimeRangeLowerBound=created - 1, TimeRangeUpperBound=created + 1) == [arn]
+    assert listed(TimeRangeLowerBound=created + 1) == []  # lower inclusive, upper exclusive
+    assert listed(TimeRangeUpperBound=created - 1) == []
+    assert listed(BackupType="ALL") == [arn] and listed(BackupType="SYSTEM") == []
+    with pytest.raises(ClientError) as excinfo:
+        listed(TimeRangeLowerBound=created + 1, TimeRangeUpperBound=created - 1)
+    assert validation_error(excinfo) == ("One or more parameter values were invalid: Time range "
+                                         "lower bound must be less than or equal to upper bound")
 
     target = unique("restored")
     restored = ddb.restore_table_from_backup(TargetTableName=target, BackupArn=arn)[
@@ -115,6 +129,35 @@ def test_kinesis_streaming_destination_settings(ddb, table):
     [destination] = ddb.describe_kinesis_streaming_destination(TableName=table)[
         "KinesisDataStreamDestinations"]
     assert (destination["StreamArn"], destination["DestinationStatus"]) == (stream, "ACTIVE")
+    updated = ddb.update_kinesis_streaming_destination(
+        TableName=table, StreamArn=stream,
+        UpdateKinesisStreamingConfiguration={"ApproximateCreationDateTimePrecision": "MICROSECOND"})
+    assert (updated["DestinationStatus"], updated["UpdateKinesisStreamingConfiguration"]) == (
+        "UPDATING", {"ApproximateCreationDateTimePrecision": "MICROSECOND"})
+    [destination] = ddb.describe_kinesis_streaming_destination(TableName=table)[
+        "KinesisDataStreamDestinations"]
+    assert (destination["DestinationStatus"],
+            destination["ApproximateCreationDateTimePrecision"]) == ("ACTIVE", "MICROSECOND")
+    table_id = ddb.describe_table(TableName=table)["Table"]["TableId"]
+
+    def refused(arn: str, configuration: dict | None) -> str:
+        params = {"UpdateKinesisStreamingConfiguration": configuration} if configuration else {}
+        with pytest.raises(ClientError) as excinfo:
+            ddb.update_kinesis_streaming_destination(TableName=table, StreamArn=arn, **params)
+        return validation_error(excinfo)
+
+    micro = {"ApproximateCreationDateTimePrecision": "MICROSECOND"}
+    assert refused(stream, micro) == (
+        "Invalid Request: Precision is already set to the desired value of MICROSECOND for "
+        f"tableId: {table_id}, kdsArn: {stream}")
+    assert refused(stream, None) == (
+        "Streaming destination cannot be updated with given parameters: "
+        "UpdateKinesisStreamingConfiguration cannot be null or contain only null values")
+    other = stream + "-other"
+    assert refused(other, micro) == (
+        "Table is not in a valid state to enable Kinesis Streaming Destination: Kinesis "
+        "streaming is not in ACTIVE state. Updates are only allowed in ACTIVE state. "
+        f"TableName: {table}, kdsArn: {other}")
     assert ddb.disable_kinesis_streaming_destination(TableName=table, StreamArn=stream)[
         "DestinationStatus"] == "DISABLING"
 

@@ -5,8 +5,9 @@ queries.py (Query/Scan) and batches.py (batches and transactions)."""
 from __future__ import annotations
 
 import asyncio
-import re
 import logging
+import re
+from datetime import datetime
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
@@ -330,6 +331,19 @@ class DynamodbProvider(ServiceProvider):
                     "ApproximateCreationDateTimePrecision":
                     destination["ApproximateCreationDateTimePrecision"]}}
 
+    @handler("UpdateKinesisStreamingDestination")
+    def update_kinesis_streaming_destination(self, ctx: RequestContext, TableName: str,
+                                             StreamArn: str,
+                                             UpdateKinesisStreamingConfiguration: dict
+                                             | None = None) -> dict:
+        table = self.tables.describe_target(ctx, TableName)
+        destination = self.settings.update_kinesis_destination(
+            table, StreamArn, UpdateKinesisStreamingConfiguration)
+        return {"TableName": table.name, "StreamArn": StreamArn, "DestinationStatus": "UPDATING",
+                "UpdateKinesisStreamingConfiguration": {
+                    "ApproximateCreationDateTimePrecision":
+                    destination["ApproximateCreationDateTimePrecision"]}}
+
     @handler("DescribeKinesisStreamingDestination")
     def describe_kinesis_streaming_destination(self, ctx: RequestContext,
                                                TableName: str) -> dict:
@@ -393,10 +407,14 @@ class DynamodbProvider(ServiceProvider):
 
     @handler("ListBackups")
     def list_backups(self, ctx: RequestContext, TableName: str | None = None,
-                     Limit: int | None = None, TimeRangeLowerBound=None,
-                     TimeRangeUpperBound=None, ExclusiveStartBackupArn: str | None = None,
+                     Limit: int | None = None, TimeRangeLowerBound: datetime | None = None,
+                     TimeRangeUpperBound: datetime | None = None,
+                     ExclusiveStartBackupArn: str | None = None,
                      BackupType: str | None = None) -> dict:
-        return self.backups.list(ctx, TableName, Limit, ExclusiveStartBackupArn)
+        return self.backups.list(
+            ctx, TableName, Limit, ExclusiveStartBackupArn,
+            TimeRangeLowerBound.timestamp() if TimeRangeLowerBound else None,
+            TimeRangeUpperBound.timestamp() if TimeRangeUpperBound else None, BackupType)
 
     @handler("DeleteBackup")
     def delete_backup(self, ctx: RequestContext, BackupArn: str) -> dict:

@@ -103,9 +103,19 @@ class Backups:
                 "SourceTableFeatureDetails": features}
 
     def list(self, ctx: RequestContext, table_name: str | None, limit: int | None,
-             start: str | None) -> dict:
+             start: str | None, lower: float | None = None, upper: float | None = None,
+             backup_type: str | None = None) -> dict:
+        """ListBackups: the account's backups (of one table), created in [lower, upper) when
+        bounded; nubo's backups are all USER ones."""
+        if lower is not None and upper is not None and lower > upper:
+            raise validation("One or more parameter values were invalid: Time range lower bound "
+                             "must be less than or equal to upper bound")
+        if (backup_type or "USER") not in ("USER", "ALL"):
+            return {"BackupSummaries": []}
         eq = (ctx.account_id, ctx.region) + ((table_name,) if table_name else ())
-        records = self.backups.find(index="by_table", eq=eq)
+        records = [r for r in self.backups.find(index="by_table", eq=eq)
+                   if (lower is None or r["created"] >= lower) and
+                   (upper is None or r["created"] < upper)]
         if start is not None:
             arns = [r["arn"] for r in records]
             records = records[arns.index(start) + 1:] if start in arns else []

@@ -86,6 +86,29 @@ class TableSettings:
         self.tables.change(table, kinesis=list(destinations.values()))
         return destination
 
+    def update_kinesis_destination(self, table: Table, stream_arn: str,
+                                   configuration: dict | None) -> dict:
+        """UpdateKinesisStreamingDestination: an ACTIVE destination's timestamp precision."""
+        precision = (configuration or {}).get("ApproximateCreationDateTimePrecision")
+        if precision is None:
+            raise validation("Streaming destination cannot be updated with given parameters: "
+                             "UpdateKinesisStreamingConfiguration cannot be null or contain "
+                             "only null values")
+        destinations = {d["StreamArn"]: d for d in table.record.get("kinesis", ())}
+        current = destinations.get(stream_arn)
+        if current is None or current["DestinationStatus"] != "ACTIVE":
+            raise validation("Table is not in a valid state to enable Kinesis Streaming "
+                             "Destination: Kinesis streaming is not in ACTIVE state. Updates "
+                             f"are only allowed in ACTIVE state. TableName: {table.name}, "
+                             f"kdsArn: {stream_arn}")
+        if current["ApproximateCreationDateTimePrecision"] == precision:
+            raise validation(f"Invalid Request: Precision is already set to the desired value "
+                             f"of {precision} for tableId: {table.record['TableId']}, "
+                             f"kdsArn: {stream_arn}")
+        destinations[stream_arn] = dict(current, ApproximateCreationDateTimePrecision=precision)
+        self.tables.change(table, kinesis=list(destinations.values()))
+        return destinations[stream_arn]
+
     # -- CloudWatch Contributor Insights (settings; nubo publishes no CloudWatch rules yet) --
 
     def set_insights(self, table: Table, index_name: str | None, action: str,
