@@ -268,6 +268,13 @@ def test_import_plain_json_with_header_list_csv_and_conflicts(ddb, s3, bucket, m
     with pytest.raises(ClientError) as excinfo:
         ddb.describe_import(ImportArn="arn:aws:dynamodb:us-east-1:000000000000:table/x/import/1")
     assert error_of(excinfo)[0] == "ImportNotFoundException"
+    with pytest.raises(ClientError) as excinfo:
+        ddb.import_table(S3BucketSource={"S3Bucket": bucket}, InputFormat="DYNAMODB_JSON",
+                         InputFormatOptions={"Csv": {"Delimiter": ";"}},
+                         TableCreationParameters=creation(unique("refused")))
+    assert error_of(excinfo)[:2] == ("ValidationException", "Invalid Request: Unsupported "
+                                     "InputFormatOptions for the given input format: "
+                                     "DYNAMODB_JSON.")
 
 
 def test_export_in_ion(ddb, s3, make_table, bucket):
@@ -307,6 +314,17 @@ def test_list_exports_pages(ddb, make_table, bucket):
     rest = ddb.list_exports(TableArn=arn, MaxResults=2, NextToken=first["NextToken"])
     assert [s["ExportArn"] for s in rest["ExportSummaries"]] == sorted(arns)[2:]
     assert "NextToken" not in rest
+    for listing, token in ((ddb.list_exports, "not-a-token"),
+                           (ddb.list_imports, first["NextToken"])):  # an export listing's
+        with pytest.raises(ClientError) as excinfo:
+            listing(NextToken=token)
+        assert error_of(excinfo)[:2] == ("ValidationException", "Invalid Request: Provided "
+                                         f"nextToken is invalid: {token}")
+    with pytest.raises(ClientError) as excinfo:
+        ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket, S3SseKmsKeyId="key",
+                                          S3SseAlgorithm="AES256")
+    assert error_of(excinfo)[:2] == ("ValidationException", "Invalid Request: KMS Key Id is "
+                                     "not supported for this encryption type")
     everything = ddb.list_exports(MaxResults=25)  # every table's, this account and region
     assert set(arns) <= {s["ExportArn"] for s in everything["ExportSummaries"]} or \
         "NextToken" in everything

@@ -121,13 +121,18 @@ def _page(rows: list[dict], limit: int | None, field: str) -> tuple[list[dict], 
     return rows, None
 
 
-def _after(token: str | None) -> str | None:
+def _after(token: str | None, kind: str) -> str | None:
+    """The ARN a NextToken of ListExports/ListImports (``kind``: export | import) goes on
+    after; another listing's token is refused as AWS refuses it."""
     if token is None:
         return None
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        arn = base64.urlsafe_b64decode(token.encode()).decode()
     except (ValueError, UnicodeDecodeError):
-        raise validation("Invalid NextToken") from None
+        arn = ""
+    if f"/{kind}/" not in arn:
+        raise validation(f"Invalid Request: Provided nextToken is invalid: {token}")
+    return arn
 
 
 class Transfers:
@@ -150,6 +155,9 @@ class Transfers:
                ExportFormat: str | None = None, ExportType: str | None = None,
                IncrementalExportSpecification: dict | None = None) -> dict:
         spec = _incremental_spec(ExportType, IncrementalExportSpecification)
+        if S3SseKmsKeyId is not None and S3SseAlgorithm != "KMS":
+            raise validation("Invalid Request: KMS Key Id is not supported for this encryption "
+                             "type")
         request = {"TableArn": TableArn, "S3Bucket": S3Bucket, "S3BucketOwner": S3BucketOwner,
                    "S3Prefix": S3Prefix, "S3SseAlgorithm": S3SseAlgorithm or "AES256",
                    "S3SseKmsKeyId": S3SseKmsKeyId,
@@ -442,7 +450,8 @@ class Transfers:
                      InputFormatOptions: dict | None = None,
                      InputCompressionType: str | None = None) -> dict:
         if InputFormatOptions and InputFormat != "CSV":
-            raise validation("InputFormatOptions can only be specified for CSV InputFormat")
+            raise validation("Invalid Request: Unsupported InputFormatOptions for the given "
+                             f"input format: {InputFormat}.")
         request = {"S3BucketSource": S3BucketSource, "InputFormat": InputFormat,
                    "InputFormatOptions": InputFormatOptions,
                    "InputCompressionType": InputCompressionType or "NONE",
@@ -563,7 +572,7 @@ class Transfers:
     @staticmethod
     def _listing(jobs, ctx: RequestContext, table_arn: str | None, limit: int | None,
                  token: str | None) -> list[dict]:
-        after = _after(token)
+        after = _after(token, "export" if jobs.spec.name == schema.EXPORTS.name else "import")
         lo = None if after is None else after + "\x00"
         wanted = (limit or MAX_LIST) + 1
         if table_arn is not None:
