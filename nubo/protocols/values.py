@@ -7,7 +7,7 @@ import binascii
 import math
 import time
 from datetime import datetime, timezone
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime, formatdate, parsedate_to_datetime
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -93,7 +93,18 @@ def epoch_seconds(value: object) -> float | int:
     return int(seconds) if seconds.is_integer() else seconds
 
 
+_HTTP_DATES: dict[int, str] = {}  # recent seconds as HTTP dates (Last-Modified of hot objects)
+
+
 def rfc822(value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        whole = int(value)
+        text = _HTTP_DATES.get(whole)
+        if text is None:
+            if len(_HTTP_DATES) >= 4096:
+                _HTTP_DATES.clear()
+            text = _HTTP_DATES[whole] = formatdate(whole, usegmt=True)
+        return text
     return format_datetime(_aware(value).astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 

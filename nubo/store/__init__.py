@@ -236,8 +236,11 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a transaction is exactly
         # the scope of ``transaction()``.
+        # cached_statements: every table's statements stay prepared (the default 128 is fewer
+        # than all services' together, and re-preparing costs more than running most of them)
         self._db = sqlite3.connect(":memory:" if self.path is None else str(self.path),
-                                   isolation_level=None, check_same_thread=False)
+                                   isolation_level=None, check_same_thread=False,
+                                   cached_statements=2048)
         if self.path is not None:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
