@@ -199,6 +199,35 @@ def test_acls_follow_object_ownership(s3, bucket):
     assert len(s3.get_object_acl(Bucket=bucket, Key="public")["Grants"]) == 1
 
 
+def test_delete_ownership_controls(s3, bucket, aws_cli):
+    aws_cli("s3api", "delete-bucket-ownership-controls", "--bucket", bucket)
+    with pytest.raises(ClientError) as caught:
+        s3.get_bucket_ownership_controls(Bucket=bucket)
+    assert error_of(caught) == ("OwnershipControlsNotFoundError",
+                                "The bucket ownership controls were not found", 404)
+    assert caught.value.response["Error"]["BucketName"] == bucket
+    with pytest.raises(ClientError) as caught:  # nothing left to delete
+        s3.delete_bucket_ownership_controls(Bucket=bucket)
+    assert error_of(caught)[0::2] == ("OwnershipControlsNotFoundError", 404)
+    # without controls, ACLs apply as under ObjectWriter
+    other = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", GrantRead=f"id={other}")
+    grants = s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]
+    assert {"Grantee": {"Type": "CanonicalUser", "ID": other}, "Permission": "READ"} in grants
+    # the grant headers as the CLI documents them: unquoted, several grantees, any case
+    s3.put_object_acl(Bucket=bucket, Key="k", GrantFullControl=f'ID="{other}"',
+                      GrantRead="uri=http://acs.amazonaws.com/groups/s3/LogDelivery, "
+                                f"id={other}")
+    grants = s3.get_object_acl(Bucket=bucket, Key="k")["Grants"]
+    assert {(g["Grantee"].get("ID") or g["Grantee"]["URI"], g["Permission"])
+            for g in grants} == {(other, "FULL_CONTROL"), (other, "READ"), (
+                "http://acs.amazonaws.com/groups/s3/LogDelivery", "READ")}
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [
+        {"ObjectOwnership": "BucketOwnerPreferred"}]})
+    assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == \
+        [{"ObjectOwnership": "BucketOwnerPreferred"}]
+
+
 def test_more_bucket_settings(s3, bucket):
     assert "Status" not in s3.get_bucket_accelerate_configuration(Bucket=bucket)
     s3.put_bucket_accelerate_configuration(Bucket=bucket,

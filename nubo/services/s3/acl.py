@@ -27,7 +27,9 @@ _CANNED = {"private": [], "bucket-owner-full-control": [], "bucket-owner-read": 
 GRANT_MEMBERS = {"GrantFullControl": "FULL_CONTROL", "GrantRead": "READ",
                  "GrantReadACP": "READ_ACP", "GrantWrite": "WRITE", "GrantWriteACP": "WRITE_ACP"}
 _PERMISSIONS = ("FULL_CONTROL", "READ", "READ_ACP", "WRITE", "WRITE_ACP")
-_GRANTEE = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"([^"]*)"\s*(?:,|$)')
+# id="..", uri=.., emailaddress=..: quoted or not (the CLI's documented form is unquoted)
+_GRANTEE = re.compile(r'\s*(id|uri|emailaddress)\s*=\s*(?:"([^"]*)"|([^,"\s]+))\s*(?:,|$)',
+                      re.IGNORECASE)
 _CANONICAL_ID = re.compile(r"[0-9a-f]{64}")
 # S3's mapping of ACL permissions to policy actions, on the bucket and on an object
 # (a bucket's WRITE is about its objects).
@@ -63,11 +65,12 @@ def _grantees(header: str) -> list[dict]:
         match = _GRANTEE.match(header, position)
         if match is None:
             raise errors.invalid_argument("Invalid grant header", "x-amz-grant", header)
-        kind, value = match.groups()
+        kind, quoted, bare = match.groups()
+        value = bare if quoted is None else quoted
         found.append({"id": {"Type": "CanonicalUser", "ID": value},
                       "uri": {"Type": "Group", "URI": value},
-                      "emailAddress": {"Type": "AmazonCustomerByEmail",
-                                       "EmailAddress": value}}[kind])
+                      "emailaddress": {"Type": "AmazonCustomerByEmail",
+                                       "EmailAddress": value}}[kind.lower()])
         position = match.end()
     return found
 

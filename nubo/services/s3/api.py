@@ -1254,7 +1254,17 @@ class S3Provider(ServiceProvider):
     @handler("GetBucketOwnershipControls")
     def get_bucket_ownership_controls(self, ctx: RequestContext, Bucket: str,
                                       **_: Any) -> dict:
-        return {"OwnershipControls": self.configs.get(Bucket, "ownership_controls")}
+        found = self.configs.get(Bucket, "ownership_controls")
+        if not found:  # deleted (new buckets have BucketOwnerEnforced)
+            raise errors.no_ownership_controls(Bucket)
+        return {"OwnershipControls": found}
+
+    @handler("DeleteBucketOwnershipControls")
+    def delete_bucket_ownership_controls(self, ctx: RequestContext, Bucket: str,
+                                         **_: Any) -> None:
+        if not self.configs.get(Bucket, "ownership_controls"):
+            raise errors.no_ownership_controls(Bucket)
+        self.configs.put(Bucket, "ownership_controls", {})  # ACLs in force: ObjectWriter
 
     @handler("PutBucketWebsite")
     def put_bucket_website(self, ctx: RequestContext, Bucket: str, WebsiteConfiguration: dict,

@@ -225,6 +225,8 @@ def object_ownership(bucket: dict) -> str:
     controls = bucket.get("ownership_controls")
     if controls:
         return controls["Rules"][0]["ObjectOwnership"]
+    if controls is not None:  # deleted: objects are owned by their writers, ACLs apply
+        return "ObjectWriter"
     return bucket.get("ownership") or "BucketOwnerEnforced"
 
 
@@ -259,7 +261,7 @@ def effective_policy(bucket: dict, blocks: dict, object_acl: str | list[dict] | 
 
 
 def _default_ownership(bucket: dict) -> dict:
-    return {"Rules": [{"ObjectOwnership": bucket.get("ownership") or "BucketOwnerEnforced"}]}
+    return {"Rules": [{"ObjectOwnership": object_ownership(bucket)}]}
 
 
 KINDS = {

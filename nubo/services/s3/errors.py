@@ -87,3 +87,8 @@ def post_without_file() -> ServiceError:
 
 def invalid_policy_document() -> ServiceError:
     return invalid_argument("Invalid Policy: Invalid JSON.", "policy", "")
+
+
+def no_ownership_controls(bucket: str) -> ServiceError:
+    return ServiceError("OwnershipControlsNotFoundError", "The bucket ownership controls were "
+                        "not found", 404, fields={"BucketName": bucket})
