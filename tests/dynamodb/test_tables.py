@@ -203,6 +203,52 @@ def test_update_table_throughput_and_billing(ddb, make_table):
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
 
 
+UPDATES_REFUSED_TOGETHER = [
+    ({"SSESpecification": {"Enabled": True}, "DeletionProtectionEnabled": True},
+     "Server-Side Encryption modification must be the only operation in the request"),
+    ({"TableClass": "STANDARD_INFREQUENT_ACCESS", "DeletionProtectionEnabled": True},
+     "TableClass modification must be the only operation in the request"),
+    ({"DeletionProtectionEnabled": True, "BillingMode": "PAY_PER_REQUEST"},
+     "DeletionProtection modification must be the only operation in the request"),
+    ({"ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
+      "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}},
+     "You cannot modify stream status while updating table IOPS"),
+    ({"ProvisionedThroughput": {"ReadCapacityUnits": 2, "WriteCapacityUnits": 2},
+      "AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+      "GlobalSecondaryIndexUpdates": [{"Create": {
+          "IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+          "Projection": {"ProjectionType": "ALL"},
+          "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}}]},
+     "You cannot create or delete index while updating table IOPS"),
+    ({"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+      "GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": "missing"}}]},
+     "You cannot create or delete index while changing stream status"),
+    ({"SSESpecification": {"Enabled": False}}, "Table is already encrypted by default"),
+    ({"SSESpecification": {"Enabled": False, "SSEType": "KMS"}},
+     "SSEType can not be specified if Enabled is false"),
+    ({"SSESpecification": {"KMSMasterKeyId": "alias/x"}},
+     "KMSMasterKeyId can not be specified if Enabled is false"),
+    ({"SSESpecification": {"Enabled": True, "SSEType": "AES256"}},
+     "SSEType AES256 is not supported"),
+]
+
+
+@pytest.mark.parametrize("changes, message", UPDATES_REFUSED_TOGETHER)
+def test_update_table_refuses_changes_aws_refuses(ddb, make_table, changes, message):
+    name = make_table(BillingMode="PROVISIONED",
+                      ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1})
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(TableName=name, **changes)
+    assert validation_error(excinfo) == f"One or more parameter values were invalid: {message}"
+
+
+def test_update_table_encryption_back_to_an_aws_owned_key(ddb, table):
+    ddb.update_table(TableName=table, SSESpecification={"Enabled": True})
+    assert ddb.describe_table(TableName=table)["Table"]["SSEDescription"]["Status"] == "ENABLED"
+    ddb.update_table(TableName=table, SSESpecification={})
+    assert "SSEDescription" not in ddb.describe_table(TableName=table)["Table"]
+
+
 def test_stream_specification_is_described(ddb, make_table):
     with pytest.raises(ClientError) as excinfo:
         make_table(StreamSpecification={"StreamEnabled": True})

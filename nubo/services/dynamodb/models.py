@@ -343,6 +343,7 @@ class Tables:
         validate_definition(KeySchema, AttributeDefinitions, billing, ProvisionedThroughput,
                             LocalSecondaryIndexes, GlobalSecondaryIndexes)
         _check_stream(StreamSpecification, creating=True)
+        _check_sse(SSESpecification)
         if Tags is not None:
             check_tags(Tags)
         if self.find(ctx.account_id, ctx.region, TableName) is not None:
@@ -554,6 +555,14 @@ class Tables:
                GlobalTableWitnessUpdates: list | None = None,
                GlobalTableSettingsReplicationMode: str | None = None) -> None:
         """Applies the changes; global indexes it creates are backfilled in the background."""
+        _check_update_combination(
+            {"ProvisionedThroughput": ProvisionedThroughput, "BillingMode": BillingMode,
+             "GlobalSecondaryIndexUpdates": GlobalSecondaryIndexUpdates,
+             "StreamSpecification": StreamSpecification, "TableClass": TableClass,
+             "DeletionProtectionEnabled": DeletionProtectionEnabled,
+             "OnDemandThroughput": OnDemandThroughput, "SSESpecification": SSESpecification,
+             "WarmThroughput": WarmThroughput})
+        _check_sse(SSESpecification)
         record = copy.deepcopy(table.record)  # the cached record stays intact on errors
         changed = False
         billing = BillingMode or record["BillingMode"]
@@ -622,8 +631,10 @@ class Tables:
             if value is not None:
                 raise not_implemented(name)
         if SSESpecification is not None:
-            if SSESpecification.get("Enabled", True):
+            if SSESpecification.get("Enabled"):
                 record["SSESpecification"] = SSESpecification
+            elif "SSESpecification" not in record:  # an AWS owned key already
+                raise validation(INVALID + "Table is already encrypted by default")
             else:
                 record.pop("SSESpecification", None)
             changed = True
@@ -810,6 +821,38 @@ def _check_stream(spec: dict | None, creating: bool) -> None:
                                     "UpdateViewType should not be specified" if creating else
                                     "If stream is being disabled, then UpdateViewType must not "
                                     "be specified"))
+
+
+def _check_sse(spec: dict | None) -> None:
+    """An SSESpecification's own rules (Enabled false or absent: an AWS owned key)."""
+    if spec is None:
+        return
+    if not spec.get("Enabled"):
+        for name in ("SSEType", "KMSMasterKeyId"):
+            if name in spec:
+                raise validation(INVALID + f"{name} can not be specified if Enabled is false")
+    elif spec.get("SSEType") == "AES256":
+        raise validation(INVALID + "SSEType AES256 is not supported")
+
+
+def _check_update_combination(changes: dict[str, Any]) -> None:
+    """UpdateTable's changes AWS refuses to make together."""
+    given = {name for name, value in changes.items() if value is not None}
+    for name, label in (("SSESpecification", "Server-Side Encryption"),
+                        ("TableClass", "TableClass"),
+                        ("DeletionProtectionEnabled", "DeletionProtection")):
+        if name in given and len(given) > 1:
+            raise validation(INVALID + f"{label} modification must be the only operation in the "
+                             "request")
+    creates_or_deletes = any("Create" in update or "Delete" in update
+                             for update in changes["GlobalSecondaryIndexUpdates"] or ())
+    if "StreamSpecification" in given and "ProvisionedThroughput" in given:
+        raise validation(INVALID + "You cannot modify stream status while updating table IOPS")
+    if creates_or_deletes and "ProvisionedThroughput" in given:
+        raise validation(INVALID + "You cannot create or delete index while updating table IOPS")
+    if creates_or_deletes and "StreamSpecification" in given:
+        raise validation(INVALID + "You cannot create or delete index while changing stream "
+                         "status")
 
 
 def _throughput(spec: dict | None) -> dict:
