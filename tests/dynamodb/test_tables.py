@@ -233,6 +233,25 @@ UPDATES_REFUSED_TOGETHER = [
 ]
 
 
+GSI_CREATE = {"Create": {"IndexName": "by_g", "KeySchema": [{"AttributeName": "g",
+                                                              "KeyType": "HASH"}],
+                         "Projection": {"ProjectionType": "ALL"},
+                         "ProvisionedThroughput": {"ReadCapacityUnits": 1,
+                                                   "WriteCapacityUnits": 1}}}
+UPDATES_REFUSED_TOGETHER += [
+    ({"GlobalSecondaryIndexUpdates": [{}]},
+     "One of GlobalSecondaryIndexUpdate.Update, GlobalSecondaryIndexUpdate.Create, "
+     "GlobalSecondaryIndexUpdate.Delete must not be null"),
+    ({"AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+      "GlobalSecondaryIndexUpdates": [dict(GSI_CREATE, Delete={"IndexName": "by_g"})]},
+     "Only one global secondary index action is allowed per GlobalSecondaryIndexUpdate object"),
+    ({"AttributeDefinitions": [{"AttributeName": "g", "AttributeType": "S"}],
+      "GlobalSecondaryIndexUpdates": [GSI_CREATE, {"Delete": {"IndexName": "by_g"}}]},
+     "Only one global secondary index update per index is allowed simultaneously. "
+     "Index: by_g"),
+]
+
+
 @pytest.mark.parametrize("changes, message", UPDATES_REFUSED_TOGETHER)
 def test_update_table_refuses_changes_aws_refuses(ddb, make_table, changes, message):
     name = make_table(BillingMode="PROVISIONED",
@@ -240,6 +259,20 @@ def test_update_table_refuses_changes_aws_refuses(ddb, make_table, changes, mess
     with pytest.raises(ClientError) as excinfo:
         ddb.update_table(TableName=name, **changes)
     assert validation_error(excinfo) == f"One or more parameter values were invalid: {message}"
+
+
+def test_update_table_refuses_local_index_updates(ddb, make_table):
+    name = make_table(range_key=("sk", "N"),
+                      AttributeDefinitions=[{"AttributeName": "l", "AttributeType": "S"}],
+                      LocalSecondaryIndexes=[{
+                          "IndexName": "by_l", "Projection": {"ProjectionType": "KEYS_ONLY"},
+                          "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                        {"AttributeName": "l", "KeyType": "RANGE"}]}])
+    with pytest.raises(ClientError) as excinfo:
+        ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[
+            {"Delete": {"IndexName": "by_l"}}])
+    assert validation_error(excinfo) == (
+        "Cannot delete an index that is not a GlobalSecondaryIndex: by_l")
 
 
 def test_update_table_encryption_back_to_an_aws_owned_key(ddb, table):

@@ -653,6 +653,8 @@ class Tables:
         names = {i["IndexName"] for i in indexes} | {
             i["IndexName"] for i in record.get("LocalSecondaryIndexes") or ()}
         types = {d["AttributeName"]: d["AttributeType"] for d in record["AttributeDefinitions"]}
+        local = {i["IndexName"] for i in record.get("LocalSecondaryIndexes") or ()}
+        _check_index_updates(updates, local)
         for update in updates:
             if "Create" in update:
                 spec = update["Create"]
@@ -821,6 +823,29 @@ def _check_stream(spec: dict | None, creating: bool) -> None:
                                     "UpdateViewType should not be specified" if creating else
                                     "If stream is being disabled, then UpdateViewType must not "
                                     "be specified"))
+
+
+def _check_index_updates(updates: list[dict], local: set[str]) -> None:
+    """GlobalSecondaryIndexUpdates' shape: one action each, one per index, none on a local
+    index."""
+    named = set()
+    for update in updates:
+        actions = [action for action in ("Create", "Update", "Delete") if action in update]
+        if not actions:
+            raise validation(INVALID + "One of GlobalSecondaryIndexUpdate.Update, "
+                             "GlobalSecondaryIndexUpdate.Create, "
+                             "GlobalSecondaryIndexUpdate.Delete must not be null")
+        if len(actions) > 1:
+            raise validation(INVALID + "Only one global secondary index action is allowed per "
+                             "GlobalSecondaryIndexUpdate object")
+        name = update[actions[0]]["IndexName"]
+        if name in named:
+            raise validation(INVALID + "Only one global secondary index update per index is "
+                             f"allowed simultaneously. Index: {name}")
+        named.add(name)
+        if actions[0] != "Create" and name in local:
+            raise validation(f"Cannot {actions[0].lower()} an index that is not a "
+                             f"GlobalSecondaryIndex: {name}")
 
 
 def _check_sse(spec: dict | None) -> None:
