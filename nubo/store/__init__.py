@@ -76,6 +76,7 @@ class Table:
         self._get_sql = f"{self._select} WHERE {self._key_where}"
         self._replace_sql = f'INSERT OR REPLACE INTO "{spec.name}" ({names}) VALUES ({marks})'
         self._insert_sql = f'INSERT OR IGNORE INTO "{spec.name}" ({names}) VALUES ({marks})'
+        self._append_sql = f'INSERT INTO "{spec.name}" ({names}) VALUES ({marks})'
         self._delete_sql = f'DELETE FROM "{spec.name}" WHERE {self._key_where}'
         self._range_sql: dict[tuple, str] = {}
         self._update_sql: dict[tuple, str] = {}
@@ -129,7 +130,9 @@ class Table:
         returns the key."""
         if not self.spec.rowid:
             raise ValueError(f"{self.spec.name}: append needs a single integer key")
-        return self._store._write(self._insert_sql, self._row(record)).lastrowid
+        # a NULL rowid is SQLite's to choose
+        row = self._row({**record, self.spec.key[0]: None})
+        return self._store._write(self._append_sql, row).lastrowid
 
     def update(self, key: tuple, changes: dict) -> dict | None:
         """Merge ``changes`` into the record; returns the new record, None if there is none."""
