@@ -180,7 +180,9 @@ class Authorizer:
             if self.runtime.clock.now() >= caller.expires:
                 raise signatures.expired_token(style)
         if self.verify:
-            signatures.verify(request, caller.secret, style=style)
+            legacy = getattr(provider, "verify_legacy_signature", None)  # S3's SigV2
+            if legacy is None or not legacy(request, caller.secret):
+                signatures.verify(request, caller.secret, style=style)
 
     # -- last use of credentials -----------------------------------------------------------
 
