@@ -88,3 +88,104 @@ def test_form_uploads_need_a_valid_signature(server):
     form = nobody.generate_presigned_post("forms", "denied.txt", ExpiresIn=600)
     status, _, body = post_form(form["url"], form["fields"], "denied.txt", b"x")
     assert status == 403 and b"AccessDenied" in body
+
+
+def _cli(server, *args: str, secret: str = "test") -> str:
+    """The AWS CLI against ``server`` with root's default key: its stdout."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY=secret,
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    executable = shutil.which("aws")
+    command = ([executable] if executable else [sys.executable, "-m", "awscli"]) + list(args)
+    done = subprocess.run(command + ["--endpoint-url", server.endpoint], env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    return done.stdout.strip()
+
+
+def _fetch(url: str, method: str = "GET", data: bytes | None = None,
+           headers: dict | None = None):
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as failed:
+        return failed.code, failed.read()
+
+
+def test_sigv2_presigned_urls_are_verified(server):
+    """`aws s3 presign` of the CLI v1 and boto3's signature_version="s3" sign with SigV2."""
+    from urllib.parse import parse_qs, urlsplit
+
+    root = _client(server, "s3")
+    root.create_bucket(Bucket="legacy")
+    root.put_object(Bucket="legacy", Key="dir/a b+c.txt", Body=b"old tools")
+    url = _cli(server, "s3", "presign", "s3://legacy/dir/a b+c.txt", "--expires-in", "300")
+    assert "AWSAccessKeyId=test" in url and "Signature=" in url
+    assert _fetch(url) == (200, b"old tools")
+    forged = url.replace("Signature=", "Signature=A")
+    status, body = _fetch(forged)
+    assert status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    assert b"<StringToSign>GET\n\n\n" in body and b"/legacy/dir/a%20b%2Bc.txt" in body
+    wrong = _cli(server, "s3", "presign", "s3://legacy/dir/a b+c.txt", secret="not-the-secret")
+    assert _fetch(wrong)[0] == 403
+    expires = int(parse_qs(urlsplit(url).query)["Expires"][0])
+    longer = url.replace(f"Expires={expires}", f"Expires={expires + 60}")
+    assert _fetch(longer)[0] == 403  # the expiry is signed
+    v2 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test",
+                      config=client_config().merge(Config(signature_version="s3")))
+    put = v2.generate_presigned_url("put_object", Params={"Bucket": "legacy", "Key": "up",
+                                                          "ContentType": "text/plain"},
+                                    ExpiresIn=300)
+    assert _fetch(put, "PUT", b"uploaded", {"Content-Type": "text/plain"})[0] == 200
+    assert _fetch(put, "PUT", b"uploaded", {"Content-Type": "text/html"})[0] == 403
+    ranged = v2.generate_presigned_url("get_object", Params={
+        "Bucket": "legacy", "Key": "up", "ResponseContentType": "application/x-test"},
+        ExpiresIn=300)
+    assert _fetch(ranged) == (200, b"uploaded")
+    tampered = ranged.replace("application%2Fx-test", "text%2Fplain")
+    assert _fetch(tampered)[0] == 403  # response-* overrides are signed
+
+
+def test_sigv2_header_signatures_are_verified(server):
+    import http.client
+
+    from botocore.auth import HmacV1Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    v2 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                      aws_access_key_id="test", aws_secret_access_key="test",
+                      config=client_config().merge(Config(signature_version="s3")))
+    v2.create_bucket(Bucket="legacy-header")
+    v2.put_object(Bucket="legacy-header", Key="k", Body=b"v2", Metadata={"a": "1"},
+                  Tagging="t=1")
+    assert v2.get_object(Bucket="legacy-header", Key="k")["Body"].read() == b"v2"
+    assert v2.list_objects(Bucket="legacy-header", Prefix="k")["Contents"][0]["Key"] == "k"
+    v2.put_object_tagging(Bucket="legacy-header", Key="k", Tagging={"TagSet": []})
+    wrong = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                         aws_access_key_id="test", aws_secret_access_key="wrong",
+                         config=client_config().merge(Config(signature_version="s3")))
+    with pytest.raises(ClientError) as caught:
+        wrong.get_object(Bucket="legacy-header", Key="k")
+    assert error_of(caught)[0::2] == ("SignatureDoesNotMatch", 403)
+    # virtual-hosted: the bucket, named by the host, is part of the signed resource
+    port = server.endpoint.rsplit(":", 1)[1]
+    host = f"legacy-header.s3.localhost:{port}"
+    for signed_path, status in (("/legacy-header/k", 200), ("/k", 403)):
+        request = AWSRequest(method="GET", url=f"http://{host}/k", headers={"Host": host})
+        request.auth_path = signed_path
+        HmacV1Auth(Credentials("test", "test")).add_auth(request)
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+        connection.request("GET", "/k", headers=dict(request.headers.items()))
+        response = connection.getresponse()
+        assert (response.status, response.read() if status == 200 else b"v2") == (status, b"v2")
+        connection.close()

@@ -59,3 +59,34 @@ def test_s3api(aws_cli, tmp_path):
     assert location["LocationConstraint"] is None
     aws_cli("s3api", "delete-object", "--bucket", name, "--key", "k")
     aws_cli("s3api", "delete-bucket", "--bucket", name)
+
+
+def test_presign_expires(aws_cli, s3, bucket, nubo_server, make_client):
+    """`aws s3 presign --expires-in N` (SigV2 from the CLI v1) and a SigV4 presigned URL: the
+    object until N seconds have passed by nubo's clock, then 403 "Request has expired"."""
+    import urllib.error
+    import urllib.request
+
+    from botocore.config import Config
+
+    def fetch(url: str):
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as failed:
+            return failed.code, failed.read()
+
+    s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"for a minute")
+    offset = int(nubo_server.get("/_nubo/clock")["offset"])  # other tests move the clock
+    lifetime = offset + 60
+    url = aws_cli("s3", "presign", f"s3://{bucket}/shared.txt", "--expires-in",
+                  str(lifetime), check=False).stdout.strip()
+    v4 = make_client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=lifetime)
+    assert "X-Amz-Expires" in v4 and "AWSAccessKeyId" in url
+    assert fetch(url) == (200, b"for a minute") and fetch(v4) == (200, b"for a minute")
+    nubo_server.advance_clock(120)
+    for expired in (url, v4):
+        status, body = fetch(expired)
+        assert status == 403, body
+        assert b"<Code>AccessDenied</Code><Message>Request has expired</Message>" in body

@@ -19,7 +19,7 @@ from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
 from nubo.protocols import serialize_error
 from nubo.services.base import ServiceProvider, handler
-from nubo.services.s3 import errors
+from nubo.services.s3 import errors, sigv2
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.acl import (acl_output, check_acl_allowed, is_public,
                                   requested_acl)
@@ -181,6 +181,13 @@ class S3Provider(ServiceProvider):
                            f"'{region}'", 400, headers=headers, fields={"Region": region})
 
     # -- authorization hooks (nubo.gateway.authorization) ----------------------------------
+
+    def verify_legacy_signature(self, request: HttpRequest, secret: str) -> bool:
+        """A SigV2-signed request (header or presigned URL) verified; False for others."""
+        if not sigv2.signed_by_v2(request):
+            return False
+        sigv2.verify(request, secret)
+        return True
 
     def resource_names(self, ctx: RequestContext, operation: str, params: dict) -> dict[str, str]:
         names = {}
