@@ -22,6 +22,7 @@ import gzip
 import hashlib
 import http.client
 import json
+import os
 import random
 from collections import Counter
 import xml.etree.ElementTree as ElementTree
@@ -275,8 +276,9 @@ def _over_limit_values(shape, generator: InputGenerator, http_bound: bool
         if low:
             out.append(("shorter than min", "", True))
     elif kind == "integer":
-        out.append(("huge number", 2 ** 70, False))
-        out.append(("negative number", -(2 ** 40), False))
+        # beyond the Java type of the shape (a long at most): not a value of it at all
+        out.append(("huge number", 2 ** 70, True))
+        out.append(("negative number", -(2 ** 40), shape.type_name != "long"))
         if high is not None:
             out.append(("above max", int(high) + 1, True))
         if low is not None and low > -(2 ** 31):
@@ -307,6 +309,10 @@ class Fuzzer:
     def __init__(self, server, service: str, *, account: str, seed: int = 20261123,
                  protocol: str | None = None, model=None, known: dict[str, Any] | None = None,
                  strings: Iterable[str] = (), region: str = REGION):
+        # another seed, or more cases per operation, explore further: NUBO_FUZZ_SEED=7
+        # NUBO_FUZZ_SCALE=5 python3 -m pytest tests/*/test_malformed_input.py
+        seed = int(os.environ.get("NUBO_FUZZ_SEED", seed))
+        self.scale = int(os.environ.get("NUBO_FUZZ_SCALE", 1))
         self.model = model or botocore_model(service)
         self.protocol = protocol or self.model.metadata["protocol"]
         self.rng = random.Random(seed)
@@ -531,6 +537,7 @@ class Fuzzer:
         ``per_operation`` malformed requests (a seeded sample); the problems found."""
         skipped = set(skip)
         failures = []
+        per_operation, well_typed = per_operation * self.scale, well_typed * self.scale
         # operations that may remove the test's resources last, so the others find them
         for name in sorted(operations or self.model.operation_names,
                            key=lambda name: name.startswith(DESTRUCTIVE)):

@@ -27,7 +27,8 @@ import orjson
 
 from nubo.protocols.models import keeps_wire_value, plan_cache, structure_plan
 from nubo.protocols.values import (BadValue, b64decode, b64encode, float_from_text, float_text,
-                                   parse_timestamp, scalar_kind, timestamp_writer)
+                                   integer_check, parse_timestamp, scalar_kind,
+                                   timestamp_writer)
 
 Reader = Callable[[Any], Any]
 Writer = Callable[[Any], Any]
@@ -104,7 +105,7 @@ def _read_timestamp(value):
     return parse_timestamp(value)
 
 
-_SCALAR_READERS = {"text": _read_text, "integer": _read_int, "float": _read_float,
+_SCALAR_READERS = {"text": _read_text, "float": _read_float,
                    "boolean": _read_bool, "timestamp": _read_timestamp}
 
 
@@ -112,6 +113,9 @@ def _scalar_reader(shape, codec: DocumentCodec) -> Reader:
     kind = scalar_kind(shape)
     if kind == "blob":
         return _read_cbor_blob if codec.binary else _read_json_blob
+    if kind == "integer":
+        in_range = integer_check(shape)
+        return lambda value: in_range(_read_int(value))
     return _SCALAR_READERS[kind]
 
 

@@ -200,9 +200,31 @@ _TO_TEXT = {"text": str, "integer": _int_text, "float": float_text, "boolean": b
             "blob": b64encode}
 
 
+# The Java types of the models' integer shapes: a number beyond its type is no value of the
+# shape, refused as a malformed value (as AWS's deserializers refuse it), never handed on.
+_INTEGER_LIMITS = {"byte": 2 ** 7, "short": 2 ** 15, "integer": 2 ** 31, "long": 2 ** 63}
+
+
+def integer_check(shape):
+    """A function answering an int of ``shape`` as it is, or raising BadValue beyond its
+    type's range."""
+    type_name = shape.type_name
+    limit = _INTEGER_LIMITS[type_name]
+
+    def in_range(value: int) -> int:
+        if -limit <= value < limit:
+            return value
+        raise BadValue(f"{value} is out of the range of a {type_name}")
+    return in_range
+
+
 def scalar_from_text(shape):
     """A converter from wire text to the Python value of a scalar shape (query, XML, headers)."""
-    return _FROM_TEXT[scalar_kind(shape)]
+    kind = scalar_kind(shape)
+    if kind == "integer":
+        in_range = integer_check(shape)
+        return lambda text: in_range(int_from_text(text))
+    return _FROM_TEXT[kind]
 
 
 def scalar_to_text(shape, default_timestamp: str = "iso8601"):

@@ -6,7 +6,9 @@ the engine accepts answers 501 and one it cannot read a 4xx, never a 500."""
 from __future__ import annotations
 
 import pytest
+from botocore.exceptions import ClientError
 
+from tests.conftest import error_of
 from tests.fuzzing import Fuzzer, Wire, send
 
 ACCOUNT = "700000000006"
@@ -30,3 +32,17 @@ def test_an_input_is_an_object_even_for_operations_without_one(nubo_server, body
     reply, found = send(nubo_server, "dynamodb", wire, account=ACCOUNT)
     assert found is None, found
     assert reply.status == 400 and b"SerializationException" in reply.body, reply.body
+
+
+@pytest.mark.parametrize("value", [2 ** 31, -(2 ** 31) - 1, 2 ** 70])
+def test_integers_beyond_their_type_are_malformed(make_client, sqs, sqs_query, value):
+    queue = sqs.create_queue(QueueName="integers")["QueueUrl"]
+    for client, code in ((sqs, "SerializationException"), (sqs_query, "InvalidParameterValue")):
+        with pytest.raises(ClientError) as caught:
+            client.receive_message(QueueUrl=queue, MaxNumberOfMessages=value)
+        assert error_of(caught)[::2] == (code, 400)
+    s3 = make_client("s3")
+    s3.create_bucket(Bucket="integers-beyond-their-type")
+    with pytest.raises(ClientError) as caught:
+        s3.list_objects_v2(Bucket="integers-beyond-their-type", MaxKeys=value)
+    assert error_of(caught)[::2] == ("InvalidArgument", 400)
