@@ -148,7 +148,20 @@ def test_versioning_configuration(s3, bucket):
 
 
 
-def test_wrong_region_requests(nubo_server, s3, s3_region):
+def _fetch(url: str):
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as failed:
+        return failed.code, dict(failed.headers), failed.read()
+
+
+def test_wrong_region_requests(nubo_server, s3, s3_region, make_client):
+    from botocore.config import Config
+
     from tests.s3.conftest import signed_request
 
     name = unique()
@@ -166,6 +179,21 @@ def test_wrong_region_requests(nubo_server, s3, s3_region):
         assert s3.get_object(Bucket=name, Key="k")["Body"].read() == b"x"
         assert s3.head_bucket(Bucket=name)["BucketRegion"] == "eu-west-1"
         assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+        # a SigV4 presigned URL signed for another region
+        east, west_v4 = (make_client("s3", region_name=region, config=Config(
+            signature_version="s3v4")) for region in ("us-east-1", "eu-west-1"))
+        for client, expected in ((east, 400), (west_v4, 200)):
+            url = client.generate_presigned_url("get_object", Params={"Bucket": name,
+                                                                      "Key": "k"})
+            status, headers, body = _fetch(url)
+            assert status == expected, body
+            assert {k.lower(): v for k, v in headers.items()}.get(
+                "x-amz-bucket-region", "eu-west-1") == "eu-west-1"
+        assert b"<Code>AuthorizationQueryParametersError</Code><Message>Error parsing the " \
+            b"X-Amz-Credential parameter; the region 'us-east-1' is wrong; expecting " \
+            b"'eu-west-1'</Message><Region>eu-west-1</Region>" in _fetch(
+                east.generate_presigned_url("get_object", Params={
+                    "Bucket": name, "Key": "k"}))[2]
     finally:
         west.delete_object(Bucket=name, Key="k")
         west.delete_bucket(Bucket=name)

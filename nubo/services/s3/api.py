@@ -10,7 +10,7 @@ import inspect
 import logging
 import uuid
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
@@ -313,6 +313,8 @@ class S3Provider(ServiceProvider):
         if name is not None:
             page = self.website.page(request.method, request.path, request.host, name)
             return HttpResponse(page.status, page.headers, page.body)
+        if "X-Amz-Credential=" in request.query_string:
+            return self._presigned_elsewhere(request)
         boundary = boundary_of(request.headers.get("content-type", ""))
         if request.method != "POST" or boundary is None or request.query_string:
             return None
@@ -328,6 +330,27 @@ class S3Provider(ServiceProvider):
         except ServiceError:
             return None
         return await self._post_object(request, bucket, boundary)
+
+    def _presigned_elsewhere(self, request: HttpRequest) -> HttpResponse | None:
+        """A SigV4 presigned URL signed for another region than its bucket's is refused as S3
+        refuses it (its signature can only be S3's in the bucket's region)."""
+        scope = unquote(dict(parse_qsl(request.query_string)).get("X-Amz-Credential", ""))
+        parts = scope.split("/")
+        if len(parts) != 5 or parts[3] != "s3":
+            return None
+        name = virtual_host_label(request.host, "s3") or \
+            unquote(request.path.lstrip("/").partition("/")[0])
+        try:
+            region = self.buckets.get(name)["region"] if bucket_name_ok(name) else parts[2]
+        except ServiceError:
+            return None
+        if region == parts[2]:
+            return None
+        error = ServiceError("AuthorizationQueryParametersError", "Error parsing the "
+                             f"X-Amz-Credential parameter; the region '{parts[2]}' is wrong; "
+                             f"expecting '{region}'", 400, fields={"Region": region},
+                             headers={"x-amz-bucket-region": region})
+        return serialize_error(self.model, None, error, "rest-xml", str(uuid.uuid4()))
 
     def _authorize_post(self, ctx: RequestContext, fields: dict[str, str], bucket: dict,
                         key: str) -> None:
