@@ -135,3 +135,44 @@ def test_failed_replication_status_and_event(s3, sqs, bucket, destination):
                                            "OBJECT_PUT", "DstBucketUnversioned")
     finally:
         sqs.delete_queue(QueueUrl=url)
+
+
+def test_metadata_changes_replicated(s3, bucket, destination):
+    """Tag changes of a replicated version reach its replica; changes of a replica reach its
+    source only under replica modification sync; delete markers only if the rule says so."""
+    for name in (bucket, destination):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        _rule(destination, DeleteMarkerReplication={"Status": "Disabled"})]})
+
+    def back(status: str) -> None:
+        s3.put_bucket_replication(Bucket=destination, ReplicationConfiguration={
+            "Role": ROLE, "Rules": [_rule(bucket, SourceSelectionCriteria={
+                "ReplicaModifications": {"Status": status}})]})
+
+    def tags(name: str) -> dict:
+        return {t["Key"]: t["Value"] for t in s3.get_object_tagging(
+            Bucket=name, Key="k", VersionId=version)["TagSet"]}
+
+    back("Disabled")
+    version = s3.put_object(Bucket=bucket, Key="k", Body=b"v1", Tagging="a=1")["VersionId"]
+    assert s3.head_object(Bucket=destination, Key="k")["ReplicationStatus"] == "REPLICA"
+    s3.put_object_tagging(Bucket=bucket, Key="k", Tagging={"TagSet": [
+        {"Key": "a", "Value": "2"}]})
+    assert tags(destination) == {"a": "2"}
+    s3.delete_object_tagging(Bucket=bucket, Key="k")
+    assert tags(destination) == {}
+    # a replica's own change stays there without replica modification sync
+    s3.put_object_tagging(Bucket=destination, Key="k", Tagging={"TagSet": [
+        {"Key": "on", "Value": "replica"}]})
+    assert tags(bucket) == {}
+    back("Enabled")
+    s3.put_object_tagging(Bucket=destination, Key="k", Tagging={"TagSet": [
+        {"Key": "synced", "Value": "back"}]})
+    assert tags(bucket) == {"synced": "back"}
+    # the replica is not replicated again (no chaining): the source keeps one version
+    assert len(s3.list_object_versions(Bucket=bucket, Prefix="k")["Versions"]) == 1
+    # DeleteMarkerReplication Disabled: the marker stays in the source
+    s3.delete_object(Bucket=bucket, Key="k")
+    assert "DeleteMarkers" not in s3.list_object_versions(Bucket=destination, Prefix="k")
+    assert s3.get_object(Bucket=destination, Key="k")["Body"].read() == b"v1"

@@ -32,7 +32,8 @@ from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper, abort_date, expiration_header
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
-from nubo.services.s3.replication import check_replication, replica_of, targets
+from nubo.services.s3.replication import (check_replication, metadata_targets, replica_of,
+                                          targets)
 from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, post_response,
                                    read_form, signer_key_id)
 from nubo.services.s3.post import check_policy as check_post_policy
@@ -1424,7 +1425,7 @@ class S3Provider(ServiceProvider):
         tags = check_tags(Tagging.get("TagSet") or [], MAX_OBJECT_TAGS)
         self.buckets.get(Bucket)
         record = self.objects.resolve(Bucket, Key, VersionId)
-        self.objects.table.update((Bucket, Key, record["rank"]), {"tags": tags})
+        self._change_metadata(self.buckets.get(Bucket), record, {"tags": tags})
         self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectTagging:Put", Key, record)
         return _version_of(record)
 
@@ -1441,7 +1442,7 @@ class S3Provider(ServiceProvider):
                               VersionId=None, **_: Any) -> dict:
         self.buckets.get(Bucket)
         record = self.objects.resolve(Bucket, Key, VersionId)
-        self.objects.table.update((Bucket, Key, record["rank"]), {"tags": {}})
+        self._change_metadata(self.buckets.get(Bucket), record, {"tags": {}})
         self.notifier.publish(ctx, self.buckets.get(Bucket), "ObjectTagging:Delete", Key,
                               record)
         return _version_of(record)
@@ -1459,7 +1460,7 @@ class S3Provider(ServiceProvider):
         bucket = self.buckets.get(Bucket)
         acl = self._acl(bucket, ACL, grants, AccessControlPolicy)
         record = self.objects.resolve(Bucket, Key, VersionId)
-        self.objects.table.update((Bucket, Key, record["rank"]), {"ACL": acl or "private"})
+        self._change_metadata(bucket, record, {"ACL": acl or "private"})
         self.notifier.publish(ctx, bucket, "ObjectAcl:Put", Key, record)
         return {}
 
@@ -1492,7 +1493,7 @@ class S3Provider(ServiceProvider):
             raise errors.invalid_argument("The retain until date must be in the future!",
                                           "RetainUntilDate", Retention["RetainUntilDate"])
         check_retention_change(record, mode, until, bool(BypassGovernanceRetention), now)
-        self.objects.table.update((Bucket, Key, record["rank"]), {
+        self._change_metadata(self.buckets.get(Bucket), record, {
             "ObjectLockMode": mode, "ObjectLockRetainUntilDate": until})
         return {}
 
@@ -1513,8 +1514,8 @@ class S3Provider(ServiceProvider):
         status = (LegalHold or {}).get("Status")
         if status not in ("ON", "OFF"):
             raise errors.malformed_xml()
-        self.objects.table.update((Bucket, Key, record["rank"]),
-                                  {"ObjectLockLegalHoldStatus": status})
+        self._change_metadata(self.buckets.get(Bucket), record,
+                              {"ObjectLockLegalHoldStatus": status})
         return {}
 
     @handler("GetObjectLegalHold")
@@ -1525,6 +1526,15 @@ class S3Provider(ServiceProvider):
             raise ServiceError("NoSuchObjectLockConfiguration", "The specified object does not "
                                "have a ObjectLock configuration", 404)
         return {"LegalHold": {"Status": record["ObjectLockLegalHoldStatus"]}}
+
+    def _change_metadata(self, bucket: dict, record: dict, changes: dict) -> None:
+        """A version's tags, ACL or Object Lock settings changed, and so those of its copies
+        replication made (see replication.metadata_targets)."""
+        self.objects.table.update((bucket["name"], record["key"], record["rank"]), changes)
+        for name in metadata_targets(bucket, record):
+            copy = self.objects.version(name, record["key"], record["version_id"])
+            if copy is not None and not copy.get("delete_marker"):
+                self.objects.table.update((name, record["key"], copy["rank"]), changes)
 
     def _locked_version(self, bucket: str, key: str, version_id: str | None) -> dict:
         if not self.buckets.get(bucket).get("object_lock"):

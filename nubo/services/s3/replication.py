@@ -88,15 +88,34 @@ def _matches(rule: dict, version: dict) -> bool:
     return version["key"].startswith(prefix) and all(held.get(k) == v for k, v in tags.items())
 
 
+def _syncs_replica_changes(rule: dict) -> bool:
+    criteria = rule.get("SourceSelectionCriteria") or {}
+    return (criteria.get("ReplicaModifications") or {}).get("Status") == "Enabled"
+
+
 def targets(bucket: dict, version: dict) -> list[Target]:
     """Where a new version (or delete marker) of the bucket is replicated: per destination,
     the enabled matching rule of highest priority."""
+    return _targets(bucket, version, lambda rule: True)
+
+
+def metadata_targets(bucket: dict, version: dict) -> list[str]:
+    """The buckets whose copy of a version takes a change of its metadata (tags, ACL, Object
+    Lock settings): its replicas' buckets; for a replica, only the buckets of rules with
+    replica modification sync (which makes the metadata's replication two-way)."""
+    if version.get("ReplicationStatus") == "REPLICA":
+        return [t.bucket for t in _targets(bucket, version, _syncs_replica_changes)]
+    return [t.bucket for t in _targets(bucket, version, lambda rule: True)]
+
+
+def _targets(bucket: dict, version: dict, eligible) -> list[Target]:
     configuration = bucket.get("replication")
     if not configuration:
         return []
     chosen: dict[str, dict] = {}
     for rule in configuration.get("Rules") or []:
-        if rule.get("Status") != "Enabled" or not _matches(rule, version):
+        if rule.get("Status") != "Enabled" or not eligible(rule) or \
+                not _matches(rule, version):
             continue
         name = _destination_name(rule)
         if name not in chosen or (rule.get("Priority") or 0) > (chosen[name].get("Priority")
