@@ -76,3 +76,100 @@ def test_site_errors(nubo_server, s3, bucket):
     _make_public(s3, bucket)
     status, headers, _ = _get(nubo_server, bucket, "/a/b")
     assert (status, headers["location"]) == (301, "https://example.com/a/b")
+
+
+def test_website_configuration_checks(s3, bucket):
+    from botocore.exceptions import ClientError
+
+    from tests.conftest import error_of
+
+    def refused(config):
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration=config)
+        return error_of(caught)
+
+    index = {"IndexDocument": {"Suffix": "index.html"}}
+
+    def rule(redirect, condition=None):
+        found = {"Redirect": redirect}
+        if condition is not None:
+            found["Condition"] = condition
+        return {**index, "RoutingRules": [found]}
+
+    assert refused({"ErrorDocument": {"Key": "e.html"}}) == (
+        "InvalidArgument", "A value for IndexDocument Suffix must be provided if "
+        "RedirectAllRequestsTo is empty", 400)
+    assert refused({"IndexDocument": {"Suffix": "a/index.html"}}) == (
+        "InvalidArgument", "The IndexDocument Suffix is not well formed", 400)
+    assert refused({**index, "RedirectAllRequestsTo": {"HostName": "example.com"}}) == (
+        "InvalidArgument", "RedirectAllRequestsTo cannot be provided in conjunction with other "
+        "Routing Rules.", 400)
+    assert refused({**index, "RoutingRules": [{"Redirect": {"HostName": "example.com"}}] * 51}) \
+        == ("InvalidRequest", "51 routing rules provided, the number of routing rules in a "
+            "website configuration is limited to 50.", 400)
+    assert refused(rule({"HttpRedirectCode": "300"})) == (
+        "InvalidRequest", "The provided HTTP redirect code (300) is not valid. Valid codes are "
+        "3XX except 300.", 400)
+    assert refused(rule({"ReplaceKeyWith": "a", "ReplaceKeyPrefixWith": "b/"})) == (
+        "InvalidRequest", "You can only define ReplaceKeyPrefix or ReplaceKey but not both.",
+        400)
+    assert refused(rule({"HostName": "example.com"}, {"HttpErrorCodeReturnedEquals": "302"})) \
+        == ("InvalidRequest", "The provided HTTP error code (302) is not valid. Valid codes are "
+            "4XX or 5XX.", 400)
+    assert refused(rule({"HostName": "example.com"}, {})) == (
+        "InvalidRequest", "Condition cannot be empty. To redirect all requests without a "
+        "condition, the condition element shouldn't be present.", 400)
+    assert refused(rule({"Protocol": "ftp"})) == (
+        "InvalidRequest", "Invalid protocol, protocol can be http or https. If not defined the "
+        "protocol will be selected automatically.", 400)
+    with pytest.raises(ClientError) as caught:  # nothing was stored
+        s3.get_bucket_website(Bucket=bucket)
+    assert error_of(caught)[0] == "NoSuchWebsiteConfiguration"
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="bad", Body=b"", WebsiteRedirectLocation="about/")
+    assert error_of(caught) == ("InvalidRedirectLocation", "The website redirect location must "
+                                "have a prefix of 'http://' or 'https://' or '/'.", 400)
+
+
+def test_site_redirect_rules(nubo_server, s3, bucket, aws_cli, tmp_path):
+    """`aws s3 website` and `aws s3 cp --website-redirect`, then routing rules: by prefix
+    before the read, by error code after it, without a condition for every request."""
+    page = tmp_path / "index.html"
+    page.write_text("home")
+    for command in (("cp", str(page), f"s3://{bucket}/index.html", "--content-type",
+                     "text/html"),
+                    ("cp", str(page), f"s3://{bucket}/old.html", "--website-redirect",
+                     "https://example.com/new.html"),
+                    ("website", f"s3://{bucket}", "--index-document", "index.html")):
+        done = aws_cli("s3", *command, check=False)
+        assert done.returncode == 0, done.stderr
+    refused = aws_cli("s3", "cp", str(page), f"s3://{bucket}/bad.html", "--website-redirect",
+                      "new.html", check=False)
+    assert refused.returncode != 0 and "InvalidRedirectLocation" in refused.stderr
+    assert s3.get_bucket_website(Bucket=bucket)["IndexDocument"] == {"Suffix": "index.html"}
+    _make_public(s3, bucket)
+    status, headers, _ = _get(nubo_server, bucket, "/old.html")
+    assert (status, headers["location"]) == (301, "https://example.com/new.html")
+    status, headers, _ = _get(nubo_server, bucket, "/missing")
+    assert (status, headers["x-amz-error-code"]) == (404, "NoSuchKey")
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "RoutingRules": [
+            {"Condition": {"KeyPrefixEquals": "docs/"},
+             "Redirect": {"ReplaceKeyPrefixWith": "documents/"}},
+            {"Condition": {"HttpErrorCodeReturnedEquals": "404"},
+             "Redirect": {"HostName": "example.com", "Protocol": "https",
+                          "HttpRedirectCode": "307", "ReplaceKeyPrefixWith": "lost/"}}]})
+    status, headers, _ = _get(nubo_server, bucket, "/docs/a%20b.html")
+    assert (status, headers["location"].split("/", 3)[3]) == (301, "documents/a%20b.html")
+    status, headers, _ = _get(nubo_server, bucket, "/gone")
+    assert (status, headers["location"]) == (307, "https://example.com/lost/gone")
+    assert _get(nubo_server, bucket, "/")[2] == b"home"  # found: no redirect
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={
+        "IndexDocument": {"Suffix": "index.html"}, "RoutingRules": [
+            {"Redirect": {"HostName": "example.org", "ReplaceKeyWith": "moved.html"}}]})
+    status, headers, _ = _get(nubo_server, bucket, "/")
+    assert (status, headers["location"]) == (301, "http://example.org/moved.html")
+    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={"RedirectAllRequestsTo": {
+        "HostName": "example.org", "Protocol": "https"}})
+    status, headers, _ = _get(nubo_server, bucket, "/a/b?c=d")
+    assert (status, headers["location"]) == (301, "https://example.org/a/b?c=d")

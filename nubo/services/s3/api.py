@@ -51,7 +51,7 @@ from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
                                        encryption_output, object_parts, part_span, receive,
                                        requested_algorithms, segments_of,
                                        stated_payload_sha256, stream, verify)
-from nubo.services.s3.website import Website, website_bucket
+from nubo.services.s3.website import Website, check_website, website_bucket
 
 log = logging.getLogger("nubo.s3")
 
@@ -312,7 +312,8 @@ class S3Provider(ServiceProvider):
         uploads (POST multipart/form-data to a bucket); None for any other request."""
         name = website_bucket(request.host)
         if name is not None:
-            page = self.website.page(request.method, request.path, request.host, name)
+            page = self.website.page(request.method, request.path, request.host, name,
+                                     request.query_string)
             return HttpResponse(page.status, page.headers, page.body)
         if "X-Amz-Credential=" in request.query_string:
             return self._presigned_elsewhere(request)
@@ -556,7 +557,7 @@ class S3Provider(ServiceProvider):
     def _new_record(self, ctx: RequestContext, bucket: dict, key: str, upload: Upload | None,
                     params: dict) -> dict:
         now = self.runtime.clock.now()
-        check_metadata(params.get("Metadata"))
+        check_metadata(params.get("Metadata"), params.get("WebsiteRedirectLocation"))
         record = {"key": key, "modified": now, "owner": ctx.account_id,
                   "content_type": params.get("ContentType") or "binary/octet-stream",
                   "metadata": params.get("Metadata") or {},
@@ -1300,11 +1301,7 @@ class S3Provider(ServiceProvider):
     @handler("PutBucketWebsite")
     def put_bucket_website(self, ctx: RequestContext, Bucket: str, WebsiteConfiguration: dict,
                            **_: Any) -> None:
-        if not WebsiteConfiguration.get("IndexDocument") and \
-                not WebsiteConfiguration.get("RedirectAllRequestsTo"):
-            raise errors.invalid_argument("A value for IndexDocument Suffix must be provided "
-                                          "if RedirectAllRequestsTo is empty",
-                                          "IndexDocument", "")
+        check_website(WebsiteConfiguration)
         self.configs.put(Bucket, "website", WebsiteConfiguration)
 
     @handler("GetBucketWebsite")

@@ -183,12 +183,16 @@ def verify(upload: Upload, content_md5_header: str | None, params: dict,
             raise errors.bad_checksum(algorithm)
 
 
-def check_metadata(metadata: dict[str, str] | None) -> None:
+def check_metadata(metadata: dict[str, str] | None, redirect: str | None = None) -> None:
+    """User metadata within 2 KB; a website redirect location is a path or an http(s) URL."""
     size = sum(len(k.encode()) + len(v.encode()) for k, v in (metadata or {}).items())
     if size > MAX_METADATA_BYTES:
         raise ServiceError("MetadataTooLarge", "Your metadata headers exceed the maximum allowed "
                            "metadata size", 400, fields={"Size": size,
                                                          "MaxSizeAllowed": MAX_METADATA_BYTES})
+    if redirect is not None and not redirect.startswith(("/", "http://", "https://")):
+        raise ServiceError("InvalidRedirectLocation", "The website redirect location must have "
+                           "a prefix of 'http://' or 'https://' or '/'.", 400)
 
 
 def segments_of(upload: Upload, blobs: BlobStore) -> list[list]:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from nubo.core.errors import ServiceError
 from nubo.core.http import SERVICE_HOST_SUFFIXES
+from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.config import BucketConfigs, is_public_policy
 from nubo.services.s3.models import Buckets, Objects
@@ -39,6 +40,61 @@ def website_bucket(host: str) -> str | None:
     return None
 
 
+MAX_ROUTING_RULES = 50
+
+
+def _invalid_request(message: str) -> ServiceError:
+    return ServiceError("InvalidRequest", message, 400)
+
+
+def check_website(config: dict) -> None:
+    """A website configuration as PutBucketWebsite accepts it."""
+    everything = config.get("RedirectAllRequestsTo")
+    if everything:
+        if len([name for name, value in config.items() if value is not None]) > 1:
+            raise errors.invalid_argument("RedirectAllRequestsTo cannot be provided in "
+                                          "conjunction with other Routing Rules.",
+                                          "RedirectAllRequestsTo", "not null")
+        _check_protocol(everything)
+        return
+    suffix = (config.get("IndexDocument") or {}).get("Suffix")
+    if not config.get("IndexDocument"):
+        raise errors.invalid_argument("A value for IndexDocument Suffix must be provided if "
+                                      "RedirectAllRequestsTo is empty", "IndexDocument", "")
+    if not suffix or "/" in suffix:
+        raise errors.invalid_argument("The IndexDocument Suffix is not well formed",
+                                      "IndexDocument", suffix or "")
+    rules = config.get("RoutingRules") or []
+    if len(rules) > MAX_ROUTING_RULES:
+        raise _invalid_request(f"{len(rules)} routing rules provided, the number of routing "
+                               "rules in a website configuration is limited to 50.")
+    for rule in rules:
+        redirect, condition = rule.get("Redirect") or {}, rule.get("Condition")
+        if condition is not None and not any(v is not None for v in condition.values()):
+            raise _invalid_request("Condition cannot be empty. To redirect all requests "
+                                   "without a condition, the condition element shouldn't be "
+                                   "present.")
+        error = (condition or {}).get("HttpErrorCodeReturnedEquals")
+        if error is not None and not (len(error) == 3 and error[0] in "45" and error.isdigit()):
+            raise _invalid_request(f"The provided HTTP error code ({error}) is not valid. Valid "
+                                   "codes are 4XX or 5XX.")
+        code = redirect.get("HttpRedirectCode")
+        if code is not None and not (len(code) == 3 and code[0] == "3" and code.isdigit()
+                                     and code != "300"):
+            raise _invalid_request(f"The provided HTTP redirect code ({code}) is not valid. "
+                                   "Valid codes are 3XX except 300.")
+        if "ReplaceKeyWith" in redirect and "ReplaceKeyPrefixWith" in redirect:
+            raise _invalid_request("You can only define ReplaceKeyPrefix or ReplaceKey but not "
+                                   "both.")
+        _check_protocol(redirect)
+
+
+def _check_protocol(redirect: dict) -> None:
+    if redirect.get("Protocol") not in (None, "http", "https"):
+        raise _invalid_request("Invalid protocol, protocol can be http or https. If not "
+                               "defined the protocol will be selected automatically.")
+
+
 def error_page(status: int, code: str, message: str, details: dict[str, str]) -> Page:
     items = "".join(f"<li>{escape(k)}: {escape(v)}</li>" for k, v in details.items())
     title = {403: "403 Forbidden", 404: "404 Not Found", 405: "405 Method Not Allowed"}.get(
@@ -46,7 +102,12 @@ def error_page(status: int, code: str, message: str, details: dict[str, str]) ->
     body = (f"<html>\n<head><title>{title}</title></head>\n<body>\n<h1>{title}</h1>\n<ul>\n"
             f"<li>Code: {escape(code)}</li>\n<li>Message: {escape(message)}</li>\n{items}\n"
             "</ul>\n<hr/>\n</body>\n</html>\n").encode()
-    return Page(status, {"Content-Type": "text/html; charset=utf-8"}, body=body)
+    return Page(status, {"Content-Type": "text/html; charset=utf-8", **_error_headers(
+        code, message)}, body=body)
+
+
+def _error_headers(code: str, message: str) -> dict[str, str]:
+    return {"x-amz-error-code": code, "x-amz-error-message": message}
 
 
 def _redirect(rule_redirect: dict, key: str, matched_prefix: str, host: str) -> Page:
@@ -57,31 +118,34 @@ def _redirect(rule_redirect: dict, key: str, matched_prefix: str, host: str) -> 
     elif "ReplaceKeyPrefixWith" in rule_redirect:
         key = rule_redirect["ReplaceKeyPrefixWith"] + key[len(matched_prefix):]
     code = int(rule_redirect.get("HttpRedirectCode") or 301)
-    return Page(code, {"Location": f"{protocol}://{target_host}/{key}"})
+    return Page(code, {"Location": f"{protocol}://{target_host}/{quote(key, safe='/~')}"})
 
 
 def routing_redirect(config: dict, key: str, error_code: int | None, host: str) -> Page | None:
+    """The redirect of the first routing rule matching a key (before it is read:
+    ``error_code`` None) or the error reading it gave; a rule without a condition matches
+    every request."""
     for rule in config.get("RoutingRules") or []:
         condition = rule.get("Condition") or {}
         prefix = condition.get("KeyPrefixEquals")
         code = condition.get("HttpErrorCodeReturnedEquals")
         if prefix is not None and not key.startswith(prefix):
             continue
-        if code is not None and str(error_code) != str(code):
-            continue
-        if prefix is None and code is None:
+        if (code is None) != (error_code is None) or \
+                (code is not None and str(error_code) != str(code)):
             continue
         return _redirect(rule.get("Redirect") or {}, key, prefix or "", host)
     return None
 
 
-def resolve(config: dict, path: str, host: str, exists) -> Page:
+def resolve(config: dict, path: str, host: str, exists, query: str = "") -> Page:
     """What the website answers for a path: a redirect, the object to send (index documents
     applied), or the 404 to render (``exists(key)`` tells whether an object is there)."""
     everything = config.get("RedirectAllRequestsTo")
     if everything:
         protocol = everything.get("Protocol") or "http"
-        return Page(301, {"Location": f"{protocol}://{everything['HostName']}{path}"})
+        return Page(301, {"Location": f"{protocol}://{everything['HostName']}{path}"
+                                      f"{'?' + query if query else ''}"})
     suffix = (config.get("IndexDocument") or {}).get("Suffix") or "index.html"
     key = unquote(path.lstrip("/"))
     redirect = routing_redirect(config, key, None, host)
@@ -98,7 +162,8 @@ def resolve(config: dict, path: str, host: str, exists) -> Page:
         return redirect
     error_key = (config.get("ErrorDocument") or {}).get("Key")
     if error_key and exists(error_key):
-        return Page(404, {}, key=error_key)
+        return Page(404, _error_headers("NoSuchKey", "The specified key does not exist."),
+                    key=error_key)
     return error_page(404, "NoSuchKey", "The specified key does not exist.", {"Key": key})
 
 
@@ -112,7 +177,7 @@ class Website:
         self.objects = objects
         self.blobs = blobs
 
-    def page(self, method: str, path: str, host: str, name: str) -> Page:
+    def page(self, method: str, path: str, host: str, name: str, query: str = "") -> Page:
         if method not in ("GET", "HEAD"):
             return error_page(405, "MethodNotAllowed", "The specified method is not allowed "
                               "against this resource.", {"Method": method,
@@ -134,7 +199,7 @@ class Website:
         def exists(key: str) -> bool:
             found = self.objects.latest(name, key)
             return found is not None and not found.get("delete_marker")
-        page = resolve(config, path, host, exists)
+        page = resolve(config, path, host, exists, query)
         if page.key is None:
             return page
         record = self.objects.latest(name, page.key)
