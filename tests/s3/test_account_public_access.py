@@ -69,3 +69,18 @@ def test_account_public_access_block(s3control, make_client):
     finally:
         s3control.delete_public_access_block(AccountId=ACCOUNT)
         s3.delete_bucket(Bucket=name)
+
+
+@pytest.mark.parametrize("operation, params", [
+    ("list_access_points", {}), ("create_access_point", {"Name": "ap", "Bucket": "b"}),
+    ("list_jobs", {}), ("list_storage_lens_configurations", {}),
+    ("list_multi_region_access_points", {}),
+    ("list_tags_for_resource", {"ResourceArn": "arn:aws:s3:::b"})])
+def test_other_account_operations_are_not_implemented(s3control, operation, params):
+    """S3 Control beyond the account's public access block answers 501 naming the operation
+    (nubo does not pretend to have access points, batch jobs or Storage Lens)."""
+    with pytest.raises(ClientError) as caught:
+        getattr(s3control, operation)(AccountId=ACCOUNT, **params)
+    code, message, status = error_of(caught)
+    name = s3control.meta.method_to_api_mapping[operation]
+    assert (code, status) == ("NotImplemented", 501) and name in message
