@@ -72,7 +72,7 @@ def test_account_public_access_block(s3control, make_client):
 
 
 @pytest.mark.parametrize("operation, params", [
-    ("list_access_points", {}), ("create_access_point", {"Name": "ap", "Bucket": "b"}),
+    ("list_access_points", {}), ("create_access_point", {"Name": "reader", "Bucket": "shared"}),
     ("list_jobs", {}), ("list_storage_lens_configurations", {}),
     ("list_multi_region_access_points", {}),
     ("list_tags_for_resource", {"ResourceArn": "arn:aws:s3:::b"})])
