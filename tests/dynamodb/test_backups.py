@@ -122,6 +122,48 @@ def test_resource_policy(ddb, table):
         ddb.get_resource_policy(ResourceArn=arn)
 
 
+def test_a_stream_has_its_own_resource_policy(ddb, make_table):
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    described = ddb.describe_table(TableName=name)["Table"]
+    arn, stream_arn = described["TableArn"], described["LatestStreamArn"]
+
+    def policy(resource: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": "dynamodb:GetRecords" if "/stream/" in resource else "dynamodb:GetItem",
+            "Resource": resource}]})
+
+    table_revision = ddb.put_resource_policy(ResourceArn=arn, Policy=policy(arn))["RevisionId"]
+    stream_revision = ddb.put_resource_policy(ResourceArn=stream_arn,
+                                              Policy=policy(stream_arn))["RevisionId"]
+    assert json.loads(ddb.get_resource_policy(ResourceArn=stream_arn)["Policy"]) == \
+        json.loads(policy(stream_arn))
+    assert ddb.get_resource_policy(ResourceArn=arn)["RevisionId"] == table_revision
+    assert ddb.delete_resource_policy(ResourceArn=stream_arn)["RevisionId"] == stream_revision
+    assert json.loads(ddb.get_resource_policy(ResourceArn=arn)["Policy"]) == \
+        json.loads(policy(arn))
+    with pytest.raises(ClientError) as excinfo:
+        ddb.get_resource_policy(ResourceArn=stream_arn)
+    assert error_of(excinfo)[:2] == ("PolicyNotFoundException", "Resource-based policy not "
+                                     f"found for the provided ResourceArn: {stream_arn}")
+
+
+@pytest.mark.parametrize("resource, message", [
+    ("table/x", "ARNs must start with 'arn:': table/x"),
+    ("arn:aws:sqs:us-east-1:000000000000:queue",
+     "Provided Arn is not a DynamoDB resource arn: arn:aws:sqs:us-east-1:000000000000:queue"),
+    ("arn:aws:dynamodb:us-east-1:000000000000:table/x/index/i",
+     "Invalid resource arn provided, only table or stream is accepted. Provided resource arn: "
+     "arn:aws:dynamodb:us-east-1:000000000000:table/x/index/i"),
+])
+def test_resource_arns_refused_as_aws_refuses_them(ddb, resource, message):
+    for call in (lambda: ddb.list_tags_of_resource(ResourceArn=resource),
+                 lambda: ddb.get_resource_policy(ResourceArn=resource)):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert validation_error(excinfo) == f"One or more parameter values were invalid: {message}"
+
+
 def test_kinesis_streaming_destination_settings(ddb, table):
     stream = "arn:aws:kinesis:us-east-1:000000000000:stream/changes"
     enabled = ddb.enable_kinesis_streaming_destination(TableName=table, StreamArn=stream)

@@ -12,11 +12,12 @@ from datetime import datetime
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
+from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.dynamodb.backups import Backups
 from nubo.services.dynamodb.batches import Batches
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn
+from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn, policy_of
 from nubo.services.dynamodb.values import validation
 from nubo.services.dynamodb.queries import Queries
 from nubo.services.dynamodb.replicas import Replicas
@@ -82,6 +83,22 @@ class DynamodbProvider(ServiceProvider):
     def reset(self) -> None:
         self.tables.reset()
         self.items.reset()
+
+    def resource_policy(self, ctx: RequestContext, arn: str) -> ResourcePolicy | None:
+        """A table's (or index's) resource-based policy, or its stream's own, with the owning
+        account and the table's tags (aws:ResourceTag); backups, exports and imports have no
+        policy of their own."""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
+            return None
+        region, account = parts[3], parts[4]
+        name, _, rest = parts[5].removeprefix("table/").partition("/")
+        table = self.tables.find(account, region, name)
+        if table is None:
+            return ResourcePolicy(None, account)
+        policy = policy_of(table, arn) if rest.split("/")[0] in ("", "index", "stream") else None
+        return ResourcePolicy(policy["document"] if policy else None, account,
+                              tags=tuple(table.record["Tags"].items()))
 
     def condition_context(self, ctx: RequestContext, operation: str,
                           params: dict) -> dict[str, object]:
@@ -291,7 +308,8 @@ class DynamodbProvider(ServiceProvider):
                             ExpectedRevisionId: str | None = None,
                             ConfirmRemoveSelfResourceAccess: bool | None = None) -> dict:
         table = self.tables.by_arn(ctx, ResourceArn)
-        return {"RevisionId": self.settings.put_policy(table, Policy, ExpectedRevisionId)}
+        return {"RevisionId": self.settings.put_policy(table, ResourceArn, Policy,
+                                                       ExpectedRevisionId)}
 
     @handler("GetResourcePolicy")
     def get_resource_policy(self, ctx: RequestContext, ResourceArn: str) -> dict:

@@ -699,10 +699,19 @@ class Tables:
     # -- tags and settings ------------------------------------------------------------------
 
     def by_arn(self, ctx: RequestContext, arn: str) -> Table:
+        """The table a tag or policy operation's ResourceArn names (the table's, or one of its
+        streams'), in the caller's region."""
+        if not arn.startswith("arn:"):
+            raise validation(INVALID + f"ARNs must start with 'arn:': {arn}")
         parts = arn.split(":", 5)
-        if len(parts) != 6 or parts[2] != "dynamodb" or not parts[5].startswith("table/"):
+        if len(parts) != 6 or parts[2] != "dynamodb":
+            raise validation(INVALID + f"Provided Arn is not a DynamoDB resource arn: {arn}")
+        name, _, rest = parts[5].removeprefix("table/").partition("/")
+        if not parts[5].startswith("table/") or (rest and not rest.startswith("stream/")):
+            raise validation(INVALID + "Invalid resource arn provided, only table or stream is "
+                             f"accepted. Provided resource arn: {arn}")
+        if parts[3] != ctx.region:
             raise validation(f"Invalid TableArn: Invalid ResourceArn provided as input {arn}")
-        name = parts[5][len("table/"):].split("/")[0]
         table = self.find(parts[4], parts[3], name)
         if table is None:
             raise not_found(f"Requested resource not found: ResourcArn: {arn} not found")
@@ -796,6 +805,13 @@ def not_implemented(parameter: str) -> ServiceError:
     """Multi-Region (global table) parameters: refused by name, never ignored."""
     return ServiceError("NotImplemented", f"The DynamoDB parameter {parameter} is not "
                         "implemented by nubo yet.", 501, sender_fault=False)
+
+
+def policy_of(table: Table, arn: str) -> dict | None:
+    """The resource-based policy of the table, or of its stream that ``arn`` names."""
+    if "/stream/" in arn:
+        return (table.record.get("stream_policies") or {}).get(arn)
+    return table.record.get("policy")
 
 
 def check_policy(policy: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from nubo.core.errors import ServiceError
-from nubo.services.dynamodb.models import Table, Tables, check_policy
+from nubo.services.dynamodb.models import Table, Tables, check_policy, policy_of
 from nubo.services.dynamodb.values import validation
 
 
@@ -38,19 +38,21 @@ class TableSettings:
         pitr = {"days": days, "since": current["since"] if current else self.tables.clock.now()}
         self.tables.change(table, pitr=pitr if enabled else None)
 
-    def put_policy(self, table: Table, policy: str, expected: str | None) -> str:
+    # -- resource-based policies: the table's, and each of its streams' own ----------------
+
+    def put_policy(self, table: Table, arn: str, policy: str, expected: str | None) -> str:
         check_policy(policy)
-        current = table.record.get("policy")
+        current = policy_of(table, arn)
         if expected is not None and (current is None or current["revision"] != expected):
             raise ServiceError("PolicyNotFoundException",
                                "A resource-based policy with the provided revision id was not "
-                               f"found for the resource: {table.arn}")
+                               f"found for the resource: {arn}")
         revision = str(int(self.tables.clock.now() * 1000000))
-        self.tables.change(table, policy={"document": policy, "revision": revision})
+        self._set_policy(table, arn, {"document": policy, "revision": revision})
         return revision
 
     def policy(self, table: Table, arn: str) -> dict:
-        policy = table.record.get("policy")
+        policy = policy_of(table, arn)
         if policy is None:
             raise ServiceError("PolicyNotFoundException", "Resource-based policy not found for "
                                f"the provided ResourceArn: {arn}")
@@ -62,8 +64,18 @@ class TableSettings:
             raise ServiceError("PolicyNotFoundException",
                                "A resource-based policy with the provided revision id was not "
                                f"found for the resource: {arn}")
-        self.tables.change(table, policy=None)
+        self._set_policy(table, arn, None)
         return policy["revision"]
+
+    def _set_policy(self, table: Table, arn: str, policy: dict | None) -> None:
+        if "/stream/" not in arn:
+            self.tables.change(table, policy=policy)
+            return
+        streams = {k: v for k, v in (table.record.get("stream_policies") or {}).items()
+                   if k != arn}
+        if policy is not None:
+            streams[arn] = policy
+        self.tables.change(table, stream_policies=streams)
 
     def set_kinesis_destination(self, table: Table, stream_arn: str, enabled: bool,
                                 configuration: dict | None) -> dict:

@@ -239,6 +239,14 @@ def _encode(state: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
 
 
+def iterator_stream(iterator: str) -> str | None:
+    """The stream ARN a shard iterator reads (None: not an iterator of ours)."""
+    try:
+        return _decode(iterator)["arn"]
+    except ServiceError:
+        return None
+
+
 def _decode(iterator: str) -> dict:
     try:
         state = json.loads(base64.urlsafe_b64decode(iterator.encode()))
