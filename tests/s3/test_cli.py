@@ -85,8 +85,47 @@ def test_presign_expires(aws_cli, s3, bucket, nubo_server, make_client):
         "get_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=lifetime)
     assert "X-Amz-Expires" in v4 and "AWSAccessKeyId" in url
     assert fetch(url) == (200, b"for a minute") and fetch(v4) == (200, b"for a minute")
+    too_long = make_client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=604801)
+    status, body = fetch(too_long)
+    assert status == 400 and b"<Code>AuthorizationQueryParametersError</Code><Message>" \
+        b"X-Amz-Expires must be less than a week (in seconds) that is 604800</Message>" in body
     nubo_server.advance_clock(120)
     for expired in (url, v4):
         status, body = fetch(expired)
         assert status == 403, body
         assert b"<Code>AccessDenied</Code><Message>Request has expired</Message>" in body
+
+
+def test_cli_pagination_and_lifecycle_tag_filter(aws_cli, s3, bucket, nubo_server, tmp_path):
+    """`aws s3api list-objects-v2 --max-items/--starting-token`, and a lifecycle rule filtered
+    by prefix and tag (s3://mybucket/mp3/*, Department: Finance) stored and applied."""
+    import json
+    import time
+
+    for key in ("mp3/a", "mp3/b", "mp3/c", "other/d"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x",
+                      Tagging="Department=Finance" if key != "mp3/b" else "Department=Sales")
+    first = aws_cli("s3api", "list-objects-v2", "--bucket", bucket, "--max-items", "2")
+    assert [o["Key"] for o in first["Contents"]] == ["mp3/a", "mp3/b"] and first["NextToken"]
+    rest = aws_cli("s3api", "list-objects-v2", "--bucket", bucket, "--max-items", "2",
+                   "--starting-token", first["NextToken"])
+    assert [o["Key"] for o in rest["Contents"]] == ["mp3/c", "other/d"]
+    assert "NextToken" not in rest
+    rule = {"ID": "finance-mp3", "Status": "Enabled", "Expiration": {"Days": 1},
+            "Filter": {"And": {"Prefix": "mp3/", "Tags": [
+                {"Key": "Department", "Value": "Finance"}]}}}
+    config = tmp_path / "lifecycle.json"
+    config.write_text(json.dumps({"Rules": [rule]}))
+    aws_cli("s3api", "put-bucket-lifecycle-configuration", "--bucket", bucket,
+            "--lifecycle-configuration", f"file://{config}")
+    stored = aws_cli("s3api", "get-bucket-lifecycle-configuration", "--bucket", bucket)
+    assert stored["Rules"][0]["Filter"] == rule["Filter"]
+    nubo_server.advance_clock(2 * 86_400)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+        if keys == ["mp3/b", "other/d"]:
+            break
+        time.sleep(0.1)
+    assert keys == ["mp3/b", "other/d"]

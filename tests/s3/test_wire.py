@@ -161,3 +161,36 @@ def test_download_stops_when_the_client_leaves(nubo_server, s3, bucket):
     # the server keeps serving (and is not stuck streaming to nobody)
     assert s3.head_object(Bucket=bucket, Key="big")["ContentLength"] == 64 * 1024 * 1024
     assert s3.get_object(Bucket=bucket, Key="big", Range="bytes=0-3")["Body"].read() == b"zzzz"
+
+
+def test_single_put_over_5_gib_is_refused_before_its_body(nubo_server, s3, bucket):
+    """A PUT declaring more than 5 GiB is EntityTooLarge at once (multipart is the way)."""
+    import http.client
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    from tests.conftest import ACCESS_KEY, SECRET_KEY
+
+    netloc = urlsplit(nubo_server.endpoint).netloc
+    size = 5 * 1024 ** 3 + 1
+    request = AWSRequest(method="PUT", url=f"{nubo_server.endpoint}/{bucket}/huge",
+                         headers={"x-amz-content-sha256": "UNSIGNED-PAYLOAD",
+                                  "Content-Length": str(size)})
+    S3SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "s3", "us-east-1").add_auth(request)
+    connection = http.client.HTTPConnection(netloc, timeout=30)
+    try:
+        connection.putrequest("PUT", f"/{bucket}/huge", skip_accept_encoding=True)
+        for name, value in request.headers.items():
+            connection.putheader(name, value)
+        connection.endheaders()  # no body sent: the answer comes before it
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+    assert response.status == 400
+    assert b"<Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum " \
+        b"allowed size</Message><ProposedSize>5368709121</ProposedSize><MaxSizeAllowed>" \
+        b"5368709120</MaxSizeAllowed>" in body
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
