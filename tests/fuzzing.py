@@ -365,7 +365,10 @@ class Fuzzer:
             # AccountId), or a number botocore cannot write in CBOR
             return None
         if edit is not None:
-            edit(request_dict)
+            try:
+                edit(request_dict)
+            except (KeyError, IndexError):  # the body holds the member elsewhere (a payload)
+                return None
         return Case(operation.name, label, _wire(request_dict, operation), strict)
 
     def _member_cases(self, operation, params: dict) -> list[Case | None]:
@@ -395,6 +398,26 @@ class Fuzzer:
             cases += self._wrong_type_cases(operation, params, name, member)
         cases.append(self._case(operation, "unknown member", params, False,
                                 self._unknown_member_edit(operation)))
+        return cases + self._nested_cases(operation, params)
+
+    def _nested_cases(self, operation, params: dict) -> list[Callable[[], Case | None]]:
+        """Members inside the body's structures (and their lists' first items): missing,
+        beyond their limits, of the wrong type."""
+        cases = []
+        for path, wire_path, shape, required in _nested_slots(operation.input_shape, params):
+            label = ".".join(map(str, path))
+            if required:
+                cases.append(self._case(operation, f"{label} missing",
+                                        _with_path(params, path, None), True))
+            for what, value, strict in _over_limit_values(shape, self.generator, False):
+                enum_checked_later = what == "bad enum" and self.protocol == "rest-xml"
+                cases.append(self._case(operation, f"{label}: {what}",
+                                        _with_path(params, path, value),
+                                        strict and not enum_checked_later))
+            if self.protocol in ("json", "rest-json", "smithy-rpc-v2-cbor"):
+                value = self.rng.choice(WRONG_DOCUMENT_VALUES[kind_of(shape)])
+                cases.append(self._case(operation, f"{label} = {value!r}", params, True,
+                                        _document_edit(wire_path, value, self.protocol)))
         return cases
 
     def _unknown_member_edit(self, operation) -> Callable[[dict], None]:
@@ -604,21 +627,65 @@ def _has_body_members(operation) -> bool:
     return any("location" not in m.serialization for m in shape.members.values())
 
 
-def _document_edit(wire_name: str, value: Any, protocol: str) -> Callable[[dict], None]:
-    """Sets a member of a JSON or CBOR body; a ``bytes`` value is put in as raw JSON text (in
-    CBOR: lists nested as deep as the JSON text's)."""
+def _nested_slots(shape, params: dict, depth: int = 3):
+    """(member path, wire path, shape, required) of the members inside the body's structures
+    that ``params`` holds, down to ``depth``."""
+    def walk(shape, value, path, wire_path, level):
+        if shape.type_name == "list" and isinstance(value, list) and value:
+            yield from walk(shape.member, value[0], path + (0,), wire_path + (0,), level)
+        elif shape.type_name == "structure" and isinstance(value, dict) and level < depth:
+            required = set(shape.required_members)
+            for name, member in shape.members.items():
+                if name not in value or member.metadata.get("document"):
+                    continue
+                wire = member.serialization.get("name", name)
+                if level:
+                    yield path + (name,), wire_path + (wire,), member, name in required
+                yield from walk(member, value[name], path + (name,), wire_path + (wire,),
+                                level + 1)
+    body = {name: value for name, value in params.items()
+            if "location" not in shape.members[name].serialization}
+    return list(walk(shape, body, (), (), 0)) if shape is not None else []
+
+
+def _with_path(params: dict, path: tuple, value: Any) -> dict:
+    """A copy of ``params`` with the member at ``path`` set to ``value`` (None: left out)."""
+    copied = copy.deepcopy(params)
+    node = copied
+    for step in path[:-1]:
+        node = node[step]
+    if value is None:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
+    return copied
+
+
+def _set_in_document(document, wire_path: tuple, value: Any) -> None:
+    for step in wire_path[:-1]:
+        document = document[step]
+    document[wire_path[-1]] = value
+
+
+def _document_edit(wire_path, value: Any, protocol: str) -> Callable[[dict], None]:
+    """Sets a member (a wire name, or a path of them and list indices) of a JSON or CBOR body;
+    a ``bytes`` value is put in as raw JSON text (in CBOR: lists nested as deep as the JSON
+    text's)."""
+    if isinstance(wire_path, str):
+        wire_path = (wire_path,)
+
     def edit(request_dict):
         raw = isinstance(value, bytes)
         if protocol == "smithy-rpc-v2-cbor":
             document = cbor2.loads(request_dict["body"]) if request_dict["body"] else {}
-            document[wire_name] = RAW_PLACEHOLDER if raw else value
+            _set_in_document(document, wire_path, RAW_PLACEHOLDER if raw else value)
             body = cbor2.dumps(document)
             if raw:
                 depth = value.count(b"[")
                 body = body.replace(cbor2.dumps(RAW_PLACEHOLDER), b"\x81" * depth + b"\x01")
         else:
             document = json.loads(request_dict["body"] or b"{}")
-            document[wire_name] = RAW_PLACEHOLDER if raw else value
+            _set_in_document(document, wire_path, RAW_PLACEHOLDER if raw else value)
             body = json.dumps(document).encode()
             if raw:
                 body = body.replace(json.dumps(RAW_PLACEHOLDER).encode(), value)
