@@ -238,3 +238,28 @@ def test_local_index_reads_fetch_unprojected_attributes(ddb, make_table):
                            KeyConditionExpression="pk = :p",
                            ExpressionAttributeValues={":p": {"S": "p"}})["Items"]
     assert [i["label"]["S"] for i in everything] == ["l2", "l1", "l0"]
+
+
+def test_item_collection_metrics_of_writes_to_a_table_with_a_local_index(ddb, game_table,
+                                                                          table):
+    expected = {"ItemCollectionKey": {"user_id": {"S": "ann"}}, "SizeEstimateRangeGB": [0.0, 1.0]}
+    item = {"user_id": {"S": "ann"}, "Game_TS": {"N": "9"}}
+    put = ddb.put_item(TableName=game_table, Item=item, ReturnItemCollectionMetrics="SIZE")
+    assert put["ItemCollectionMetrics"] == expected
+    assert "ItemCollectionMetrics" not in ddb.put_item(TableName=game_table, Item=item)
+    assert "ItemCollectionMetrics" not in ddb.put_item(
+        TableName=table, Item={"pk": {"S": "x"}}, ReturnItemCollectionMetrics="SIZE")
+    batch = ddb.batch_write_item(RequestItems={
+        game_table: [{"PutRequest": {"Item": dict(item, Game_TS={"N": "10"})}},
+                     {"DeleteRequest": {"Key": item}},
+                     {"PutRequest": {"Item": {"user_id": {"S": "bob"}, "Game_TS": {"N": "9"}}}}],
+        table: [{"PutRequest": {"Item": {"pk": {"S": "y"}}}}]}, ReturnItemCollectionMetrics="SIZE")
+    assert batch["ItemCollectionMetrics"] == {game_table: [
+        expected, dict(expected, ItemCollectionKey={"user_id": {"S": "bob"}})]}
+    transaction = ddb.transact_write_items(TransactItems=[
+        {"Put": {"TableName": game_table, "Item": item}},
+        {"ConditionCheck": {"TableName": game_table, "Key": {"user_id": {"S": "bob"},
+                                                             "Game_TS": {"N": "9"}},
+                            "ConditionExpression": "attribute_exists(user_id)"}}],
+        ReturnItemCollectionMetrics="SIZE")
+    assert transaction["ItemCollectionMetrics"] == {game_table: [expected]}

@@ -530,7 +530,8 @@ class DynamodbProvider(ServiceProvider):
     def batch_write_item(self, ctx: RequestContext, RequestItems: dict,
                          ReturnConsumedCapacity: str | None = None,
                          ReturnItemCollectionMetrics: str | None = None) -> dict:
-        return self.batches.write(ctx, RequestItems, ReturnConsumedCapacity)
+        return self.batches.write(ctx, RequestItems, ReturnConsumedCapacity,
+                                  ReturnItemCollectionMetrics)
 
     @handler("TransactGetItems")
     def transact_get_items(self, ctx: RequestContext, TransactItems: list[dict],
@@ -543,7 +544,7 @@ class DynamodbProvider(ServiceProvider):
                              ReturnItemCollectionMetrics: str | None = None,
                              ClientRequestToken: str | None = None) -> dict:
         return self.batches.transact_write(ctx, TransactItems, ReturnConsumedCapacity,
-                                           ClientRequestToken)
+                                           ClientRequestToken, ReturnItemCollectionMetrics)
 
     # -- PartiQL ----------------------------------------------------------------------------
 

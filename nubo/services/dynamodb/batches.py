@@ -21,7 +21,7 @@ from nubo.services.dynamodb.evaluation import apply_update, check_update_paths, 
 from nubo.services.dynamodb.items import (MAX_BATCH_GET, MAX_BATCH_WRITE,
                                           TOKEN_LIFETIME, Capacity, Items,
                                           Read, condition_of, expressions_for, over_http,
-                                          read_units, write_units)
+                                          read_units, tables_collection_metrics, write_units)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.requests import ItemRequests, projection_of
 from nubo.services.dynamodb.values import (check_item, check_item_size, item_size,
@@ -103,7 +103,7 @@ class Batches:
         return output
 
     def write(self, ctx: RequestContext, request_items: dict,
-              capacity_mode: str | None) -> dict:
+              capacity_mode: str | None, metrics_mode: str | None = None) -> dict:
         if sum(len(requests) for requests in request_items.values()) > MAX_BATCH_WRITE:
             raise validation("Too many items requested for the BatchWriteItem call")
         plans = []
@@ -118,17 +118,17 @@ class Batches:
                     item = check_item(request["PutRequest"]["Item"])
                     check_item_size(item)
                     self.items.check_item_keys(table, item)
-                    position = table.key.position(item)
+                    position, key = table.key.position(item), item
                 else:
                     item = None
-                    position, _ = self.items.key_position(table,
-                                                          request["DeleteRequest"]["Key"])
+                    position, key = self.items.key_position(table,
+                                                            request["DeleteRequest"]["Key"])
                 if position in positions:
                     raise validation(DUPLICATE_KEYS)
                 positions.add(position)
-                plans.append((table, position, item))
+                plans.append((table, position, item, key))
         used: dict[str, Capacity] = {}
-        for table, position, item in plans:
+        for table, position, item, _ in plans:
             old = self.items.load(table, position)
             if item is None and old is None:
                 indexes = {}
@@ -142,6 +142,10 @@ class Batches:
         output: dict[str, Any] = {"UnprocessedItems": {}}
         if capacity_mode in ("TOTAL", "INDEXES"):
             output["ConsumedCapacity"] = [c.view(capacity_mode) for c in used.values()]
+        metrics = tables_collection_metrics([(table, key) for table, _, _, key in plans]) \
+            if metrics_mode == "SIZE" else None
+        if metrics:
+            output["ItemCollectionMetrics"] = metrics
         return output
 
     # -- transactions -----------------------------------------------------------------------
@@ -183,7 +187,8 @@ class Batches:
         return output
 
     def transact_write(self, ctx: RequestContext, actions: list[dict],
-                       capacity_mode: str | None, token: str | None) -> dict:
+                       capacity_mode: str | None, token: str | None,
+                       metrics_mode: str | None = None) -> dict:
         fingerprint = hashlib.sha256(cbor2.dumps(actions, canonical=True)).hexdigest()
         remembered = self.remembered(ctx, token, fingerprint)
         if remembered is not None:
@@ -192,7 +197,7 @@ class Batches:
         if sum(item_size(plan["item"] or plan["key"]) for plan in plans) > \
                 MAX_TRANSACTION_BYTES:  # refused before any condition is looked at
             raise validation(TOO_LARGE)
-        return self.run(ctx, plans, capacity_mode, token, fingerprint)
+        return self.run(ctx, plans, capacity_mode, token, fingerprint, metrics_mode)
 
     def remembered(self, ctx: RequestContext, token: str | None,
                    fingerprint: str) -> dict | None:
@@ -209,7 +214,7 @@ class Batches:
         return remembered["output"]
 
     def run(self, ctx: RequestContext, plans: list[dict], capacity_mode: str | None,
-            token: str | None, fingerprint: str) -> dict:
+            token: str | None, fingerprint: str, metrics_mode: str | None = None) -> dict:
         """Check every plan's condition, then write them all, or cancel with the reasons."""
         seen = set()
         for plan in plans:
@@ -238,6 +243,11 @@ class Batches:
         output: dict[str, Any] = {}
         if capacity_mode in ("TOTAL", "INDEXES"):
             output["ConsumedCapacity"] = [c.view(capacity_mode) for c in used.values()]
+        metrics = tables_collection_metrics(
+            [(plan["table"], plan["key"]) for plan in plans
+             if plan["kind"] != "ConditionCheck"]) if metrics_mode == "SIZE" else None
+        if metrics:
+            output["ItemCollectionMetrics"] = metrics
         if token is not None:
             now = self.clock.now()
             self.tokens.delete_where(index="by_expiry", lo=None, hi=now)

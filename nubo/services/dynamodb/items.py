@@ -109,6 +109,26 @@ def over_http(ctx: RequestContext) -> bool:
     return "called_by" not in ctx.extras
 
 
+def collection_metrics(table: Table, key: dict) -> dict | None:
+    """A write's ItemCollectionMetrics: only tables with local secondary indexes have item
+    collections (their size is not measured: AWS's estimate for one under a gigabyte)."""
+    if not any(index.kind == "local" for index in table.indexes.values()):
+        return None
+    hash_name = table.key.hash_name
+    return {"ItemCollectionKey": {hash_name: key[hash_name]}, "SizeEstimateRangeGB": [0.0, 1.0]}
+
+
+def tables_collection_metrics(written: list[tuple[Table, dict]]) -> dict[str, list[dict]]:
+    """ItemCollectionMetrics of a batch or transaction: per table, one per item collection
+    written."""
+    metrics: dict[str, list[dict]] = {}
+    for table, key in written:
+        entry = collection_metrics(table, key)
+        if entry is not None and entry not in metrics.get(table.name, ()):
+            metrics.setdefault(table.name, []).append(entry)
+    return metrics
+
+
 @dataclass
 class Read:
     """What a read asks for: which attributes, whether strongly consistent, and whether the

@@ -9,8 +9,8 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb import legacy
 from nubo.services.dynamodb.evaluation import project
-from nubo.services.dynamodb.items import (Items, Read, condition_of, expressions_for,
-                                          over_http)
+from nubo.services.dynamodb.items import (Items, Read, collection_metrics, condition_of,
+                                          expressions_for, over_http)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.values import check_item, check_item_size, validation
 
@@ -149,13 +149,11 @@ class ItemRequests:
     @staticmethod
     def _output(table, attributes: dict | None, capacity, capacity_mode: str | None,
                 item: dict, metrics_mode: str | None) -> dict[str, Any]:
-        """A write's output. ItemCollectionMetrics: only tables with local secondary indexes
-        have item collections."""
+        """A write's output."""
         output = _compact({"Attributes": attributes,
                            "ConsumedCapacity": capacity.view(capacity_mode)})
-        if metrics_mode == "SIZE" and any(i.kind == "local" for i in table.indexes.values()):
-            hash_name = table.key.hash_name
-            output["ItemCollectionMetrics"] = {"ItemCollectionKey": {hash_name: item[hash_name]},
-                                               "SizeEstimateRangeGB": [0.0, 1.0]}
+        metrics = collection_metrics(table, item) if metrics_mode == "SIZE" else None
+        if metrics is not None:
+            output["ItemCollectionMetrics"] = metrics
         return output
 
