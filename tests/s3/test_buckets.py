@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -189,6 +191,24 @@ def test_wrong_region_requests(nubo_server, s3, s3_region, make_client):
             assert status == expected, body
             assert {k.lower(): v for k, v in headers.items()}.get(
                 "x-amz-bucket-region", "eu-west-1") == "eu-west-1"
+        # unsigned, to another region's endpoint: redirected to the bucket's (nubo's own host
+        # names no region and serves every one)
+        port = nubo_server.endpoint.rsplit(":", 1)[1]
+        for host, expected in ((f"{name}.s3.us-west-2.localhost.localstack.cloud:{port}", 301),
+                               (f"s3.us-west-2.localhost.localstack.cloud:{port}", 301),
+                               (f"127.0.0.1:{port}", 200)):  # IAM off: anonymous reads
+            path = "/k" if host.startswith(name) else f"/{name}/k"
+            connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+            connection.request("GET", path, headers={"Host": host})
+            response = connection.getresponse()
+            body = response.read()
+            connection.close()
+            assert response.status == expected, body
+            if expected == 301:
+                assert response.getheader("x-amz-bucket-region") == "eu-west-1"
+                assert b"<Code>PermanentRedirect</Code>" in body and \
+                    f"<Endpoint>{host.replace('us-west-2', 'eu-west-1')}</Endpoint><Bucket>" \
+                    f"{name}</Bucket>".encode() in body
         assert b"<Code>AuthorizationQueryParametersError</Code><Message>Error parsing the " \
             b"X-Amz-Credential parameter; the region 'us-east-1' is wrong; expecting " \
             b"'eu-west-1'</Message><Region>eu-west-1</Region>" in _fetch(

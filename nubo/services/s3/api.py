@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, quote, unquote
 
 from nubo.core.context import RequestContext
 from nubo.core.errors import ServiceError
-from nubo.core.http import BodyStream, HttpRequest, HttpResponse, virtual_host_label
+from nubo.core.http import (REGION, BodyStream, HttpRequest, HttpResponse, service_host_labels,
+                            virtual_host_label)
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
 from nubo.protocols import serialize_error
@@ -161,22 +162,28 @@ class S3Provider(ServiceProvider):
             raise ServiceError("AccessDenied", "Access Denied", 403)
 
     def _check_region(self, ctx: RequestContext, operation: str, name: str) -> None:
-        """A request signed (SigV4 header) for another region than the bucket's is refused as
-        S3 refuses it, naming the bucket's region (SDKs retry there)."""
-        if not ctx.headers.get("authorization", "").startswith("AWS4-"):
+        """A request for another region than the bucket's is refused as S3 refuses it, naming
+        the bucket's region (SDKs retry there): signed (SigV4 header) for another region, or
+        sent to another region's endpoint (a host naming its region; nubo's own host names
+        none and serves every region)."""
+        signed = ctx.headers.get("authorization", "").startswith("AWS4-")
+        requested = ctx.region if signed else _region_of_host(ctx.host)
+        if requested is None:
             return
         try:
             region = self.buckets.get(name)["region"]
         except ServiceError:
             return  # the handler answers NoSuchBucket
-        if region == ctx.region:
+        if region == requested:
             return
         headers = {"x-amz-bucket-region": region}
-        if operation == "HeadBucket":
+        if operation == "HeadBucket" or not signed:
+            endpoint = ctx.host if signed else ctx.host.replace(f".{requested}.",
+                                                                 f".{region}.", 1)
             raise ServiceError("PermanentRedirect", "The bucket you are attempting to access "
                                "must be addressed using the specified endpoint. Please send "
                                "all future requests to this endpoint.", 301, headers=headers,
-                               fields={"BucketName": name})
+                               fields={"Endpoint": endpoint, "Bucket": name})
         raise ServiceError("AuthorizationHeaderMalformed", "The authorization header is "
                            f"malformed; the region '{ctx.region}' is wrong; expecting "
                            f"'{region}'", 400, headers=headers, fields={"Region": region})
@@ -1600,6 +1607,12 @@ def _decode_token(token: str) -> str:
     except (ValueError, UnicodeDecodeError):
         raise errors.invalid_argument("The continuation token provided is incorrect",
                                       "continuation-token", token) from None
+
+
+def _region_of_host(host: str) -> str | None:
+    """The region a regional endpoint's host names (bucket.s3.eu-west-1.localhost...)."""
+    found = service_host_labels(host)
+    return found[0][-1] if found and found[0] and REGION.fullmatch(found[0][-1]) else None
 
 
 async def _charged(result):
