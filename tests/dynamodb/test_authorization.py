@@ -102,3 +102,28 @@ def test_a_stream_policy_allows_reading_the_stream(connect):
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in records] == ["a", "b"]
     consumer = connect("dynamodb", key["AccessKeyId"], key["SecretAccessKey"])
     assert denied(lambda: consumer.get_item(TableName="streamed", Key={"pk": {"S": "a"}}))
+
+
+def test_attributes_condition_limits_the_attributes_a_request_names(connect):
+    admin = connect("dynamodb")
+    arn = table(admin, "profiles")
+    admin.put_item(TableName="profiles", Item={"pk": {"S": "a"}, "nick": {"S": "x"},
+                                               "secret": {"S": "s"}})
+    _, app = user(connect, "profile-app", statement(
+        "Allow", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], arn,
+        Condition={"ForAllValues:StringEquals": {"dynamodb:Attributes": ["pk", "nick"]},
+                   "StringEqualsIfExists": {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}}))
+    key = {"pk": {"S": "a"}}
+    got = app.get_item(TableName="profiles", Key=key, ProjectionExpression="#n",
+                       ExpressionAttributeNames={"#n": "nick"})
+    assert got["Item"] == {"nick": {"S": "x"}}
+    assert denied(lambda: app.get_item(TableName="profiles", Key=key,
+                                       ProjectionExpression="secret"))
+    app.put_item(TableName="profiles", Item={"pk": {"S": "b"}, "nick": {"S": "y"}})
+    assert denied(lambda: app.put_item(TableName="profiles",
+                                       Item={"pk": {"S": "c"}, "secret": {"S": "z"}}))
+    app.update_item(TableName="profiles", Key=key, UpdateExpression="SET nick = :v",
+                    ExpressionAttributeValues={":v": {"S": "new"}})
+    assert denied(lambda: app.update_item(TableName="profiles", Key=key,
+                                          UpdateExpression="SET secret = :v",
+                                          ExpressionAttributeValues={":v": {"S": "no"}}))

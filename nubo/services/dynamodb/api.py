@@ -16,6 +16,7 @@ from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler
 from nubo.services.dynamodb.backups import Backups
 from nubo.services.dynamodb.batches import Batches
+from nubo.services.dynamodb.expressions import Expressions
 from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import LIMITS, Tables, name_from_arn, policy_of
 from nubo.services.dynamodb.values import validation
@@ -57,6 +58,30 @@ def leading_keys(hash_name: str, params: dict) -> list[str]:
         if isinstance(attribute, dict):
             values.extend(str(v) for v in attribute.values())
     return values
+
+
+def request_attributes(params: dict) -> list[str]:
+    """dynamodb:Attributes: the top-level attribute names a request names (its key or item,
+    the attributes it gets, projects or updates); an invalid expression adds none (the
+    handler reports it)."""
+    names: set[str] = set()
+    for member in ("Key", "Item", "AttributeUpdates"):
+        if isinstance(params.get(member), dict):
+            names.update(params[member])
+    if isinstance(params.get("AttributesToGet"), list):
+        names.update(a for a in params["AttributesToGet"] if isinstance(a, str))
+    try:
+        expressions = Expressions(params.get("ExpressionAttributeNames"),
+                                  params.get("ExpressionAttributeValues"))
+        if isinstance(params.get("ProjectionExpression"), str):
+            names.update(path[1][0] for path in expressions.projection(
+                params["ProjectionExpression"]))
+        if isinstance(params.get("UpdateExpression"), str):
+            clauses = expressions.update(params["UpdateExpression"])
+            names.update(action[0][1][0] for actions in clauses.values() for action in actions)
+    except (ServiceError, TypeError, AttributeError):
+        pass
+    return sorted(n for n in names if isinstance(n, str))
 
 
 class DynamodbProvider(ServiceProvider):
@@ -103,15 +128,17 @@ class DynamodbProvider(ServiceProvider):
     def condition_context(self, ctx: RequestContext, operation: str,
                           params: dict) -> dict[str, object]:
         """DynamoDB's condition keys for fine-grained access control: dynamodb:LeadingKeys
-        (the partition key values a request touches), Select, ReturnValues, Attributes."""
+        (the partition key values a request touches), Select, ReturnValues, Attributes
+        (request_attributes)."""
         context: dict[str, object] = {}
         for member, key in (("Select", "dynamodb:select"), ("ReturnValues",
                                                             "dynamodb:returnvalues"),
                             ("ReturnConsumedCapacity", "dynamodb:returnconsumedcapacity")):
             if isinstance(params.get(member), str):
                 context[key] = params[member]
-        if isinstance(params.get("AttributesToGet"), list):
-            context["dynamodb:attributes"] = params["AttributesToGet"]
+        attributes = request_attributes(params)
+        if attributes:
+            context["dynamodb:attributes"] = attributes
         name = params.get("TableName")
         table = self.tables.find(ctx.account_id, ctx.region, name) \
             if isinstance(name, str) else None
