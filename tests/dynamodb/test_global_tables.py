@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import ACCESS_KEY, SECRET_KEY
-from tests.dynamodb.conftest import key_schema, unique, validation_error, wait_active
+from tests.dynamodb.conftest import error_of, key_schema, unique, validation_error, wait_active
 
 
 @pytest.fixture
@@ -79,3 +79,10 @@ def test_legacy_global_tables_are_refused_as_on_aws(ddb, table):
     assert "DynamoDB global tables version 2017.11.29 is not supported" in \
         validation_error(excinfo)
     assert ddb.list_global_tables()["GlobalTables"] == []
+    for call in (lambda: ddb.describe_global_table(GlobalTableName=table),
+                 lambda: ddb.describe_global_table_settings(GlobalTableName=table),
+                 lambda: ddb.update_global_table_settings(
+                     GlobalTableName=table, GlobalTableBillingMode="PAY_PER_REQUEST")):
+        with pytest.raises(ClientError) as excinfo:
+            call()
+        assert error_of(excinfo)[0] == "GlobalTableNotFoundException"

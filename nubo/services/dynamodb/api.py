@@ -36,6 +36,14 @@ def legacy_global_tables() -> ServiceError:
                       "2017.11.29 is not supported. We recommend using DynamoDB global tables "
                       "version 2019.11.21, instead of version 2017.11.29 (Legacy).")
 
+def global_table_not_found(name: str) -> ServiceError:
+    """The 2017.11.29 global-table operations: no such table can exist (2019.11.21 global
+    tables are tables with replicas, described by DescribeTable)."""
+    return ServiceError("GlobalTableNotFoundException",
+                        f"Global table not found: Global table with name: {name} does not "
+                        "exist.")
+
+
 PITR_RETENTION = 35 * 86400  # the longest RecoveryPeriodInDays
 SWEEP_INTERVAL = 1.0  # seconds between sweeps when there is nothing to do
 
@@ -436,6 +444,20 @@ class DynamodbProvider(ServiceProvider):
     def list_global_tables(self, ctx: RequestContext, ExclusiveStartGlobalTableName=None,
                            Limit=None, RegionName=None) -> dict:
         return {"GlobalTables": []}  # only 2017.11.29 tables are listed, and none can exist
+
+    @handler("DescribeGlobalTable")
+    def describe_global_table(self, ctx: RequestContext, GlobalTableName: str) -> dict:
+        raise global_table_not_found(GlobalTableName)
+
+    @handler("DescribeGlobalTableSettings")
+    def describe_global_table_settings(self, ctx: RequestContext,
+                                       GlobalTableName: str) -> dict:
+        raise global_table_not_found(GlobalTableName)
+
+    @handler("UpdateGlobalTableSettings")
+    def update_global_table_settings(self, ctx: RequestContext, GlobalTableName: str,
+                                     **settings) -> dict:
+        raise global_table_not_found(GlobalTableName)
 
     # -- backups ----------------------------------------------------------------------------
 
