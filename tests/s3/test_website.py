@@ -25,7 +25,9 @@ def _make_public(s3, bucket: str) -> None:
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17",
                                                            "Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+        "Resource": f"arn:aws:s3:::{bucket}/*"}, {  # so that a missing page is a 404
+        "Effect": "Allow", "Principal": "*", "Action": "s3:ListBucket",
+        "Resource": f"arn:aws:s3:::{bucket}"}]}))
 
 
 @pytest.fixture
@@ -173,3 +175,34 @@ def test_site_redirect_rules(nubo_server, s3, bucket, aws_cli, tmp_path):
         "HostName": "example.org", "Protocol": "https"}})
     status, headers, _ = _get(nubo_server, bucket, "/a/b?c=d")
     assert (status, headers["location"]) == (301, "https://example.org/a/b?c=d")
+
+
+def test_site_serves_only_what_anybody_may_read(nubo_server, s3, site):
+    """Each page is an anonymous GetObject: the policy's grants per object, a public-read ACL,
+    and a missing page is 403 unless anybody may list the bucket; the error document is
+    served with the error's status."""
+    s3.put_public_access_block(Bucket=site, PublicAccessBlockConfiguration={
+        "BlockPublicPolicy": False, "RestrictPublicBuckets": False, "BlockPublicAcls": False,
+        "IgnorePublicAcls": False})
+    s3.put_bucket_policy(Bucket=site, Policy=json.dumps({"Version": "2012-10-17",
+                                                         "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{site}/*"}, {
+        "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{site}/private/*"}]}))
+    s3.put_object(Bucket=site, Key="private/index.html", Body=b"secret")
+    assert _get(nubo_server, site, "/")[0:3:2] == (200, b"<h1>home</h1>")
+    status, headers, body = _get(nubo_server, site, "/private/")
+    assert (status, headers["x-amz-error-code"], body) == (403, "AccessDenied", b"oops")
+    status, headers, body = _get(nubo_server, site, "/missing.html")  # nobody may list
+    assert (status, headers["x-amz-error-code"], body) == (403, "AccessDenied", b"oops")
+    s3.delete_object(Bucket=site, Key="error.html")
+    status, headers, body = _get(nubo_server, site, "/missing.html")
+    assert status == 403 and b"<li>Code: AccessDenied</li>" in body
+    # without a policy, an object whose ACL makes it public
+    s3.delete_bucket_policy(Bucket=site)
+    assert _get(nubo_server, site, "/")[0] == 403
+    s3.put_bucket_ownership_controls(Bucket=site, OwnershipControls={"Rules": [
+        {"ObjectOwnership": "ObjectWriter"}]})
+    s3.put_object_acl(Bucket=site, Key="index.html", ACL="public-read")
+    assert _get(nubo_server, site, "/")[0:3:2] == (200, b"<h1>home</h1>")

@@ -87,7 +87,7 @@ class S3Provider(ServiceProvider):
         self.objects = Objects(runtime.store, runtime.clock, self.blobs)
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
         self.configs = BucketConfigs(self.buckets, AccountBlocks(runtime.store))
-        self.website = Website(self.buckets, self.configs, self.objects, self.blobs)
+        self.website = Website(self.buckets, self.objects, self.blobs, self._anonymous_may)
         self.notifier = Notifier(runtime)
         self.pending = runtime.store.table(PENDING_REPLICATIONS)
         self._replicating: set[tuple[str, str, str]] = set()  # copies under way
@@ -267,6 +267,17 @@ class S3Provider(ServiceProvider):
                     self.pending.delete(ident)
                 continue
             await self._replicate(s3_context(bucket), bucket, version)
+
+    def _anonymous_may(self, bucket: dict, action: str, arn: str) -> bool:
+        """Whether anybody may do ``action`` on a bucket or object (a website's visitors): its
+        bucket policy and ACLs decide, under the public access block, whatever nubo's IAM
+        mode (S3's website endpoint serves only what is public)."""
+        ctx = RequestContext(request_id="", service="s3", operation="GetObject",
+                             account_id=bucket["account"], region=bucket["region"],
+                             access_key_id="", protocol="rest-xml", host="")
+        authorizer = self.runtime.authorizer
+        return authorizer.decide(ctx, authorizer.caller("", bucket["account"]), action, arn,
+                                 resource_policy=self.resource_policy(ctx, arn)).allowed
 
     # -- CORS (asked by the gateway for every cross-origin request) ------------------------
 

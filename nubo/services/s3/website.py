@@ -1,10 +1,12 @@
 """Static website hosting: a bucket's website configuration served on its website endpoint
 (``<bucket>.s3-website-<region>.amazonaws.com``, ``<bucket>.s3-website.localhost``): index and
 error documents, redirects (the whole site, routing rules, an object's redirect location),
-public buckets only, answers as HTML as S3's website endpoint gives them."""
+what anonymous visitors may read only (bucket policy and ACLs decide), answers as HTML as S3's
+website endpoint gives them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from urllib.parse import quote, unquote
@@ -13,7 +15,6 @@ from nubo.core.errors import ServiceError
 from nubo.core.http import SERVICE_HOST_SUFFIXES
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
-from nubo.services.s3.config import BucketConfigs, is_public_policy
 from nubo.services.s3.models import Buckets, Objects
 from nubo.services.s3.transfer import http_date, stream
 
@@ -138,9 +139,18 @@ def routing_redirect(config: dict, key: str, error_code: int | None, host: str) 
     return None
 
 
-def resolve(config: dict, path: str, host: str, exists, query: str = "") -> Page:
+@dataclass
+class Visitor:
+    """What an anonymous visitor of a bucket's website may do there: read an object
+    (s3:GetObject on it), list the bucket (s3:ListBucket: a missing key is 404, else 403)."""
+    exists: Callable[[str], bool]
+    readable: Callable[[str], bool]
+    listable: Callable[[], bool]
+
+
+def resolve(config: dict, path: str, host: str, visitor: Visitor, query: str = "") -> Page:
     """What the website answers for a path: a redirect, the object to send (index documents
-    applied), or the 404 to render (``exists(key)`` tells whether an object is there)."""
+    applied), the error document, or the error page to render."""
     everything = config.get("RedirectAllRequestsTo")
     if everything:
         protocol = everything.get("Protocol") or "http"
@@ -153,29 +163,36 @@ def resolve(config: dict, path: str, host: str, exists, query: str = "") -> Page
         return redirect
     if key == "" or key.endswith("/"):
         key += suffix
-    if exists(key):
-        return Page(200, {}, key=key)
-    if exists(f"{key}/{suffix}"):  # a folder asked for without its slash
+    if visitor.exists(key):
+        if visitor.readable(key):
+            return Page(200, {}, key=key)
+        status, code, message, details = 403, "AccessDenied", "Access Denied", {}
+    elif visitor.exists(f"{key}/{suffix}"):  # a folder asked for without its slash
         return Page(302, {"Location": f"/{key}/"})
-    redirect = routing_redirect(config, key, 404, host)
+    elif visitor.listable():
+        status, code, message = 404, "NoSuchKey", "The specified key does not exist."
+        details = {"Key": key}
+    else:
+        status, code, message, details = 403, "AccessDenied", "Access Denied", {}
+    redirect = routing_redirect(config, key, status, host)
     if redirect is not None:
         return redirect
     error_key = (config.get("ErrorDocument") or {}).get("Key")
-    if error_key and exists(error_key):
-        return Page(404, _error_headers("NoSuchKey", "The specified key does not exist."),
-                    key=error_key)
-    return error_page(404, "NoSuchKey", "The specified key does not exist.", {"Key": key})
+    if error_key and visitor.exists(error_key) and visitor.readable(error_key):
+        return Page(status, _error_headers(code, message), key=error_key)
+    return error_page(status, code, message, details)
 
 
 class Website:
-    """The website endpoint of buckets: what a GET or HEAD there answers."""
+    """The website endpoint of buckets: what a GET or HEAD there answers, to anonymous
+    visitors (``may(bucket, action, arn)`` decides what they may do)."""
 
-    def __init__(self, buckets: Buckets, configs: BucketConfigs, objects: Objects,
-                 blobs: BlobStore) -> None:
+    def __init__(self, buckets: Buckets, objects: Objects, blobs: BlobStore,
+                 may: Callable[[dict, str, str], bool]) -> None:
         self.buckets = buckets
-        self.configs = configs
         self.objects = objects
         self.blobs = blobs
+        self.may = may
 
     def page(self, method: str, path: str, host: str, name: str, query: str = "") -> Page:
         if method not in ("GET", "HEAD"):
@@ -191,19 +208,18 @@ class Website:
         if not config:
             return error_page(404, "NoSuchWebsiteConfiguration", "The specified bucket does "
                               "not have a website configuration", {"BucketName": name})
-        policy = bucket.get("policy")
-        if not policy or not is_public_policy(policy) or \
-                self.configs.blocks(bucket)["RestrictPublicBuckets"]:
-            return error_page(403, "AccessDenied", "Access Denied", {})
 
         def exists(key: str) -> bool:
             found = self.objects.latest(name, key)
             return found is not None and not found.get("delete_marker")
-        page = resolve(config, path, host, exists, query)
+        arn = f"arn:aws:s3:::{name}"
+        page = resolve(config, path, host, Visitor(
+            exists, lambda key: self.may(bucket, "s3:GetObject", f"{arn}/{key}"),
+            lambda: self.may(bucket, "s3:ListBucket", arn)), query)
         if page.key is None:
             return page
         record = self.objects.latest(name, page.key)
-        if record.get("WebsiteRedirectLocation"):
+        if record.get("WebsiteRedirectLocation") and page.status == 200:
             return Page(301, {"Location": record["WebsiteRedirectLocation"]})
         page.headers.update({"Content-Type": record.get("content_type"),
                              "Content-Length": str(record["size"]), "ETag": record["etag"],
