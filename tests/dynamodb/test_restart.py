@@ -57,7 +57,8 @@ def test_tables_items_and_indexes_survive_kill_9(tmp_path):
 
 
 def test_background_jobs_resume_after_kill_9(tmp_path):
-    """A backup, a restore and an export cut short by kill -9 finish after the restart."""
+    """A backup, a restore, an export and an incremental export cut short by kill -9 finish
+    after the restart."""
     server = NuboProcess(tmp_path).start()
     try:
         ddb = client_of(server)
@@ -69,6 +70,19 @@ def test_background_jobs_resume_after_kill_9(tmp_path):
                 for n in range(start, start + 25)]})
         ddb.update_continuous_backups(TableName="big", PointInTimeRecoverySpecification={
             "PointInTimeRecoveryEnabled": True})
+        ddb.create_table(TableName="changes", BillingMode="PAY_PER_REQUEST",
+                         **key_schema(("pk", "S")))
+        ddb.update_continuous_backups(TableName="changes", PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        start = int(ddb.describe_continuous_backups(TableName="changes")[
+            "ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+            "LatestRestorableDateTime"].timestamp()) + 1
+        server.advance_clock(2)
+        for first in range(0, 1500, 25):  # the incremental export's window
+            ddb.batch_write_item(RequestItems={"changes": [
+                {"PutRequest": {"Item": {"pk": {"S": f"c{n}"}}}}
+                for n in range(first, first + 25)]})
+        server.advance_clock(1000)
         s3 = connector(server)("s3", ACCESS_KEY, SECRET_KEY)
         s3.create_bucket(Bucket="exports")
         backup = ddb.create_backup(TableName="big", BackupName="nightly")["BackupDetails"][
@@ -78,6 +92,11 @@ def test_background_jobs_resume_after_kill_9(tmp_path):
         arn = ddb.describe_table(TableName="big")["Table"]["TableArn"]
         export = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports")[
             "ExportDescription"]["ExportArn"]
+        changes = ddb.export_table_to_point_in_time(
+            TableArn=arn.replace("table/big", "table/changes"), S3Bucket="exports",
+            ExportType="INCREMENTAL_EXPORT", IncrementalExportSpecification={
+                "ExportFromTime": start, "ExportToTime": start + 990})["ExportDescription"][
+            "ExportArn"]
         server.kill()
 
         server.start()
@@ -87,11 +106,14 @@ def test_background_jobs_resume_after_kill_9(tmp_path):
             states = (ddb.describe_backup(BackupArn=backup)["BackupDescription"][
                           "BackupDetails"]["BackupStatus"],
                       ddb.describe_table(TableName="copy")["Table"]["TableStatus"],
-                      ddb.describe_export(ExportArn=export)["ExportDescription"]["ExportStatus"])
-            if states == ("AVAILABLE", "ACTIVE", "COMPLETED"):
+                      ddb.describe_export(ExportArn=export)["ExportDescription"]["ExportStatus"],
+                      ddb.describe_export(ExportArn=changes)["ExportDescription"][
+                          "ExportStatus"])
+            if states == ("AVAILABLE", "ACTIVE", "COMPLETED", "COMPLETED"):
                 break
             time.sleep(0.1)
-        assert states == ("AVAILABLE", "ACTIVE", "COMPLETED")
+        assert states == ("AVAILABLE", "ACTIVE", "COMPLETED", "COMPLETED")
+        assert ddb.describe_export(ExportArn=changes)["ExportDescription"]["ItemCount"] == 1500
         assert ddb.describe_table(TableName="copy")["Table"]["ItemCount"] == 2000
         assert ddb.describe_export(ExportArn=export)["ExportDescription"]["ItemCount"] == 2000
         ddb.restore_table_from_backup(TargetTableName="from-backup", BackupArn=backup)
