@@ -407,8 +407,10 @@ class Fuzzer:
         for path, wire_path, shape, required in _nested_slots(operation.input_shape, params):
             label = ".".join(map(str, path))
             if required:
-                cases.append(self._case(operation, f"{label} missing",
-                                        _with_path(params, path, None), True))
+                # (a structure left empty may vanish on the wire, where it is optional)
+                without = _with_path(params, path, None)
+                cases.append(self._case(operation, f"{label} missing", without,
+                                        bool(_at_path(without, path[:-1]))))
             for what, value, strict in _over_limit_values(shape, self.generator, False):
                 enum_checked_later = what == "bad enum" and self.protocol == "rest-xml"
                 cases.append(self._case(operation, f"{label}: {what}",
@@ -659,6 +661,12 @@ def _with_path(params: dict, path: tuple, value: Any) -> dict:
     else:
         node[path[-1]] = value
     return copied
+
+
+def _at_path(params: dict, path: tuple) -> Any:
+    for step in path:
+        params = params[step]
+    return params
 
 
 def _set_in_document(document, wire_path: tuple, value: Any) -> None:
