@@ -364,3 +364,23 @@ def test_cli_configures_and_uploads(aws_cli, s3, sqs, queue, tmp_path):
                 record["s3"]["configurationId"]) == ("ObjectCreated:Put", "in/report.csv", "cli")
     finally:
         empty_and_delete(s3, name)
+
+
+def test_fifo_queue_is_not_a_destination(s3, sqs, bucket):
+    """S3 event notifications cannot target a FIFO queue: the configuration is refused and
+    nothing is stored."""
+    url = sqs.create_queue(QueueName=unique("events") + ".fifo",
+                           Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        assert error_of(caught) == ("InvalidArgument", "Unable to validate the following "
+                                    "destination configurations", 400)
+        assert caught.value.response["Error"]["ArgumentName1"] == arn
+        assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(
+            Bucket=bucket)
+    finally:
+        sqs.delete_queue(QueueUrl=url)
