@@ -176,3 +176,34 @@ def test_metadata_changes_replicated(s3, bucket, destination):
     s3.delete_object(Bucket=bucket, Key="k")
     assert "DeleteMarkers" not in s3.list_object_versions(Bucket=destination, Prefix="k")
     assert s3.get_object(Bucket=destination, Key="k")["Body"].read() == b"v1"
+
+
+def test_sse_kms_versions_replicated_only_when_selected(s3, make_client, bucket, destination):
+    """SSE-KMS objects are left alone unless the rule selects them (SseKmsEncryptedObjects),
+    and then their replica is encrypted with the rule's ReplicaKmsKeyID."""
+    kms = make_client("kms")
+    source_key = kms.create_key()["KeyMetadata"]["Arn"]
+    replica_key = kms.create_key()["KeyMetadata"]["Arn"]
+    for name in (bucket, destination):
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        _rule(destination)]})
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p")
+    s3.put_object(Bucket=bucket, Key="kms", Body=b"k", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=source_key)
+    assert s3.head_object(Bucket=destination, Key="plain")["ReplicationStatus"] == "REPLICA"
+    assert "ReplicationStatus" not in s3.head_object(Bucket=bucket, Key="kms")
+    with pytest.raises(ClientError) as caught:
+        s3.head_object(Bucket=destination, Key="kms")
+    assert error_of(caught)[2] == 404
+    s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={"Role": ROLE, "Rules": [
+        _rule(destination, SourceSelectionCriteria={"SseKmsEncryptedObjects": {
+            "Status": "Enabled"}}, Destination={
+            "Bucket": f"arn:aws:s3:::{destination}",
+            "EncryptionConfiguration": {"ReplicaKmsKeyID": replica_key}})]})
+    s3.put_object(Bucket=bucket, Key="kms", Body=b"k2", ServerSideEncryption="aws:kms",
+                  SSEKMSKeyId=source_key)
+    assert s3.head_object(Bucket=bucket, Key="kms")["ReplicationStatus"] == "COMPLETED"
+    replica = s3.get_object(Bucket=destination, Key="kms")
+    assert replica["Body"].read() == b"k2"
+    assert (replica["ServerSideEncryption"], replica["SSEKMSKeyId"]) == ("aws:kms", replica_key)

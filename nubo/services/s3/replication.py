@@ -26,6 +26,7 @@ class Target:
     storage_class: str | None
     delete_markers: bool
     rule_id: str
+    kms_key: str | None = None  # the replica's key for SSE-KMS versions (ReplicaKmsKeyID)
 
 
 def _destination_name(rule: dict) -> str:
@@ -88,9 +89,19 @@ def _matches(rule: dict, version: dict) -> bool:
     return version["key"].startswith(prefix) and all(held.get(k) == v for k, v in tags.items())
 
 
-def _syncs_replica_changes(rule: dict) -> bool:
+def _criterion(rule: dict, name: str) -> bool:
     criteria = rule.get("SourceSelectionCriteria") or {}
-    return (criteria.get("ReplicaModifications") or {}).get("Status") == "Enabled"
+    return (criteria.get(name) or {}).get("Status") == "Enabled"
+
+
+def _syncs_replica_changes(rule: dict) -> bool:
+    return _criterion(rule, "ReplicaModifications")
+
+
+def _takes(rule: dict, version: dict) -> bool:
+    """SSE-KMS (and DSSE-KMS) versions are replicated only by rules that select them."""
+    return not str(version.get("ServerSideEncryption") or "").startswith("aws:kms") or \
+        _criterion(rule, "SseKmsEncryptedObjects")
 
 
 def targets(bucket: dict, version: dict) -> list[Target]:
@@ -115,7 +126,7 @@ def _targets(bucket: dict, version: dict, eligible) -> list[Target]:
     chosen: dict[str, dict] = {}
     for rule in configuration.get("Rules") or []:
         if rule.get("Status") != "Enabled" or not eligible(rule) or \
-                not _matches(rule, version):
+                not _matches(rule, version) or not _takes(rule, version):
             continue
         name = _destination_name(rule)
         if name not in chosen or (rule.get("Priority") or 0) > (chosen[name].get("Priority")
@@ -127,8 +138,10 @@ def _targets(bucket: dict, version: dict, eligible) -> list[Target]:
             (rule.get("DeleteMarkerReplication") or {}).get("Status") == "Enabled"
         if version.get("delete_marker") and not markers:
             continue
-        found.append(Target(name, (rule.get("Destination") or {}).get("StorageClass"),
-                            markers, rule.get("ID") or ""))
+        destination = rule.get("Destination") or {}
+        found.append(Target(name, destination.get("StorageClass"), markers,
+                            rule.get("ID") or "", (destination.get(
+                                "EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")))
     return found
 
 
@@ -138,4 +151,6 @@ def replica_of(version: dict, target: Target) -> dict:
     replica["ReplicationStatus"] = "REPLICA"
     if target.storage_class:
         replica["StorageClass"] = target.storage_class
+    if target.kms_key and str(version.get("ServerSideEncryption") or "").startswith("aws:kms"):
+        replica["SSEKMSKeyId"] = target.kms_key
     return replica
