@@ -134,8 +134,11 @@ class WireClient:
         request = AWSRequest(method=wire.method, url=url, data=wire.body,
                              headers=dict(wire.headers))
         if self.signing_name == "s3":
+            stated = wire.headers.get("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
             request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD"
             S3SigV4Auth(self.credentials, "s3", self.region).add_auth(request)
+            # what the request states (a streaming upload), as signatures are not verified
+            request.headers.replace_header("x-amz-content-sha256", stated)
         else:
             SigV4Auth(self.credentials, self.signing_name, self.region).add_auth(request)
         return dict(request.headers.items())

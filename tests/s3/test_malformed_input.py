@@ -5,12 +5,13 @@ x-amz-checksum-*, dates of conditional requests)."""
 
 from __future__ import annotations
 
+import socket
 import uuid
 import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from tests.fuzzing import Fuzzer, Wire, account_client, known_choice, send
+from tests.fuzzing import Fuzzer, Wire, WireClient, account_client, known_choice, send
 
 ACCOUNT = "700000000005"
 ODD_KEYS = ["k", "k", "\u00e9/\u4e2d/\U0001f600", "../../x", " lead and trail ", "a" * 1024,
@@ -107,3 +108,77 @@ def test_bad_headers_get_client_errors(nubo_server, buckets, method, path, heade
     assert found is None, found
     if code is not None:
         assert f"<Code>{code}</Code>".encode() in reply.body, reply.body
+
+
+def chunked(*chunks: bytes, final: bytes = b"0\r\n\r\n") -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks) + final
+
+
+CHUNKED = {"Content-Encoding": "aws-chunked",
+           "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER"}
+BAD_CHUNKED_BODIES = [
+    ("a chunk size that is not hex", b"zz\r\nhello\r\n0\r\n\r\n", 5, None),
+    ("a chunk longer than the body", b"100\r\nhello", 5, "IncompleteBody"),
+    ("no final chunk", chunked(b"hello", final=b""), 5, "IncompleteBody"),
+    ("more bytes than the decoded length", chunked(b"hello world"), 5, None),
+    ("fewer bytes than the decoded length", chunked(b"hello"), 500, "IncompleteBody"),
+    ("a trailer with a wrong checksum", chunked(b"hello", final=b"0\r\n"
+     b"x-amz-checksum-crc32:AAAAAA==\r\n\r\n"), 5, "BadDigest"),
+    ("a trailer that is not base64", chunked(b"hello", final=b"0\r\n"
+     b"x-amz-checksum-crc32:%%%\r\n\r\n"), 5, None),
+    ("a chunk without its line end", b"5\r\nhelloX0\r\n\r\n", 5, None),
+    ("a huge chunk size", b"ffffffffffffffffffff\r\nhello\r\n0\r\n\r\n", 5, None),
+]
+
+
+@pytest.mark.parametrize("body, decoded, code", [case[1:] for case in BAD_CHUNKED_BODIES],
+                         ids=[case[0] for case in BAD_CHUNKED_BODIES])
+def test_broken_aws_chunked_uploads_store_nothing(nubo_server, s3, buckets, body, decoded, code):
+    bucket = buckets[2]
+    key = f"chunked-{uuid.uuid4().hex[:8]}"
+    headers = {**CHUNKED, "x-amz-decoded-content-length": str(decoded)}
+    if b"x-amz-checksum" in body:
+        headers["x-amz-trailer"] = "x-amz-checksum-crc32"
+    reply, found = send(nubo_server, "s3", Wire("PUT", f"/{bucket}/{key}", "", headers, body),
+                        account=ACCOUNT)
+    assert found is None, found
+    if code is not None:
+        assert f"<Code>{code}</Code>".encode() in reply.body, reply.body
+    assert s3.list_objects_v2(Bucket=bucket, Prefix=key)["KeyCount"] == 0
+
+
+def test_a_body_cut_short_stores_nothing(nubo_server, s3, buckets):
+    """The client promises 1 MiB, sends 10 bytes and closes: no object, and the server keeps
+    serving."""
+    bucket = buckets[2]
+    for size in (100, 8 << 20):  # read at once, and streamed
+        key = f"cut-{size}"
+        wire = Wire("PUT", f"/{bucket}/{key}", "", {}, b"0123456789")
+        client = WireClient(nubo_server, "s3", ACCOUNT)
+        headers = client.sign(wire)
+        with socket.create_connection(("127.0.0.1", nubo_server.port), timeout=10) as sock:
+            head = "".join(f"{k}: {v}\r\n" for k, v in headers.items()
+                           if k.lower() != "content-length")
+            sock.sendall(f"PUT /{bucket}/{key} HTTP/1.1\r\nHost: {client.netloc}\r\n{head}"
+                         f"Content-Length: {size}\r\n\r\n".encode() + b"0123456789")
+            sock.shutdown(socket.SHUT_WR)
+            sock.settimeout(10)
+            try:
+                answer = sock.recv(65536)
+            except ConnectionResetError:
+                answer = b""
+        assert not answer.startswith(b"HTTP/1.1 5"), answer
+        assert s3.list_objects_v2(Bucket=bucket, Prefix=key)["KeyCount"] == 0
+    assert s3.get_object(Bucket=buckets[0], Key="k")["Body"].read() == b"0123456789"
+
+
+def test_odd_keys_round_trip(s3, buckets):
+    bucket = buckets[2]
+    keys = sorted({key for key in ODD_KEYS if len(key) < 1000})
+    for number, key in enumerate(keys):
+        s3.put_object(Bucket=bucket, Key=f"odd/{key}", Body=str(number).encode())
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix="odd/")["Contents"]
+    assert sorted(o["Key"] for o in listed) == sorted(f"odd/{key}" for key in keys)
+    for number, key in enumerate(keys):
+        assert s3.get_object(Bucket=bucket, Key=f"odd/{key}")["Body"].read() == \
+            str(number).encode()
