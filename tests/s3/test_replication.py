@@ -207,3 +207,31 @@ def test_sse_kms_versions_replicated_only_when_selected(s3, make_client, bucket,
     replica = s3.get_object(Bucket=destination, Key="kms")
     assert replica["Body"].read() == b"k2"
     assert (replica["ServerSideEncryption"], replica["SSEKMSKeyId"]) == ("aws:kms", replica_key)
+
+
+def test_replica_owned_by_the_destination_account(s3, make_client, bucket):
+    """AccessControlTranslation Owner=Destination: the replica in another account's bucket is
+    that account's; without it, the source's owner keeps it."""
+    other = make_client("s3", aws_access_key_id="111111111111", aws_secret_access_key="x")
+    names = [unique("replica"), unique("replica")]
+    for name in names:
+        other.create_bucket(Bucket=name)
+        other.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={"Role": ROLE,
+                                                                          "Rules": [
+            _rule(names[0], ID="translated", Priority=2, Destination={
+                "Bucket": f"arn:aws:s3:::{names[0]}", "Account": "111111111111",
+                "AccessControlTranslation": {"Owner": "Destination"}}),
+            _rule(names[1], ID="kept", Priority=1)]})
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+        destination_owner = other.get_bucket_acl(Bucket=names[0])["Owner"]["ID"]
+        source_owner = s3.get_object_acl(Bucket=bucket, Key="k")["Owner"]["ID"]
+        assert destination_owner != source_owner
+        assert other.get_object_acl(Bucket=names[0], Key="k")["Owner"]["ID"] == \
+            destination_owner
+        assert other.get_object_acl(Bucket=names[1], Key="k")["Owner"]["ID"] == source_owner
+    finally:
+        for name in names:
+            empty_and_delete(other, name)

@@ -680,7 +680,7 @@ class S3Provider(ServiceProvider):
                     failures.append((target, "DstBucketNotFound" if destination is None
                                      else "DstBucketUnversioned"))
                     continue
-                replica = replica_of(version, target)
+                replica = replica_of(version, target, destination)
                 replica["segments"] = segments_of(upload, self.blobs)
                 garbage += self.objects.put(destination, replica, version["version_id"])[1]
         status = "FAILED" if failures else "COMPLETED"

@@ -27,6 +27,7 @@ class Target:
     delete_markers: bool
     rule_id: str
     kms_key: str | None = None  # the replica's key for SSE-KMS versions (ReplicaKmsKeyID)
+    owned_by_destination: bool = False  # AccessControlTranslation Owner=Destination
 
 
 def _destination_name(rule: dict) -> str:
@@ -141,14 +142,19 @@ def _targets(bucket: dict, version: dict, eligible) -> list[Target]:
         destination = rule.get("Destination") or {}
         found.append(Target(name, destination.get("StorageClass"), markers,
                             rule.get("ID") or "", (destination.get(
-                                "EncryptionConfiguration") or {}).get("ReplicaKmsKeyID")))
+                                "EncryptionConfiguration") or {}).get("ReplicaKmsKeyID"),
+                            (destination.get("AccessControlTranslation") or {}).get(
+                                "Owner") == "Destination"))
     return found
 
 
-def replica_of(version: dict, target: Target) -> dict:
+def replica_of(version: dict, target: Target, destination: dict) -> dict:
     """The destination's record of a version (its bytes' segments still to be set)."""
     replica = {name: version[name] for name in REPLICATED if name in version}
     replica["ReplicationStatus"] = "REPLICA"
+    if target.owned_by_destination:  # the destination's owner owns the replica, ACL reset
+        replica["owner"] = destination["account"]
+        replica.pop("ACL", None)
     if target.storage_class:
         replica["StorageClass"] = target.storage_class
     if target.kms_key and str(version.get("ServerSideEncryption") or "").startswith("aws:kms"):
