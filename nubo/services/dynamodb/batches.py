@@ -21,7 +21,7 @@ from nubo.services.dynamodb.evaluation import apply_update, check_update_paths, 
 from nubo.services.dynamodb.items import (MAX_BATCH_GET, MAX_BATCH_WRITE,
                                           TOKEN_LIFETIME, Capacity, Items,
                                           Read, condition_of, expressions_for, over_http,
-                                          read_units, tables_collection_metrics, write_units)
+                                          read_units, write_units)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.requests import ItemRequests, projection_of
 from nubo.services.dynamodb.values import (check_item, check_item_size, item_size,
@@ -142,8 +142,8 @@ class Batches:
         output: dict[str, Any] = {"UnprocessedItems": {}}
         if capacity_mode in ("TOTAL", "INDEXES"):
             output["ConsumedCapacity"] = [c.view(capacity_mode) for c in used.values()]
-        metrics = tables_collection_metrics([(table, key) for table, _, _, key in plans]) \
-            if metrics_mode == "SIZE" else None
+        metrics = self.items.tables_collection_metrics(
+            [(table, key) for table, _, _, key in plans]) if metrics_mode == "SIZE" else None
         if metrics:
             output["ItemCollectionMetrics"] = metrics
         return output
@@ -243,7 +243,7 @@ class Batches:
         output: dict[str, Any] = {}
         if capacity_mode in ("TOTAL", "INDEXES"):
             output["ConsumedCapacity"] = [c.view(capacity_mode) for c in used.values()]
-        metrics = tables_collection_metrics(
+        metrics = self.items.tables_collection_metrics(
             [(plan["table"], plan["key"]) for plan in plans
              if plan["kind"] != "ConditionCheck"]) if metrics_mode == "SIZE" else None
         if metrics:

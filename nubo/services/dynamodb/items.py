@@ -31,6 +31,7 @@ READ_BATCH = 256  # rows fetched per store call while paging through a range
 FIRST_READ, MAX_READ = 64, 4096  # rows of a Query/Scan page's first and largest store reads
 MAX_BATCH_GET = 100
 MAX_BATCH_WRITE = 25
+MAX_ITEM_COLLECTION = 10 * 1024 ** 3  # bytes of one item collection (tables with local indexes)
 TOKEN_LIFETIME = 600  # seconds a ClientRequestToken is remembered
 TTL_HORIZON = 5 * 365 * 86400  # TTL values older than five years are ignored
 KEY_MISMATCH = "The provided key element does not match the schema"
@@ -109,26 +110,6 @@ def over_http(ctx: RequestContext) -> bool:
     return "called_by" not in ctx.extras
 
 
-def collection_metrics(table: Table, key: dict) -> dict | None:
-    """A write's ItemCollectionMetrics: only tables with local secondary indexes have item
-    collections (their size is not measured: AWS's estimate for one under a gigabyte)."""
-    if not any(index.kind == "local" for index in table.indexes.values()):
-        return None
-    hash_name = table.key.hash_name
-    return {"ItemCollectionKey": {hash_name: key[hash_name]}, "SizeEstimateRangeGB": [0.0, 1.0]}
-
-
-def tables_collection_metrics(written: list[tuple[Table, dict]]) -> dict[str, list[dict]]:
-    """ItemCollectionMetrics of a batch or transaction: per table, one per item collection
-    written."""
-    metrics: dict[str, list[dict]] = {}
-    for table, key in written:
-        entry = collection_metrics(table, key)
-        if entry is not None and entry not in metrics.get(table.name, ()):
-            metrics.setdefault(table.name, []).append(entry)
-    return metrics
-
-
 @dataclass
 class Read:
     """What a read asks for: which attributes, whether strongly consistent, and whether the
@@ -147,6 +128,7 @@ class Items:
         self.dropped = store.table(schema.DROPPED)
         self.history = store.table(schema.HISTORY)
         self.export_changes = store.table(schema.EXPORT_CHANGES)
+        self.collections = store.table(schema.COLLECTIONS)
         self.store = store
         self.rows = store.table(schema.ITEMS)
         # the other replicas of a global table (set by replicas.Replicas)
@@ -245,6 +227,8 @@ class Items:
             old_size = item_size(old) if old is not None else 0
         if new_size is None:
             new_size = item_size(new) if new is not None else 0
+        if table.has_local_indexes:  # before anything is written: it may refuse the write
+            self._grow_collection(table, old, new, new_size - old_size)
         if new is None:
             if old is not None:
                 self.rows.delete((table.id, position))
@@ -274,6 +258,50 @@ class Items:
                     self.write(other, position, current, new, by_service, old_size=size,
                                new_size=new_size, replicate=False)
         return index_units
+
+    # -- item collections (tables with local secondary indexes) ------------------------------
+
+    def _grow_collection(self, table: Table, old: dict | None, new: dict | None,
+                         delta: int) -> None:
+        """Follow the size of the written item's collection: the items of its partition key
+        and their local index entries, at most 10 GB."""
+        for index in table.indexes.values():
+            if index.kind == "local":
+                delta += _projected_size(table, index, new) - _projected_size(table, index, old)
+        if not delta:
+            return
+        key = (table.id, table.key.partition((new or old)[table.key.hash_name]))
+        row = self.collections.get(key)
+        size = (row["bytes"] if row else 0) + delta
+        if delta > 0 and size > MAX_ITEM_COLLECTION:
+            raise ServiceError("ItemCollectionSizeLimitExceededException",
+                               "Item collection size limit exceeded")
+        if size > 0:
+            self.collections.put({"table": table.id, "partition": key[1], "bytes": size})
+        elif row is not None:
+            self.collections.delete(key)
+
+    def collection_metrics(self, table: Table, key: dict) -> dict | None:
+        """A write's ItemCollectionMetrics (tables with local secondary indexes only): the
+        collection's estimated size as AWS gives it, a range of whole gigabytes."""
+        if not table.has_local_indexes:
+            return None
+        hash_name = table.key.hash_name
+        row = self.collections.get((table.id, table.key.partition(key[hash_name])))
+        lower = float((row["bytes"] if row else 0) // 1024 ** 3)
+        return {"ItemCollectionKey": {hash_name: key[hash_name]},
+                "SizeEstimateRangeGB": [lower, lower + 1.0]}
+
+    def tables_collection_metrics(self, written: list[tuple[Table, dict]]
+                                  ) -> dict[str, list[dict]]:
+        """ItemCollectionMetrics of a batch or transaction: per table, one per item collection
+        written."""
+        metrics: dict[str, list[dict]] = {}
+        for table, key in written:
+            entry = self.collection_metrics(table, key)
+            if entry is not None and entry not in metrics.get(table.name, ()):
+                metrics.setdefault(table.name, []).append(entry)
+        return metrics
 
     def undo_since(self, source: int, target: Table, since: float) -> None:
         """Undo in ``target`` (a copy of table ``source``) the writes ``source`` saw after
@@ -343,7 +371,8 @@ class Items:
         removed = 0
         for drop in self.dropped.find(limit=4):
             rows = {"items": self.rows, "index": self.index_rows, "expiries": self.expiries,
-                    "history": self.history, "changes": self.export_changes}[drop["kind"]]
+                    "history": self.history, "changes": self.export_changes,
+                    "collections": self.collections}[drop["kind"]]
             batch = rows.find(eq=(drop["owner"],), limit=limit)
             if batch:
                 last = batch[-1][rows.spec.key[1]]  # position (bytes) or sequence (int)
@@ -530,6 +559,13 @@ class Items:
                 lo = batch[-1][0] + b"\x00"
             average = total // len(items) + 1
             wanted = max(FIRST_READ, min(MAX_READ, (PAGE_BYTES - total) // average + 1))
+
+
+def _projected_size(table: Table, index: Index, item: dict | None) -> int:
+    """The size of ``item``'s entry in ``index`` (0: it has none)."""
+    if item is None or not index.key.covers(item):
+        return 0
+    return item_size(index.project(item, table.key))
 
 
 def _check_key_value(name: str, value: dict, is_hash: bool) -> None:

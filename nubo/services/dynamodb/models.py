@@ -137,6 +137,11 @@ class Table:
         return self.record["TableArn"]
 
     @property
+    def has_local_indexes(self) -> bool:
+        """Whether its items form item collections (local indexes exist from creation on)."""
+        return bool(self.record.get("LocalSecondaryIndexes"))
+
+    @property
     def filling(self) -> bool:
         """CREATING while an import or a restore fills it: item operations do not find it
         yet, as on AWS."""
@@ -412,6 +417,8 @@ class Tables:
         self.drop(table.id, "items")
         self.drop(table.id, "expiries")
         self.drop(table.id, "history")
+        if table.has_local_indexes:
+            self.drop(table.id, "collections")
         self.stats.delete((table.id,))
         for index in table.indexes.values():
             self.drop(index.id, "index")

@@ -9,8 +9,8 @@ from typing import Any
 from nubo.core.context import RequestContext
 from nubo.services.dynamodb import legacy
 from nubo.services.dynamodb.evaluation import project
-from nubo.services.dynamodb.items import (Items, Read, collection_metrics, condition_of,
-                                          expressions_for, over_http)
+from nubo.services.dynamodb.items import (Items, Read, condition_of, expressions_for,
+                                          over_http)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.values import check_item, check_item_size, validation
 
@@ -146,13 +146,12 @@ class ItemRequests:
         expressions.check_unused()
         return condition
 
-    @staticmethod
-    def _output(table, attributes: dict | None, capacity, capacity_mode: str | None,
+    def _output(self, table, attributes: dict | None, capacity, capacity_mode: str | None,
                 item: dict, metrics_mode: str | None) -> dict[str, Any]:
         """A write's output."""
         output = _compact({"Attributes": attributes,
                            "ConsumedCapacity": capacity.view(capacity_mode)})
-        metrics = collection_metrics(table, item) if metrics_mode == "SIZE" else None
+        metrics = self.items.collection_metrics(table, item) if metrics_mode == "SIZE" else None
         if metrics is not None:
             output["ItemCollectionMetrics"] = metrics
         return output

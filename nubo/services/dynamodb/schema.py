@@ -47,6 +47,14 @@ ITEMS = _positioned_items("dynamodb_items", "table")
 # table key (two items may share an index key).
 INDEX_ITEMS = _positioned_items("dynamodb_index_items", "index")
 
+# The size of each item collection (a partition key's items and their local index entries) of
+# the tables with local secondary indexes: AWS's 10 GB limit and ItemCollectionMetrics.
+COLLECTIONS = TableSpec(
+    name="dynamodb_collections",
+    key=("table", "partition"),
+    columns={"table": "int", "partition": "blob", "bytes": "int"},
+)
+
 # ClientRequestTokens of TransactWriteItems in the last 10 minutes.
 TRANSACTION_TOKENS = TableSpec(
     name="dynamodb_transaction_tokens",
@@ -85,7 +93,7 @@ BACKUPS = TableSpec(
 
 # Rows of deleted tables, indexes and backups, removed in the background a chunk at a time
 # (DeleteTable answers at once, as AWS's DELETING does). kind: items | index | expiries |
-# history | changes (an incremental export's).
+# history | changes (an incremental export's) | collections.
 DROPPED = TableSpec(
     name="dynamodb_dropped",
     key=("owner", "kind"),
