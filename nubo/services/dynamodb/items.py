@@ -2,7 +2,8 @@
 
 Every item operation resolves its key to a position (models.KeySchema.position) and reads or
 writes that one row; Query reads one range of positions and Scan the range of its segment.
-Secondary-index rows and the table's item count and size follow each write in the same store
+Secondary-index rows, the table's item count and size and, for tables with local secondary
+indexes, the size of the written item's collection follow each write in the same store
 transaction.
 """
 
