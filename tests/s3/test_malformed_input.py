@@ -5,6 +5,9 @@ x-amz-checksum-*, dates of conditional requests)."""
 
 from __future__ import annotations
 
+import base64
+import http.client
+import json
 import socket
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -182,3 +185,38 @@ def test_odd_keys_round_trip(s3, buckets):
     for number, key in enumerate(keys):
         assert s3.get_object(Bucket=bucket, Key=f"odd/{key}")["Body"].read() == \
             str(number).encode()
+
+
+def form(policy: object) -> bytes:
+    encoded = base64.b64encode(json.dumps(policy).encode()).decode()
+    return "".join(f'--B\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+                   for name, value in (("key", "posted"), ("policy", encoded))).encode() + \
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\ndata\r\n--B--\r\n'
+
+
+LATER = "2099-01-01T00:00:00Z"
+BAD_POLICIES = [{"expiration": 123, "conditions": []}, [1, 2], "policy",
+                {"expiration": LATER, "conditions": "abc"},
+                {"expiration": LATER, "conditions": {"key": "posted"}},
+                {"expiration": LATER, "conditions": [5]},
+                {"expiration": LATER, "conditions": [["eq"]]},
+                {"expiration": LATER, "conditions": [["eq", 5, "x"]]},
+                {"expiration": LATER, "conditions": [{"key": ["posted"]}]},
+                {"expiration": LATER, "conditions": [["content-length-range", "a", "b"]]}]
+
+
+@pytest.mark.parametrize("policy", BAD_POLICIES, ids=[json.dumps(p) for p in BAD_POLICIES])
+def test_form_uploads_with_malformed_policies_are_invalid_arguments(nubo_server, s3, buckets,
+                                                                     policy):
+    bucket = buckets[2]
+    connection = http.client.HTTPConnection("127.0.0.1", nubo_server.port, timeout=10)
+    try:
+        connection.request("POST", f"/{bucket}", body=form(policy),
+                           headers={"Content-Type": "multipart/form-data; boundary=B"})
+        response = connection.getresponse()
+        status, body = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 400, body
+    assert b"<Code>InvalidArgument</Code><Message>Invalid Policy: " in body, body
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="posted")["KeyCount"] == 0

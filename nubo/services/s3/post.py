@@ -115,8 +115,9 @@ def check_policy(fields: dict[str, str], bucket: str, key: str, size: int | None
     try:
         policy = json.loads(base64.b64decode(encoded))
         expiration = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise errors.invalid_policy_document() from None
+    _check_conditions(policy.get("conditions") or [])
     if expiration.timestamp() <= now:
         raise _denied("Policy expired.")
     values = {**fields, "bucket": bucket, "key": key}
@@ -212,6 +213,28 @@ def policy_signed_by(fields: dict[str, str], secret: str) -> bool:
         return hmac.compare_digest(expected, fields.get("x-amz-signature", ""))
     expected = base64.b64encode(hmac.digest(secret.encode(), policy, "sha1")).decode()
     return hmac.compare_digest(expected, fields.get("signature", ""))
+
+
+def _check_conditions(conditions) -> None:
+    """The shapes S3 reads conditions in: {"field": "value"}, [operator, "$field", "value"],
+    ["content-length-range", min, max]; anything else is an invalid policy."""
+    def invalid(detail: str) -> ServiceError:
+        return errors.invalid_argument(f"Invalid Policy: {detail}", "policy", "")
+    if not isinstance(conditions, list):
+        raise invalid("Invalid 'conditions' value: must be a List.")
+    for condition in conditions:
+        if isinstance(condition, dict):
+            if not all(isinstance(value, str) for value in condition.values()):
+                raise invalid("Invalid Simple-Condition: value must be a string.")
+        elif not isinstance(condition, list) or len(condition) != 3 or \
+                not isinstance(condition[0], str):
+            raise invalid(f"Invalid Condition: {json.dumps(condition)}")
+        elif condition[0] == "content-length-range":
+            if not all(type(bound) is int or isinstance(bound, str) and bound.isdigit()
+                       for bound in condition[1:]):
+                raise invalid("Invalid content-length-range: bounds must be integers.")
+        elif not all(isinstance(part, str) for part in condition[1:]):
+            raise invalid(f"Invalid Condition: {json.dumps(condition)}")
 
 
 def _mentioned(policy: dict, name: str) -> bool:
