@@ -157,3 +157,38 @@ def test_lock_needs_a_lock_bucket(s3, bucket):
         s3.put_object(Bucket=bucket, Key="k", Body=b"x", ObjectLockLegalHoldStatus="ON")
     assert error_of(caught) == ("InvalidRequest", "Bucket is missing Object Lock Configuration",
                                 400)
+
+
+def test_versioning_stays_on_under_object_lock_and_replication(s3, bucket):
+    """Object Lock can be turned on for an existing versioned bucket; then, as with a
+    replication configuration, versioning can no longer be suspended."""
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    destination = bucket + "-replica"
+    s3.create_bucket(Bucket=destination)
+    try:
+        s3.put_bucket_versioning(Bucket=destination,
+                                 VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_replication(Bucket=bucket, ReplicationConfiguration={
+            "Role": "arn:aws:iam::000000000000:role/replication", "Rules": [{
+                "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {},
+                "DeleteMarkerReplication": {"Status": "Disabled"},
+                "Destination": {"Bucket": f"arn:aws:s3:::{destination}"}}]})
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_versioning(Bucket=bucket,
+                                     VersioningConfiguration={"Status": "Suspended"})
+        assert error_of(caught) == (
+            "InvalidBucketState", "A replication configuration is present on this bucket, so "
+            "you cannot change the versioning state. To change the versioning state, first "
+            "delete the replication configuration.", 409)
+        s3.delete_bucket_replication(Bucket=bucket)
+    finally:
+        s3.delete_bucket(Bucket=destination)
+    s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+        "ObjectLockEnabled": "Enabled"})
+    with pytest.raises(ClientError) as caught:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    assert error_of(caught) == ("InvalidBucketState", "An Object Lock configuration is present "
+                                "on this bucket, so the versioning state cannot be changed.",
+                                409)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"

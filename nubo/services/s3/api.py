@@ -534,6 +534,14 @@ class S3Provider(ServiceProvider):
         if status not in ("Enabled", "Suspended"):
             raise errors.malformed_xml()
         bucket = self.buckets.get(Bucket)
+        if status == "Suspended" and bucket.get("object_lock"):
+            raise ServiceError("InvalidBucketState", "An Object Lock configuration is present "
+                               "on this bucket, so the versioning state cannot be changed.", 409)
+        if status == "Suspended" and bucket.get("replication"):
+            raise ServiceError("InvalidBucketState", "A replication configuration is present on "
+                               "this bucket, so you cannot change the versioning state. To "
+                               "change the versioning state, first delete the replication "
+                               "configuration.", 409)
         changes = {"versioning": status}
         mfa_delete = (VersioningConfiguration or {}).get("MFADelete")
         if mfa_delete is not None:
