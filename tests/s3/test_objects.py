@@ -331,3 +331,35 @@ def test_payload_hash_and_metadata_limits(nubo_server, s3, bucket):
         s3.put_object(Bucket=bucket, Key="m", Body=b"x", Metadata={"big": "v" * 2100})
     assert error_of(caught) == ("MetadataTooLarge", "Your metadata headers exceed the maximum "
                                 "allowed metadata size", 400)
+
+
+def test_copy_tagging_directive(s3, bucket):
+    """Tags are copied with the object (COPY), or replaced by the request's (REPLACE), whatever
+    the metadata directive; an unknown directive is refused before anything is written."""
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x", Tagging="t=1", Metadata={"m": "1"})
+
+    def tags(key: str) -> dict:
+        return {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket,
+                                                                    Key=key)["TagSet"]}
+
+    s3.copy_object(Bucket=bucket, Key="copied", CopySource=f"{bucket}/src")
+    assert tags("copied") == {"t": "1"}
+    s3.copy_object(Bucket=bucket, Key="replaced", CopySource=f"{bucket}/src",
+                   TaggingDirective="REPLACE", Tagging="u=2&v=3")
+    assert tags("replaced") == {"u": "2", "v": "3"}
+    assert s3.head_object(Bucket=bucket, Key="replaced")["Metadata"] == {"m": "1"}
+    s3.copy_object(Bucket=bucket, Key="both", CopySource=f"{bucket}/src",
+                   TaggingDirective="REPLACE", Tagging="w=4", MetadataDirective="REPLACE",
+                   Metadata={"n": "2"})
+    assert tags("both") == {"w": "4"}
+    s3.copy_object(Bucket=bucket, Key="cleared", CopySource=f"{bucket}/src",
+                   TaggingDirective="REPLACE")
+    assert tags("cleared") == {}
+    for member, value, header in (("TaggingDirective", "MERGE", "tagging"),
+                                  ("MetadataDirective", "replace", "metadata")):
+        with pytest.raises(ClientError) as caught:
+            s3.copy_object(Bucket=bucket, Key="refused", CopySource=f"{bucket}/src",
+                           **{member: value})
+        assert error_of(caught) == ("InvalidArgument", f"Unknown {header} directive.", 400)
+        assert caught.value.response["Error"]["ArgumentName"] == f"x-amz-{header}-directive"
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="refused")["KeyCount"] == 0

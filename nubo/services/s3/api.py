@@ -843,6 +843,10 @@ class S3Provider(ServiceProvider):
                           CopySourceIfModifiedSince=None, CopySourceIfUnmodifiedSince=None,
                           IfMatch=None, IfNoneMatch=None, **params: Any) -> dict:
         check_key(Key)
+        for name, directive in (("metadata", MetadataDirective), ("tagging", TaggingDirective)):
+            if directive not in (None, "COPY", "REPLACE"):
+                raise errors.invalid_argument(f"Unknown {name} directive.",
+                                              f"x-amz-{name}-directive", directive)
         bucket = self.buckets.get(Bucket)
         source, source_version = self._copy_source(CopySource, CopySourceIfMatch,
                                                    CopySourceIfNoneMatch,
@@ -862,6 +866,7 @@ class S3Provider(ServiceProvider):
         algorithm = (params.get("ChecksumAlgorithm") or
                      (source.get("checksum") or ["CRC64NVME"])[0]).upper()
         upload = await self._copy_bytes(ctx, source, algorithm)
+        tagging = params.get("Tagging")
         if not replace:  # the source's metadata, with the storage class etc. asked for
             params = {**{name: value for name, value in source.items()
                          if name in STORED_ATTRIBUTES}, "ContentType": source["content_type"],
@@ -871,8 +876,8 @@ class S3Provider(ServiceProvider):
                           "Encryption" in name or name.startswith(("SSE", "ObjectLock",
                                                                    "Grant"))}}
         record = self._new_record(ctx, bucket, Key, upload, params)
-        record["tags"] = tags_of_header(params.get("Tagging")) \
-            if TaggingDirective == "REPLACE" else source.get("tags", {})
+        record["tags"] = tags_of_header(tagging) if TaggingDirective == "REPLACE" \
+            else source.get("tags", {})
         record["checksum"] = [algorithm, upload.checksums[algorithm], "FULL_OBJECT"]
         record = await self._commit_version(ctx, "ObjectCreated:Copy", Bucket, Key, upload,
                                             record, IfMatch, IfNoneMatch)
