@@ -10,6 +10,21 @@ from tests.conftest import error_of
 from tests.fuzzing import Fuzzer, account_client, known_choice
 
 ACCOUNT = "700000000004"
+def deep(levels: int) -> dict:
+    value: dict = {"S": "x"}
+    for _ in range(levels):
+        value = {"L": [value]}
+    return value
+
+
+# Attribute values DynamoDB refuses (or takes) for their content, not their JSON types
+ODD_VALUES = [{"N": "1e999"}, {"N": "NaN"}, {"N": "1" * 39}, {"N": "0x10"}, {"N": ""},
+              {"N": " 1"}, {"N": "-0"}, {"N": "1E-131"}, {"SS": []}, {"SS": ["x", "x"]},
+              {"NS": ["1", "1.0"]}, {"NS": ["x"]}, {"BS": [""]}, {"M": {"": {"S": "x"}}}, {},
+              {"S": "x", "N": "1"}, {"NULL": False}, {"L": [{}]}, deep(40), {"S": "\ud800"},
+              {"S": "x" * 400_001}, {"B": "%%%"}, {"SS": ["x"] * 3}]
+ODD_KEYS = [{"pk": {"S": ""}}, {"pk": {"N": "1"}}, {"pk": {"S": "a" * 2049}}, {},
+            {"pk": {"S": "a"}, "sk": {"S": "b"}}, {"pk": {"NULL": True}}]
 KEYS = {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
         "BillingMode": "PAY_PER_REQUEST"}
@@ -31,11 +46,14 @@ def test_bad_input_gets_client_errors(nubo_server, ddb):
     ddb.create_table(TableName="fuzzed", **KEYS, StreamSpecification={
         "StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
     ddb.put_item(TableName="fuzzed", Item={"pk": {"S": "a"}})
-    item_keys = known_choice({"pk": {"S": "a"}}, {"pk": {"N": "1"}}, {"pk": {"S": "a" * 3000}},
-                             {"pk": {"S": "a"}, "extra": {"NULL": True}})
+    keys = known_choice({"pk": {"S": "a"}}, {"pk": {"S": "a"}}, *ODD_KEYS)
+    items = known_choice({"pk": {"S": "a"}}, *ODD_KEYS,
+                         *({"pk": {"S": "a"}, "odd": value} for value in ODD_VALUES))
+    values = known_choice(*({":v": value} for value in ODD_VALUES))
     fuzzer = Fuzzer(nubo_server, "dynamodb", account=ACCOUNT,
                     known={"TableName": known_choice("fuzzed", "fuzzed", "missing"),
-                           "Key": item_keys, "Item": item_keys})
+                           "Key": keys, "Item": items, "ExclusiveStartKey": keys,
+                           "ExpressionAttributeValues": values})
     fuzzer.assert_answers(per_operation=10)
     assert ddb.get_item(TableName="kept", Key={"pk": {"S": "a"}})["Item"] == {
         "pk": {"S": "a"}, "n": {"N": "1"}}
