@@ -363,3 +363,24 @@ def test_copy_tagging_directive(s3, bucket):
         assert error_of(caught) == ("InvalidArgument", f"Unknown {header} directive.", 400)
         assert caught.value.response["Error"]["ArgumentName"] == f"x-amz-{header}-directive"
     assert s3.list_objects_v2(Bucket=bucket, Prefix="refused")["KeyCount"] == 0
+
+
+def test_unknown_storage_class_is_refused(s3, bucket, aws_cli, tmp_path):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"x")
+    for write in (lambda: s3.put_object(Bucket=bucket, Key="k", Body=b"x", StorageClass="FOO"),
+                  lambda: s3.copy_object(Bucket=bucket, Key="k", CopySource=f"{bucket}/src",
+                                         StorageClass="FOO"),
+                  lambda: s3.create_multipart_upload(Bucket=bucket, Key="k",
+                                                     StorageClass="FOO")):
+        with pytest.raises(ClientError) as caught:
+            write()
+        assert error_of(caught) == ("InvalidStorageClass",
+                                    "The storage class you specified is not valid", 400)
+        assert caught.value.response["Error"]["StorageClassRequested"] == "FOO"
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="k")["KeyCount"] == 0
+    body = tmp_path / "body"
+    body.write_bytes(b"cold")
+    done = aws_cli("s3", "cp", str(body), f"s3://{bucket}/cold", "--storage-class",
+                   "GLACIER_IR", check=False)
+    assert done.returncode == 0, done.stderr
+    assert s3.head_object(Bucket=bucket, Key="cold")["StorageClass"] == "GLACIER_IR"

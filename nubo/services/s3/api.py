@@ -89,6 +89,7 @@ class S3Provider(ServiceProvider):
         self.configs = BucketConfigs(self.buckets, AccountBlocks(runtime.store))
         self.website = Website(self.buckets, self.objects, self.blobs, self._anonymous_may)
         self.notifier = Notifier(runtime)
+        self._storage_classes = frozenset(self.model.shape_for("StorageClass").enum)
         self.pending = runtime.store.table(PENDING_REPLICATIONS)
         self._replicating: set[tuple[str, str, str]] = set()  # copies under way
         self.sweeper = Sweeper(runtime.clock, self.buckets, self.objects, self.uploads,
@@ -584,6 +585,11 @@ class S3Provider(ServiceProvider):
                     params: dict) -> dict:
         now = self.runtime.clock.now()
         check_metadata(params.get("Metadata"), params.get("WebsiteRedirectLocation"))
+        if params.get("StorageClass") is not None and \
+                params["StorageClass"] not in self._storage_classes:
+            raise ServiceError("InvalidStorageClass", "The storage class you specified is not "
+                               "valid", 400,
+                               fields={"StorageClassRequested": params["StorageClass"]})
         record = {"key": key, "modified": now, "owner": ctx.account_id,
                   "content_type": params.get("ContentType") or "binary/octet-stream",
                   "metadata": params.get("Metadata") or {},
