@@ -189,3 +189,29 @@ def test_sigv2_header_signatures_are_verified(server):
         response = connection.getresponse()
         assert (response.status, response.read() if status == 200 else b"v2") == (status, b"v2")
         connection.close()
+
+
+def test_presigned_urls_act_as_their_signer_at_use(server):
+    """A presigned URL carries its signer's permissions as they are when it is used (the
+    study notes' P25): removing them afterwards makes the URL fail."""
+    root = _client(server, "s3")
+    root.create_bucket(Bucket="signed-later")
+    root.put_object(Bucket="signed-later", Key="doc", Body=b"shared")
+    reader, _ = _user(server, "presigner", {"Effect": "Allow", "Action": "s3:GetObject",
+                                            "Resource": "arn:aws:s3:::signed-later/*"})
+    for version in ("s3v4", "s3"):
+        signer = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                              aws_access_key_id=reader._request_signer._credentials.access_key,
+                              aws_secret_access_key=reader._request_signer._credentials
+                              .secret_key,
+                              config=client_config().merge(Config(signature_version=version)))
+        url = signer.generate_presigned_url("get_object", Params={"Bucket": "signed-later",
+                                                                  "Key": "doc"},
+                                            ExpiresIn=600)
+        assert _fetch(url) == (200, b"shared")
+        put = signer.generate_presigned_url("put_object", Params={"Bucket": "signed-later",
+                                                                  "Key": "doc"}, ExpiresIn=600)
+        assert _fetch(put, "PUT", b"overwritten")[0] == 403  # the signer may only read
+    _client(server, "iam").delete_user_policy(UserName="presigner", PolicyName="p")
+    status, body = _fetch(url)
+    assert status == 403 and b"<Code>AccessDenied</Code>" in body
