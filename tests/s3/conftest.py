@@ -4,6 +4,8 @@ raw signed HTTP for wire-level checks."""
 from __future__ import annotations
 
 import http.client
+import urllib.error
+import urllib.request
 import uuid
 from urllib.parse import urlsplit
 
@@ -77,3 +79,16 @@ def signed_request(server, method: str, path: str, body: bytes = b"", headers=No
             response.read()
     finally:
         connection.close()
+
+
+def fetch(url: str, method: str = "GET", data: bytes | None = None,
+          headers: dict | None = None) -> tuple[int, dict[str, str], bytes]:
+    """A plain HTTP request (a presigned URL, as a browser or curl sends it): status, headers
+    (lower-case), body."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, \
+                response.read()
+    except urllib.error.HTTPError as failed:
+        return failed.code, {k.lower(): v for k, v in failed.headers.items()}, failed.read()

@@ -11,6 +11,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import client_config, error_of, private_server
+from tests.s3.conftest import fetch
 
 
 @pytest.fixture(scope="module")
@@ -108,16 +109,9 @@ def _cli(server, *args: str, secret: str = "test") -> str:
 
 
 def _fetch(url: str, method: str = "GET", data: bytes | None = None,
-           headers: dict | None = None):
-    import urllib.error
-    import urllib.request
-
-    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as failed:
-        return failed.code, failed.read()
+           headers: dict | None = None) -> tuple[int, bytes]:
+    status, _, body = fetch(url, method, data, headers)
+    return status, body
 
 
 def test_sigv2_presigned_urls_are_verified(server):

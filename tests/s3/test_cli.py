@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.s3.conftest import unique
+from tests.s3.conftest import fetch as fetch_url, unique
 
 
 def _run(aws_cli, *args: str) -> str:
@@ -64,17 +64,11 @@ def test_s3api(aws_cli, tmp_path):
 def test_presign_expires(aws_cli, s3, bucket, nubo_server, make_client):
     """`aws s3 presign --expires-in N` (SigV2 from the CLI v1) and a SigV4 presigned URL: the
     object until N seconds have passed by nubo's clock, then 403 "Request has expired"."""
-    import urllib.error
-    import urllib.request
-
     from botocore.config import Config
 
-    def fetch(url: str):
-        try:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as failed:
-            return failed.code, failed.read()
+    def fetch(url: str) -> tuple[int, bytes]:
+        status, _, body = fetch_url(url)
+        return status, body
 
     s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"for a minute")
     offset = int(nubo_server.get("/_nubo/clock")["offset"])  # other tests move the clock
