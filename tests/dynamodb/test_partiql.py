@@ -163,3 +163,35 @@ def test_reads_answer_stored_items_and_evaluate_the_rest_of_the_where(ddb, make_
         {"Statement": f"{one} AND flag = true", "Parameters": [{"S": "a"}, {"N": "3"}]},
     ])["Responses"]
     assert reads[0]["Item"]["bin"] == {"B": bytes([1, 0, 255])} and reads[1] == {}
+
+
+def test_a_statement_repeated_with_other_parameters(ddb, make_table):
+    """Statements of one text with other parameters (parsed once) each get their own values;
+    a wrong number of parameters is still refused, statement by statement."""
+    name = make_table(hash_key=("pk", "S"))
+    table = f'"{name}"'
+    insert = f"INSERT INTO {table} VALUE {{'pk': ?, 'n': ?, 'tags': <<?>>}}"
+    ddb.batch_execute_statement(Statements=[
+        {"Statement": insert, "Parameters": [{"S": f"k{n}"}, {"N": str(n)}, {"S": f"t{n}"}]}
+        for n in range(3)])
+    update = f"UPDATE {table} SET n = n + ?, doc = {{'seen': [1, ?]}} WHERE pk = ?"
+    responses = ddb.batch_execute_statement(Statements=[
+        {"Statement": update, "Parameters": [{"N": "10"}, {"S": "first"}, {"S": "k0"}]},
+        {"Statement": update, "Parameters": [{"N": "30"}, {"S": "third"}, {"S": "k2"}]},
+    ])["Responses"]
+    assert ["Error" in r for r in responses] == [False, False]
+    with pytest.raises(ClientError) as excinfo:  # one too few
+        ddb.execute_statement(Statement=update, Parameters=[{"N": "20"}, {"S": "k1"}])
+    assert validation_error(excinfo) == (
+        "Number of parameters in request and statement don't match.")
+    select = f"SELECT n, doc, tags FROM {table} WHERE pk = ?"
+    items = [ddb.execute_statement(Statement=select, Parameters=[{"S": f"k{n}"}])["Items"][0]
+             for n in range(3)]
+    assert [i["n"]["N"] for i in items] == ["10", "1", "32"]
+    assert items[0]["doc"] == {"M": {"seen": {"L": [{"N": "1"}, {"S": "first"}]}}}
+    assert items[2]["doc"] == {"M": {"seen": {"L": [{"N": "1"}, {"S": "third"}]}}}
+    assert "doc" not in items[1] and items[1]["tags"] == {"SS": ["t1"]}
+    with pytest.raises(ClientError) as excinfo:
+        ddb.execute_statement(Statement=select, Parameters=[{"S": "k0"}, {"S": "extra"}])
+    assert validation_error(excinfo) == (
+        "Number of parameters in request and statement don't match.")

@@ -9,11 +9,12 @@ any other SELECT reads the whole table (a Scan), as DynamoDB does.
 from __future__ import annotations
 
 import base64
+import copy
 import functools
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from nubo.core.errors import ServiceError
 from nubo.services.dynamodb.values import check_value, validation
@@ -121,9 +122,12 @@ class Parser:
             raise malformed("Unsupported statement type")
         if self.peek()[0] != "eof":
             raise malformed(f"Unexpected token: {self.peek()[1]}")
+        self.check_parameters_used()
+        return statement
+
+    def check_parameters_used(self) -> None:
         if self.used != len(self.parameters):
             raise validation("Number of parameters in request and statement don't match.")
-        return statement
 
     def select(self) -> Statement:
         self.expect_word("SELECT")
@@ -376,8 +380,97 @@ def _set(elements: list[dict]) -> dict:
     return check_value({kind + "S": [e[kind] for e in elements]})
 
 
+class _Placeholder(int):
+    """The n-th `?` of a statement parsed once for every set of its parameters."""
+
+
+class _NotTemplatable(Exception):
+    """A `?` the parser looks into (inside a list, set or tuple literal)."""
+
+
+class _TemplateParser(Parser):
+    """Parses a statement with each `?` a _Placeholder, so that the statements of a batch that
+    repeat one text with other parameters are parsed once."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__(source, None)
+        self.nested = 0
+
+    def value(self) -> dict:
+        if self.peek() == ("op", "?"):
+            if self.nested:
+                raise _NotTemplatable
+            self.take()
+            self.used += 1
+            return _Placeholder(self.used - 1)  # type: ignore[return-value]
+        self.nested += 1
+        try:
+            return super().value()
+        finally:
+            self.nested -= 1
+
+    def check_parameters_used(self) -> None:
+        pass  # checked when the parameters are bound
+
+
+Binder = Callable[[list[dict]], Any]
+
+
+def _binder(node: Any) -> Binder | None:
+    """A function rebuilding ``node`` with parameter values in place of its placeholders (and
+    its literal values copied: the trees are each request's to keep); None: ``node`` holds
+    neither and is shared as it is."""
+    if isinstance(node, tuple) and len(node) == 2 and node[0] == "value":
+        value = node[1]
+        if isinstance(value, _Placeholder):
+            return lambda values: ("value", values[value])
+        return lambda values: ("value", copy.deepcopy(value))
+    if isinstance(node, (tuple, list)):
+        parts = [_binder(part) for part in node]
+        if not any(parts):
+            return None
+        build = tuple if isinstance(node, tuple) else list
+        return lambda values: build([part(values) if part else original
+                                     for part, original in zip(parts, node)])
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _template(source: str) -> tuple[Statement, int, Binder | None, dict] | None:
+    """The statement with placeholders, how many parameters it takes, and the binders of its
+    WHERE and update clauses; None for INSERTs and statements with parameters inside
+    literals (parsed with their parameters each time)."""
+    if _tokens(source)[0][1].upper() == "INSERT":
+        return None
+    parser = _TemplateParser(source)
+    try:
+        statement = parser.statement()
+    except _NotTemplatable:
+        return None
+    clauses = {name: _binder(actions) for name, actions in statement.clauses.items()}
+    return statement, parser.used, _binder(statement.where), clauses
+
+
+def _bind(template: tuple[Statement, int, Binder | None, dict], values: list[dict]
+          ) -> Statement:
+    statement, _, where, clauses = template
+    return Statement(statement.kind, statement.table, statement.index, statement.projection,
+                     where(values) if where else statement.where, None,
+                     {name: binder(values) if binder else statement.clauses[name]
+                      for name, binder in clauses.items()}, statement.returning)
+
+
 def parse(source: str, parameters: list[dict] | None) -> Statement:
-    return Parser(source, parameters).statement()
+    try:
+        template = _template(source)
+    except ServiceError:  # malformed: the full parse reports it as it always has
+        template = None
+    if template is None:
+        return Parser(source, parameters).statement()
+    values = [check_value(p) for p in parameters or ()]
+    if len(values) != template[1]:
+        raise validation("Number of parameters in request and statement don't match.")
+    return _bind(template, values)
 
 
 # -- from the WHERE clause to keys --------------------------------------------------------------
