@@ -198,6 +198,10 @@ def _patch_s3(model: dict) -> None:
     for output in ("GetObjectOutput", "HeadObjectOutput", "RestoreObjectOutput"):
         shapes[output]["members"]["StatusCode"] = {"shape": "NuboStatusCode",
                                                    "location": "statusCode"}
+    # A DeleteObjects body without <Object> is S3's MalformedXML (the handler's), not a
+    # validation error of the model's required list.
+    shapes["Delete"]["required"] = [name for name in shapes["Delete"].get("required", [])
+                                    if name != "Objects"]
     location = shapes["GetBucketLocationOutput"]
     location["payload"] = "LocationConstraint"
     location["members"]["LocationConstraint"].update(locationName="LocationConstraint",
