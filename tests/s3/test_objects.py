@@ -278,10 +278,10 @@ def test_delete_objects(s3, bucket):
     quiet = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "c"}], "Quiet": True})
     assert "Deleted" not in quiet
     assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 0
-    with pytest.raises(ClientError) as caught:
-        s3.delete_objects(Bucket=bucket, Delete={"Objects": [
-            {"Key": str(i)} for i in range(1001)]})
-    assert error_of(caught)[0::2] == ("MalformedXML", 400)
+    for objects in ([{"Key": str(i)} for i in range(1001)], []):
+        with pytest.raises(ClientError) as caught:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+        assert error_of(caught)[0::2] == ("MalformedXML", 400)
 
 
 def test_transfer_manager_and_presigned_urls(s3, bucket, tmp_path, nubo_server):
