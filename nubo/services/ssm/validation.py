@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timezone
 
 from nubo.core.errors import ServiceError
+from nubo.protocols.patterns import java_pattern
 
 MAX_NAME_LENGTH = 1011  # fully qualified; the model's 2048 includes AWS's internal prefix
 MAX_HIERARCHY_LEVELS = 15
@@ -16,6 +17,7 @@ MAX_PARAMETERS = {"Standard": 10_000, "Advanced": 100_000}
 MAX_VERSIONS = 100
 MAX_LABELS_PER_VERSION = 10
 MAX_LABEL_LENGTH = 100
+PATTERN_SECONDS = 0.05  # the most an AllowedPattern may take to match a value
 MAX_TAGS = 50
 DATA_TYPES = ("text", "aws:ec2:image", "aws:ssm:integration")
 _NAME = re.compile(r"^[a-zA-Z0-9_.\-/]+$")
@@ -112,10 +114,13 @@ def limit_exceeded(tier: str) -> ServiceError:
 
 def check_value(value: str, allowed_pattern: str | None, data_type: str) -> None:
     if allowed_pattern:
+        compiled = java_pattern(allowed_pattern)  # SSM's patterns are Java's
+        if compiled is None:
+            raise validation_error(f"Invalid AllowedPattern: {allowed_pattern}")
         try:
-            matched = re.fullmatch(allowed_pattern, value) is not None
-        except re.error:
-            raise validation_error(f"Invalid AllowedPattern: {allowed_pattern}") from None
+            matched = compiled.fullmatch(value, timeout=PATTERN_SECONDS) is not None
+        except TimeoutError:  # a pattern that backtracks without end must not stall the server
+            matched = False
         if not matched:
             raise ServiceError("ParameterPatternMismatchException", "Parameter value, cannot "
                                f"be validated against allowedPattern: {allowed_pattern}")
@@ -147,7 +152,9 @@ def parse_policies(text: str | None) -> tuple[list[dict], float | None]:
     stored, expires = [], None
     for policy in policies:
         kind = policy.get("Type") if isinstance(policy, dict) else None
-        attributes = policy.get("Attributes", {}) if isinstance(policy, dict) else {}
+        attributes = policy.get("Attributes") if isinstance(policy, dict) else None
+        if not isinstance(attributes, dict):
+            attributes = {}  # none to read: the policy's own error names what it needs
         if kind == "Expiration":
             expires = _timestamp(attributes.get("Timestamp"))
         elif kind in ("ExpirationNotification", "NoChangeNotification"):
