@@ -184,9 +184,10 @@ def _patch_s3(model: dict) -> None:
     # S3 answers with a bare <Error> and its responses carry the 2006-03-01 namespace. Buckets
     # are also named by the host (virtual-hosted style: bucket.s3.localhost).
     model["metadata"]["xmlNamespace"] = _S3_NAMESPACE
-    # S3 checks enum values itself, with its own errors (InvalidLocationConstraint, ...).
+    # S3 checks enum values itself, with its own errors (InvalidLocationConstraint, ...); a
+    # configuration document missing a required element is MalformedXML ("xml" validation).
     model["metadata"]["nubo"] = {"xmlErrorEnvelope": "Error", "virtualHostedLabel": "Bucket",
-                                 "validateEnums": False}
+                                 "validateEnums": False, "validation": "xml"}
     shapes = model["shapes"]
     for shape, root in _S3_RESPONSE_ROOTS.items():
         shapes[shape]["locationName"] = root
@@ -198,10 +199,6 @@ def _patch_s3(model: dict) -> None:
     for output in ("GetObjectOutput", "HeadObjectOutput", "RestoreObjectOutput"):
         shapes[output]["members"]["StatusCode"] = {"shape": "NuboStatusCode",
                                                    "location": "statusCode"}
-    # A DeleteObjects body without <Object> is S3's MalformedXML (the handler's), not a
-    # validation error of the model's required list.
-    shapes["Delete"]["required"] = [name for name in shapes["Delete"].get("required", [])
-                                    if name != "Objects"]
     location = shapes["GetBucketLocationOutput"]
     location["payload"] = "LocationConstraint"
     location["members"]["LocationConstraint"].update(locationName="LocationConstraint",

@@ -253,5 +253,8 @@ def _error(issues: list[Issue], style: str, protocol: str) -> ServiceError:
         return ServiceError("InvalidParameterValue",
                             f"Value {_java_text(issue.value)} for parameter {member} is invalid. "
                             f"{issue.constraint.replace('Member', 'It')}.", 400)
+    if style == "xml" and issues[0].kind == "required":  # S3: a document missing an element
+        return ServiceError("MalformedXML", "The XML you provided was not well-formed or did "
+                            "not validate against our published schema", 400)
     code = "ValidationError" if protocol in ("query", "ec2", "rest-xml") else "ValidationException"
     return ServiceError(code, coral_message(issues), 400)
