@@ -331,3 +331,22 @@ def test_lifecycle_headers(s3, bucket):
     assert "Expiration" not in s3.put_object(Bucket=bucket, Key="keep/a", Body=b"x")
     upload = s3.create_multipart_upload(Bucket=bucket, Key="tmp/big")
     assert upload["AbortRuleId"] == "tmp" and upload["AbortDate"].hour == 0
+
+
+def test_documents_missing_elements_are_malformed_xml(s3, bucket):
+    """A configuration without its required elements is S3's MalformedXML (never a
+    ValidationError: S3 has none)."""
+    for write in (
+            lambda: s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": []}),
+            lambda: s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [
+                {"AllowedMethods": [], "AllowedOrigins": ["*"]}]}),
+            lambda: s3.put_bucket_lifecycle_configuration(
+                Bucket=bucket, LifecycleConfiguration={"Rules": []}),
+            lambda: s3.put_bucket_encryption(
+                Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": []}),
+            lambda: s3.put_bucket_ownership_controls(Bucket=bucket,
+                                                     OwnershipControls={"Rules": []})):
+        with pytest.raises(ClientError) as caught:
+            write()
+        assert error_of(caught) == ("MalformedXML", "The XML you provided was not well-formed "
+                                    "or did not validate against our published schema", 400)
