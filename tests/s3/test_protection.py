@@ -34,6 +34,18 @@ def test_sse_kms_and_bucket_default(s3, bucket, make_client):
         s3.put_object(Bucket=bucket, Key="kms", Body=b"x", ServerSideEncryption="aws:kms",
                       SSEKMSKeyId=key["KeyId"])
     assert error_of(caught)[0::2] == ("KMS.DisabledException", 400)
+    # reading needs the key too (S3 has KMS decrypt the object's data key); HEAD does not
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="kms")
+    assert error_of(caught) == ("KMS.DisabledException", f"{key['Arn']} is disabled.", 400)
+    assert s3.head_object(Bucket=bucket, Key="kms")["SSEKMSKeyId"] == key["Arn"]
+    kms.enable_key(KeyId=key["KeyId"])
+    assert s3.get_object(Bucket=bucket, Key="kms")["Body"].read() == b"x"
+    kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    with pytest.raises(ClientError) as caught:
+        s3.get_object(Bucket=bucket, Key="kms")
+    assert error_of(caught) == ("KMS.KMSInvalidStateException",
+                                f"{key['Arn']} is pending deletion.", 400)
     default = s3.put_object(Bucket=bucket, Key="default", Body=b"x")
     assert default["ServerSideEncryption"] == "AES256"
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [

@@ -629,6 +629,9 @@ class S3Provider(ServiceProvider):
                 raise ServiceError("KMS.NotFoundException", f"Invalid keyId {key_id}",
                                    400) from None
             raise
+        if metadata["KeyState"] == "PendingDeletion":
+            raise ServiceError("KMS.KMSInvalidStateException",
+                               f"{metadata['Arn']} is pending deletion.", 400)
         if metadata["KeyState"] != "Enabled":
             raise ServiceError("KMS.DisabledException", f"{metadata['Arn']} is disabled.", 400)
         return metadata["Arn"]
@@ -731,6 +734,8 @@ class S3Provider(ServiceProvider):
                                        IfNoneMatch, IfModifiedSince, IfUnmodifiedSince,
                                        ChecksumMode, overrides, "GET")
         check_readable(record, self.runtime.clock.now())
+        if record.get("SSEKMSKeyId"):  # S3 has KMS decrypt the data key: the key must be usable
+            self._kms_key_arn(ctx, record["SSEKMSKeyId"])
         out["Body"] = stream(self.blobs, record.get("segments", ()), *span)
         return out
 
