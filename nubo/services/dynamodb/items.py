@@ -276,7 +276,7 @@ class Items:
         size = (row["bytes"] if row else 0) + delta
         if delta > 0 and size > MAX_ITEM_COLLECTION:
             raise ServiceError("ItemCollectionSizeLimitExceededException",
-                               "Item collection size limit exceeded")
+                               "Collection size exceeded.")
         if size > 0:
             self.collections.put({"table": table.id, "partition": key[1], "bytes": size})
         elif row is not None:
