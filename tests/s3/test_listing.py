@@ -84,6 +84,10 @@ def test_start_after_and_max_keys(s3, filled):
     assert page["KeyCount"] == 0 and "Contents" not in page
     page = s3.list_objects_v2(Bucket=filled, MaxKeys=5000)
     assert page["MaxKeys"] == 1000
+    # v2 names each object's owner only when asked to (fetch-owner)
+    assert "Owner" not in s3.list_objects_v2(Bucket=filled, MaxKeys=1)["Contents"][0]
+    owned = s3.list_objects_v2(Bucket=filled, MaxKeys=1, FetchOwner=True)["Contents"][0]
+    assert owned["Owner"]["ID"] == s3.get_bucket_acl(Bucket=filled)["Owner"]["ID"]
 
 
 def test_encoding_type_url(s3, filled):
