@@ -206,3 +206,25 @@ def test_site_serves_only_what_anybody_may_read(nubo_server, s3, site):
         {"ObjectOwnership": "ObjectWriter"}]})
     s3.put_object_acl(Bucket=site, Key="index.html", ACL="public-read")
     assert _get(nubo_server, site, "/")[0:3:2] == (200, b"<h1>home</h1>")
+
+
+def test_site_answers_follow_the_buckets_cors(nubo_server, s3, site):
+    _make_public(s3, site)
+    s3.put_bucket_cors(Bucket=site, CORSConfiguration={"CORSRules": [
+        {"AllowedOrigins": ["https://app.example"], "AllowedMethods": ["GET"]}]})
+    port = nubo_server.endpoint.rsplit(":", 1)[1]
+    host = f"{site}.s3-website.localhost:{port}"
+    for method, headers, expected in (
+            ("GET", {"Origin": "https://app.example"}, 200),
+            ("OPTIONS", {"Origin": "https://app.example",
+                         "Access-Control-Request-Method": "GET"}, 200),
+            ("OPTIONS", {"Origin": "https://other.example",
+                         "Access-Control-Request-Method": "GET"}, 403)):
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+        connection.request(method, "/", headers={"Host": host, **headers})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert response.status == expected
+        if expected == 200:
+            assert response.getheader("access-control-allow-origin") == "https://app.example"

@@ -310,9 +310,10 @@ class S3Provider(ServiceProvider):
         return rule_headers(rule, origin, None) if rule is not None else {}
 
     def _cors_target(self, request: HttpRequest) -> tuple[dict, str | None] | None:
-        """(bucket, key) a request names, virtual-hosted or path-style; None if no bucket."""
+        """(bucket, key) a request names, on its website endpoint, virtual-hosted or
+        path-style; None if no bucket."""
         path = request.path
-        name = virtual_host_label(request.host, "s3")
+        name = website_bucket(request.host) or virtual_host_label(request.host, "s3")
         if name is None:
             name, _, path = path.lstrip("/").partition("/")
             name = unquote(name)
