@@ -123,3 +123,17 @@ def test_cli_pagination_and_lifecycle_tag_filter(aws_cli, s3, bucket, nubo_serve
             break
         time.sleep(0.1)
     assert keys == ["mp3/b", "other/d"]
+
+
+def test_cli_with_a_bucket_in_another_region(aws_cli, tmp_path):
+    """`aws s3 mb --region eu-west-1`, then commands configured for us-east-1: the CLI follows
+    the bucket's region as S3's wrong-region answers tell it to."""
+    name = unique()
+    _run(aws_cli, "s3", "mb", f"s3://{name}", "--region", "eu-west-1")
+    body = tmp_path / "f.txt"
+    body.write_text("west")
+    _run(aws_cli, "s3", "cp", str(body), f"s3://{name}/f.txt")
+    assert "f.txt" in _run(aws_cli, "s3", "ls", f"s3://{name}")
+    assert aws_cli("s3api", "get-bucket-location", "--bucket", name)["LocationConstraint"] == \
+        "eu-west-1"
+    _run(aws_cli, "s3", "rb", f"s3://{name}", "--force")
