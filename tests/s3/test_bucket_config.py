@@ -83,6 +83,37 @@ def test_policy(s3, bucket):
              "The bucket policy does not exist")
 
 
+def test_policy_statements_checked(s3, bucket):
+    """Each statement names this bucket's resources, known S3 actions, and actions that apply
+    to those resources."""
+    def statement(action, resource) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": action, "Resource": resource}]})
+
+    for action, resource, message in (
+            ("s3:GetObject", "arn:aws:s3:::another-bucket/*", "Policy has invalid resource"),
+            ("s3:GetObject", "*", "Policy has invalid resource"),
+            ("s3:Bogus", f"arn:aws:s3:::{bucket}/*", "Policy has invalid action"),
+            ("invalid_action", f"arn:aws:s3:::{bucket}/*", "Policy has invalid action"),
+            ("s3:PutObject", f"arn:aws:s3:::{bucket}",
+             "Action does not apply to any resource(s) in statement"),
+            (["s3:ListBucket", "s3:GetObject"], f"arn:aws:s3:::{bucket}/*",
+             "Action does not apply to any resource(s) in statement")):
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_policy(Bucket=bucket, Policy=statement(action, resource))
+        assert error_of(caught) == ("MalformedPolicy", message, 400), (action, resource)
+    _missing(lambda: s3.get_bucket_policy(Bucket=bucket), "NoSuchBucketPolicy",
+             "The bucket policy does not exist")
+    for action, resource in (
+            (["s3:ListBucket", "s3:GetObject"], [f"arn:aws:s3:::{bucket}",
+                                                 f"arn:aws:s3:::{bucket}/*"]),
+            ("s3:Get*", f"arn:aws:s3:::{bucket}/logs/*"),
+            ("s3:*", f"arn:aws:s3:::{bucket[:5]}*"),
+            ("*", f"arn:aws:s3:::{bucket}")):
+        s3.put_bucket_policy(Bucket=bucket, Policy=statement(action, resource))
+
+
 def test_lifecycle(s3, bucket):
     _missing(lambda: s3.get_bucket_lifecycle_configuration(Bucket=bucket),
              "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist")

@@ -1250,8 +1250,9 @@ class S3Provider(ServiceProvider):
     @handler("PutBucketPolicy")
     def put_bucket_policy(self, ctx: RequestContext, Bucket: str, Policy: str | bytes,
                           **_: Any) -> None:
-        text = check_policy(Policy)
-        if self.configs.blocks(self.buckets.get(Bucket))["BlockPublicPolicy"] and \
+        bucket = self.buckets.get(Bucket)
+        text = check_policy(Policy, Bucket)
+        if self.configs.blocks(bucket)["BlockPublicPolicy"] and \
                 is_public_policy(text):
             raise ServiceError(
                 "AccessDenied", f"User: arn:{ctx.partition}:iam::{ctx.account_id}:root is not "

