@@ -232,6 +232,16 @@ def test_replica_owned_by_the_destination_account(s3, make_client, bucket):
         assert other.get_object_acl(Bucket=names[0], Key="k")["Owner"]["ID"] == \
             destination_owner
         assert other.get_object_acl(Bucket=names[1], Key="k")["Owner"]["ID"] == source_owner
+        # the source's ACL changes reach the replica its owner kept, not the translated one
+        s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [
+            {"ObjectOwnership": "ObjectWriter"}]})
+        reader = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
+        s3.put_object_acl(Bucket=bucket, Key="k", GrantRead=f"id={reader}")
+        assert len(other.get_object_acl(Bucket=names[1], Key="k")["Grants"]) == 1
+        assert other.get_object_acl(Bucket=names[1], Key="k")["Grants"][0]["Grantee"].get(
+            "ID") == reader
+        assert other.get_object_acl(Bucket=names[0], Key="k")["Grants"][0]["Grantee"][
+            "ID"] == destination_owner
     finally:
         for name in names:
             empty_and_delete(other, name)

@@ -1572,10 +1572,12 @@ class S3Provider(ServiceProvider):
         """A version's tags, ACL or Object Lock settings changed, and so those of its copies
         replication made (see replication.metadata_targets)."""
         self.objects.table.update((bucket["name"], record["key"], record["rank"]), changes)
-        for name in metadata_targets(bucket, record):
-            copy = self.objects.version(name, record["key"], record["version_id"])
-            if copy is not None and not copy.get("delete_marker"):
-                self.objects.table.update((name, record["key"], copy["rank"]), changes)
+        for target in metadata_targets(bucket, record):
+            copy = self.objects.version(target.bucket, record["key"], record["version_id"])
+            kept = {name: value for name, value in changes.items()
+                    if name != "ACL" or not target.owned_by_destination}
+            if copy is not None and not copy.get("delete_marker") and kept:
+                self.objects.table.update((target.bucket, record["key"], copy["rank"]), kept)
 
     def _locked_version(self, bucket: str, key: str, version_id: str | None) -> dict:
         if not self.buckets.get(bucket).get("object_lock"):

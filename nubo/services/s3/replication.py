@@ -111,13 +111,14 @@ def targets(bucket: dict, version: dict) -> list[Target]:
     return _targets(bucket, version, lambda rule: True)
 
 
-def metadata_targets(bucket: dict, version: dict) -> list[str]:
-    """The buckets whose copy of a version takes a change of its metadata (tags, ACL, Object
-    Lock settings): its replicas' buckets; for a replica, only the buckets of rules with
-    replica modification sync (which makes the metadata's replication two-way)."""
+def metadata_targets(bucket: dict, version: dict) -> list[Target]:
+    """Where a version's copy takes a change of its metadata (tags, ACL, Object Lock
+    settings): its replicas' buckets; for a replica, only the buckets of rules with replica
+    modification sync (which makes the metadata's replication two-way). A replica its
+    destination's account owns keeps its own ACL."""
     if version.get("ReplicationStatus") == "REPLICA":
-        return [t.bucket for t in _targets(bucket, version, _syncs_replica_changes)]
-    return [t.bucket for t in _targets(bucket, version, lambda rule: True)]
+        return _targets(bucket, version, _syncs_replica_changes)
+    return _targets(bucket, version, lambda rule: True)
 
 
 def _targets(bucket: dict, version: dict, eligible) -> list[Target]:
