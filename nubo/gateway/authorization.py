@@ -173,8 +173,9 @@ class Authorizer:
         if not caller.known or not caller.active:
             raise signatures.invalid_key(style)
         if caller.expires is not None:
-            token = request.headers.get("x-amz-security-token") or \
-                parse_qs(request.query_string).get("X-Amz-Security-Token", [""])[0]
+            query = parse_qs(request.query_string)  # SigV4 presigned URLs, and S3's SigV2 ones
+            token = request.headers.get("x-amz-security-token") or (
+                query.get("X-Amz-Security-Token") or query.get("x-amz-security-token") or [""])[0]
             if token != caller.token:
                 raise signatures.invalid_key(style)
             if self.runtime.clock.now() >= caller.expires:
