@@ -209,3 +209,25 @@ def test_presigned_urls_act_as_their_signer_at_use(server):
     _client(server, "iam").delete_user_policy(UserName="presigner", PolicyName="p")
     status, body = _fetch(url)
     assert status == 403 and b"<Code>AccessDenied</Code>" in body
+
+
+def test_presigned_urls_of_temporary_credentials(server):
+    """Presigned with a session's credentials (its token in the URL), SigV4 and SigV2."""
+    root = _client(server, "s3")
+    root.create_bucket(Bucket="session-signed")
+    root.put_object(Bucket="session-signed", Key="doc", Body=b"temporary")
+    _user(server, "sessions", {"Effect": "Allow", "Action": "s3:GetObject",
+                               "Resource": "arn:aws:s3:::session-signed/*"})
+    key = _client(server, "iam").create_access_key(UserName="sessions")["AccessKey"]
+    sts = _client(server, "sts", key["AccessKeyId"], key["SecretAccessKey"])
+    credentials = sts.get_session_token()["Credentials"]
+    for version in ("s3v4", "s3"):
+        signer = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1",
+                              aws_access_key_id=credentials["AccessKeyId"],
+                              aws_secret_access_key=credentials["SecretAccessKey"],
+                              aws_session_token=credentials["SessionToken"],
+                              config=client_config().merge(Config(signature_version=version)))
+        url = signer.generate_presigned_url("get_object", Params={"Bucket": "session-signed",
+                                                                  "Key": "doc"},
+                                            ExpiresIn=600)
+        assert _fetch(url) == (200, b"temporary"), (version, _fetch(url))
