@@ -228,3 +228,32 @@ def test_site_answers_follow_the_buckets_cors(nubo_server, s3, site):
         assert response.status == expected
         if expected == 200:
             assert response.getheader("access-control-allow-origin") == "https://app.example"
+
+
+def test_site_pages_take_conditions_and_ranges(nubo_server, s3, site):
+    """A page is read as S3 reads an object: If-None-Match / If-Modified-Since answer 304,
+    If-Match 412, a Range 206 (as browsers' caches and media players ask)."""
+    _make_public(s3, site)
+    port = nubo_server.endpoint.rsplit(":", 1)[1]
+
+    def visit(headers: dict):
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+        connection.request("GET", "/", headers={"Host": f"{site}.s3-website.localhost:{port}",
+                                                **headers})
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+    status, headers, body = visit({})
+    assert (status, body, headers["accept-ranges"]) == (200, b"<h1>home</h1>", "bytes")
+    etag, modified = headers["etag"], headers["last-modified"]
+    status, headers, body = visit({"If-None-Match": etag})
+    assert (status, body, headers["etag"]) == (304, b"", etag)
+    assert visit({"If-Modified-Since": modified})[0] == 304
+    assert visit({"If-Modified-Since": "not a date"})[0] == 200
+    status, headers, _ = visit({"If-Match": '"other"'})
+    assert (status, headers["x-amz-error-code"]) == (412, "PreconditionFailed")
+    status, headers, body = visit({"Range": "bytes=4-7"})
+    assert (status, body, headers["content-range"]) == (206, b"home", "bytes 4-7/13")
+    assert visit({"Range": "bytes=100-"})[0] == 416

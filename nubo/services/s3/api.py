@@ -333,7 +333,7 @@ class S3Provider(ServiceProvider):
         name = website_bucket(request.host)
         if name is not None:
             page = self.website.page(request.method, request.path, request.host, name,
-                                     request.query_string)
+                                     request.query_string, request.headers)
             return HttpResponse(page.status, page.headers, page.body)
         if "X-Amz-Credential=" in request.query_string:
             return self._presigned_elsewhere(request)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from html import escape
 from urllib.parse import quote, unquote
 
@@ -16,7 +18,7 @@ from nubo.core.http import SERVICE_HOST_SUFFIXES
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.models import Buckets, Objects
-from nubo.services.s3.transfer import http_date, stream
+from nubo.services.s3.transfer import byte_range, check_read_conditions, http_date, stream
 
 _WEBSITE_LABELS = ("s3-website", "s3-website-")
 
@@ -194,7 +196,9 @@ class Website:
         self.blobs = blobs
         self.may = may
 
-    def page(self, method: str, path: str, host: str, name: str, query: str = "") -> Page:
+    def page(self, method: str, path: str, host: str, name: str, query: str = "",
+             headers: dict[str, str] | None = None) -> Page:
+        headers = headers or {}
         if method not in ("GET", "HEAD"):
             return error_page(405, "MethodNotAllowed", "The specified method is not allowed "
                               "against this resource.", {"Method": method,
@@ -221,9 +225,38 @@ class Website:
         record = self.objects.latest(name, page.key)
         if record.get("WebsiteRedirectLocation") and page.status == 200:
             return Page(301, {"Location": record["WebsiteRedirectLocation"]})
+        validators = {"ETag": record["etag"], "Last-Modified": http_date(record["modified"])}
+        span = (0, record["size"])
+        if page.status == 200:  # a page read as an object: conditions and ranges apply
+            try:
+                check_read_conditions(record, headers.get("if-match"),
+                                      headers.get("if-none-match"),
+                                      _http_time(headers.get("if-modified-since")),
+                                      _http_time(headers.get("if-unmodified-since")))
+                ranged = byte_range(headers.get("range"), record["size"])
+            except ServiceError as error:
+                if error.status == 304:
+                    return Page(304, validators)
+                return error_page(error.status, error.code, error.message, {})
+            if ranged is not None:
+                span = ranged
+                page.status = 206
+                page.headers["Content-Range"] = f"bytes {span[0]}-{span[1] - 1}/" \
+                                                f"{record['size']}"
         page.headers.update({"Content-Type": record.get("content_type"),
-                             "Content-Length": str(record["size"]), "ETag": record["etag"],
-                             "Last-Modified": http_date(record["modified"])})
+                             "Content-Length": str(span[1] - span[0]),
+                             "Accept-Ranges": "bytes", **validators})
         if method == "GET":
-            page.body = stream(self.blobs, record.get("segments", ()), 0, record["size"])
+            page.body = stream(self.blobs, record.get("segments", ()), *span)
         return page
+
+
+def _http_time(text: str | None) -> datetime | None:
+    """An HTTP date header's time; None for none or one that is not a date (ignored, as S3
+    ignores it)."""
+    if not text:
+        return None
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
