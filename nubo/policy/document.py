@@ -8,7 +8,6 @@ live with the IAM service); here a value of the wrong type simply matches nothin
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -16,12 +15,12 @@ from typing import Any
 import orjson
 
 from nubo.policy.conditions import Condition, compile_conditions
-from nubo.policy.variables import has_variables, template_regex
+from nubo.policy.variables import Wildcard, has_variables, template_regex
 
 __all__ = ["Policy", "Statement", "Principals", "parse_policy", "glob_regex"]
 
 
-def glob_regex(pattern: str, *, ignore_case: bool = False) -> re.Pattern:
+def glob_regex(pattern: str, *, ignore_case: bool = False) -> Wildcard:
     """``*`` matches any run of characters, ``?`` any one character; all else is literal."""
     return template_regex(pattern, {}, ignore_case=ignore_case)
 

@@ -5,6 +5,7 @@ shared tests/fuzzing.py), with IAM's own odd values and a real user, group and r
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from botocore.exceptions import ClientError
@@ -64,3 +65,20 @@ def test_context_entry_without_a_key_name_is_a_validation_error(make_client):
     assert error_of(caught) == ("ValidationError", "1 validation error detected: Value null at "
                                 "'contextEntries.1.member.contextKeyName' failed to satisfy "
                                 "constraint: Member must not be null", 400)
+
+
+def test_wildcards_that_would_backtrack_are_evaluated_at_once(make_client):
+    # nine * against a 2,000-character ARN: a regex of .* runs would take hours
+    iam = account_client(make_client, "iam", ACCOUNT)
+    crafted = "*a" * 8 + "*b"
+    policy = doc({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{crafted}",
+        "Condition": {"StringLike": {"s3:prefix": crafted}}}]})
+    started = time.monotonic()
+    result = iam.simulate_custom_policy(
+        PolicyInputList=[policy], ActionNames=["s3:GetObject"],
+        ResourceArns=["arn:aws:s3:::" + "a" * 2000],
+        ContextEntries=[{"ContextKeyName": "s3:prefix", "ContextKeyValues": ["a" * 2000],
+                         "ContextKeyType": "string"}])["EvaluationResults"]
+    assert [r["EvalDecision"] for r in result] == ["implicitDeny"]
+    assert time.monotonic() - started < 5
