@@ -105,6 +105,14 @@ def test_policy_statements_checked(s3, bucket):
         assert error_of(caught) == ("MalformedPolicy", message, 400), (action, resource)
     _missing(lambda: s3.get_bucket_policy(Bucket=bucket), "NoSuchBucketPolicy",
              "The bucket policy does not exist")
+    # the bucket's account's users and roles must exist (others' are not looked up)
+    for principal in ("arn:aws:iam::000000000000:user/no-such-user-nubo",
+                      "arn:aws:iam::000000000000:role/no-such-role-nubo"):
+        with pytest.raises(ClientError) as caught:
+            s3.put_bucket_policy(Bucket=bucket, Policy=_policy(bucket, {"AWS": principal}))
+        assert error_of(caught) == ("MalformedPolicy", "Invalid principal in policy", 400)
+    s3.put_bucket_policy(Bucket=bucket, Policy=_policy(
+        bucket, {"AWS": "arn:aws:iam::111122223333:user/elsewhere"}))
     for action, resource in (
             (["s3:ListBucket", "s3:GetObject"], [f"arn:aws:s3:::{bucket}",
                                                  f"arn:aws:s3:::{bucket}/*"]),

@@ -25,7 +25,7 @@ from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.acl import (acl_output, check_acl_allowed, is_public,
                                   requested_acl)
 from nubo.services.s3.config import (MAX_OBJECT_TAGS, AccountBlocks, BucketConfigs,
-                                     check_policy, check_tags,
+                                     check_policy, check_tags, policy_principals,
                                      effective_policy, is_public_policy, object_ownership,
                                      PUBLIC_ACCESS_SETTINGS,
                                      tags_of_header)
@@ -1252,6 +1252,7 @@ class S3Provider(ServiceProvider):
                           **_: Any) -> None:
         bucket = self.buckets.get(Bucket)
         text = check_policy(Policy, Bucket)
+        self._check_principals(text, bucket["account"])
         if self.configs.blocks(bucket)["BlockPublicPolicy"] and \
                 is_public_policy(text):
             raise ServiceError(
@@ -1260,6 +1261,25 @@ class S3Provider(ServiceProvider):
                 f":s3:::{Bucket}\" because public policies are blocked by the BlockPublicPolicy "
                 "block public access setting.", 403)
         self.configs.put(Bucket, "policy", text)
+
+    def _check_principals(self, text: str, account: str) -> None:
+        """The IAM users and roles of the bucket's account a policy names must exist (S3 has
+        IAM resolve them when the policy is set)."""
+        from nubo.services.iam.directory import IamDirectory  # IAM's code loads only if needed
+        directory = None
+        for arn in policy_principals(text):
+            parts = arn.split(":", 5)
+            if len(parts) != 6 or parts[2] != "iam" or parts[4] != account or "*" in arn:
+                continue
+            kind, _, path = parts[5].partition("/")
+            if kind not in ("user", "role"):
+                continue
+            directory = directory or IamDirectory(self.store, self.runtime.clock)
+            name = path.rsplit("/", 1)[-1]
+            entity = directory.user(account, name) if kind == "user" else \
+                directory.role(account, name)
+            if entity is None or entity["Arn"] != arn:
+                raise ServiceError("MalformedPolicy", "Invalid principal in policy", 400)
 
     @handler("GetBucketPolicy")
     def get_bucket_policy(self, ctx: RequestContext, Bucket: str, **_: Any) -> dict:

@@ -136,6 +136,18 @@ def _check_statement_scope(statement: dict, bucket: str) -> None:
                                "statement", 400)
 
 
+def policy_principals(text: str) -> list[str]:
+    """The "AWS" principals a (checked) policy names, in Principal or NotPrincipal."""
+    found = []
+    for statement in _listed(orjson.loads(text).get("Statement")):
+        for member in ("Principal", "NotPrincipal"):
+            principal = statement.get(member)
+            if isinstance(principal, dict):
+                found += [arn for arn in _listed(principal.get("AWS", []))
+                          if isinstance(arn, str)]
+    return found
+
+
 def check_policy(text: str | bytes, bucket: str) -> str:
     """A bucket policy as S3 checks it: a JSON object with statements of known effects,
     actions and resources of this bucket."""
