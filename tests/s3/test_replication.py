@@ -1,6 +1,7 @@
 """Bucket replication: PutBucketReplication's checks (versioning on both sides, destination,
-V2 schema), and new versions and delete markers copied to the destination bucket in-process
-(same version id, ReplicationStatus COMPLETED on the source and REPLICA on the copy)."""
+V2 schema), new versions and delete markers copied to the destination bucket in-process
+(same version id, ReplicationStatus COMPLETED on the source and REPLICA on the copy), metadata
+changes, SSE-KMS selection and ownership translation."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Static website hosting on the website endpoint: index and error documents, redirects,
-public buckets only."""
+"""Static website hosting on the website endpoint: the configuration's checks, index and error
+documents, redirects and routing rules, only what anybody may read, conditions, ranges and
+CORS on pages."""
 
 from __future__ import annotations
 

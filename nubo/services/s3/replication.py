@@ -1,7 +1,9 @@
 """Bucket replication: the configuration checked as S3 checks it (versioning on both sides,
-the V2 schema's priorities and delete-marker setting), and which rule, if any, replicates a new
-version or delete marker to which destination bucket. The copying itself is the provider's
-(it streams bytes as CopyObject does)."""
+the V2 schema's priorities and delete-marker setting), which rule, if any, replicates a new
+version or delete marker to which destination bucket (SSE-KMS versions only when selected,
+the replica's owner and KMS key as the rule says), and where a change of a version's metadata
+goes (its replicas; back to the source under replica modification sync). The copying itself
+is the provider's (it streams bytes as CopyObject does)."""
 
 from __future__ import annotations
 
