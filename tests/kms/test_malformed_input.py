@@ -7,9 +7,16 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import error_of
-from tests.fuzzing import Fuzzer, account_client
+from tests.fuzzing import Fuzzer, account_client, known_choice
 
 ACCOUNT = "700000000003"
+# Strings KMS reads for their content: key policies, key material, signatures, grant tokens
+ODD_STRINGS = ['{"Version": "2012-10-17", "Statement": {}}', '{"Statement": [{"Effect": 1}]}',
+               '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": [[]]}, "Action": "*",'
+               ' "Resource": "*", "Condition": {"StringLike": {"a": {"b": 1}}}}]}',
+               "[]", "{", "alias/", "alias/aws/", "alias/" + "a" * 300,
+               "arn:aws:kms:us-east-1:700000000003:key/", "arn:aws:kms:::alias/x", "mrk-",
+               "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"]
 
 
 @pytest.fixture(scope="module")
@@ -22,8 +29,10 @@ def test_bad_input_gets_client_errors(nubo_server, kms):
     sealed = kms.encrypt(KeyId=kept["KeyId"], Plaintext=b"kept")["CiphertextBlob"]
     target = kms.create_key(Description="fuzzed")["KeyMetadata"]["KeyId"]
     ciphertext = kms.encrypt(KeyId=target, Plaintext=b"x")["CiphertextBlob"]
-    fuzzer = Fuzzer(nubo_server, "kms", account=ACCOUNT,
-                    known={"KeyId": target, "CiphertextBlob": ciphertext})
+    fuzzer = Fuzzer(nubo_server, "kms", account=ACCOUNT, strings=ODD_STRINGS,
+                    known={"KeyId": known_choice(target, target, "alias/aws/s3", "alias/nope"),
+                           "CiphertextBlob": known_choice(ciphertext, ciphertext[:20],
+                                                          b"\x01" * 200)})
     fuzzer.assert_answers(per_operation=10)
     assert kms.describe_key(KeyId=kept["KeyId"])["KeyMetadata"] == kept
     assert kms.decrypt(CiphertextBlob=sealed)["Plaintext"] == b"kept"

@@ -6,6 +6,13 @@ from __future__ import annotations
 from tests.fuzzing import Fuzzer, account_client, known_choice
 
 ACCOUNT = "700000000007"
+# Strings Secrets Manager reads for their content: resource policies, schedules, filters
+ODD_STRINGS = ['{"Version": "2012-10-17", "Statement": {}}', "{", "[]",
+               '{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": [1]}]}',
+               "rate(0 days)", "rate(1000 days)", "rate(x hours)", "cron(* * * * ? *)",
+               "cron(0 16 1,15 * ? *)", "cron(", "1h", "24h", "0h", "99999h", "aws/",
+               "arn:aws:secretsmanager:us-east-1:700000000007:secret:",
+               "arn:aws:kms:us-east-1:700000000007:key/" + "0" * 36]
 
 
 def test_bad_input_gets_client_errors(nubo_server, make_client):
@@ -13,7 +20,7 @@ def test_bad_input_gets_client_errors(nubo_server, make_client):
     kept = sm.create_secret(Name="kept", SecretString="kept-value")
     target = sm.create_secret(Name="fuzzed", SecretString="v")["ARN"]
     version = sm.put_secret_value(SecretId=target, SecretString="v2")["VersionId"]
-    fuzzer = Fuzzer(nubo_server, "secretsmanager", account=ACCOUNT,
+    fuzzer = Fuzzer(nubo_server, "secretsmanager", account=ACCOUNT, strings=ODD_STRINGS,
                     known={"SecretId": known_choice(target, "fuzzed", "missing"),
                            "VersionId": known_choice(version, "missing"),
                            "ClientRequestToken": known_choice(version, "x" * 32)})
