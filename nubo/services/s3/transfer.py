@@ -61,9 +61,9 @@ def requested_algorithms(params: dict, headers: dict[str, str]) -> list[str]:
 
 
 class _Sink:
-    """Hashes and stores the bytes of an upload as they arrive. Batches of 1 MiB are hashed and
-    written by a worker thread (hashlib, awscrt and file writes release the GIL), one batch at a
-    time and in order, while the event loop receives the next; small bodies stay in memory."""
+    """Hashes and stores the bytes of an upload as they arrive. Each batch of 1 MiB is hashed by
+    one worker thread while another writes it (hashlib, awscrt and file writes release the GIL),
+    both in order, while the event loop receives the next; small bodies stay in memory."""
 
     BATCH = 1 << 20
 
@@ -77,14 +77,12 @@ class _Sink:
         self.pending_size = 0
         self.size = 0
         self.inline = b""
-        self.job: asyncio.Future | None = None
+        self.jobs: list[asyncio.Future] = []  # the previous batch's hashing and writing
 
-    def _absorb(self, data: bytes) -> None:
+    def _hash(self, data: bytes) -> None:
         self.md5.update(data)
         for one in self.sums:
             one.update(data)
-        if self.writer is not None:
-            self.writer.write(data)
 
     async def add(self, chunk: bytes) -> None:
         self.pending.append(chunk)
@@ -98,19 +96,26 @@ class _Sink:
         self.pending, self.pending_size = [], 0
         if self.writer is None and self.size > INLINE_LIMIT:
             self.blob, self.writer = await self.blobs.open_file()
-        if self.job is not None:
-            await self.job
-            self.job = None
+        await self.settle()
         if self.writer is None:
             self.inline = data
-            self._absorb(data)
+            self._hash(data)
         elif data:
-            self.job = asyncio.get_running_loop().run_in_executor(None, self._absorb, data)
+            loop = asyncio.get_running_loop()
+            self.jobs = [loop.run_in_executor(None, self._hash, data),
+                         loop.run_in_executor(None, self.writer.write, data)]
+
+    async def settle(self) -> None:
+        """Wait for the batch in the worker threads (their errors raised once both are done)."""
+        jobs, self.jobs = self.jobs, []
+        if jobs:
+            await asyncio.wait(jobs)
+            for job in jobs:
+                job.result()
 
     async def close(self) -> None:
         await self.flush()
-        if self.job is not None:
-            await self.job
+        await self.settle()
         if self.writer is not None:
             await self.writer.finish()
 
@@ -137,8 +142,8 @@ async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | Non
             raise errors.incomplete_body()
         await sink.close()
     except BaseException:
-        if sink.job is not None:
-            await asyncio.wait([sink.job])
+        if sink.jobs:
+            await asyncio.wait(sink.jobs)
         sink.discard()
         raise
     return Upload(sink.size, sink.md5.digest(), sink.blob, sink.inline,
