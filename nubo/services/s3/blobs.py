@@ -151,9 +151,9 @@ class BlobWriter:
         self.file = open(path, "wb")
         self.size = 0
 
-    def write(self, data: bytes) -> None:
-        self.file.write(data)
-        self.size += len(data)
+    def write(self, chunks: list[bytes]) -> None:
+        self.file.writelines(chunks)
+        self.size += sum(map(len, chunks))
 
     async def finish(self) -> None:
         self.file.flush()

@@ -79,10 +79,11 @@ class _Sink:
         self.inline = b""
         self.jobs: list[asyncio.Future] = []  # the previous batch's hashing and writing
 
-    def _hash(self, data: bytes) -> None:
-        self.md5.update(data)
-        for one in self.sums:
-            one.update(data)
+    def _hash(self, chunks: list[bytes]) -> None:
+        for chunk in chunks:
+            self.md5.update(chunk)
+            for one in self.sums:
+                one.update(chunk)
 
     async def add(self, chunk: bytes) -> None:
         self.pending.append(chunk)
@@ -92,18 +93,19 @@ class _Sink:
             await self.flush()
 
     async def flush(self) -> None:
-        data = b"".join(self.pending)
-        self.pending, self.pending_size = [], 0
+        # the chunks as received, never joined: a copy of every byte would cost as much as
+        # writing them
+        chunks, self.pending, self.pending_size = self.pending, [], 0
         if self.writer is None and self.size > INLINE_LIMIT:
             self.blob, self.writer = await self.blobs.open_file()
         await self.settle()
         if self.writer is None:
-            self.inline = data
-            self._hash(data)
-        elif data:
+            self.inline = b"".join(chunks)
+            self._hash(chunks)
+        elif chunks:
             loop = asyncio.get_running_loop()
-            self.jobs = [loop.run_in_executor(None, self._hash, data),
-                         loop.run_in_executor(None, self.writer.write, data)]
+            self.jobs = [loop.run_in_executor(None, self._hash, chunks),
+                         loop.run_in_executor(None, self.writer.write, chunks)]
 
     async def settle(self) -> None:
         """Wait for the batch in the worker threads (their errors raised once both are done)."""
