@@ -479,6 +479,13 @@ class Fuzzer:
                                         _xml_edit(wire_name, text)))
         return cases
 
+    def broken_bodies(self, operation) -> list[Case]:
+        """The operation's well-typed request with each of the protocol's broken bodies."""
+        _, case = self.well_typed(operation)
+        built = [body() if callable(body) else body
+                 for body in self._body_cases(operation, case.wire)]
+        return [body for body in built if body is not None]
+
     def _body_cases(self, operation, wire: Wire) -> list[Case]:
         """Raw bodies broken in the protocol's own ways."""
         def body_case(label, body, strict=True, answer=None, **headers):
@@ -587,6 +594,8 @@ class Fuzzer:
         """``run``, failing with the list of every problem found."""
         failures = self.run(per_operation, operations, skip, well_typed)
         assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures)
+        health = self.client.send(Wire("GET", "/_nubo/health", "", {}, b""))
+        assert health is not None and health.status == 200, "the server no longer answers"
 
     def request(self, operation_name: str, params: dict) -> Reply | None:
         """A well-formed request, as botocore writes it (for clients that cannot reach the

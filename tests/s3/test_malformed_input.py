@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from tests.fuzzing import Fuzzer, Wire, WireClient, account_client, known_choice, send
+from tests.fuzzing import (Fuzzer, Wire, WireClient, account_client, known_choice, problem,
+                           send)
 
 ACCOUNT = "700000000005"
 ODD_KEYS = ["k", "k", "\u00e9/\u4e2d/\U0001f600", "../../x", " lead and trail ", "a" * 1024,
@@ -45,6 +46,28 @@ def test_bad_input_gets_client_errors(nubo_server, s3, buckets):
     fuzzer.assert_answers(per_operation=8)
     assert s3.get_object(Bucket=kept, Key="k")["Body"].read() == b"0123456789"
     assert s3.get_bucket_tagging(Bucket=kept)["TagSet"] == [{"Key": "a", "Value": "b"}]
+
+
+def test_every_configuration_put_refuses_broken_xml(nubo_server, buckets):
+    """Every Put* operation with an XML body (bucket configurations, tagging, ACLs, ...)
+    answers MalformedXML for a body that is no XML document, and 4xx for the rest."""
+    fuzzer = Fuzzer(nubo_server, "s3", account=ACCOUNT, known={"Bucket": buckets[1]})
+    operations = [fuzzer.model.operation_model(name) for name in fuzzer.model.operation_names
+                  if name.startswith("Put")]
+    puts = [operation for operation in operations if xml_payload(operation)]
+    assert len(puts) > 20
+    for operation in puts:
+        for case in fuzzer.broken_bodies(operation):
+            if case.strict:
+                reply = fuzzer.client.send(case.wire)
+                assert problem(case, reply, "rest-xml") is None, (operation.name, case.label)
+                assert b"<Code>MalformedXML</Code>" in reply.body, (operation.name, case.label)
+
+
+def xml_payload(operation) -> bool:
+    shape = operation.input_shape
+    payload = shape.serialization.get("payload")
+    return payload is not None and shape.members[payload].type_name == "structure"
 
 
 def test_bad_control_input_gets_client_errors(nubo_server):
