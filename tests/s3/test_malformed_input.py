@@ -40,9 +40,13 @@ def buckets(s3):
 
 def test_bad_input_gets_client_errors(nubo_server, s3, buckets):
     kept, target, _ = buckets
+    upload = s3.create_multipart_upload(Bucket=target, Key="k")["UploadId"]
+    s3.upload_part(Bucket=target, Key="k", UploadId=upload, PartNumber=1, Body=b"part")
     fuzzer = Fuzzer(nubo_server, "s3", account=ACCOUNT,
                     known={"Bucket": known_choice(target, target, "no-such-bucket-fuzz"),
-                           "Key": known_choice(*ODD_KEYS)})
+                           "Key": known_choice(*ODD_KEYS), "UploadId": known_choice(upload, "x"),
+                           "CopySource": known_choice(f"{target}/k", f"/{kept}/k", "x/",
+                                                      f"{target}/k?versionId=null")})
     fuzzer.assert_answers(per_operation=8)
     assert s3.get_object(Bucket=kept, Key="k")["Body"].read() == b"0123456789"
     assert s3.get_bucket_tagging(Bucket=kept)["TagSet"] == [{"Key": "a", "Value": "b"}]
