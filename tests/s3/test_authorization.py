@@ -231,3 +231,57 @@ def test_presigned_urls_of_temporary_credentials(server):
                                                                   "Key": "doc"},
                                             ExpiresIn=600)
         assert _fetch(url) == (200, b"temporary"), (version, _fetch(url))
+
+
+def test_replication_acts_as_its_role(server):
+    """Under enforcement S3 replicates as the configuration's role: a role that does not
+    exist or does not trust S3, or may not replicate to the destination, leaves the version
+    FAILED (the study notes' P32)."""
+    root, iam = _client(server, "s3"), _client(server, "iam")
+    for name in ("repl-source", "repl-target"):
+        root.create_bucket(Bucket=name)
+        root.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="replicator", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"]["Arn"]
+    allowed = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObjectVersionForReplication",
+         "Resource": "arn:aws:s3:::repl-source/*"},
+        {"Effect": "Allow", "Action": ["s3:ReplicateObject", "s3:ReplicateDelete"],
+         "Resource": "arn:aws:s3:::repl-target/*"}]}
+    iam.put_role_policy(RoleName="replicator", PolicyName="replicate",
+                        PolicyDocument=json.dumps(allowed))
+
+    def configure(role_arn: str) -> None:
+        root.put_bucket_replication(Bucket="repl-source", ReplicationConfiguration={
+            "Role": role_arn, "Rules": [{
+                "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {},
+                "DeleteMarkerReplication": {"Status": "Enabled"},
+                "Destination": {"Bucket": "arn:aws:s3:::repl-target"}}]})
+
+    def status(key: str) -> str:
+        root.put_object(Bucket="repl-source", Key=key, Body=b"x")
+        return root.head_object(Bucket="repl-source", Key=key)["ReplicationStatus"]
+
+    configure(role)
+    assert status("granted") == "COMPLETED"
+    assert root.head_object(Bucket="repl-target", Key="granted")["ReplicationStatus"] == \
+        "REPLICA"
+    root.delete_object(Bucket="repl-source", Key="granted")  # ReplicateDelete: replicated
+    assert "DeleteMarkers" in root.list_object_versions(Bucket="repl-target", Prefix="granted")
+    configure("arn:aws:iam::000000000000:role/no-such-replicator")
+    assert status("no-role") == "FAILED"
+    configure(role)
+    iam.put_role_policy(RoleName="replicator", PolicyName="replicate", PolicyDocument=json.dumps(
+        {**allowed, "Statement": allowed["Statement"][:1]}))
+    assert status("not-permitted") == "FAILED"
+    with pytest.raises(ClientError):
+        root.head_object(Bucket="repl-target", Key="not-permitted")
+    iam.update_assume_role_policy(RoleName="replicator", PolicyDocument=json.dumps(
+        {**trust, "Statement": [{**trust["Statement"][0],
+                                 "Principal": {"Service": "ec2.amazonaws.com"}}]}))
+    iam.put_role_policy(RoleName="replicator", PolicyName="replicate",
+                        PolicyDocument=json.dumps(allowed))
+    assert status("untrusted") == "FAILED"

@@ -33,8 +33,8 @@ from nubo.services.s3.cors import find_rule, preflight_refused, rule_headers
 from nubo.services.s3.lifecycle import Sweeper, abort_date, expiration_header
 from nubo.services.s3.models import (MAX_BUCKETS_PAGE, Buckets, Listing, Objects,
                                      bucket_name_ok, check_key, owner_of)
-from nubo.services.s3.replication import (check_replication, metadata_targets, replica_of,
-                                          targets)
+from nubo.services.s3.replication import (Target, check_replication, metadata_targets,
+                                          replica_of, targets, trusts_s3)
 from nubo.services.s3.post import (boundary_of, policy_signed_by, post_params, post_response,
                                    read_form, signer_key_id)
 from nubo.services.s3.post import check_policy as check_post_policy
@@ -686,6 +686,10 @@ class S3Provider(ServiceProvider):
                                     version: dict) -> None:
         garbage, failures = [], []
         for target in targets(bucket, version):
+            refused = self._replication_refusal(ctx, bucket, version, target)
+            if refused is not None:
+                failures.append((target, refused))
+                continue
             algorithm = (version.get("checksum") or ["CRC64NVME"])[0]
             upload = await self._copy_bytes(ctx, version, algorithm)
             with self.store.transaction():
@@ -717,6 +721,47 @@ class S3Provider(ServiceProvider):
                 version["ReplicationStatus"] = status
         await self._durable()
         self.blobs.remove(garbage)
+
+    def _replication_refusal(self, ctx: RequestContext, bucket: dict, version: dict,
+                             target: Target) -> str | None:
+        """Under IAM enforcement, why the bucket's replication role may not replicate a
+        version (or delete marker) to a target, as S3's failure reason; None if it may."""
+        authorizer = getattr(self.runtime, "authorizer", None)
+        if authorizer is None or authorizer.mode != "enforce":
+            return None
+        role = self._replication_role(bucket)
+        if role is None:
+            return "AssumeRoleNotPermitted"
+        marker = bool(version.get("delete_marker"))
+        checks = [] if marker else [("s3:GetObjectVersionForReplication", bucket["name"],
+                                     "SrcGetObjNotPermitted")]
+        checks.append(("s3:ReplicateDelete", target.bucket, "DstDelObjNotPermitted") if marker
+                      else ("s3:ReplicateObject", target.bucket, "DstPutObjNotPermitted"))
+        for action, name, reason in checks:
+            arn = f"arn:{ctx.partition}:s3:::{name}/{version['key']}"
+            if not authorizer.decide(ctx, role, action, arn,
+                                     resource_policy=self.resource_policy(ctx, arn)).allowed:
+                return reason
+        return None
+
+    def _replication_role(self, bucket: dict):
+        """The session S3 has as the bucket's replication role; None if the role does not
+        exist or does not trust S3."""
+        from nubo.gateway.authorization import Caller
+        from nubo.policy.evaluate import Principal
+        from nubo.services.iam.directory import IamDirectory  # IAM's code loads only if needed
+        arn = (bucket.get("replication") or {}).get("Role") or ""
+        parts = arn.split(":", 5)
+        if len(parts) != 6 or parts[2] != "iam" or not parts[5].startswith("role/"):
+            return None
+        account, name = parts[4], parts[5].rsplit("/", 1)[-1]
+        role = IamDirectory(self.store, self.runtime.clock).role(account, name)
+        if role is None or role["Arn"] != arn or not trusts_s3(role["AssumeRolePolicyDocument"]):
+            return None
+        session = f"arn:{parts[1]}:sts::{account}:assumed-role/{name}/s3-replication"
+        return Caller(Principal(account, session, "assumed-role",
+                                user_id=f"{role['RoleId']}:s3-replication", name=name,
+                                role_arn=arn), secret="", identity=("role", name))
 
     async def _copy_bytes(self, ctx: RequestContext, source: dict, algorithm: str) -> Upload:
         """A version's bytes received again (for a copy or a replica), with their digests."""
@@ -797,7 +842,7 @@ class S3Provider(ServiceProvider):
             self.notifier.publish(ctx, bucket, "ObjectRemoved:DeleteMarkerCreated"
                                   if marker_added else "ObjectRemoved:Delete", key, found)
             if marker_added:
-                self._replicate_marker(bucket, found)
+                self._replicate_marker(ctx, bucket, found)
         out: dict[str, Any] = {}
         if found is not None and (version_id is not None or found.get("delete_marker")):
             out["VersionId"] = found["version_id"]
@@ -904,9 +949,11 @@ class S3Provider(ServiceProvider):
             out["VersionId"] = record["version_id"]
         return out
 
-    def _replicate_marker(self, bucket: dict, marker: dict) -> None:
+    def _replicate_marker(self, ctx: RequestContext, bucket: dict, marker: dict) -> None:
         """A new delete marker, replicated where the rules replicate delete markers."""
         for target in targets(bucket, marker):
+            if self._replication_refusal(ctx, bucket, marker, target) is not None:
+                continue
             try:
                 destination = self.buckets.get(target.bucket)
             except ServiceError:

@@ -151,6 +151,24 @@ def _targets(bucket: dict, version: dict, eligible) -> list[Target]:
     return found
 
 
+def trusts_s3(trust: dict) -> bool:
+    """Whether a role's trust policy lets S3 assume it (the replication role)."""
+    for statement in _listed(trust.get("Statement")):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        actions = _listed(statement.get("Action"))
+        principal = statement.get("Principal")
+        services = _listed(principal.get("Service")) if isinstance(principal, dict) else []
+        if {"sts:AssumeRole", "sts:*", "*"} & set(actions) and \
+                "s3.amazonaws.com" in services:
+            return True
+    return False
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
 def replica_of(version: dict, target: Target, destination: dict) -> dict:
     """The destination's record of a version (its bytes' segments still to be set)."""
     replica = {name: version[name] for name in REPLICATED if name in version}
