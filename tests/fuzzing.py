@@ -370,8 +370,8 @@ class Fuzzer:
         if edit is not None:
             try:
                 edit(request_dict)
-            except (KeyError, IndexError):  # the body holds the member elsewhere (a payload)
-                return None
+            except (KeyError, IndexError, ElementTree.ParseError):
+                return None  # the body holds the member elsewhere, or is no XML to edit
         return Case(operation.name, label, _wire(request_dict, operation), strict)
 
     def _member_cases(self, operation, params: dict) -> list[Case | None]:
@@ -419,10 +419,16 @@ class Fuzzer:
                 cases.append(self._case(operation, f"{label}: {what}",
                                         _with_path(params, path, value),
                                         strict and not enum_checked_later))
+            kind = kind_of(shape)
             if self.protocol in ("json", "rest-json", "smithy-rpc-v2-cbor"):
-                value = self.rng.choice(WRONG_DOCUMENT_VALUES[kind_of(shape)])
+                value = self.rng.choice(WRONG_DOCUMENT_VALUES[kind])
                 cases.append(self._case(operation, f"{label} = {value!r}", params, True,
                                         _document_edit(wire_path, value, self.protocol)))
+            elif self.protocol == "rest-xml" and kind in WRONG_TEXT and \
+                    not shape.serialization.get("xmlAttribute"):
+                text = self.rng.choice([text for text in WRONG_TEXT[kind] if text])
+                cases.append(self._case(operation, f"{label} = {text!r}", params, True,
+                                        _xml_edit(wire_path[-1], text)))
         return cases
 
     def _unknown_member_edit(self, operation) -> Callable[[dict], None]:
