@@ -134,6 +134,22 @@ def test_failed_replication_status_and_event(s3, sqs, bucket, destination):
         assert (data["replicationRuleId"], data["destinationBucket"], data["s3Operation"],
                 data["failureReason"]) == ("to-replica", f"arn:aws:s3:::{destination}",
                                            "OBJECT_PUT", "DstBucketUnversioned")
+        # a source with Object Lock replicates only to a destination with Object Lock
+        s3.put_bucket_versioning(Bucket=destination,
+                                 VersioningConfiguration={"Status": "Enabled"})
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled"})
+        s3.put_object(Bucket=bucket, Key="locked", Body=b"not replicated either")
+        assert s3.head_object(Bucket=bucket, Key="locked")["ReplicationStatus"] == "FAILED"
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)["Messages"]
+        reasons = [json.loads(m["Body"])["Records"][0]["replicationEventData"]["failureReason"]
+                   for m in messages]
+        assert "DstBucketObjectLockConfigMissing" in reasons
+        s3.put_object_lock_configuration(Bucket=destination, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled"})
+        s3.put_object(Bucket=bucket, Key="locked", Body=b"replicated")
+        assert s3.head_object(Bucket=bucket, Key="locked")["ReplicationStatus"] == "COMPLETED"
+        s3.delete_bucket_replication(Bucket=bucket)
     finally:
         sqs.delete_queue(QueueUrl=url)
 

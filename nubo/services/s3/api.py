@@ -697,10 +697,13 @@ class S3Provider(ServiceProvider):
                     destination = self.buckets.get(target.bucket)
                 except ServiceError:
                     destination = None
-                if destination is None or destination.get("versioning") != "Enabled":
+                refused = "DstBucketNotFound" if destination is None else \
+                    "DstBucketUnversioned" if destination.get("versioning") != "Enabled" else \
+                    "DstBucketObjectLockConfigMissing" if bucket.get("object_lock") and \
+                    not destination.get("object_lock") else None
+                if refused is not None:
                     self._discard(upload)
-                    failures.append((target, "DstBucketNotFound" if destination is None
-                                     else "DstBucketUnversioned"))
+                    failures.append((target, refused))
                     continue
                 replica = replica_of(version, target, destination)
                 replica["segments"] = segments_of(upload, self.blobs)
