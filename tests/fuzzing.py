@@ -24,8 +24,8 @@ import http.client
 import json
 import os
 import random
-from collections import Counter
 import xml.etree.ElementTree as ElementTree
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 from typing import Any, Callable, Iterable
@@ -119,8 +119,8 @@ class Reply:
 
 
 class WireClient:
-    """Signed raw HTTP requests to a nubo server, over one kept-alive connection (reopened, and
-    reported, when the server drops it)."""
+    """Signed raw HTTP requests to a nubo server, over one kept-alive connection (reopened
+    after the server closes it, and reported when it drops one without an answer)."""
 
     def __init__(self, server, signing_name: str, access_key: str, region: str = REGION):
         self.netloc = urlsplit(server.endpoint).netloc
@@ -147,31 +147,30 @@ class WireClient:
         """The server's answer, or None if it dropped the connection without one."""
         headers = self.sign(wire)
         target = wire.path + (f"?{wire.query}" if wire.query else "")
-        for attempt in (1, 2):
-            if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(self.netloc, timeout=60)
+        connection = self.connection
+        try:
             try:
-                self.connection.putrequest(wire.method, target, skip_host=True,
-                                           skip_accept_encoding=True)
-                self.connection.putheader("Host", self.netloc)
+                connection.putrequest(wire.method, target, skip_host=True,
+                                      skip_accept_encoding=True)
+                connection.putheader("Host", self.netloc)
                 for name, value in headers.items():
                     if name.lower() not in ("host", "content-length"):
-                        self.connection.putheader(name, value)
-                self.connection.putheader("Content-Length", str(len(wire.body)))
-                self.connection.endheaders(wire.body or None)
-                response = self.connection.getresponse()
-                reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
-                              response.read())
-                if response.will_close:
-                    self.close()
-                return reply
-            except (ConnectionError, http.client.HTTPException, TimeoutError):
-                sent = self.connection is not None
-                self.close()
-                if attempt == 2 or not sent:
-                    return None
-                # a kept-alive connection the server closed while idle: retry once on a new one
-        return None
+                        connection.putheader(name, value)
+                connection.putheader("Content-Length", str(len(wire.body)))
+                connection.endheaders(wire.body or None)
+            except OSError:
+                pass  # the server may answer before taking the whole body (413): read it
+            response = connection.getresponse()
+            reply = Reply(response.status, {k.lower(): v for k, v in response.getheaders()},
+                          response.read())
+        except (OSError, http.client.HTTPException):
+            self.close()
+            return None
+        if response.will_close:
+            self.close()
+        return reply
 
     def close(self) -> None:
         if self.connection is not None:
