@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import error_of
+from tests.conftest import SECRET_KEY, NuboProcess, connector, error_of
 from tests.fuzzing import Fuzzer, Wire, send
 
 ACCOUNT = "700000000006"
@@ -46,3 +46,32 @@ def test_integers_beyond_their_type_are_malformed(make_client, sqs, sqs_query, v
     with pytest.raises(ClientError) as caught:
         s3.list_objects_v2(Bucket="integers-beyond-their-type", MaxKeys=value)
     assert error_of(caught)[::2] == ("InvalidArgument", 400)
+
+
+def test_what_a_fuzz_leaves_behind_survives_kill_9(tmp_path):
+    """The odd state well-typed fuzz requests create (queues, tables, objects, keys, secrets,
+    parameters, users with odd names and values) neither breaks a restart after kill -9 nor
+    costs the state made before it."""
+    server = NuboProcess(tmp_path).start()
+    try:
+        client = connector(server)
+        sqs = client("sqs", ACCOUNT, SECRET_KEY)
+        kept = sqs.create_queue(QueueName="kept")["QueueUrl"]
+        sqs.send_message(QueueUrl=kept, MessageBody="kept")
+        for service in ("sqs", "dynamodb", "s3", "kms", "secretsmanager", "ssm", "iam"):
+            fuzzer = Fuzzer(server, service, account=ACCOUNT, known={"WaitTimeSeconds": 0})
+            fuzzer.assert_answers(per_operation=2, well_typed=3)
+        server.kill()
+        server.start()
+        sqs = connector(server)("sqs", ACCOUNT, SECRET_KEY)
+        assert [m["Body"] for m in sqs.receive_message(QueueUrl=kept)["Messages"]] == ["kept"]
+        for service in ("dynamodb", "s3", "kms", "secretsmanager", "ssm", "iam"):
+            Fuzzer(server, service, account=ACCOUNT).assert_answers(
+                per_operation=0, operations=[LISTINGS[service]])
+    finally:
+        server.stop()
+
+
+# An operation listing what each service holds, read after the restart.
+LISTINGS = {"dynamodb": "ListTables", "s3": "ListBuckets", "kms": "ListKeys",
+            "secretsmanager": "ListSecrets", "ssm": "DescribeParameters", "iam": "ListUsers"}
