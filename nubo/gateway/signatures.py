@@ -120,14 +120,15 @@ def _timestamp(text: str) -> float | None:
 def check_expiry(request: HttpRequest, now: float) -> None:
     """A presigned URL past its expiry (SigV4 ``X-Amz-Date`` + ``X-Amz-Expires``, SigV2
     ``Expires``) is refused, signatures verified or not (clients test their expiry handling
-    against nubo)."""
+    against nubo), with the times S3 states in the error; so is a SigV4 one signed more than
+    15 minutes ahead of the server's clock."""
     query = request.query_string
     if "authorization" in request.headers or "Expires=" not in query:
         return
     params = dict(p.partition("=")[::2] for p in query.split("&"))
     if "AWSAccessKeyId" in params:  # SigV2 presigned: Expires is a time, in epoch seconds
         if params.get("Expires", "").isdigit() and now > int(params["Expires"]):
-            raise ServiceError("AccessDenied", "Request has expired", 403)
+            raise _expired(now, int(params["Expires"]), {})
         return
     if "X-Amz-Expires" not in params:
         return
@@ -135,8 +136,23 @@ def check_expiry(request: HttpRequest, now: float) -> None:
     if not expires.isdigit() or int(expires) > MAX_PRESIGNED_EXPIRY:
         raise ServiceError("AuthorizationQueryParametersError", "X-Amz-Expires must be less "
                            "than a week (in seconds) that is 604800", 400)
-    if signed_at is not None and now > signed_at + int(expires):
-        raise ServiceError("AccessDenied", "Request has expired", 403)
+    if signed_at is None:
+        return
+    if now > signed_at + int(expires):
+        raise _expired(now, signed_at + int(expires), {"X-Amz-Expires": expires})
+    if signed_at > now + MAX_CLOCK_SKEW:
+        raise ServiceError("AccessDenied", "Request is not yet valid", 403, fields={
+            "X-Amz-Date": str(int(signed_at * 1000)),  # S3 states it in epoch milliseconds
+            "Expires": _iso_seconds(signed_at + int(expires)), "ServerTime": _iso_seconds(now)})
+
+
+def _expired(now: float, expired_at: float, fields: dict) -> ServiceError:
+    return ServiceError("AccessDenied", "Request has expired", 403, fields={
+        **fields, "Expires": _iso_seconds(expired_at), "ServerTime": _iso_seconds(now)})
+
+
+def _iso_seconds(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
 def verify(request: HttpRequest, secret: str, *, style: str) -> None:

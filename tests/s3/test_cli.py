@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from tests.s3.conftest import fetch as fetch_url, unique
 
@@ -89,6 +90,10 @@ def test_presign_expires(aws_cli, s3, bucket, nubo_server, make_client):
         status, body = fetch(expired)
         assert status == 403, body
         assert b"<Code>AccessDenied</Code><Message>Request has expired</Message>" in body
+        # the times as S3 states them: the expiry and the server's time, to the second
+        assert re.search(rb"<Expires>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</Expires>"
+                         rb"<ServerTime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ</ServerTime>", body)
+        assert (b"<X-Amz-Expires>%d</X-Amz-Expires>" % lifetime in body) == (expired is v4)
 
 
 def test_cli_pagination_and_lifecycle_tag_filter(aws_cli, s3, bucket, nubo_server, tmp_path):
@@ -137,3 +142,24 @@ def test_cli_with_a_bucket_in_another_region(aws_cli, tmp_path):
     assert aws_cli("s3api", "get-bucket-location", "--bucket", name)["LocationConstraint"] == \
         "eu-west-1"
     _run(aws_cli, "s3", "rb", f"s3://{name}", "--force")
+
+
+def test_presigned_url_signed_ahead_of_the_server_is_not_yet_valid(s3, bucket, nubo_server,
+                                                                    make_client):
+    """A SigV4 URL dated more than 15 minutes after the server's time is refused (signatures
+    are not verified here, so the date is simply moved on)."""
+    import time
+    from botocore.config import Config
+
+    s3.put_object(Bucket=bucket, Key="later.txt", Body=b"not yet")
+    url = make_client("s3", config=Config(signature_version="s3v4")).generate_presigned_url(
+        "get_object", Params={"Bucket": bucket, "Key": "later.txt"}, ExpiresIn=3600)
+    now = nubo_server.get("/_nubo/clock")["now"]
+    signed = re.search(r"X-Amz-Date=(\d{8}T\d{6}Z)", url).group(1)
+    ahead = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + 3600))
+    status, _, body = fetch_url(url.replace(signed, ahead))
+    assert status == 403, body
+    assert b"<Code>AccessDenied</Code><Message>Request is not yet valid</Message>" in body
+    assert b"<X-Amz-Date>%d</X-Amz-Date>" % (int(now + 3600) * 1000) in body
+    soon = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + 300))  # within the 15 minutes
+    assert fetch_url(url.replace(signed, soon))[0] == 200
