@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from botocore.model import OperationModel, ServiceModel
 
+from nubo.core.errors import ServiceError
 from nubo.core.http import HttpRequest
 from nubo.protocols import query, rest, rpc
 from nubo.protocols.compression import gunzip_body
@@ -39,13 +40,32 @@ def detect_protocol(service_model: ServiceModel, request: HttpRequest) -> str:
     return accepted[0]
 
 
+# The most a body whose operation does not stream it may hold: beyond every AWS service's own
+# request limit (DynamoDB's 16 MB is the largest), so that no body fills memory unchecked.
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024
+
+
+def _too_large() -> ServiceError:
+    return ServiceError("RequestEntityTooLarge", "The request body exceeds "
+                        f"{MAX_DOCUMENT_BYTES} bytes.", 413)
+
+
 async def read_body(service_model: ServiceModel, request: HttpRequest, protocol: str) -> None:
     """Read a body not read yet into ``request.body``, unless the operation streams its
     payload (then the handler reads it as it arrives)."""
-    if request.stream is None or protocol in ("rest-json", "rest-xml") and \
+    stream = request.stream
+    if stream is None or protocol in ("rest-json", "rest-xml") and \
             rest.streams_input(protocol_view(service_model, protocol), request):
         return
-    request.body = await request.stream.read_all()
+    if stream.length is not None and stream.length > MAX_DOCUMENT_BYTES:
+        raise _too_large()
+    chunks, size = [], 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > MAX_DOCUMENT_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    request.body = b"".join(chunks)
     request.stream = None
 
 

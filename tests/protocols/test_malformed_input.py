@@ -5,11 +5,13 @@ the engine accepts answers 501 and one it cannot read a 4xx, never a 500."""
 
 from __future__ import annotations
 
+import http.client
+
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import SECRET_KEY, NuboProcess, connector, error_of
-from tests.fuzzing import Fuzzer, Wire, send
+from tests.fuzzing import Fuzzer, Wire, WireClient, send
 
 ACCOUNT = "700000000006"
 
@@ -75,3 +77,31 @@ def test_what_a_fuzz_leaves_behind_survives_kill_9(tmp_path):
 # An operation listing what each service holds, read after the restart.
 LISTINGS = {"dynamodb": "ListTables", "s3": "ListBuckets", "kms": "ListKeys",
             "secretsmanager": "ListSecrets", "ssm": "DescribeParameters", "iam": "ListUsers"}
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_document_beyond_any_service_limit_is_refused_unread(nubo_server, chunked):
+    """40 MiB of JSON to DynamoDB (whose requests hold 16 MB at most): 413, whether its length
+    is declared or not, and the server keeps serving."""
+    size = 40 << 20
+    body = b'{"TableName": "' + b"x" * (size - 20) + b'"}'
+    wire = Wire("POST", "/", "", {"X-Amz-Target": "DynamoDB_20120810.DescribeTable",
+                                  "Content-Type": "application/x-amz-json-1.0"}, body)
+    client = WireClient(nubo_server, "dynamodb", ACCOUNT)
+    if not chunked:
+        reply = client.send(wire)
+        status, answer = reply.status, reply.body
+    else:
+        headers = {k: v for k, v in client.sign(wire).items() if k.lower() != "content-length"}
+        connection = http.client.HTTPConnection("127.0.0.1", nubo_server.port, timeout=60)
+        try:
+            connection.request("POST", "/", body=(body[i:i + (1 << 20)]
+                                                  for i in range(0, len(body), 1 << 20)),
+                               headers=headers, encode_chunked=True)
+            response = connection.getresponse()
+            status, answer = response.status, response.read()
+        finally:
+            connection.close()
+    assert status == 413 and b"RequestEntityTooLarge" in answer, answer[:300]
+    client.close()
+    assert client.send(Wire("GET", "/_nubo/health", "", {}, b"")).status == 200
