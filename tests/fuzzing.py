@@ -111,6 +111,9 @@ class Case:
     answer: str | None = None  # the protocol the answer speaks, where not the fuzzed one
 
 
+Pending = Callable[[], "Case | None"]  # a case built only if chosen (None: not expressible)
+
+
 @dataclass
 class Reply:
     status: int
@@ -342,8 +345,8 @@ class Fuzzer:
             raise AssertionError(f"{operation.name}: cannot serialize {params!r}") from error
         return params, Case(operation.name, "well-typed input", wire, False)
 
-    def malformed(self, operation, params: dict, wire: Wire) -> list[Case]:
-        """Every malformed request derived from a well-typed input."""
+    def malformed(self, operation, params: dict, wire: Wire) -> list[Case | Pending]:
+        """Every malformed request derived from a well-typed input (most still to build)."""
         cases = self._member_cases(operation, params) + self._body_cases(operation, wire)
         return [case for case in cases if case is not None]
 
@@ -355,7 +358,7 @@ class Fuzzer:
         return [case for case in built if case is not None]
 
     def _case(self, operation, label: str, params: dict, strict: bool,
-              edit: Callable[[dict], None] | None = None) -> Callable[[], Case | None]:
+              edit: Callable[[dict], None] | None = None) -> Pending:
         """A case, built when chosen (most are not, and building one serializes it)."""
         return partial(self._build_case, operation, label, params, strict, edit)
 
@@ -373,7 +376,7 @@ class Fuzzer:
                 return None  # the body holds the member elsewhere, or is no XML to edit
         return Case(operation.name, label, _wire(request_dict, operation), strict)
 
-    def _member_cases(self, operation, params: dict) -> list[Case | None]:
+    def _member_cases(self, operation, params: dict) -> list[Pending]:
         shape = operation.input_shape
         if shape is None:
             return []
@@ -402,7 +405,7 @@ class Fuzzer:
                                 self._unknown_member_edit(operation)))
         return cases + self._nested_cases(operation, params)
 
-    def _nested_cases(self, operation, params: dict) -> list[Callable[[], Case | None]]:
+    def _nested_cases(self, operation, params: dict) -> list[Pending]:
         """Members inside the body's structures (and their lists' first items): missing,
         beyond their limits, of the wrong type."""
         cases = []
@@ -445,7 +448,7 @@ class Fuzzer:
                                                            UNKNOWN_MEMBER, "1")
         return edit
 
-    def _wrong_type_cases(self, operation, params: dict, name: str, member) -> list[Case | None]:
+    def _wrong_type_cases(self, operation, params: dict, name: str, member) -> list[Pending]:
         kind = kind_of(member)
         location = member.serialization.get("location")
         wire_name = member.serialization.get("name", name)
@@ -491,7 +494,7 @@ class Fuzzer:
                  for body in self._body_cases(operation, case.wire)]
         return [body for body in built if body is not None]
 
-    def _body_cases(self, operation, wire: Wire) -> list[Case]:
+    def _body_cases(self, operation, wire: Wire) -> list[Case | Pending]:
         """Raw bodies broken in the protocol's own ways."""
         def body_case(label, body, strict=True, answer=None, **headers):
             headers = {**wire.headers, **{k.lower(): v for k, v in headers.items()}}
