@@ -45,18 +45,28 @@ class Gateway:
         elif request.path.startswith(_INTERNAL_PREFIXES):
             response = await self._internal(request)
         else:
-            response = await self._endpoint(request) or await self._aws(request, request_id)
+            response = await self._endpoint(request, request_id) or \
+                await self._aws(request, request_id)
         response.headers["x-amzn-RequestId"] = request_id
         response.headers.setdefault("x-amz-request-id", request_id)
         if "origin" in request.headers:
             cors.add_response_headers(response, request, self.services.loaded())
         return response
 
-    async def _endpoint(self, request: HttpRequest) -> HttpResponse | None:
+    async def _endpoint(self, request: HttpRequest, request_id: str) -> HttpResponse | None:
         """What a service serves outside its API (S3 website hosting, browser form uploads):
-        providers with an async ``serve_endpoint(request)`` answer the requests that are theirs."""
+        providers with an async ``serve_endpoint(request)`` answer the requests that are theirs,
+        their errors in the service's protocol."""
         for provider in self.services.endpoint_servers:
-            response = await provider.serve_endpoint(request)
+            try:
+                response = await provider.serve_endpoint(request)
+            except Exception as failure:
+                model = load_service_model(provider.service_name)
+                if not isinstance(failure, ServiceError):  # a bug of ours: answer, keep serving
+                    log.exception("internal error serving %s's endpoint", provider.service_name)
+                    failure = InternalFailure()
+                return serialize_error(model, None, failure, detect_protocol(model, request),
+                                       request_id)
             if response is not None:
                 return response
         return None

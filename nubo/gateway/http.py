@@ -32,6 +32,11 @@ SMALL_BODY = 1 << 20  # bodies up to this size are read at once; larger or unsiz
 _PAUSE_AT = 4 << 20  # unread body bytes buffered before the socket stops being read
 _IDLE_SECONDS = 65  # keep-alive connections idle this long are closed
 _MAX_HEAD = 64 << 10  # request line and headers, together
+# S3's error for a head over its limit (no service is known yet when the head is refused)
+_HEAD_TOO_LARGE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
+                   b"RequestHeaderSectionTooLarge</Code><Message>Your request header section "
+                   b"exceeds the maximum allowed size.</Message>"
+                   b"<MaxSizeAllowed>%d</MaxSizeAllowed></Error>" % _MAX_HEAD)
 _NO_BODY = (204, 304)  # statuses that never carry a body
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _STATUS_LINES = {status.value: f"HTTP/1.1 {status.value} {status.phrase}\r\n".encode()
@@ -206,7 +211,10 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._refuse(501, b"protocol upgrades are not supported")
         except httptools.HttpParserError:
-            self._refuse(400, b"malformed HTTP request")
+            if self._head_size > _MAX_HEAD:
+                self._refuse(400, _HEAD_TOO_LARGE, b"application/xml")
+            else:
+                self._refuse(400, b"malformed HTTP request")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -382,11 +390,11 @@ class _Connection(asyncio.Protocol):
         if not self.closed:
             self.transport.abort()
 
-    def _refuse(self, status: int, reason: bytes) -> None:
+    def _refuse(self, status: int, reason: bytes, content_type: bytes = b"text/plain") -> None:
         if self.active is None:
-            self.transport.write(_STATUS_LINES[status] + b"content-type: text/plain\r\n"
+            self.transport.write(_STATUS_LINES[status] + b"content-type: %s\r\n"
                                  b"content-length: %d\r\nconnection: close\r\n\r\n%s"
-                                 % (len(reason), reason))
+                                 % (content_type, len(reason), reason))
         self.transport.close()
 
 
