@@ -122,6 +122,33 @@ def nubo_server():
     shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def sign_as_of(server: "NuboProcess", monkeypatch) -> None:
+    """botocore signs (SigV4 dates, SigV2 and SigV4 presigned URLs, POST policies) as of
+    ``server``'s clock, which tests advance, so a URL lives as long as asked whatever other
+    tests did to the clock."""
+    import datetime
+
+    def server_time(remove_tzinfo: bool = True) -> datetime.datetime:
+        now = datetime.datetime.fromtimestamp(server.get("/_nubo/clock")["now"],
+                                              datetime.timezone.utc)
+        return now.replace(tzinfo=None) if remove_tzinfo else now
+    monkeypatch.setattr("botocore.auth.get_current_datetime", server_time)
+    monkeypatch.setattr("botocore.signers.get_current_datetime", server_time)
+    # SigV2 presigned URLs: Expires is the signer's time plus the lifetime
+    monkeypatch.setattr("botocore.auth.HmacV1QueryAuth._get_date", lambda auth: str(
+        int(server.get("/_nubo/clock")["now"]) + int(auth._expires)))
+    try:  # with awscrt installed, botocore signs SigV4 with the CRT's signers
+        import botocore.crt.auth
+        monkeypatch.setattr(botocore.crt.auth, "get_current_datetime", server_time)
+    except ImportError:
+        pass
+
+
+@pytest.fixture
+def signing_at_server_time(nubo_server, monkeypatch):
+    sign_as_of(nubo_server, monkeypatch)
+
+
 @pytest.fixture(scope="session")
 def boto_session() -> boto3.Session:
     return boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY,
