@@ -82,6 +82,41 @@ def test_unimplemented_operation_answers_501_naming_it(make_client):
     assert "DescribeCustomKeyStores" in message and "kms" in message
 
 
+def not_implemented_member(call) -> str:
+    """The message of the 501 ``call`` is answered with."""
+    with pytest.raises(ClientError) as error:
+        call()
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+    assert error.value.response["Error"]["Code"] == "NotImplemented"
+    return error.value.response["Error"]["Message"]
+
+
+def test_unimplemented_member_answers_501_naming_it(make_client):
+    """A request giving a member nubo does not implement is refused naming it, not served as
+    if the member were absent: one a handler does not declare (STS token sizes), and one a
+    provider lists (DynamoDB vector indexes, S3 event holds), nested ones too."""
+    sts = make_client("sts")
+    message = not_implemented_member(lambda: sts.get_session_token(MinimumSessionTokenSize=2048))
+    assert "MinimumSessionTokenSize" in message and "GetSessionToken" in message
+    ddb = make_client("dynamodb")
+    message = not_implemented_member(lambda: ddb.import_table(
+        S3BucketSource={"S3Bucket": "no-such-bucket"}, InputFormat="CSV",
+        TableCreationParameters={
+            "TableName": "vectors", "AttributeDefinitions": [
+                {"AttributeName": "pk", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "VectorIndexes": [{"IndexName": "vec-index", "VectorAttribute": {"AttributeName": "vec"},
+                               "Projection": {"ProjectionType": "KEYS_ONLY"},
+                               "Dimensions": 3, "DistanceFunction": "COSINE"}]}))
+    assert "TableCreationParameters.VectorIndexes" in message
+    assert "vectors" not in ddb.list_tables()["TableNames"]
+    s3 = make_client("s3")
+    message = not_implemented_member(lambda: s3.put_object(
+        Bucket="no-such-bucket-for-event-hold", Key="k", Body=b"x", ObjectLockEventHold="ON"))
+    assert "ObjectLockEventHold" in message
+
+
 def test_unimplemented_service_answers_501_naming_operation(make_client):
     with pytest.raises(ClientError) as error:
         make_client("sns").list_topics()

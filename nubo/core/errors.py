@@ -55,6 +55,20 @@ class NotImplementedOperation(ServiceError):
         )
 
 
+class NotImplementedMember(ServiceError):
+    """A request member nubo does not implement yet (one a newer botocore model added): 501
+    naming it, rather than a request that seems to succeed without it."""
+
+    def __init__(self, service: str, operation: str, member: str) -> None:
+        super().__init__(
+            "NotImplemented",
+            f"The parameter {member} of operation {operation} of service {service} is not "
+            "implemented by nubo yet.",
+            501,
+            sender_fault=False,
+        )
+
+
 class InternalFailure(ServiceError):
     def __init__(self, message: str = "An internal error occurred.") -> None:
         super().__init__("InternalFailure", message, 500, sender_fault=False)

@@ -7,7 +7,9 @@ A provider declares one method per operation::
 
 Parameters are named as the model's input members; the method returns the output shape as a
 dict (or an awaitable of it, for operations that wait, like long polling). An operation without a
-handler answers 501 naming the service and operation.
+handler answers 501 naming the service and operation; so does a request giving a member the
+handler does not declare (one a newer botocore model added), or, for handlers taking the rest as
+``**kwargs``, one the provider lists in ``unimplemented_members``.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import logging
 from typing import Any, Callable
 
 from nubo.core.context import RequestContext
-from nubo.core.errors import NotImplementedOperation
+from nubo.core.errors import NotImplementedMember, NotImplementedOperation
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
 from nubo.protocols import load_service_model
@@ -38,15 +40,35 @@ def handler(operation: str) -> Callable[[Callable], Callable]:
 
 
 class _Handler:
-    __slots__ = ("fn", "accepted", "is_async")
+    __slots__ = ("fn", "accepted", "unimplemented", "is_async")
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, unimplemented: tuple[str, ...]) -> None:
         self.fn = fn
         params = inspect.signature(fn).parameters
         takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
-        # Members the handler does not declare (e.g. added by a newer botocore) are not passed.
         self.accepted = None if takes_any else frozenset(params) - {"self", "ctx"}
+        self.unimplemented = tuple(path.split(".") for path in unimplemented)
         self.is_async = inspect.iscoroutinefunction(fn)
+
+    def unimplemented_member(self, params: dict[str, Any]) -> str | None:
+        """The first member ``params`` gives that the handler does not implement."""
+        if self.accepted is not None:
+            unknown = params.keys() - self.accepted
+            return min(unknown) if unknown else None
+        for path in self.unimplemented:
+            if _given(params, path):
+                return ".".join(path)
+        return None
+
+
+def _given(value: Any, path: list[str]) -> bool:
+    """Whether the member at ``path`` is present in ``value``; a list on the way is searched
+    element by element."""
+    if isinstance(value, list):
+        return any(_given(element, path) for element in value)
+    if not path:
+        return True
+    return isinstance(value, dict) and path[0] in value and _given(value[path[0]], path[1:])
 
 
 class ServiceProvider:
@@ -54,6 +76,9 @@ class ServiceProvider:
     # Whether unsigned requests are served (S3: public objects), authorized as the anonymous
     # principal; other services answer them MissingAuthenticationToken.
     anonymous_requests: bool = False
+    # Per operation, the members (dotted paths into the input) nubo does not implement, for
+    # handlers that take the rest as **kwargs: a request giving one answers 501 naming it.
+    unimplemented_members: dict[str, tuple[str, ...]] = {}
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -63,7 +88,9 @@ class ServiceProvider:
             for value in vars(cls).values():
                 operation = getattr(value, _OPERATION_ATTR, None)
                 if operation is not None:
-                    self._handlers[operation] = _Handler(getattr(self, value.__name__))
+                    self._handlers[operation] = _Handler(
+                        getattr(self, value.__name__),
+                        self.unimplemented_members.get(operation, ()))
 
     def is_async(self, operation: str) -> bool:
         found = self._handlers.get(operation)
@@ -74,8 +101,9 @@ class ServiceProvider:
         found = self._handlers.get(operation)
         if found is None:
             raise NotImplementedOperation(self.service_name, operation)
-        if found.accepted is not None:
-            params = {k: v for k, v in params.items() if k in found.accepted}
+        member = found.unimplemented_member(params)
+        if member is not None:
+            raise NotImplementedMember(self.service_name, operation, member)
         return found.fn(ctx, **params)
 
     @property

@@ -51,6 +51,27 @@ def test_stream_records_every_change_in_order(ddb, streams, make_table):
                        "StreamLabel": arn.rsplit("/", 1)[1]}]
 
 
+def test_iterator_at_a_timestamp(ddb, streams, make_table, nubo_server):
+    """AT_TIMESTAMP starts at the first record created at or after the timestamp; one before
+    the shard's records starts at its first, one in the future is refused."""
+    name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    ddb.put_item(TableName=name, Item={"pk": {"S": "early"}})
+    nubo_server.advance_clock(2)
+    ddb.put_item(TableName=name, Item={"pk": {"S": "late"}})
+    [early, late] = read_all(streams, arn)
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"]
+            for r in read_all(streams, arn, "AT_TIMESTAMP",
+                              Timestamp=late["dynamodb"]["ApproximateCreationDateTime"])]
+    assert keys == ["late"]
+    assert read_all(streams, arn, "AT_TIMESTAMP", Timestamp=0) == [early, late]
+    future = late["dynamodb"]["ApproximateCreationDateTime"].timestamp() + 3600
+    for members in ({"Timestamp": future}, {}):
+        with pytest.raises(ClientError) as raised:
+            read_all(streams, arn, "AT_TIMESTAMP", **members)
+        assert error_of(raised)[0] == "ValidationException"
+
+
 def test_keys_only_stream_and_disable(ddb, streams, make_table):
     name = make_table(StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
     arn = ddb.describe_table(TableName=name)["Table"]["LatestStreamArn"]

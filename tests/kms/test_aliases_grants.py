@@ -137,3 +137,58 @@ def test_predefined_aws_aliases_are_listed(kms):
     kms.describe_key(KeyId="alias/aws/kinesis")  # creates the AWS managed key
     aliases = kms.list_aliases(Limit=100, Marker="alias/aws/kinesis")["Aliases"]
     assert aliases[0]["AliasName"] == "alias/aws/kinesis" and "TargetKeyId" in aliases[0]
+
+
+def test_grant_to_a_service_principal(kms, make_key):
+    """A grant's grantee may be an AWS service principal, bound to the resource it acts for
+    (a SourceArn constraint) and retirable by a principal named either way."""
+    key = make_key()
+    source = "arn:aws:logs:us-east-1:000000000000:log-group:app"
+    created = kms.create_grant(KeyId=key["KeyId"], GranteeServicePrincipal="logs.amazonaws.com",
+                               RetiringServicePrincipal="logs.amazonaws.com",
+                               Operations=["Decrypt"], Constraints={"SourceArn": source})
+    [grant] = kms.list_grants(KeyId=key["KeyId"])["Grants"]
+    assert grant["GrantId"] == created["GrantId"]
+    assert grant["GranteeServicePrincipal"] == "logs.amazonaws.com"
+    assert grant["RetiringServicePrincipal"] == "logs.amazonaws.com"
+    assert "GranteePrincipal" not in grant and "RetiringPrincipal" not in grant
+    assert grant["Constraints"] == {"SourceArn": source}
+    by_service = kms.list_grants(KeyId=key["KeyId"], GranteeServicePrincipal="logs.amazonaws.com")
+    assert [g["GrantId"] for g in by_service["Grants"]] == [created["GrantId"]]
+    assert kms.list_grants(KeyId=key["KeyId"],
+                           GranteePrincipal="logs.amazonaws.com")["Grants"] == []
+    retirable = kms.list_retirable_grants(RetiringServicePrincipal="logs.amazonaws.com")
+    assert created["GrantId"] in {g["GrantId"] for g in retirable["Grants"]}
+
+
+@pytest.mark.parametrize("members", [
+    {"GranteePrincipal": "arn:aws:iam::000000000000:root",
+     "GranteeServicePrincipal": "logs.amazonaws.com"},  # both grantees
+    {},  # no grantee
+    {"GranteeServicePrincipal": "logs.amazonaws.com",
+     "RetiringPrincipal": "arn:aws:iam::000000000000:root"},  # no SourceArn constraint
+    {"GranteeServicePrincipal": "logs.amazonaws.com",
+     "Constraints": {"SourceArn": "arn:aws:logs:us-east-1:000000000000:log-group:a"}},  # no retiring principal
+])
+def test_grant_principals_are_validated(kms, make_key, members):
+    key = make_key()
+    with pytest.raises(ClientError) as raised:
+        kms.create_grant(KeyId=key["KeyId"], Operations=["Decrypt"], **members)
+    assert error_of(raised)[0] == "ValidationException"
+    assert kms.list_grants(KeyId=key["KeyId"])["Grants"] == []
+
+
+def test_list_retirable_grants_names_one_principal(kms):
+    for members in ({}, {"RetiringPrincipal": "arn:aws:iam::000000000000:root",
+                         "RetiringServicePrincipal": "logs.amazonaws.com"}):
+        with pytest.raises(ClientError) as raised:
+            kms.list_retirable_grants(**members)
+        assert error_of(raised)[0] == "ValidationException"
+
+
+def test_list_keys_by_resource_owner(kms, make_key):
+    key = make_key()
+    own = {k["KeyId"] for k in kms.list_keys(ResourceOwners=["SELF"], Limit=1000)["Keys"]}
+    assert key["KeyId"] in own
+    # keys shared through RAM: nubo's accounts share none
+    assert kms.list_keys(ResourceOwners=["OTHER_ACCOUNTS_VIA_RAM"])["Keys"] == []

@@ -73,6 +73,20 @@ def test_sm2_only_in_china(kms):
     assert error_of(raised)[0] == "ValidationException"
 
 
+def test_key_specs_nubo_lacks_answer_501(kms, make_key):
+    """ML-KEM keys (Encapsulate/Decapsulate) and Ed25519 keys are not implemented: refused as
+    such, never created as something else."""
+    for spec, usage in (("ML_KEM_768", "ENCAPSULATE_DECAPSULATE"),
+                        ("ECC_NIST_EDWARDS25519", "SIGN_VERIFY")):
+        with pytest.raises(ClientError) as raised:
+            kms.create_key(KeySpec=spec, KeyUsage=usage)
+        assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        assert spec in error_of(raised)[1]
+    with pytest.raises(ClientError) as raised:
+        kms.generate_data_key_pair(KeyId=make_key()["KeyId"], KeyPairSpec="ML_KEM_512")
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
 def test_lookup_by_id_arn_alias_and_alias_arn(kms, make_key):
     key = make_key()
     alias = unique_alias()

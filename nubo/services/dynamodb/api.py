@@ -94,6 +94,16 @@ def request_attributes(params: dict) -> list[str]:
 
 class DynamodbProvider(ServiceProvider):
     service_name = "dynamodb"
+    # Vector indexes, export filters and replica disassociation (newer than the rest)
+    unimplemented_members = {
+        "CreateTable": ("VectorIndexes",),
+        "UpdateTable": ("VectorIndexUpdates", "DisassociationProtectionEnabled",
+                        "ReplicaUpdates.Disassociate"),
+        "ImportTable": ("TableCreationParameters.VectorIndexes",),
+        "RestoreTableFromBackup": ("VectorIndexOverride",),
+        "RestoreTableToPointInTime": ("VectorIndexOverride",),
+        "ExportTableToPointInTime": ("FilterSpecification",),
+    }
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)

@@ -185,7 +185,7 @@ class StreamReader:
         return {"StreamDescription": description}
 
     def iterator(self, account: str, arn: str, shard: str, kind: str,
-                 sequence: str | None) -> str:
+                 sequence: str | None, timestamp: float | None = None) -> str:
         record, stream = self._table_of(account, arn)
         epochs, open_epoch = self._epochs(stream)
         epoch = next((e for e in epochs if shard_id(stream, e) == shard), None)
@@ -201,11 +201,32 @@ class StreamReader:
             start = int(sequence) - SEQUENCE_BASE + (kind == "AFTER_SEQUENCE_NUMBER")
         elif kind == "TRIM_HORIZON":
             start, _ = self._start(stream, window)
+        elif kind == "AT_TIMESTAMP":
+            start = self._at_time(stream, window, timestamp)
         else:  # LATEST
             last = self._in_window(arn, window, reverse=True)
             start = (last["sequence"] + 1) if last else self._start(stream, window)[0]
         return _encode({"arn": arn, "from": start, "issued": self.clock.now(),
                         "opened": window[0], "until": window[1]})
+
+    def _at_time(self, stream: dict, window: tuple[float, float],
+                 timestamp: float | None) -> int:
+        """The first record of the shard created at or after ``timestamp`` (the shard's
+        first when older, the one after its last when none is)."""
+        if timestamp is None:
+            raise validation("Timestamp is required for shard iterator type AT_TIMESTAMP")
+        if timestamp > self.clock.now():
+            raise validation("The Timestamp for shard iterator type AT_TIMESTAMP must not be "
+                             "in the future.")
+        if timestamp <= window[0]:
+            return self._start(stream, window)[0]
+        arn = stream["StreamArn"]
+        found = self.records.find(index="by_stream_created", eq=(arn,), lo=timestamp,
+                                  hi=window[1], limit=1)
+        if found:
+            return found[0]["sequence"]
+        last = self._in_window(arn, window, reverse=True)
+        return last["sequence"] + 1 if last else self._start(stream, window)[0]
 
     def get_records(self, account: str, iterator: str, limit: int | None) -> dict:
         state = _decode(iterator)

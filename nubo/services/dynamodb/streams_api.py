@@ -3,6 +3,8 @@ records of DynamoDB tables with a stream, written by the DynamoDB provider (stre
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from nubo.core.context import RequestContext
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
@@ -48,9 +50,11 @@ class DynamodbstreamsProvider(ServiceProvider):
 
     @handler("GetShardIterator")
     def get_shard_iterator(self, ctx: RequestContext, StreamArn: str, ShardId: str,
-                           ShardIteratorType: str, SequenceNumber: str | None = None) -> dict:
-        return {"ShardIterator": self.streams.iterator(ctx.account_id, StreamArn, ShardId,
-                                                       ShardIteratorType, SequenceNumber)}
+                           ShardIteratorType: str, SequenceNumber: str | None = None,
+                           Timestamp: datetime | None = None) -> dict:
+        return {"ShardIterator": self.streams.iterator(
+            ctx.account_id, StreamArn, ShardId, ShardIteratorType, SequenceNumber,
+            Timestamp.timestamp() if Timestamp is not None else None)}
 
     @handler("GetRecords")
     def get_records(self, ctx: RequestContext, ShardIterator: str,

@@ -14,7 +14,7 @@ from nubo.core.errors import ServiceError
 from nubo.core.runtime import Runtime
 from nubo.policy import ResourcePolicy
 from nubo.services.base import ServiceProvider, handler, sweep_forever
-from nubo.services.kms.grants import Grants
+from nubo.services.kms.grants import Grants, Principal
 from nubo.services.kms.imports import KeyImports
 from nubo.services.kms.models import Keys, listing, page
 from nubo.services.kms.multi_region import MultiRegion
@@ -148,7 +148,10 @@ class KmsProvider(ServiceProvider):
 
     @handler("ListKeys")
     def list_keys(self, ctx: RequestContext, Limit: int | None = None,
-                  Marker: str | None = None) -> dict:
+                  Marker: str | None = None, ResourceOwners: list | None = None) -> dict:
+        if ResourceOwners and "SELF" not in ResourceOwners:
+            # Only keys other accounts share through RAM, which nubo has none of.
+            return {"Keys": [], "Truncated": False}
         return self.keys.list_keys(ctx, page_size(Limit, 100, 1000), Marker)
 
     @handler("EnableKey")
@@ -453,27 +456,40 @@ class KmsProvider(ServiceProvider):
     # -- grants ---------------------------------------------------------------------------
 
     @handler("CreateGrant")
-    def create_grant(self, ctx: RequestContext, KeyId: str, GranteePrincipal: str,
-                     Operations: list, RetiringPrincipal: str | None = None,
+    def create_grant(self, ctx: RequestContext, KeyId: str, Operations: list,
+                     GranteePrincipal: str | None = None,
+                     GranteeServicePrincipal: str | None = None,
+                     RetiringPrincipal: str | None = None,
+                     RetiringServicePrincipal: str | None = None,
                      Constraints: dict | None = None, GrantTokens=None, Name: str | None = None,
                      DryRun: bool | None = None) -> dict:
         key = self.keys.resolve(ctx, KeyId, aliases=False)
-        return _checked(self.grants.create(ctx, key, GranteePrincipal, Operations,
-                                           RetiringPrincipal, Constraints, Name), DryRun)
+        grantee = Principal.one_of("GranteePrincipal", GranteePrincipal,
+                                   "GranteeServicePrincipal", GranteeServicePrincipal)
+        retiring = Principal.one_of("RetiringPrincipal", RetiringPrincipal,
+                                    "RetiringServicePrincipal", RetiringServicePrincipal,
+                                    required=grantee.is_service)
+        return _checked(self.grants.create(ctx, key, grantee, Operations, retiring,
+                                           Constraints, Name), DryRun)
 
     @handler("ListGrants")
     def list_grants(self, ctx: RequestContext, KeyId: str, Limit: int | None = None,
                     Marker: str | None = None, GrantId: str | None = None,
-                    GranteePrincipal: str | None = None) -> dict:
+                    GranteePrincipal: str | None = None,
+                    GranteeServicePrincipal: str | None = None) -> dict:
         key = self.keys.resolve(ctx, KeyId, aliases=False)
-        return self.grants.list(ctx, key, GrantId, GranteePrincipal, page_size(Limit, 50, 100),
-                                Marker)
+        grantee = Principal.one_of("GranteePrincipal", GranteePrincipal,
+                                   "GranteeServicePrincipal", GranteeServicePrincipal,
+                                   required=False)
+        return self.grants.list(ctx, key, GrantId, grantee, page_size(Limit, 50, 100), Marker)
 
     @handler("ListRetirableGrants")
-    def list_retirable_grants(self, ctx: RequestContext, RetiringPrincipal: str,
+    def list_retirable_grants(self, ctx: RequestContext, RetiringPrincipal: str | None = None,
+                              RetiringServicePrincipal: str | None = None,
                               Limit: int | None = None, Marker: str | None = None) -> dict:
-        return self.grants.list_retirable(ctx, RetiringPrincipal, page_size(Limit, 50, 100),
-                                          Marker)
+        retiring = Principal.one_of("RetiringPrincipal", RetiringPrincipal,
+                                    "RetiringServicePrincipal", RetiringServicePrincipal)
+        return self.grants.list_retirable(ctx, retiring, page_size(Limit, 50, 100), Marker)
 
     @handler("RetireGrant")
     def retire_grant(self, ctx: RequestContext, GrantToken: str | None = None,

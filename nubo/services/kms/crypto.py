@@ -71,8 +71,6 @@ SPECS: dict[str, Spec] = {spec.name: spec for spec in (
     *(Spec(f"ML_DSA_{level}", ("SIGN_VERIFY",), "mldsa", level, signing=("ML_DSA_SHAKE_256",))
       for level in (44, 65, 87)),
 )}
-# Key specs AWS offers that nubo does not implement yet (answered 501, never faked).
-UNIMPLEMENTED_SPECS = {"ECC_NIST_EDWARDS25519"}
 CHINA_ONLY_SPECS = {"SM2"}
 
 _MLDSA = {44: mldsa.MLDSA44PrivateKey, 65: mldsa.MLDSA65PrivateKey, 87: mldsa.MLDSA87PrivateKey}

@@ -77,6 +77,17 @@ MAX_DELETE_OBJECTS = 1000
 class S3Provider(ServiceProvider):
     service_name = "s3"
     anonymous_requests = True
+    # Object Lock event holds and object annotations (newer than the rest)
+    _EVENT_HOLD = ("ObjectLockEventHold", "ObjectLockEventHoldDurationDays",
+                   "ObjectLockEventHoldDurationYears")
+    unimplemented_members = {
+        "PutObject": _EVENT_HOLD,
+        "CreateMultipartUpload": _EVENT_HOLD,
+        "CopyObject": _EVENT_HOLD + ("AnnotationDirective",),
+        "PutObjectRetention": ("Retention.EventHold", "Retention.EventHoldDuration"),
+        "PutObjectLockConfiguration": (
+            "ObjectLockConfiguration.Rule.DefaultRetention.DefaultEventHold",),
+    }
 
     def __init__(self, runtime: Runtime) -> None:
         super().__init__(runtime)
