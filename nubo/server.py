@@ -91,7 +91,9 @@ class Gateway:
                                  operation=operation.name, account_id=account_id,
                                  region=identity.region, access_key_id=identity.access_key_id,
                                  protocol=protocol, host=request.host, scheme=request.scheme,
-                                 client_ip=request.client_ip, headers=request.headers)
+                                 client_ip=request.client_ip, headers=request.headers,
+                                 signature_version=credential.signature_version
+                                 if identity.access_key_id else None)
             # 3. authorize: a request needs credentials unless the model says not; then IAM
             #    policies decide (nubo.gateway.authorization; off unless configured)
             if identity.anonymous and operation.auth_type != "none" and \

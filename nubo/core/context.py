@@ -20,6 +20,9 @@ class RequestContext:
     client_ip: str = "127.0.0.1"
     headers: dict[str, str] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
+    # How the request was signed: 4 (SigV4), 2 (S3's legacy signing) or None (anonymous);
+    # nubo's own requests (background work, internal calls) count as SigV4.
+    signature_version: int | None = 4
 
     @property
     def partition(self) -> str:

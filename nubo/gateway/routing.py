@@ -42,6 +42,7 @@ class Credential:
     date: str
     region: str
     service: str
+    signature_version: int = 4
 
 
 def credential_of(request: HttpRequest) -> Credential | None:
@@ -49,7 +50,7 @@ def credential_of(request: HttpRequest) -> Credential | None:
     auth = request.headers.get("authorization", "")
     scope = None
     if auth.startswith("AWS "):  # SigV2 header: "AWS <key id>:<signature>", no scope
-        return Credential(auth[4:].split(":", 1)[0].strip(), "", "", "")
+        return Credential(auth[4:].split(":", 1)[0].strip(), "", "", "", 2)
     if auth.startswith("AWS4-"):
         match = _CREDENTIAL.search(auth)
         scope = match.group(1) if match else None
@@ -60,7 +61,7 @@ def credential_of(request: HttpRequest) -> Credential | None:
         # S3's SigV2 presigned URL (?AWSAccessKeyId=..&Signature=..&Expires=..), still what
         # boto3 generates for S3 by default; query-API SigV2 names its SignatureVersion
         key = parse_qs(request.query_string).get("AWSAccessKeyId", [""])[0]
-        return Credential(key, "", "", "")
+        return Credential(key, "", "", "", 2)
     if not scope:
         return None
     parts = scope.split("/")

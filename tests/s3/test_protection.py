@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 from datetime import datetime, timedelta, timezone
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.conftest import error_of
-from tests.s3.conftest import empty_and_delete, unique
+from tests.conftest import client_config, error_of
+from tests.s3.conftest import empty_and_delete, fetch, unique
 
 
 def test_sse_kms_and_bucket_default(s3, bucket, make_client):
@@ -55,6 +58,47 @@ def test_sse_kms_and_bucket_default(s3, bucket, make_client):
     assert put["ServerSideEncryption"] == "aws:kms" and put["BucketKeyEnabled"] is True
     managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
     assert put["SSEKMSKeyId"] == managed["Arn"] and managed["KeyManager"] == "AWS"
+
+
+def test_sse_kms_needs_sigv4(make_client):
+    """KMS takes only SigV4: a SigV2-signed or anonymous GET of an SSE-KMS object, or a SigV2
+    write asking for SSE-KMS, is refused (InvalidArgument naming Authorization); the same
+    object is readable with SigV4 and other objects with SigV2. (An account of its own: other
+    tests block public access account-wide.)"""
+    session = boto3.Session(aws_access_key_id="444455556666", aws_secret_access_key="test",
+                            region_name="us-east-1")
+    s3 = make_client("s3", session=session)
+    bucket = unique("sigv4-kms")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="kms", Body=b"k", ServerSideEncryption="aws:kms")
+    s3.put_object(Bucket=bucket, Key="plain", Body=b"p")
+    s3.put_object(Bucket=bucket, Key="public-kms", Body=b"k", ServerSideEncryption="aws:kms")
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    v2 = make_client("s3", session=session,
+                     config=client_config().merge(Config(signature_version="s3")))
+    message = ("Requests specifying Server Side Encryption with AWS KMS managed keys require "
+               "AWS Signature Version 4.")
+    for call in (lambda: v2.get_object(Bucket=bucket, Key="kms"),
+                 lambda: v2.put_object(Bucket=bucket, Key="new", Body=b"n",
+                                       ServerSideEncryption="aws:kms")):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert error_of(caught) == ("InvalidArgument", message, 400)
+        assert caught.value.response["Error"]["ArgumentName"] == "Authorization"
+    assert v2.get_object(Bucket=bucket, Key="plain")["Body"].read() == b"p"
+    presigned = v2.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "kms"})
+    status, _, body = fetch(presigned)
+    assert status == 400 and b"<Code>InvalidArgument</Code>" in body
+    status, _, body = fetch(f"{s3.meta.endpoint_url}/{bucket}/public-kms")  # anonymous
+    assert status == 400 and message.encode() in body
+    assert fetch(f"{s3.meta.endpoint_url}/{bucket}/plain")[0::2] == (200, b"p")
+    assert s3.get_object(Bucket=bucket, Key="kms")["Body"].read() == b"k"
+    with pytest.raises(ClientError):
+        s3.head_object(Bucket=bucket, Key="new")  # the refused write stored nothing
+    empty_and_delete(s3, bucket)
 
 
 def test_sse_c(s3, bucket):

@@ -631,8 +631,13 @@ class S3Provider(ServiceProvider):
         return found
 
     def _kms_key_arn(self, ctx: RequestContext, key_id: str) -> str:
-        """The ARN of the KMS key an SSE-KMS write names (the AWS managed aws/s3 key by
-        default), asked of KMS in-process; S3's KMS errors when it is missing or disabled."""
+        """The ARN of the KMS key an SSE-KMS write or read names (the AWS managed aws/s3 key by
+        default), asked of KMS in-process; S3's KMS errors when it is missing or disabled, and
+        when the request is not SigV4-signed (KMS takes no other)."""
+        if ctx.signature_version != 4:
+            raise errors.invalid_argument("Requests specifying Server Side Encryption with AWS "
+                                          "KMS managed keys require AWS Signature Version 4.",
+                                          "Authorization", "null")
         try:
             metadata = self.runtime.services.call(ctx, "kms", "DescribeKey",
                                                   {"KeyId": key_id})["KeyMetadata"]
