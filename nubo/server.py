@@ -8,13 +8,13 @@ handlers run one at a time between awaits, so service state needs no locks, and 
 from __future__ import annotations
 
 import logging
-import uuid
 from xml.sax.saxutils import escape
 from typing import Any
 
 import orjson
 
 from nubo import __version__
+from nubo.core import ids
 from nubo.core.context import RequestContext
 from nubo.core.errors import InternalFailure, NotImplementedOperation, ServiceError
 from nubo.core.http import HttpRequest, HttpResponse
@@ -39,7 +39,7 @@ class Gateway:
         self.authorizer = runtime.authorizer = Authorizer(runtime)
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
-        request_id = str(uuid.uuid4())
+        request_id = ids.request_id()
         if request.method == "OPTIONS" and "access-control-request-method" in request.headers:
             response = cors.preflight(request, self.services.loaded())
         elif request.path.startswith(_INTERNAL_PREFIXES):

@@ -9,10 +9,13 @@ known without a lookup.
 from __future__ import annotations
 
 import base64
+import itertools
 import secrets
 import string
+import uuid
 
-__all__ = ["access_key_id", "account_of_access_key", "secret_access_key", "unique_id"]
+__all__ = ["access_key_id", "account_of_access_key", "request_id", "secret_access_key",
+           "unique_id"]
 
 _ACCOUNT_MASK = 0x7FFFFFFFFF80
 
@@ -43,3 +46,13 @@ def unique_id(prefix: str) -> str:
     """IAM-style unique ids (AIDA users, AROA roles, ANPA policies, ...): 21 characters."""
     alphabet = string.ascii_uppercase + string.digits
     return prefix + "".join(secrets.choice(alphabet) for _ in range(17))
+
+
+# Request ids are UUID-shaped like AWS's: a random prefix per process and a counter, unique
+# without costing a random read per request (uuid4 was ~3% of a small request's time).
+_REQUEST_ID_PREFIX = str(uuid.uuid4())[:24]
+_request_counter = itertools.count(secrets.randbits(40))
+
+
+def request_id() -> str:
+    return f"{_REQUEST_ID_PREFIX}{next(_request_counter) & 0xFFFFFFFFFFFF:012x}"

@@ -60,6 +60,7 @@ def test_sse_kms_and_bucket_default(s3, bucket, make_client):
     assert put["SSEKMSKeyId"] == managed["Arn"] and managed["KeyManager"] == "AWS"
 
 
+@pytest.mark.usefixtures("signing_at_server_time")
 def test_sse_kms_needs_sigv4(make_client):
     """KMS takes only SigV4: a SigV2-signed or anonymous GET of an SSE-KMS object, or a SigV2
     write asking for SSE-KMS, is refused (InvalidArgument naming Authorization); the same
