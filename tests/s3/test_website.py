@@ -258,3 +258,17 @@ def test_site_pages_take_conditions_and_ranges(nubo_server, s3, site):
     status, headers, body = visit({"Range": "bytes=4-7"})
     assert (status, body, headers["content-range"]) == (206, b"home", "bytes 4-7/13")
     assert visit({"Range": "bytes=100-"})[0] == 416
+
+
+def test_site_never_serves_sse_kms_objects(nubo_server, s3, site):
+    """KMS decrypts only for SigV4-signed requests, and a visitor is anonymous: an SSE-KMS
+    page is refused (403), an SSE-KMS error document is not used."""
+    _make_public(s3, site)
+    s3.put_object(Bucket=site, Key="kms.html", Body=b"kms", ServerSideEncryption="aws:kms")
+    assert _get(nubo_server, site, "/kms.html")[0:3:2] == (403, b"oops")  # the error document
+    s3.put_object(Bucket=site, Key="error.html", Body=b"oops", ServerSideEncryption="aws:kms")
+    status, _, body = _get(nubo_server, site, "/kms.html")
+    assert status == 403 and b"AccessDenied" in body and b"oops" not in body
+    status, _, body = _get(nubo_server, site, "/missing.html")
+    assert status == 404 and b"NoSuchKey" in body and b"oops" not in body
+    assert _get(nubo_server, site, "/")[0:3:2] == (200, b"<h1>home</h1>")

@@ -216,10 +216,16 @@ class Website:
         def exists(key: str) -> bool:
             found = self.objects.latest(name, key)
             return found is not None and not found.get("delete_marker")
+
+        def readable(key: str) -> bool:
+            # KMS decrypts only for SigV4-signed requests, and a visitor is anonymous: an
+            # SSE-KMS object is never served (403, as on AWS's website endpoints)
+            found = self.objects.latest(name, key)
+            return not (found or {}).get("SSEKMSKeyId") and \
+                self.may(bucket, "s3:GetObject", f"{arn}/{key}")
         arn = f"arn:aws:s3:::{name}"
         page = resolve(config, path, host, Visitor(
-            exists, lambda key: self.may(bucket, "s3:GetObject", f"{arn}/{key}"),
-            lambda: self.may(bucket, "s3:ListBucket", arn)), query)
+            exists, readable, lambda: self.may(bucket, "s3:ListBucket", arn)), query)
         if page.key is None:
             return page
         record = self.objects.latest(name, page.key)
