@@ -24,7 +24,7 @@ from nubo.services.dynamodb.items import (MAX_BATCH_GET, MAX_BATCH_WRITE,
                                           read_units, write_units)
 from nubo.services.dynamodb.models import Tables
 from nubo.services.dynamodb.requests import ItemRequests, projection_of
-from nubo.services.dynamodb.values import (check_item, check_item_size, item_size,
+from nubo.services.dynamodb.values import (check_item_size, checked_item, item_size,
                                            validation)
 from nubo.store import Store
 
@@ -115,35 +115,34 @@ class Batches:
                     raise validation("Supplied AttributeValue has more than one datatypes set, "
                                      "must contain exactly one of the supported datatypes")
                 if "PutRequest" in request:
-                    item = check_item(request["PutRequest"]["Item"])
-                    check_item_size(item)
+                    item, size = checked_item(request["PutRequest"]["Item"])
                     self.items.check_item_keys(table, item)
                     position, key = table.key.position(item), item
                 else:
-                    item = None
+                    item, size = None, 0
                     position, key = self.items.key_position(table,
                                                             request["DeleteRequest"]["Key"])
                 if position in positions:
                     raise validation(DUPLICATE_KEYS)
                 positions.add(position)
-                plans.append((table, position, item, key))
+                plans.append((table, position, item, size, key))
         used: dict[str, Capacity] = {}
-        for table, position, item, _ in plans:
-            old = self.items.load(table, position)
+        for table, position, item, size, _ in plans:
+            old, old_size = self.items.load_sized(table, position)
             if item is None and old is None:
                 indexes = {}
             else:
-                indexes = self.items.write(table, position, old, item)
+                indexes = self.items.write(table, position, old, item, old_size=old_size,
+                                           new_size=size)
             capacity = used.setdefault(table.name, Capacity(table, read=False))
-            capacity.units += write_units(max(item_size(item) if item else 0,
-                                              item_size(old) if old else 0))
+            capacity.units += write_units(max(size, old_size))
             for index, units in indexes.items():
                 capacity.indexes[index] = capacity.indexes.get(index, 0.0) + units
         output: dict[str, Any] = {"UnprocessedItems": {}}
         if capacity_mode in ("TOTAL", "INDEXES"):
             output["ConsumedCapacity"] = [c.view(capacity_mode) for c in used.values()]
         metrics = self.items.tables_collection_metrics(
-            [(table, key) for table, _, _, key in plans]) if metrics_mode == "SIZE" else None
+            [(table, key) for table, _, _, _, key in plans]) if metrics_mode == "SIZE" else None
         if metrics:
             output["ItemCollectionMetrics"] = metrics
         return output
@@ -272,8 +271,7 @@ class Batches:
         expressions.check_unused()
         item = None
         if kind == "Put":
-            item = check_item(spec["Item"])
-            check_item_size(item)
+            item, _ = checked_item(spec["Item"])
         table = self.tables.get(ctx, spec["TableName"])
         if kind == "Put":
             self.items.check_item_keys(table, item)

@@ -12,7 +12,7 @@ from nubo.services.dynamodb.evaluation import project
 from nubo.services.dynamodb.items import (Items, Read, condition_of, expressions_for,
                                           over_http)
 from nubo.services.dynamodb.models import Tables
-from nubo.services.dynamodb.values import check_item, check_item_size, validation
+from nubo.services.dynamodb.values import checked_item, validation
 
 _PUT_RETURNS = ("NONE", "ALL_OLD")
 
@@ -72,8 +72,7 @@ class ItemRequests:
         returns = check_return_values(ReturnValues, _PUT_RETURNS)
         condition = self._condition(ConditionExpression, Expected, ConditionalOperator,
                                     ExpressionAttributeNames, ExpressionAttributeValues)
-        item = check_item(Item)
-        size = check_item_size(item)
+        item, size = checked_item(Item)
         table = self.tables.get(ctx, TableName)
         old, capacity = self.items.put_item(table, item, condition,
                                             ReturnValuesOnConditionCheckFailure == "ALL_OLD",

@@ -16,7 +16,7 @@ from nubo.services.dynamodb.evaluation import evaluate, project
 from nubo.services.dynamodb.items import Items, Read, over_http
 from nubo.services.dynamodb.models import Table, Tables
 from nubo.services.dynamodb.queries import Queries, key_range
-from nubo.services.dynamodb.values import check_item, check_item_size, validation
+from nubo.services.dynamodb.values import checked_item, validation
 
 DUPLICATE_ITEM = "Duplicate primary key exists in table"
 _ERROR_CODES = {"ConditionalCheckFailedException": "ConditionalCheckFailed",
@@ -92,8 +92,7 @@ class Statements:
     def _write(self, table: Table, statement: partiql.Statement,
                return_old: bool) -> dict | None:
         if statement.kind == "insert":
-            item = check_item(statement.item)
-            check_item_size(item)
+            item, _ = checked_item(statement.item)
             try:
                 self.items.put_item(table, item, _missing(table), False)
             except ServiceError as error:
@@ -185,8 +184,7 @@ class Statements:
         plan: dict[str, Any] = {"table": table, "item": None, "clauses": None,
                                 "return_old": False}
         if statement.kind == "insert":
-            item = check_item(statement.item)
-            check_item_size(item)
+            item, _ = checked_item(statement.item)
             self.items.check_item_keys(table, item)
             plan.update(kind="Put", item=item, position=table.key.position(item),
                         key=table.key.key_of(item), condition=_missing(table),

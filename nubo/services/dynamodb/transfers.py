@@ -45,8 +45,8 @@ from nubo.core.http import BodyStream
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.items import Items
 from nubo.services.dynamodb.models import Table, Tables
-from nubo.services.dynamodb.values import (canonical_number, check_item, check_item_size,
-                                           load_item, parse_number, validation)
+from nubo.services.dynamodb.values import (canonical_number, checked_item, load_item,
+                                           parse_number, validation)
 from nubo.store import Store
 
 log = logging.getLogger("nubo.dynamodb")
@@ -535,8 +535,7 @@ class Transfers:
         self._finish(self.imports, record, "COMPLETED", EndTime=self.clock.now(), **counts)
 
     def _import_item(self, table: Table, item: dict) -> None:
-        item = check_item(item)
-        size = check_item_size(item)
+        item, size = checked_item(item)
         self.items.check_item_keys(table, item)
         position = table.key.position(item)
         with self.store.transaction():

@@ -118,28 +118,41 @@ def value_type(value: Any) -> str:
 def check_value(value: Any, depth: int = 0) -> dict:
     """A validated copy of an AttributeValue with its numbers canonical (``depth``: how many
     lists and maps hold it)."""
+    return _checked(value, depth)[0]
+
+
+def _checked(value: Any, depth: int) -> tuple[dict, int]:
+    """``check_value`` and the value's size (``value_size``) in one walk: every item written
+    is checked and sized."""
     kind = value_type(value)
     inner = value[kind]
+    if kind == "S":
+        return value, len(inner.encode())
     if kind == "N":
-        return {"N": canonical_number(inner)}
+        text = canonical_number(inner)
+        return {"N": text}, number_size(text)
+    if kind == "B":
+        return value, len(inner)
+    if kind == "BOOL":
+        return value, 1
     if kind == "NULL":
         if inner is not True:
             raise validation(INVALID + "Null attribute value types must have the value of true")
-        return value
+        return value, 1
     if kind == "SS":
         if not inner:
             raise validation(INVALID + "An string set  may not be empty")
         if len(set(inner)) != len(inner):
             raise validation(INVALID + f"Input collection [{', '.join(inner)}] contains "
                              "duplicates.")
-        return value
+        return value, sum(len(s.encode()) for s in inner)
     if kind == "NS":
         if not inner:
             raise validation(INVALID + "An number set  may not be empty")
         numbers = [canonical_number(n) for n in inner]
         if len(set(numbers)) != len(numbers):
             raise validation("Input collection contains duplicates")
-        return {"NS": numbers}
+        return {"NS": numbers}, sum(number_size(n) for n in numbers)
     if kind == "BS":
         if not inner:
             raise validation(INVALID + "Binary sets should not be empty")
@@ -147,19 +160,39 @@ def check_value(value: Any, depth: int = 0) -> dict:
             shown = ", ".join(base64.b64encode(b).decode() for b in inner)
             raise validation(INVALID + f"Input collection [{shown}]of type BS contains "
                              "duplicates.")
-        return value
-    if kind in ("L", "M"):
-        if depth >= MAX_NESTING:
-            raise validation("Nesting Levels have exceeded supported limits: Attributes in the "
-                             "item have nested levels beyond supported limit")
-        if kind == "L":
-            return {"L": [check_value(v, depth + 1) for v in inner]}
-        return {"M": {k: check_value(v, depth + 1) for k, v in inner.items()}}
-    return value
+        return value, sum(len(b) for b in inner)
+    if depth >= MAX_NESTING:  # L or M
+        raise validation("Nesting Levels have exceeded supported limits: Attributes in the "
+                         "item have nested levels beyond supported limit")
+    size = 3
+    if kind == "L":
+        elements = []
+        for element in inner:
+            checked, element_size = _checked(element, depth + 1)
+            elements.append(checked)
+            size += 1 + element_size
+        return {"L": elements}, size
+    members = {}
+    for name, member in inner.items():
+        checked, member_size = _checked(member, depth + 1)
+        members[name] = checked
+        size += 1 + len(name.encode()) + member_size
+    return {"M": members}, size
 
 
 def check_item(item: dict) -> dict:
     return {name: check_value(value) for name, value in item.items()}
+
+
+def checked_item(item: dict) -> tuple[dict, int]:
+    """A validated copy of an item written whole (numbers canonical) and its size; over 400 KB
+    is AWS's error."""
+    checked, size = {}, 0
+    for name, value in item.items():
+        checked[name], value_bytes = _checked(value, 0)
+        size += len(name.encode()) + value_bytes
+    _check_size(size, updated=False)
+    return checked, size
 
 
 # -- sizes ------------------------------------------------------------------------------------
@@ -192,10 +225,14 @@ def item_size(item: dict) -> int:
 def check_item_size(item: dict, updated: bool = False) -> int:
     """The item's size; over 400 KB is AWS's error (worded apart for updates)."""
     size = item_size(item)
+    _check_size(size, updated)
+    return size
+
+
+def _check_size(size: int, updated: bool) -> None:
     if size > MAX_ITEM_SIZE:
         raise validation("Item size to update has exceeded the maximum allowed size" if updated
                          else "Item size has exceeded the maximum allowed size")
-    return size
 
 
 # -- comparison -------------------------------------------------------------------------------
