@@ -369,6 +369,55 @@ def test_export_is_the_table_as_asked_whatever_is_written_meanwhile(ddb, s3, mak
     assert exported == {f"k{n}": str(n) for n in range(2500)}
 
 
+def test_export_with_a_filter_specification(ddb, s3, make_table, bucket):
+    """A FilterSpecification exports the items of its key condition that pass its filter,
+    with its projection, and is echoed by DescribeExport; its expressions are checked as a
+    Query's when the export is asked for."""
+    name = make_table(range_key=("sk", "N"))
+    ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+    arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+    for pk in ("a", "b"):
+        ddb.batch_write_item(RequestItems={name: [{"PutRequest": {"Item": {
+            "pk": {"S": pk}, "sk": {"N": str(n)}, "colour": {"S": "red" if n % 2 else "blue"},
+            "extra": {"S": "x" * 10}}}} for n in range(20)]})
+    spec = {"KeyConditionExpression": "pk = :pk AND sk >= :low",
+            "FilterExpression": "#c = :red", "ProjectionExpression": "pk, sk, #c",
+            "ExpressionAttributeNames": {"#c": "colour"},
+            "ExpressionAttributeValues": {":pk": {"S": "a"}, ":low": {"N": "10"},
+                                          ":red": {"S": "red"}}}
+    started = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket,
+                                                FilterSpecification=spec)["ExportDescription"]
+    assert started["FilterSpecification"] == spec
+    done = wait_for(lambda: ddb.describe_export(ExportArn=started["ExportArn"]),
+                    "ExportDescription", "ExportStatus")
+    assert done["ExportStatus"] == "COMPLETED" and done["ItemCount"] == 5
+    assert done["FilterSpecification"] == spec
+    _, lines = exported_lines(s3, bucket, done["ExportManifest"])
+    items = sorted((json.loads(line)["Item"] for line in lines), key=lambda i: int(i["sk"]["N"]))
+    assert items == [{"pk": {"S": "a"}, "sk": {"N": str(n)}, "colour": {"S": "red"}}
+                     for n in (11, 13, 15, 17, 19)]
+    only_filter = ddb.export_table_to_point_in_time(
+        TableArn=arn, S3Bucket=bucket, FilterSpecification={
+            "FilterExpression": "sk < :two", "ExpressionAttributeValues": {":two": {"N": "2"}}})
+    done = wait_for(lambda: ddb.describe_export(
+        ExportArn=only_filter["ExportDescription"]["ExportArn"]), "ExportDescription",
+        "ExportStatus")
+    assert done["ItemCount"] == 4  # sk 0 and 1 of both partitions, every attribute
+    for wrong, message in (
+            ({"KeyConditionExpression": "pk = :pk", "FilterExpression": "sk > :pk",
+              "ExpressionAttributeValues": {":pk": {"S": "a"}}},
+             "Filter Expression can only contain non-primary key attributes"),
+            ({"FilterExpression": "colour = :unset"}, ":unset"),
+            ({"FilterExpression": "colour = :red", "ExpressionAttributeValues": {
+                ":red": {"S": "red"}, ":unused": {"S": "x"}}}, ":unused")):
+        with pytest.raises(ClientError) as raised:
+            ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket=bucket,
+                                              FilterSpecification=wrong)
+        code, text = error_of(raised)[:2]
+        assert code == "ValidationException" and message in text, text
+
+
 def server_now(ddb, name: str) -> float:
     """The server's clock (tests move it forward)."""
     return ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"][

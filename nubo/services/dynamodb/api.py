@@ -94,7 +94,7 @@ def request_attributes(params: dict) -> list[str]:
 
 class DynamodbProvider(ServiceProvider):
     service_name = "dynamodb"
-    # Vector indexes, export filters and replica disassociation (newer than the rest)
+    # Vector indexes and replica disassociation (newer than the rest)
     unimplemented_members = {
         "CreateTable": ("VectorIndexes",),
         "UpdateTable": ("VectorIndexUpdates", "DisassociationProtectionEnabled",
@@ -102,7 +102,6 @@ class DynamodbProvider(ServiceProvider):
         "ImportTable": ("TableCreationParameters.VectorIndexes",),
         "RestoreTableFromBackup": ("VectorIndexOverride",),
         "RestoreTableToPointInTime": ("VectorIndexOverride",),
-        "ExportTableToPointInTime": ("FilterSpecification",),
     }
 
     def __init__(self, runtime: Runtime) -> None:

@@ -5,6 +5,7 @@ apply to the items read, the filter after them, as on AWS."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from nubo.core.context import RequestContext
@@ -142,6 +143,48 @@ def _filter_and_projection(expressions, filter_source: str | None, legacy_filter
     return filter_tree, projection
 
 
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items an export takes (its FilterSpecification, compiled): the positions
+    [lo, hi) of its key condition, its filter, and its projection."""
+
+    lo: bytes | None
+    hi: bytes | None
+    condition: tuple | None
+    projection: list | None
+
+    def apply(self, item: dict) -> dict | None:
+        """The item as exported, or None when the filter leaves it out."""
+        if self.condition is not None and not evaluate(self.condition, item):
+            return None
+        return item if self.projection is None else project(item, self.projection)
+
+
+def item_filter(key: KeySchema, spec: dict) -> ItemFilter:
+    """A FilterSpecification checked as Query checks its expressions."""
+    expressions = expressions_for(spec.get("ExpressionAttributeNames"),
+                                  spec.get("ExpressionAttributeValues"), True)
+    lo = hi = None
+    key_source = spec.get("KeyConditionExpression")
+    if key_source is not None:
+        hash_value, range_condition = split_key_condition(
+            condition_of(expressions, key_source, "KeyConditionExpression"), key)
+        lo, hi = key_range(key, hash_value, range_condition)
+    filter_tree, projection = _filter_and_projection(
+        expressions, spec.get("FilterExpression"), None, None,
+        spec.get("ProjectionExpression"), None)
+    if filter_tree is not None and key_source is not None:
+        _check_filter_keys(filter_tree, key)
+    return ItemFilter(lo, hi, filter_tree, projection)
+
+
+def _check_filter_keys(filter_tree: tuple, key: KeySchema) -> None:
+    for path in paths_of(filter_tree):
+        if path[0] in key.names:
+            raise validation("Filter Expression can only contain non-primary key "
+                             f"attributes: Primary key attribute: {path[0]}")
+
+
 class Queries:
     def __init__(self, tables: Tables, items: Items) -> None:
         self.tables = tables
@@ -184,10 +227,7 @@ class Queries:
         key = index.key if index else table.key
         hash_value, range_condition = split_key_condition(key_tree, key)
         if filter_tree is not None:
-            for path in paths_of(filter_tree):
-                if path[0] in key.names:
-                    raise validation("Filter Expression can only contain non-primary key "
-                                     f"attributes: Primary key attribute: {path[0]}")
+            _check_filter_keys(filter_tree, key)
         lo, hi = key_range(key, hash_value, range_condition)
         forward = ScanIndexForward is not False
         if ExclusiveStartKey is not None:

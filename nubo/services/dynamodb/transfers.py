@@ -32,6 +32,7 @@ import math
 import re
 import secrets
 import zlib
+from dataclasses import astuple
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Callable
 
@@ -44,9 +45,10 @@ from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream
 from nubo.services.dynamodb import schema
 from nubo.services.dynamodb.items import Items
-from nubo.services.dynamodb.models import Table, Tables
-from nubo.services.dynamodb.values import (canonical_number, checked_item, load_item,
-                                           parse_number, validation)
+from nubo.services.dynamodb.models import KeySchema, Table, Tables
+from nubo.services.dynamodb.queries import ItemFilter, item_filter
+from nubo.services.dynamodb.values import (canonical_number, checked_item, dump_item,
+                                           load_item, parse_number, validation)
 from nubo.store import Store
 
 log = logging.getLogger("nubo.dynamodb")
@@ -153,8 +155,11 @@ class Transfers:
                S3BucketOwner: str | None = None, S3Prefix: str | None = None,
                S3SseAlgorithm: str | None = None, S3SseKmsKeyId: str | None = None,
                ExportFormat: str | None = None, ExportType: str | None = None,
-               IncrementalExportSpecification: dict | None = None) -> dict:
+               IncrementalExportSpecification: dict | None = None,
+               FilterSpecification: dict | None = None) -> dict:
         spec = _incremental_spec(ExportType, IncrementalExportSpecification)
+        if spec is not None and FilterSpecification is not None:
+            raise validation("FilterSpecification is supported only for full exports")
         if S3SseKmsKeyId is not None and S3SseAlgorithm != "KMS":
             raise validation("Invalid Request: KMS Key Id is not supported for this encryption "
                              "type")
@@ -164,12 +169,16 @@ class Transfers:
                    "ExportFormat": ExportFormat or "DYNAMODB_JSON", "ExportType": ExportType,
                    "ExportTime": ExportTime.timestamp() if ExportTime else None,
                    "IncrementalExportSpecification": spec}
+        if FilterSpecification is not None:
+            request["FilterSpecification"] = FilterSpecification
         earlier = self._same_token(self.exports, ctx, ClientToken, request, "Export")
         if earlier is not None:
             return _export_view(earlier)
         table = self.tables.find(ctx.account_id, ctx.region, TableArn)
         if table is None:
             raise ServiceError("TableNotFoundException", f"Table not found: {TableArn}")
+        if FilterSpecification is not None:
+            item_filter(table.key, FilterSpecification)  # its expressions' errors, now
         pitr = table.record.get("pitr")
         now = self.clock.now()
         earliest = max(pitr["since"], now - pitr["days"] * 86400) if pitr else math.inf
@@ -179,7 +188,7 @@ class Transfers:
                   "table_arn": table.arn, "status": "IN_PROGRESS", "token": ClientToken,
                   "access_key": ctx.access_key_id, "request": request, "snapshot": snapshot,
                   "source": table.id, "TableId": table.record["TableId"], "StartTime": now,
-                  "token_expires": now + TOKEN_LIFETIME}
+                  "token_expires": now + TOKEN_LIFETIME, "key": list(astuple(table.key))}
         if spec is None:
             if not pitr:
                 raise ServiceError("PointInTimeRecoveryUnavailableException",
@@ -298,15 +307,26 @@ class Transfers:
                      BilledSizeBytes=size, ExportManifest=f"{base}/manifest-summary.json")
 
     async def _snapshot_files(self, record: dict) -> AsyncIterator[tuple[list[bytes], int]]:
-        """A full export's data files: (lines, their items' size) each."""
+        """A full export's data files: (lines, the size of the items read) each; requests go
+        on between chunks, however few items a filter takes."""
         await self._snapshot(record)
         line_of = _EXPORT_LINES[record["request"]["ExportFormat"]]
-        start = None
+        spec = record["request"].get("FilterSpecification")
+        chosen = item_filter(KeySchema(*record["key"]), spec) if spec else None
+        start = chosen.lo if chosen else None
+        lines: list[bytes] = []
+        size = 0
         while True:
-            lines, size, start, done = self._snapshot_lines(record["snapshot"], start, line_of)
-            yield lines, size
-            if done:
-                return
+            chunk, chunk_size, start = self._snapshot_chunk(record["snapshot"], start, line_of,
+                                                            chosen)
+            lines += chunk
+            size += chunk_size
+            if start is None or len(lines) >= DATA_FILE_ITEMS:
+                yield lines, size
+                if start is None:
+                    return
+                lines, size = [], 0
+            await asyncio.sleep(0)
 
     async def _snapshot(self, record: dict) -> None:
         """The table as it was at ExportTime, under the export's snapshot id: copied a chunk at
@@ -323,23 +343,26 @@ class Transfers:
         with self.store.transaction():
             self.items.rewind_rows(record["source"], record["snapshot"], record["ExportTime"])
 
-    def _snapshot_lines(self, snapshot: int, start: bytes | None,
-                        line_of: Callable[[bytes], bytes]
-                        ) -> tuple[list[bytes], int, bytes | None, bool]:
-        """The next data file's lines from the snapshot: (lines, their items' size, the
-        position to go on from, whether the snapshot is read to its end)."""
-        lines: list[bytes] = []
+    def _snapshot_chunk(self, snapshot: int, start: bytes | None,
+                        line_of: Callable[[bytes], bytes], chosen: ItemFilter | None
+                        ) -> tuple[list[bytes], int, bytes | None]:
+        """The lines of the next rows of the snapshot, of the items ``chosen`` takes (all
+        without it): (lines, the size of the items read, the position to go on from or None at
+        the end)."""
+        rows = self.items.rows.find_values(("position", "item", "size"), eq=(snapshot,),
+                                           lo=start, hi=chosen.hi if chosen else None,
+                                           limit=READ_ROWS)
+        lines = []
         size = 0
-        while len(lines) < DATA_FILE_ITEMS:
-            rows = self.items.rows.find_values(("position", "item", "size"), eq=(snapshot,),
-                                               lo=start, limit=READ_ROWS)
-            for _, stored, row_size in rows:
-                lines.append(line_of(stored))
-                size += row_size
-            if len(rows) < READ_ROWS:
-                return lines, size, None, True
-            start = rows[-1][0] + b"\x00"
-        return lines, size, start, False
+        for _, stored, row_size in rows:
+            size += row_size  # billed as read, taken or not
+            if chosen is not None:
+                item = chosen.apply(load_item(stored))
+                if item is None:
+                    continue
+                stored = dump_item(item)
+            lines.append(line_of(stored))
+        return lines, size, rows[-1][0] + b"\x00" if len(rows) == READ_ROWS else None
 
     # -- incremental exports ----------------------------------------------------------------
     #
@@ -623,7 +646,8 @@ def _export_view(record: dict) -> dict:
             "S3BucketOwner": request["S3BucketOwner"], "S3Prefix": request["S3Prefix"],
             "S3SseAlgorithm": request["S3SseAlgorithm"],
             "S3SseKmsKeyId": request["S3SseKmsKeyId"], "ExportFormat": request["ExportFormat"],
-            "ExportType": request.get("ExportType")}
+            "ExportType": request.get("ExportType"),
+            "FilterSpecification": request.get("FilterSpecification")}
     window = record.get("incremental")
     if window is not None:
         view["IncrementalExportSpecification"] = {
