@@ -196,7 +196,8 @@ def report(all_results: dict[str, dict], plan_of: dict[str, Plan]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short smoke-test run")
-    parser.add_argument("--out", type=Path, help="also write the Markdown report here")
+    parser.add_argument("--out", type=Path, help="also write the report's table into this "
+                        "Markdown file, keeping its sections")
     parser.add_argument("--servers", default="nubo,moto", help="comma-separated: nubo,moto")
     args = parser.parse_args(argv)
     results, plans = {}, {}
@@ -207,7 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     text = report(results, plans)
     print(text)
     if args.out:
-        args.out.write_text(text)
+        # the report replaces the file's table; the analysis kept under its "## " sections stays
+        kept = args.out.read_text() if args.out.exists() else ""
+        sections = kept.find("\n## ")
+        args.out.write_text(text.rstrip("\n") + "\n" + (kept[sections:] if sections >= 0 else ""))
     return 0
 
 
