@@ -4,12 +4,13 @@ certificates."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.iam.conftest import READ_BUCKET, TRUST_LAMBDA, doc, error_of
@@ -124,6 +125,45 @@ def test_saml_provider(fresh_iam):
     with pytest.raises(ClientError) as raised:
         fresh_iam.get_saml_provider(SAMLProviderArn=arn)
     assert error_of(raised)[0] == "NoSuchEntity"
+
+
+def rsa_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def test_saml_provider_encryption_settings(fresh_iam):
+    """The private keys STS decrypts assertions with (two at most, listed by id and upload
+    time, never returned) and the encryption mode."""
+    arn = fresh_iam.create_saml_provider(Name="encrypted", SAMLMetadataDocument=saml_metadata(),
+                                         AssertionEncryptionMode="Required",
+                                         AddPrivateKey=rsa_pem())["SAMLProviderArn"]
+    got = fresh_iam.get_saml_provider(SAMLProviderArn=arn)
+    assert got["AssertionEncryptionMode"] == "Required"
+    [first] = got["PrivateKeyList"]
+    assert re.fullmatch(r"[A-Z0-9]{22,64}", first["KeyId"]) and first["Timestamp"]
+    fresh_iam.update_saml_provider(SAMLProviderArn=arn, AddPrivateKey=rsa_pem(),
+                                   AssertionEncryptionMode="Allowed")
+    got = fresh_iam.get_saml_provider(SAMLProviderArn=arn)
+    assert got["AssertionEncryptionMode"] == "Allowed" and len(got["PrivateKeyList"]) == 2
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.update_saml_provider(SAMLProviderArn=arn, AddPrivateKey=rsa_pem())
+    assert error_of(raised)[0] == "LimitExceeded"
+    fresh_iam.update_saml_provider(SAMLProviderArn=arn, RemovePrivateKey=first["KeyId"])
+    kept = fresh_iam.get_saml_provider(SAMLProviderArn=arn)["PrivateKeyList"]
+    assert [k["KeyId"] for k in kept] != [first["KeyId"]] and len(kept) == 1
+    with pytest.raises(ClientError) as raised:
+        fresh_iam.update_saml_provider(SAMLProviderArn=arn, RemovePrivateKey=first["KeyId"])
+    assert error_of(raised)[0] == "NoSuchEntity"
+    ec_key = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode()
+    for wrong in ("not a key", ec_key):
+        with pytest.raises(ClientError) as raised:
+            fresh_iam.update_saml_provider(SAMLProviderArn=arn, AddPrivateKey=wrong)
+        assert error_of(raised)[0] == "InvalidInput"
+    assert len(fresh_iam.get_saml_provider(SAMLProviderArn=arn)["PrivateKeyList"]) == 1
 
 
 def test_oidc_provider(fresh_iam):

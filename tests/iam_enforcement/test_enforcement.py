@@ -445,6 +445,115 @@ def test_assume_role_with_saml(iam, connect, server):
     assert error_of(lambda: assume(signed, other_role))[0] == "InvalidIdentityToken"
 
 
+def encrypted_assertion(assertion: bytes, public_key, content: str = "gcm") -> bytes:
+    """An EncryptedAssertion as IdPs make it (XML Encryption): the assertion under a fresh
+    AES-256 key (GCM or CBC), the key under the SP's RSA key (RSA-OAEP, MGF1-SHA1)."""
+    import base64
+    import os
+
+    from cryptography.hazmat.primitives import hashes, padding as symmetric_padding
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    key = os.urandom(32)
+    if content == "gcm":
+        iv = os.urandom(12)
+        data, algorithm = iv + AESGCM(key).encrypt(iv, assertion, None), \
+            "http://www.w3.org/2009/xmlenc11#aes256-gcm"
+    else:
+        iv = os.urandom(16)
+        padder = symmetric_padding.PKCS7(128).padder()
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        data = iv + encryptor.update(padder.update(assertion) + padder.finalize()) + \
+            encryptor.finalize()
+        algorithm = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+    wrapped = public_key.encrypt(key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()),
+                                                   algorithm=hashes.SHA1(), label=None))
+    return f"""<saml:EncryptedAssertion xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion">
+ <xenc:EncryptedData xmlns:xenc="http://www.w3.org/2001/04/xmlenc#"
+   Type="http://www.w3.org/2001/04/xmlenc#Element">
+  <xenc:EncryptionMethod Algorithm="{algorithm}"/>
+  <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><xenc:EncryptedKey>
+   <xenc:EncryptionMethod Algorithm="http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p">
+    <ds:DigestMethod Algorithm="http://www.w3.org/2000/09/xmldsig#sha1"/>
+   </xenc:EncryptionMethod>
+   <xenc:CipherData><xenc:CipherValue>{base64.b64encode(wrapped).decode()}</xenc:CipherValue>
+   </xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>
+  <xenc:CipherData><xenc:CipherValue>{base64.b64encode(data).decode()}</xenc:CipherValue>
+  </xenc:CipherData>
+ </xenc:EncryptedData>
+</saml:EncryptedAssertion>""".encode()
+
+
+def test_assume_role_with_encrypted_saml(iam, server):
+    """An encrypted assertion (signed by the IdP, then encrypted to the SAML provider's key)
+    is decrypted with the private keys uploaded to IAM; a provider that requires encryption
+    refuses plaintext assertions; an assertion for a key IAM does not hold is refused."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from lxml import etree
+    from signxml import XMLSigner
+
+    from tests.iam_enforcement.identity_provider import self_signed
+
+    signing_key, cert_pem, _ = self_signed("idp.example.com")
+    cert_body = "".join(cert_pem.decode().splitlines()[1:-1])
+    sp_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    sp_pem = sp_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()).decode()
+    provider_arn = iam.create_saml_provider(
+        Name="encrypting-idp", SAMLMetadataDocument=SAML_METADATA.format(cert=cert_body),
+        AssertionEncryptionMode="Required", AddPrivateKey=sp_pem)["SAMLProviderArn"]
+    role_arn = create_role(iam, "encrypted-saml", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": provider_arn},
+        "Action": "sts:AssumeRoleWithSAML"}]})
+    now = server.get("/_nubo/clock")["now"]
+    not_after = datetime.datetime.fromtimestamp(now + 300, datetime.timezone.utc) \
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+    response = etree.fromstring(SAML_RESPONSE.format(not_after=not_after, role=role_arn,
+                                                     provider=provider_arn).encode())
+    assertion = response.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+    signed_assertion = XMLSigner().sign(assertion, key=signing_key, cert=cert_pem.decode())
+    plaintext = etree.tostring(signed_assertion)
+    sts = boto3.client("sts", endpoint_url=server.endpoint, region_name=REGION,
+                       config=client_config(), aws_access_key_id="x", aws_secret_access_key="x")
+
+    def with_assertion(inner: bytes) -> bytes:
+        document = etree.fromstring(etree.tostring(response))
+        old = document.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+        document.replace(old, etree.fromstring(inner))
+        return etree.tostring(document)
+
+    def assume(document: bytes):
+        return sts.assume_role_with_saml(RoleArn=role_arn, PrincipalArn=provider_arn,
+                                         SAMLAssertion=base64.b64encode(document).decode())
+
+    for content in ("gcm", "cbc"):
+        result = assume(with_assertion(encrypted_assertion(plaintext, sp_key.public_key(),
+                                                           content)))
+        assert result["Subject"] == "alice@example.com"
+    # the IdP may sign the Response around the encrypted (unsigned) assertion instead
+    unsigned_inside = with_assertion(encrypted_assertion(etree.tostring(assertion),
+                                                         sp_key.public_key()))
+    outer_signed = etree.tostring(XMLSigner().sign(etree.fromstring(unsigned_inside),
+                                                   key=signing_key, cert=cert_pem.decode()))
+    assert assume(outer_signed)["Subject"] == "alice@example.com"
+    assert error_of(lambda: assume(unsigned_inside))[0] == "InvalidIdentityToken"
+    assert error_of(lambda: assume(with_assertion(plaintext)))[0] == "InvalidIdentityToken"
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    assert error_of(lambda: assume(with_assertion(encrypted_assertion(
+        plaintext, other_key.public_key()))))[0] == "InvalidIdentityToken"
+    # a tampered assertion fails its signature once decrypted
+    tampered = plaintext.replace(b"alice@example.com", b"mallory@example.com")
+    assert error_of(lambda: assume(with_assertion(encrypted_assertion(
+        tampered, sp_key.public_key()))))[0] == "InvalidIdentityToken"
+    iam.update_saml_provider(SAMLProviderArn=provider_arn, AssertionEncryptionMode="Allowed")
+    assert assume(with_assertion(plaintext))["Subject"] == "alice@example.com"
+
+
 def test_kms_key_policy_decides(iam, connect):
     kms = connect("kms")
     frank = new_user(iam, connect, "frank", allow("kms:*"))

@@ -1003,9 +1003,12 @@ class IamProvider(ServiceProvider):
 
     @handler("CreateSAMLProvider")
     def create_saml_provider(self, ctx: RequestContext, SAMLMetadataDocument: str, Name: str,
-                             Tags: list[dict] | None = None) -> dict:
+                             Tags: list[dict] | None = None,
+                             AssertionEncryptionMode: str | None = None,
+                             AddPrivateKey: str | None = None) -> dict:
         provider = self.iam.create_saml_provider(ctx.account_id, ctx.partition, Name,
-                                                 SAMLMetadataDocument, Tags)
+                                                 SAMLMetadataDocument, Tags,
+                                                 AssertionEncryptionMode, AddPrivateKey)
         return shapes.compact({"SAMLProviderArn": provider["arn"], "Tags": provider["tags"]})
 
     @handler("GetSAMLProvider")
@@ -1015,12 +1018,20 @@ class IamProvider(ServiceProvider):
                                "SAMLMetadataDocument": provider["metadata"],
                                "CreateDate": provider["created"],
                                "ValidUntil": provider.get("valid_until"),
-                               "Tags": provider["tags"]})
+                               "Tags": provider["tags"],
+                               "AssertionEncryptionMode": provider.get("encryption_mode"),
+                               "PrivateKeyList": [
+                                   {"KeyId": key["id"], "Timestamp": key["added"]}
+                                   for key in provider.get("private_keys", ())]})
 
     @handler("UpdateSAMLProvider")
     def update_saml_provider(self, ctx: RequestContext, SAMLProviderArn: str,
-                             SAMLMetadataDocument: str | None = None) -> dict:
-        self.iam.update_saml_provider(ctx.account_id, SAMLProviderArn, SAMLMetadataDocument)
+                             SAMLMetadataDocument: str | None = None,
+                             AssertionEncryptionMode: str | None = None,
+                             AddPrivateKey: str | None = None,
+                             RemovePrivateKey: str | None = None) -> dict:
+        self.iam.update_saml_provider(ctx.account_id, SAMLProviderArn, SAMLMetadataDocument,
+                                      AssertionEncryptionMode, AddPrivateKey, RemovePrivateKey)
         return {"SAMLProviderArn": SAMLProviderArn}
 
     @handler("DeleteSAMLProvider")

@@ -114,7 +114,11 @@ class IamDirectory:
 
     def saml_provider(self, account_id: str, arn: str) -> dict | None:
         provider = self.iam.providers.get((account_id, "saml", arn))
-        return None if provider is None else {"Arn": arn, "Metadata": provider["metadata"]}
+        if provider is None:
+            return None
+        return {"Arn": arn, "Metadata": provider["metadata"],
+                "AssertionEncryptionMode": provider.get("encryption_mode", "Allowed"),
+                "PrivateKeys": [key["pem"] for key in provider.get("private_keys", ())]}
 
     def oidc_provider(self, account_id: str, arn: str) -> dict | None:
         provider = self.iam.providers.get((account_id, "oidc", arn))

@@ -5,6 +5,7 @@ stores; and the output shapes IAM answers with."""
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 import xml.etree.ElementTree as ElementTree
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from nubo.core.clock import Clock
 from nubo.core.errors import ServiceError
@@ -52,6 +54,7 @@ SERVICE_LINKED_ROLES = {
 }
 MAX_OIDC_CLIENT_IDS = 100
 MAX_OIDC_THUMBPRINTS = 5
+MAX_SAML_PRIVATE_KEYS = 2  # the current key and the next, for rotation
 
 
 def feature_disabled() -> ServiceError:
@@ -421,13 +424,15 @@ class Iam:
     # -- identity providers ----------------------------------------------------------------
 
     def create_saml_provider(self, account: str, partition: str, name: str, metadata: str,
-                             tags: list[dict] | None) -> dict:
+                             tags: list[dict] | None, encryption_mode: str | None = None,
+                             private_key: str | None = None) -> dict:
         arn = f"arn:{partition}:iam::{account}:saml-provider/{name}"
         if self.providers.get((account, "saml", arn)) is not None:
             raise ServiceError("EntityAlreadyExists", f"SAMLProvider {name} already exists.", 409)
         provider = {"account": account, "kind": "saml", "arn": arn, "created": self.clock.now(),
                     "uuid": str(uuid.uuid4()), "tags": merge_tags([], tags),
                     **self._saml_metadata(metadata)}
+        self._saml_encryption(provider, encryption_mode, private_key, None)
         self.providers.insert(provider)
         return provider
 
@@ -441,11 +446,40 @@ class Iam:
             raise invalid_input("Could not parse metadata")
         return {"metadata": metadata, "valid_until": root.get("validUntil")}
 
-    def update_saml_provider(self, account: str, arn: str, metadata: str | None) -> None:
+    def update_saml_provider(self, account: str, arn: str, metadata: str | None,
+                             encryption_mode: str | None = None, add_key: str | None = None,
+                             remove_key: str | None = None) -> None:
         provider = self.provider(account, "saml", arn)
         if metadata is not None:
             provider.update(self._saml_metadata(metadata))
+        self._saml_encryption(provider, encryption_mode, add_key, remove_key)
         self.providers.put(provider)
+
+    def _saml_encryption(self, provider: dict, mode: str | None, add_key: str | None,
+                         remove_key: str | None) -> None:
+        """Encrypted assertions: the mode (Allowed, or Required: plaintext ones are refused)
+        and the private keys (two at most, for rotation) STS decrypts them with."""
+        keys = list(provider.get("private_keys", ()))
+        if remove_key is not None:
+            if not any(key["id"] == remove_key for key in keys):
+                raise no_such_entity(f"Private key {remove_key} not found for the SAML "
+                                     "provider.")
+            keys = [key for key in keys if key["id"] != remove_key]
+        if add_key is not None:
+            try:
+                loaded = serialization.load_pem_private_key(add_key.encode(), password=None)
+            except (ValueError, TypeError, UnsupportedAlgorithm):
+                loaded = None
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise invalid_input("The private key is not a valid RSA private key in PEM "
+                                    "format.")
+            if len(keys) >= MAX_SAML_PRIVATE_KEYS:
+                raise limit_exceeded("PrivateKeysPerSAMLProvider", MAX_SAML_PRIVATE_KEYS)
+            keys.append({"id": secrets.token_hex(16).upper(), "pem": add_key,
+                         "added": self.clock.now()})
+        provider["private_keys"] = keys
+        if mode is not None:
+            provider["encryption_mode"] = mode
 
     def create_oidc_provider(self, account: str, partition: str, url: str,
                              client_ids: list[str] | None, thumbprints: list[str] | None,
