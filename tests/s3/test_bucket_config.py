@@ -389,3 +389,76 @@ def test_documents_missing_elements_are_malformed_xml(s3, bucket):
             write()
         assert error_of(caught) == ("MalformedXML", "The XML you provided was not well-formed "
                                     "or did not validate against our published schema", 400)
+
+
+def identified_configurations(bucket: str) -> dict:
+    """One configuration of each kind a bucket holds many of, by Id."""
+    return {
+        "Inventory": {"Id": "weekly", "IsEnabled": True, "IncludedObjectVersions": "Current",
+                      "Destination": {"S3BucketDestination": {
+                          "Bucket": f"arn:aws:s3:::{bucket}", "Format": "CSV",
+                          "Prefix": "inventory"}},
+                      "Schedule": {"Frequency": "Weekly"},
+                      "OptionalFields": ["Size", "ETag"]},
+        "Metrics": {"Id": "logs", "Filter": {"Prefix": "logs/"}},
+        "Analytics": {"Id": "ia", "Filter": {"Prefix": "data/"},
+                      "StorageClassAnalysis": {}},
+        "IntelligentTiering": {"Id": "archive", "Status": "Enabled", "Tierings": [
+            {"Days": 90, "AccessTier": "ARCHIVE_ACCESS"}]},
+    }
+
+
+@pytest.mark.parametrize("name", ["Inventory", "Metrics", "Analytics", "IntelligentTiering"])
+def test_configurations_by_id(s3, bucket, name):
+    """Inventory, metrics, analytics and Intelligent-Tiering configurations: stored by Id,
+    read back, listed a page of 100 at a time, deleted; NoSuchConfiguration for a missing
+    one; the Id must be the configuration's."""
+    snake = {"Inventory": "inventory", "Metrics": "metrics", "Analytics": "analytics",
+             "IntelligentTiering": "intelligent_tiering"}[name]
+    member = f"{name}Configuration"
+    put, get = getattr(s3, f"put_bucket_{snake}_configuration"), \
+        getattr(s3, f"get_bucket_{snake}_configuration")
+    delete, listing = getattr(s3, f"delete_bucket_{snake}_configuration"), \
+        getattr(s3, f"list_bucket_{snake}_configurations")
+    configuration = identified_configurations(bucket)[name]
+    config_id = configuration["Id"]
+    put(Bucket=bucket, Id=config_id, **{member: configuration})
+    assert get(Bucket=bucket, Id=config_id)[member] == configuration
+    listed = listing(Bucket=bucket)
+    assert listed[f"{member}List"] == [configuration] and listed["IsTruncated"] is False
+    ids = [f"c{n:03d}" for n in range(105)]
+    for other in ids:
+        put(Bucket=bucket, Id=other, **{member: {**configuration, "Id": other}})
+    first = listing(Bucket=bucket)
+    assert first["IsTruncated"] is True and len(first[f"{member}List"]) == 100
+    rest = listing(Bucket=bucket, ContinuationToken=first["NextContinuationToken"])
+    assert rest["IsTruncated"] is False and rest["ContinuationToken"] == \
+        first["NextContinuationToken"]
+    assert [c["Id"] for c in first[f"{member}List"] + rest[f"{member}List"]] == \
+        sorted(ids + [config_id])
+    delete(Bucket=bucket, Id=config_id)
+    for call in (lambda: get(Bucket=bucket, Id=config_id),
+                 lambda: delete(Bucket=bucket, Id=config_id)):
+        with pytest.raises(ClientError) as raised:
+            call()
+        assert error_of(raised) == ("NoSuchConfiguration",
+                                    "The specified configuration does not exist.", 404)
+    with pytest.raises(ClientError) as raised:
+        put(Bucket=bucket, Id="other-id", **{member: configuration})
+    assert error_of(raised)[0::2] == ("InvalidArgument", 400)
+    with pytest.raises(ClientError) as raised:
+        get(Bucket=bucket + "-missing", Id=config_id)
+    assert error_of(raised)[0] == "NoSuchBucket"
+
+
+def test_deleted_bucket_forgets_its_configurations(s3):
+    from tests.s3.conftest import unique
+
+    name = unique("identified")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_metrics_configuration(Bucket=name, Id="all",
+                                        MetricsConfiguration={"Id": "all"})
+    s3.delete_bucket(Bucket=name)
+    s3.create_bucket(Bucket=name)
+    assert "MetricsConfigurationList" not in s3.list_bucket_metrics_configurations(Bucket=name)
+    s3.delete_bucket(Bucket=name)

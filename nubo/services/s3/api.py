@@ -9,7 +9,7 @@ import base64
 import inspect
 import logging
 import uuid
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, quote, unquote
 
 from nubo.core.context import RequestContext
@@ -25,6 +25,7 @@ from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.acl import (acl_output, check_acl_allowed, is_public,
                                   requested_acl)
 from nubo.services.s3.config import (MAX_OBJECT_TAGS, AccountBlocks, BucketConfigs,
+                                     IdentifiedConfigs,
                                      check_policy, check_tags, policy_principals,
                                      effective_policy, is_public_policy, object_ownership,
                                      PUBLIC_ACCESS_SETTINGS,
@@ -98,6 +99,9 @@ class S3Provider(ServiceProvider):
         self.objects = Objects(runtime.store, runtime.clock, self.blobs)
         self.uploads = Uploads(runtime.store, runtime.clock, self.blobs)
         self.configs = BucketConfigs(self.buckets, AccountBlocks(runtime.store))
+        # inventory, metrics, analytics and Intelligent-Tiering configurations, by Id (their
+        # handlers are made once for the four kinds: _identified_handlers, below the class)
+        self.identified = IdentifiedConfigs(runtime.store)
         self.website = Website(self.buckets, self.objects, self.blobs, self._anonymous_may)
         self.notifier = Notifier(runtime)
         self._storage_classes = frozenset(self.model.shape_for("StorageClass").enum)
@@ -514,6 +518,7 @@ class S3Provider(ServiceProvider):
     @handler("DeleteBucket")
     def delete_bucket(self, ctx: RequestContext, Bucket: str, **_: Any) -> None:
         self.buckets.delete(Bucket, self.objects)
+        self.identified.drop(Bucket)
         # S3 deletes a bucket whatever multipart uploads it has in progress, and them with it
         self._remove_when_durable(self.uploads.abort_all(Bucket))
 
@@ -1720,6 +1725,47 @@ def _encoder(encoding: str | None):
         raise errors.invalid_argument("Invalid Encoding Method specified in Request",
                                       "encoding-type", encoding)
     return lambda value: value
+
+
+def _identified_handlers(kind: str, name: str) -> tuple[Callable, ...]:
+    """PutBucket<name>Configuration, Get..., Delete... and ListBucket<name>Configurations:
+    the same four operations for each kind of configuration a bucket holds many of by Id."""
+    member = f"{name}Configuration"
+
+    def put(self, ctx: RequestContext, Bucket: str, Id: str, **params: Any) -> None:
+        self.buckets.get(Bucket)
+        self.identified.put(Bucket, kind, Id, params[member])
+
+    def get(self, ctx: RequestContext, Bucket: str, Id: str, **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        return {member: self.identified.get(Bucket, kind, Id)}
+
+    def delete(self, ctx: RequestContext, Bucket: str, Id: str, **_: Any) -> None:
+        self.buckets.get(Bucket)
+        self.identified.delete(Bucket, kind, Id)
+
+    def list_all(self, ctx: RequestContext, Bucket: str, ContinuationToken: str | None = None,
+                 **_: Any) -> dict:
+        self.buckets.get(Bucket)
+        found, last = self.identified.page(
+            Bucket, kind, _decode_token(ContinuationToken) if ContinuationToken else None)
+        return {f"{member}List": found or None, "IsTruncated": last is not None,
+                "ContinuationToken": ContinuationToken,
+                "NextContinuationToken": _encode_token(last) if last else None}
+
+    made = []
+    for fn, operation in ((put, f"PutBucket{member}"), (get, f"GetBucket{member}"),
+                          (delete, f"DeleteBucket{member}"), (list_all, f"ListBucket{member}s")):
+        fn.__name__ = f"{operation[:operation.index('Bucket')].lower()}_bucket_{kind}_" + \
+            ("configurations" if operation.endswith("s") else "configuration")
+        made.append(handler(operation)(fn))
+    return tuple(made)
+
+
+for _kind, _name in (("inventory", "Inventory"), ("metrics", "Metrics"),
+                     ("analytics", "Analytics"), ("intelligent_tiering", "IntelligentTiering")):
+    for _fn in _identified_handlers(_kind, _name):
+        setattr(S3Provider, _fn.__name__, _fn)
 
 
 def _encode_token(value: str) -> str:

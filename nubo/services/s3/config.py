@@ -20,7 +20,7 @@ from nubo.core.errors import ServiceError
 from nubo.services.s3 import errors
 from nubo.services.s3.acl import BUCKET_ACTIONS, OBJECT_ACTIONS, acl_statements
 from nubo.services.s3.models import Buckets
-from nubo.services.s3.schema import ACCOUNT_SETTINGS
+from nubo.services.s3.schema import ACCOUNT_SETTINGS, BUCKET_CONFIGURATIONS
 from nubo.store import Store
 
 MAX_TAGS = 50
@@ -419,6 +419,59 @@ class BucketConfigs:
 
     def delete(self, bucket: str, kind: str) -> None:
         self.buckets.update(bucket, {KINDS[kind].field: None, **_flags(kind, None)})
+
+
+MAX_IDENTIFIED = 1_000  # configurations of one kind per bucket
+IDENTIFIED_PAGE = 100  # configurations per List... page
+
+
+class IdentifiedConfigs:
+    """A bucket's configurations that it holds many of, each by its Id: inventory, metrics,
+    analytics and Intelligent-Tiering (``kind``). S3 stores them; what they would produce
+    (inventory reports, CloudWatch metrics, tier moves) is not emulated."""
+
+    def __init__(self, store: Store) -> None:
+        self.table = store.table(BUCKET_CONFIGURATIONS)
+
+    def put(self, bucket: str, kind: str, config_id: str, value: dict) -> None:
+        if value.get("Id") != config_id:
+            raise errors.invalid_argument("The Id of the configuration does not match the id "
+                                          "parameter of the request", "id", config_id)
+        if self.table.get((bucket, kind, config_id)) is None and \
+                self.table.count(eq=(bucket, kind)) >= MAX_IDENTIFIED:
+            raise ServiceError("TooManyConfigurations", "You are attempting to create a new "
+                               f"configuration but have already reached the "
+                               f"{MAX_IDENTIFIED:,}-configuration limit.", 400)
+        self.table.put({"bucket": bucket, "kind": kind, "id": config_id,
+                        "configuration": value})
+
+    def get(self, bucket: str, kind: str, config_id: str) -> dict:
+        found = self.table.get((bucket, kind, config_id))
+        if found is None:
+            raise _no_such_configuration()
+        return found["configuration"]
+
+    def delete(self, bucket: str, kind: str, config_id: str) -> None:
+        if not self.table.delete((bucket, kind, config_id)):
+            raise _no_such_configuration()
+
+    def page(self, bucket: str, kind: str, after: str | None) -> tuple[list[dict], str | None]:
+        """A page of configurations in Id order after ``after``; the Id the next page
+        follows, if any."""
+        rows = self.table.find(eq=(bucket, kind), lo=after + "\0" if after else None,
+                               limit=IDENTIFIED_PAGE + 1)
+        more = len(rows) > IDENTIFIED_PAGE
+        rows = rows[:IDENTIFIED_PAGE]
+        return [row["configuration"] for row in rows], rows[-1]["id"] if more else None
+
+    def drop(self, bucket: str) -> None:
+        """Forget a deleted bucket's configurations."""
+        self.table.delete_where(eq=(bucket,))
+
+
+def _no_such_configuration() -> ServiceError:
+    return ServiceError("NoSuchConfiguration", "The specified configuration does not exist.",
+                        404)
 
 
 def _flags(kind: str, value: Any) -> dict:

@@ -114,3 +114,11 @@ LOOSE_BLOBS = TableSpec(
     key=("blob",),
     columns={"blob": "text"},
 )
+
+# The configurations a bucket holds many of, each by its Id: inventory, metrics, analytics and
+# Intelligent-Tiering (`kind`), up to 1,000 of each, listed in Id order.
+BUCKET_CONFIGURATIONS = TableSpec(
+    name="s3_bucket_configurations",
+    key=("bucket", "kind", "id"),
+    columns={"bucket": "text", "kind": "text", "id": "text"},
+)
