@@ -215,3 +215,17 @@ def test_expected_bucket_owner(s3, bucket):
     with pytest.raises(ClientError) as caught:
         s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner="111122223333")
     assert error_of(caught) == ("AccessDenied", "Access Denied", 403)
+    # a copy may state its source bucket's owner too
+    s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"},
+                   ExpectedSourceBucketOwner="000000000000")
+    with pytest.raises(ClientError) as caught:
+        s3.copy_object(Bucket=bucket, Key="copy2", CopySource={"Bucket": bucket, "Key": "k"},
+                       ExpectedSourceBucketOwner="111122223333")
+    assert error_of(caught) == ("AccessDenied", "Access Denied", 403)
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="parts")["UploadId"]
+    with pytest.raises(ClientError) as caught:
+        s3.upload_part_copy(Bucket=bucket, Key="parts", UploadId=upload, PartNumber=1,
+                            CopySource={"Bucket": bucket, "Key": "k"},
+                            ExpectedSourceBucketOwner="111122223333")
+    assert error_of(caught)[0] == "AccessDenied"
+    s3.abort_multipart_upload(Bucket=bucket, Key="parts", UploadId=upload)

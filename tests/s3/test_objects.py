@@ -201,6 +201,34 @@ def test_conditional_writes(s3, bucket):
     assert s3.get_object(Bucket=bucket, Key="w")["Body"].read() == b"third"
 
 
+def test_conditional_deletes(s3, bucket):
+    """DeleteObject and DeleteObjects with If-Match (the key's current ETag, or * for any),
+    and the modification time and size conditions: 412 when they do not hold, 404 for If-Match
+    on a missing key."""
+    etag = s3.put_object(Bucket=bucket, Key="d", Body=b"12345")["ETag"]
+    head = s3.head_object(Bucket=bucket, Key="d")
+    for wrong in ({"IfMatch": '"0123456789abcdef0123456789abcdef"'},
+                  {"IfMatchSize": 4},
+                  {"IfMatchLastModifiedTime": head["LastModified"] - timedelta(seconds=5)}):
+        with pytest.raises(ClientError) as caught:
+            s3.delete_object(Bucket=bucket, Key="d", **wrong)
+        assert error_of(caught)[0::2] == ("PreconditionFailed", 412)
+    assert s3.head_object(Bucket=bucket, Key="d")["ETag"] == etag
+    s3.delete_object(Bucket=bucket, Key="d", IfMatch=etag, IfMatchSize=5,
+                     IfMatchLastModifiedTime=head["LastModified"])
+    with pytest.raises(ClientError) as caught:
+        s3.delete_object(Bucket=bucket, Key="d", IfMatch="*")
+    assert error_of(caught)[0::2] == ("NoSuchKey", 404)
+    s3.delete_object(Bucket=bucket, Key="d", IfMatchSize=5)  # absent: nothing to compare
+    kept = s3.put_object(Bucket=bucket, Key="kept", Body=b"x")["ETag"]
+    gone = s3.put_object(Bucket=bucket, Key="gone", Body=b"y")["ETag"]
+    result = s3.delete_objects(Bucket=bucket, Delete={"Objects": [
+        {"Key": "kept", "ETag": gone}, {"Key": "gone", "ETag": gone}]})
+    assert [d["Key"] for d in result["Deleted"]] == ["gone"]
+    assert [(e["Key"], e["Code"]) for e in result["Errors"]] == [("kept", "PreconditionFailed")]
+    assert s3.head_object(Bucket=bucket, Key="kept")["ETag"] == kept
+
+
 def test_overwrite_replaces(s3, bucket):
     s3.put_object(Bucket=bucket, Key="o", Body=b"x" * 200_000)
     s3.put_object(Bucket=bucket, Key="o", Body=b"small")

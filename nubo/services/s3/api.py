@@ -48,8 +48,9 @@ from nubo.services.s3.protection import (check_customer_key, check_deletable,
                                          check_mfa, check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
-                                       check_metadata, check_read_conditions,
-                                       check_write_conditions, description,
+                                       check_delete_conditions, check_metadata,
+                                       check_read_conditions, check_write_conditions,
+                                       description,
                                        encryption_output, object_parts, part_span, receive,
                                        requested_algorithms, segments_of,
                                        stated_payload_sha256, stream, verify)
@@ -126,10 +127,13 @@ class S3Provider(ServiceProvider):
             payer = params.get("RequestPayer")
             charged = self._requester_pays(ctx, params["Bucket"], payer)
             if params.get("CopySource"):  # the source's bucket may make the requester pay too
-                source = unquote(params["CopySource"].partition("?")[0]).lstrip("/")
-                charged = self._requester_pays(ctx, source.partition("/")[0], payer) or charged
+                charged = self._requester_pays(ctx, _source_bucket(params["CopySource"]),
+                                               payer) or charged
         if params.get("ExpectedBucketOwner") is not None:
             self._check_owner(params["Bucket"], params["ExpectedBucketOwner"])
+        if params.get("ExpectedSourceBucketOwner") is not None and params.get("CopySource"):
+            self._check_owner(_source_bucket(params["CopySource"]),
+                              params["ExpectedSourceBucketOwner"])
         result = super().dispatch(ctx, operation, params)
         if not charged:
             return result
@@ -847,10 +851,14 @@ class S3Provider(ServiceProvider):
 
     @handler("DeleteObject")
     def delete_object(self, ctx: RequestContext, Bucket: str, Key: str, VersionId=None,
-                      BypassGovernanceRetention=None, MFA=None, **_: Any) -> dict:
+                      BypassGovernanceRetention=None, MFA=None, IfMatch=None,
+                      IfMatchLastModifiedTime=None, IfMatchSize=None, **_: Any) -> dict:
         bucket = self.buckets.get(Bucket)
         if VersionId is not None and bucket.get("mfa_delete") == "Enabled":
             self._check_mfa(ctx, bucket, MFA)
+        if (IfMatch, IfMatchLastModifiedTime, IfMatchSize) != (None, None, None):
+            check_delete_conditions(self.objects.latest(Bucket, Key), Key, IfMatch,
+                                    IfMatchLastModifiedTime, IfMatchSize)
         return self._delete(ctx, bucket, Key, VersionId, bool(BypassGovernanceRetention))
 
     def _delete(self, ctx: RequestContext, bucket: dict, key: str, version_id: str | None,
@@ -892,6 +900,11 @@ class S3Provider(ServiceProvider):
             try:
                 self._check_delete_allowed(ctx, Bucket, key, version_id,
                                            BypassGovernanceRetention)
+                if any(item.get(name) is not None for name in ("ETag", "LastModifiedTime",
+                                                               "Size")):
+                    check_delete_conditions(self.objects.latest(Bucket, key), key,
+                                            item.get("ETag"), item.get("LastModifiedTime"),
+                                            item.get("Size"))
                 with self.store.transaction():
                     result = self._delete(ctx, bucket, key, version_id,
                                           bool(BypassGovernanceRetention))
@@ -1766,6 +1779,11 @@ for _kind, _name in (("inventory", "Inventory"), ("metrics", "Metrics"),
                      ("analytics", "Analytics"), ("intelligent_tiering", "IntelligentTiering")):
     for _fn in _identified_handlers(_kind, _name):
         setattr(S3Provider, _fn.__name__, _fn)
+
+
+def _source_bucket(copy_source: str) -> str:
+    """The bucket an x-amz-copy-source names."""
+    return unquote(copy_source.partition("?")[0]).lstrip("/").partition("/")[0]
 
 
 def _encode_token(value: str) -> str:

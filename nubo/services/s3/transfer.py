@@ -257,6 +257,19 @@ def check_write_conditions(latest: dict | None, key: str, if_match: str | None,
             raise errors.precondition_failed("If-Match")
 
 
+def check_delete_conditions(latest: dict | None, key: str, if_match: str | None,
+                            last_modified: datetime | None, size: int | None) -> None:
+    """Conditional deletes, of the key's current version: If-Match as for writes (the key
+    must exist); its modification time and size, when given, must be the object's."""
+    check_write_conditions(latest, key, if_match, None)
+    if latest is None or latest.get("delete_marker"):
+        return
+    if last_modified is not None and int(last_modified.timestamp()) != int(latest["modified"]):
+        raise errors.precondition_failed("x-amz-if-match-last-modified-time")
+    if size is not None and size != latest["size"]:
+        raise errors.precondition_failed("x-amz-if-match-size")
+
+
 def _validators(record: dict) -> dict[str, str]:
     return {"ETag": record["etag"], "Last-Modified": http_date(record["modified"])}
 
