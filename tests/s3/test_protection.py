@@ -150,6 +150,17 @@ def test_archived_objects_need_a_restore(s3, bucket):
     with pytest.raises(ClientError) as caught:
         s3.restore_object(Bucket=bucket, Key="warm", RestoreRequest={"Days": 1})
     assert error_of(caught)[0::2] == ("InvalidObjectState", 403)
+    # listings report restores when asked (OptionalObjectAttributes=RestoreStatus)
+    s3.put_object(Bucket=bucket, Key="cold-too", Body=b"z", StorageClass="DEEP_ARCHIVE")
+    for listing in (lambda **kw: s3.list_objects_v2(Bucket=bucket, **kw)["Contents"],
+                    lambda **kw: s3.list_objects(Bucket=bucket, **kw)["Contents"],
+                    lambda **kw: s3.list_object_versions(Bucket=bucket, **kw)["Versions"]):
+        statuses = {entry["Key"]: entry.get("RestoreStatus")
+                    for entry in listing(OptionalObjectAttributes=["RestoreStatus"])}
+        assert statuses["cold"]["IsRestoreInProgress"] is False
+        assert statuses["cold"]["RestoreExpiryDate"] > head["LastModified"]
+        assert statuses["cold-too"] is None and statuses["warm"] is None
+        assert all("RestoreStatus" not in entry for entry in listing())
 
 
 def test_restore_expires(s3, bucket, nubo_server):

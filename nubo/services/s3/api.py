@@ -44,7 +44,8 @@ from nubo.services.s3.notifications import (Notifier, check_configuration,
                                             replication_failure_data, restore_data,
                                             s3_context)
 from nubo.services.s3.schema import PENDING_REPLICATIONS
-from nubo.services.s3.protection import (check_customer_key, check_deletable,
+from nubo.services.s3.protection import (ARCHIVED_CLASSES, check_customer_key,
+                                         check_deletable,
                                          check_mfa, check_readable, check_retention_change,
                                          encryption_of, lock_of, restore, restore_header)
 from nubo.services.s3.transfer import (STORED_ATTRIBUTES, Upload, byte_range,
@@ -1024,7 +1025,8 @@ class S3Provider(ServiceProvider):
     @handler("ListObjectsV2")
     def list_objects_v2(self, ctx: RequestContext, Bucket: str, Prefix=None, Delimiter=None,
                         MaxKeys=None, ContinuationToken=None, StartAfter=None,
-                        EncodingType=None, FetchOwner=None, **_: Any) -> dict:
+                        EncodingType=None, FetchOwner=None, OptionalObjectAttributes=None,
+                        **_: Any) -> dict:
         self.buckets.get(Bucket)
         if ContinuationToken is not None:
             after = _decode_token(ContinuationToken)
@@ -1035,6 +1037,8 @@ class S3Provider(ServiceProvider):
         encode = _encoder(EncodingType)
         out = self._listing_output(Bucket, page, Prefix, Delimiter, limit, encode,
                                    FetchOwner is True)
+        if OptionalObjectAttributes:
+            self._restore_statuses(Bucket, page.entries, out["Contents"] or [])
         out.update(KeyCount=len(page.entries) + len(page.prefixes),
                    ContinuationToken=ContinuationToken, StartAfter=encode(StartAfter),
                    EncodingType=EncodingType)
@@ -1044,17 +1048,34 @@ class S3Provider(ServiceProvider):
 
     @handler("ListObjects")
     def list_objects(self, ctx: RequestContext, Bucket: str, Prefix=None, Delimiter=None,
-                     MaxKeys=None, Marker=None, EncodingType=None, **_: Any) -> dict:
+                     MaxKeys=None, Marker=None, EncodingType=None,
+                     OptionalObjectAttributes=None, **_: Any) -> dict:
         self.buckets.get(Bucket)
         limit = _max_keys(MaxKeys)
         page = self.objects.list(Bucket, Prefix or "", Delimiter or None, Marker or None,
                                  limit)
         encode = _encoder(EncodingType)
         out = self._listing_output(Bucket, page, Prefix, Delimiter, limit, encode, True)
+        if OptionalObjectAttributes:
+            self._restore_statuses(Bucket, page.entries, out["Contents"] or [])
         out.update(Marker=encode(Marker or ""), EncodingType=EncodingType)
         if page.truncated and Delimiter:
             out["NextMarker"] = encode(page.last)
         return out
+
+    def _restore_statuses(self, bucket: str, rows: list[dict], entries: list[dict]) -> None:
+        """OptionalObjectAttributes=RestoreStatus: the restored copy of each archived version
+        listed, while it lasts (restores complete at once in nubo)."""
+        now = self.runtime.clock.now()
+        for row, entry in zip(rows, entries):
+            if entry["StorageClass"] not in ARCHIVED_CLASSES:
+                continue
+            record = self.objects.version(bucket, row["key"], row["version_id"]) \
+                if "version_id" in row else self.objects.latest(bucket, row["key"])
+            until = (record or {}).get("restore_until")
+            if until is not None and until > now:
+                entry["RestoreStatus"] = {"IsRestoreInProgress": False,
+                                          "RestoreExpiryDate": until}
 
     @staticmethod
     def _listing_output(bucket: str, page: Listing, prefix, delimiter, limit: int, encode,
@@ -1076,13 +1097,14 @@ class S3Provider(ServiceProvider):
     @handler("ListObjectVersions")
     def list_object_versions(self, ctx: RequestContext, Bucket: str, Prefix=None,
                              Delimiter=None, MaxKeys=None, KeyMarker=None,
-                             VersionIdMarker=None, EncodingType=None, **_: Any) -> dict:
+                             VersionIdMarker=None, EncodingType=None,
+                             OptionalObjectAttributes=None, **_: Any) -> dict:
         self.buckets.get(Bucket)
         limit = _max_keys(MaxKeys)
         page = self.objects.list_versions(Bucket, Prefix or "", Delimiter or None,
                                           KeyMarker or None, VersionIdMarker or None, limit)
         encode = _encoder(EncodingType)
-        versions, markers = [], []
+        versions, markers, version_rows = [], [], []
         for row in page.entries:
             entry = {"Key": encode(row["key"]), "VersionId": row["version_id"],
                      "IsLatest": row["superseded"] is None,
@@ -1095,6 +1117,9 @@ class S3Provider(ServiceProvider):
             if row["checksum_kind"]:
                 entry.update(_listed_checksum(row["checksum_kind"]))
             versions.append(entry)
+            version_rows.append(row)
+        if OptionalObjectAttributes:
+            self._restore_statuses(Bucket, version_rows, versions)
         out = {"Name": Bucket, "Prefix": encode(Prefix or ""), "Delimiter": encode(Delimiter),
                "MaxKeys": limit, "IsTruncated": page.truncated,
                "KeyMarker": encode(KeyMarker or ""), "VersionIdMarker": VersionIdMarker or "",
