@@ -60,6 +60,32 @@ def test_sse_kms_and_bucket_default(s3, bucket, make_client):
     assert put["SSEKMSKeyId"] == managed["Arn"] and managed["KeyManager"] == "AWS"
 
 
+def test_sse_kms_encryption_context(s3, bucket):
+    """x-amz-server-side-encryption-context (base64 JSON of strings) goes with SSE-KMS writes
+    and is answered back; anything else is refused."""
+    context = base64.b64encode(json.dumps({"project": "nubo"}).encode()).decode()
+    put = s3.put_object(Bucket=bucket, Key="ctx", Body=b"x", ServerSideEncryption="aws:kms",
+                        SSEKMSEncryptionContext=context)
+    assert put["SSEKMSEncryptionContext"] == context
+    copied = s3.copy_object(Bucket=bucket, Key="ctx-copy", CopySource={"Bucket": bucket,
+                                                                       "Key": "ctx"},
+                            ServerSideEncryption="aws:kms", SSEKMSEncryptionContext=context)
+    assert copied["SSEKMSEncryptionContext"] == context
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="ctx-parts",
+                                        ServerSideEncryption="aws:kms",
+                                        SSEKMSEncryptionContext=context)
+    assert upload["SSEKMSEncryptionContext"] == context
+    s3.abort_multipart_upload(Bucket=bucket, Key="ctx-parts", UploadId=upload["UploadId"])
+    for wrong in (base64.b64encode(b'{"n": 1}').decode(), "not base64!"):
+        with pytest.raises(ClientError) as caught:
+            s3.put_object(Bucket=bucket, Key="bad", Body=b"x", ServerSideEncryption="aws:kms",
+                          SSEKMSEncryptionContext=wrong)
+        assert error_of(caught)[0::2] == ("InvalidArgument", 400)
+    with pytest.raises(ClientError) as caught:
+        s3.put_object(Bucket=bucket, Key="bad", Body=b"x", SSEKMSEncryptionContext=context)
+    assert error_of(caught)[0::2] == ("InvalidArgument", 400)
+
+
 @pytest.mark.usefixtures("signing_at_server_time")
 def test_sse_kms_needs_sigv4(make_client):
     """KMS takes only SigV4: a SigV2-signed or anonymous GET of an SSE-KMS object, or a SigV2

@@ -5,7 +5,9 @@ reads, Object Lock retention and legal holds that refuse deletes, and MFA delete
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
+import json
 import re
 from datetime import datetime
 
@@ -62,11 +64,33 @@ def encryption_of(params: dict, bucket: dict, region: str, account: str) -> dict
         raise errors.invalid_argument("The encryption method specified is not supported",
                                       "x-amz-server-side-encryption", algorithm)
     out = {"ServerSideEncryption": algorithm}
+    context = params.get("SSEKMSEncryptionContext")
     if algorithm.startswith("aws:kms"):
         out["SSEKMSKeyId"] = key_id or "alias/aws/s3"  # resolved to the key's ARN by KMS
         if bucket_key:
             out["BucketKeyEnabled"] = True
+        if context is not None:
+            out["SSEKMSEncryptionContext"] = _checked_context(context)
+    elif context is not None:
+        raise errors.invalid_argument("Server Side Encryption with AWS KMS managed key requires "
+                                      "HTTP header x-amz-server-side-encryption : aws:kms",
+                                      "x-amz-server-side-encryption", algorithm)
     return out
+
+
+def _checked_context(context: str) -> str:
+    """x-amz-server-side-encryption-context: base64 of a JSON string-to-string map."""
+    try:
+        document = json.loads(base64.b64decode(context, validate=True))
+    except (ValueError, binascii.Error):
+        document = None
+    if not isinstance(document, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in document.items()):
+        raise errors.invalid_argument("The header 'x-amz-server-side-encryption-context' shall "
+                                      "be Base64-encoded UTF-8 string holding JSON which "
+                                      "represents a string-string map",
+                                      "x-amz-server-side-encryption-context", context)
+    return context
 
 
 def check_customer_key(record: dict, params: dict) -> None:

@@ -27,7 +27,8 @@ MAX_METADATA_BYTES = 2048  # user metadata: keys and values
 STORED_ATTRIBUTES = ("CacheControl", "ContentDisposition", "ContentEncoding", "ContentLanguage",
                      "Expires", "WebsiteRedirectLocation", "StorageClass")
 PROTECTION_ATTRIBUTES = ("ServerSideEncryption", "SSEKMSKeyId", "BucketKeyEnabled",
-                         "SSECustomerAlgorithm", "SSECustomerKeyMD5")
+                         "SSEKMSEncryptionContext", "SSECustomerAlgorithm",
+                         "SSECustomerKeyMD5")
 REPORTED_ATTRIBUTES = STORED_ATTRIBUTES + PROTECTION_ATTRIBUTES + (
     "ObjectLockMode", "ObjectLockRetainUntilDate", "ObjectLockLegalHoldStatus",
     "ReplicationStatus")
