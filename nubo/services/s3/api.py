@@ -80,11 +80,13 @@ MAX_DELETE_OBJECTS = 1000
 class S3Provider(ServiceProvider):
     service_name = "s3"
     anonymous_requests = True
-    # Object Lock event holds and object annotations (newer than the rest)
+    # Object Lock event holds, appends, bucket namespaces, conditional aborts
     _EVENT_HOLD = ("ObjectLockEventHold", "ObjectLockEventHoldDurationDays",
                    "ObjectLockEventHoldDurationYears")
     unimplemented_members = {
-        "PutObject": _EVENT_HOLD,
+        "PutObject": _EVENT_HOLD + ("WriteOffsetBytes",),  # appends (directory buckets)
+        "CreateBucket": ("BucketNamespace",),
+        "AbortMultipartUpload": ("IfMatchInitiatedTime",),
         "CreateMultipartUpload": _EVENT_HOLD,
         "CopyObject": _EVENT_HOLD + ("AnnotationDirective",),
         "PutObjectRetention": ("Retention.EventHold", "Retention.EventHoldDuration"),
