@@ -137,7 +137,7 @@ def test_data_keys(kms, symmetric):
 
 
 @pytest.mark.parametrize("pair_spec", ["RSA_2048", "ECC_NIST_P256", "ECC_NIST_P521",
-                                       "ECC_SECG_P256K1"])
+                                       "ECC_SECG_P256K1", "ML_KEM_768"])
 def test_data_key_pairs(kms, symmetric, pair_spec):
     pair = kms.generate_data_key_pair(KeyId=symmetric["KeyId"], KeyPairSpec=pair_spec)
     private = serialization.load_der_private_key(pair["PrivateKeyPlaintext"], None)
@@ -299,6 +299,32 @@ def test_derive_shared_secret_matches_the_peer(kms):
         kms.derive_shared_secret(KeyId=key["KeyId"], KeyAgreementAlgorithm="ECDH",
                                  PublicKey=other_curve)
     assert error_of(raised)[0] == "ValidationException"
+
+
+@pytest.mark.parametrize("spec", ["ML_KEM_768", "ML_KEM_1024"])
+def test_ml_kem_encapsulation(kms, spec):
+    """ML-KEM keys: Encapsulate's shared secret is what Decapsulate recovers from the
+    ciphertext, and what a holder of the public key encapsulates KMS decapsulates too."""
+    key = kms.create_key(KeySpec=spec, KeyUsage="ENCAPSULATE_DECAPSULATE")["KeyMetadata"]
+    assert key["EncapsulationAlgorithms"] == ["ML_KEM"]
+    public = kms.get_public_key(KeyId=key["KeyId"])
+    assert public["EncapsulationAlgorithms"] == ["ML_KEM"] and public["KeySpec"] == spec
+    sealed = kms.encapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM")
+    assert len(sealed["SharedSecret"]) == 32 and sealed["KeyId"] == key["Arn"]
+    opened = kms.decapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM",
+                             SharedSecretCiphertextBlob=sealed["SharedSecretCiphertextBlob"])
+    assert opened["SharedSecret"] == sealed["SharedSecret"]
+    secret, ciphertext = serialization.load_der_public_key(public["PublicKey"]).encapsulate()
+    assert kms.decapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM",
+                           SharedSecretCiphertextBlob=ciphertext)["SharedSecret"] == secret
+    with pytest.raises(ClientError) as raised:
+        kms.decapsulate(KeyId=key["KeyId"], EncapsulationAlgorithm="ML_KEM",
+                        SharedSecretCiphertextBlob=b"too short")
+    assert error_of(raised)[0] == "InvalidCiphertextException"
+    symmetric = kms.create_key()["KeyMetadata"]
+    with pytest.raises(ClientError) as raised:
+        kms.encapsulate(KeyId=symmetric["KeyId"], EncapsulationAlgorithm="ML_KEM")
+    assert error_of(raised)[0] == "InvalidKeyUsageException"
 
 
 # -- rotation -----------------------------------------------------------------------------------

@@ -453,6 +453,19 @@ class KmsProvider(ServiceProvider):
         return _checked(self.cryptography.derive_shared_secret(ctx, KeyId, KeyAgreementAlgorithm,
                                                              PublicKey), DryRun)
 
+    @handler("Encapsulate")
+    def encapsulate(self, ctx: RequestContext, KeyId: str, EncapsulationAlgorithm: str,
+                    GrantTokens=None, DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.encapsulate(ctx, KeyId, EncapsulationAlgorithm),
+                        DryRun)
+
+    @handler("Decapsulate")
+    def decapsulate(self, ctx: RequestContext, KeyId: str, SharedSecretCiphertextBlob: bytes,
+                    EncapsulationAlgorithm: str, GrantTokens=None,
+                    DryRun: bool | None = None) -> dict:
+        return _checked(self.cryptography.decapsulate(ctx, KeyId, SharedSecretCiphertextBlob,
+                                                      EncapsulationAlgorithm), DryRun)
+
     # -- grants ---------------------------------------------------------------------------
 
     @handler("CreateGrant")

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature, InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, mldsa, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, mldsa, mlkem, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from nubo.core.errors import ServiceError
@@ -36,7 +36,7 @@ class Spec:
 
     name: str
     usages: tuple[str, ...]
-    family: str  # aes | rsa | ec | hmac | mldsa
+    family: str  # aes | rsa | ec | hmac | mldsa | mlkem
     bits: int = 0
     curve: ec.EllipticCurve | None = None
     signing: tuple[str, ...] = ()
@@ -50,6 +50,8 @@ class Spec:
             return {"SigningAlgorithms": list(self.signing)}
         if usage == "GENERATE_VERIFY_MAC":
             return {"MacAlgorithms": [self.mac]}
+        if usage == "ENCAPSULATE_DECAPSULATE":
+            return {"EncapsulationAlgorithms": ["ML_KEM"]}
         return {"KeyAgreementAlgorithms": ["ECDH"]}
 
 
@@ -70,10 +72,14 @@ SPECS: dict[str, Spec] = {spec.name: spec for spec in (
       for bits in (224, 256, 384, 512)),
     *(Spec(f"ML_DSA_{level}", ("SIGN_VERIFY",), "mldsa", level, signing=("ML_DSA_SHAKE_256",))
       for level in (44, 65, 87)),
+    # ML_KEM_512 waits for cryptography, which implements ML-KEM-768 and -1024 only
+    *(Spec(f"ML_KEM_{level}", ("ENCAPSULATE_DECAPSULATE",), "mlkem", level)
+      for level in (768, 1024)),
 )}
 CHINA_ONLY_SPECS = {"SM2"}
 
 _MLDSA = {44: mldsa.MLDSA44PrivateKey, 65: mldsa.MLDSA65PrivateKey, 87: mldsa.MLDSA87PrivateKey}
+_MLKEM = {768: mlkem.MLKEM768PrivateKey, 1024: mlkem.MLKEM1024PrivateKey}
 _HASHES = {"1": hashes.SHA1, "224": hashes.SHA224, "256": hashes.SHA256, "384": hashes.SHA384,
            "512": hashes.SHA512}
 _HASHLIB = {"HMAC_SHA_224": hashlib.sha224, "HMAC_SHA_256": hashlib.sha256,
@@ -105,6 +111,8 @@ def new_material(spec: Spec) -> bytes:
         return new_rsa_key(spec.bits)
     if spec.family == "ec":
         return _pkcs8(ec.generate_private_key(spec.curve))
+    if spec.family == "mlkem":
+        return _pkcs8(_MLKEM[spec.bits].generate())
     return _pkcs8(_MLDSA[spec.bits].generate())
 
 
@@ -254,6 +262,22 @@ def mac(key: bytes, algorithm: str, message: bytes) -> bytes:
 
 def mac_matches(key: bytes, algorithm: str, message: bytes, expected: bytes) -> bool:
     return hmac.compare_digest(mac(key, algorithm, message), expected)
+
+
+def encapsulate(private_der: bytes) -> tuple[bytes, bytes]:
+    """ML-KEM with the key pair's public key: (the 32-byte shared secret, its ciphertext)."""
+    return private_key(private_der).public_key().encapsulate()
+
+
+def decapsulate(private_der: bytes, ciphertext: bytes) -> bytes:
+    """The shared secret of an ML-KEM ciphertext; a ciphertext of the right length but not
+    made for this key gives a pseudo-random secret (ML-KEM's implicit rejection), one of
+    another length is InvalidCiphertextException."""
+    try:
+        return private_key(private_der).decapsulate(ciphertext)
+    except ValueError:
+        raise ServiceError("InvalidCiphertextException", "The ciphertext is not valid for the "
+                           "KMS key's ML-KEM parameter set.") from None
 
 
 def shared_secret(spec: Spec, private_der: bytes, peer_public_der: bytes) -> bytes:

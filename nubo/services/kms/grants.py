@@ -28,6 +28,7 @@ _USAGE_OPERATIONS = {
     "SIGN_VERIFY": {"Sign", "Verify", "GetPublicKey"},
     "GENERATE_VERIFY_MAC": {"GenerateMac", "VerifyMac"},
     "KEY_AGREEMENT": {"DeriveSharedSecret", "GetPublicKey"},
+    "ENCAPSULATE_DECAPSULATE": {"Encapsulate", "Decapsulate", "GetPublicKey"},
 }
 _ANY_KEY_OPERATIONS = {"CreateGrant", "RetireGrant", "DescribeKey"}
 

@@ -202,6 +202,18 @@ class Operations:
                 "CustomerMasterKeySpec": key.record["spec"], "KeySpec": key.record["spec"],
                 "KeyUsage": key.usage, **key.spec.algorithms(key.usage)}
 
+    def encapsulate(self, ctx: RequestContext, key_id: str, algorithm: str) -> dict:
+        key = self.usable(ctx, key_id, "Encapsulate", "ENCAPSULATE_DECAPSULATE")
+        secret, ciphertext = crypto.encapsulate(key.material())
+        return {"KeyId": key.arn, "SharedSecret": secret,
+                "SharedSecretCiphertextBlob": ciphertext, "EncapsulationAlgorithm": algorithm}
+
+    def decapsulate(self, ctx: RequestContext, key_id: str, ciphertext: bytes,
+                    algorithm: str) -> dict:
+        key = self.usable(ctx, key_id, "Decapsulate", "ENCAPSULATE_DECAPSULATE")
+        return {"KeyId": key.arn, "SharedSecret": crypto.decapsulate(key.material(), ciphertext),
+                "EncapsulationAlgorithm": algorithm}
+
     def derive_shared_secret(self, ctx: RequestContext, key_id: str, algorithm: str,
                              public_key: bytes) -> dict:
         key = self.usable(ctx, key_id, "DeriveSharedSecret", "KEY_AGREEMENT")
