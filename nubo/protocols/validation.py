@@ -112,23 +112,7 @@ def _check(shape, cache: dict, rules: _Rules) -> Check | None:
 
 
 def _struct_check(plan: list) -> Check:
-    # ``plan`` is filled after this check is made (recursive shapes): indexed at the first use
-    positions: dict[str, int] = {}
-    optional_only: list[bool] = []
-
     def check_struct(value, path, issues):
-        if not optional_only:
-            positions.update((name, index) for index, (name, _, _) in enumerate(plan))
-            optional_only.append(not any(required for _, required, _ in plan))
-        if optional_only[0] and 2 * len(value) < len(plan):
-            # a sparse value of a shape without required members (a union, an AttributeValue):
-            # only the members it has, still in the model's order
-            for index in sorted(positions[name] for name in value if name in positions):
-                name, _, check = plan[index]
-                item = value[name]
-                if item is not None and check is not None:
-                    check(item, path + (name,), issues)
-            return
         for name, required, check in plan:
             item = value.get(name)
             if item is None:
