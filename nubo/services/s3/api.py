@@ -259,7 +259,7 @@ class S3Provider(ServiceProvider):
                 with self.store.transaction():
                     garbage = self.sweeper.sweep()
                 await self._durable()
-                self.blobs.remove(garbage)
+                self.blobs.remove_soon(garbage)
                 await self._resume_replications()
             except Exception:  # keep the sweeper alive; the error is ours to fix
                 log.exception("S3 lifecycle sweep failed")
@@ -469,7 +469,7 @@ class S3Provider(ServiceProvider):
 
     async def _remove_later(self, garbage: list[str]) -> None:
         await self._durable()
-        self.blobs.remove(garbage)
+        self.blobs.remove_soon(garbage)
 
     async def _receive(self, ctx: RequestContext, body: BodyStream | None, params: dict,
                        algorithms: list[str] | None = None, from_request: bool = True
@@ -686,7 +686,7 @@ class S3Provider(ServiceProvider):
             self._discard(upload)
             raise
         await self._durable()
-        self.blobs.remove(garbage)
+        self.blobs.remove_soon(garbage)
         if record.get("ReplicationStatus") == "PENDING":
             await self._replicate(ctx, bucket, record)
         return record
@@ -751,7 +751,7 @@ class S3Provider(ServiceProvider):
                                           {"ReplicationStatus": status})
                 version["ReplicationStatus"] = status
         await self._durable()
-        self.blobs.remove(garbage)
+        self.blobs.remove_soon(garbage)
 
     def _replication_refusal(self, ctx: RequestContext, bucket: dict, version: dict,
                              target: Target) -> str | None:
@@ -1191,7 +1191,7 @@ class S3Provider(ServiceProvider):
             self._discard(received)
             raise
         await self._durable()
-        self.blobs.remove(garbage)
+        self.blobs.remove_soon(garbage)
         out = {"ETag": received.etag, **encryption_output(upload)}
         if algorithm:
             out[f"Checksum{algorithm}"] = part["checksum"]
@@ -1258,7 +1258,7 @@ class S3Provider(ServiceProvider):
             self.notifier.publish(ctx, bucket, "ObjectCreated:CompleteMultipartUpload", Key,
                                   record)
         await self._durable()
-        self.blobs.remove(garbage + more)
+        self.blobs.remove_soon(garbage + more)
         if record.get("ReplicationStatus") == "PENDING":
             await self._replicate(ctx, bucket, record)
         out = {"Location": f"/{Bucket}/{quote(Key)}", "Bucket": Bucket, "Key": Key,

@@ -22,6 +22,8 @@ from typing import AsyncIterator, Callable
 from nubo.store import Store
 from nubo.services.s3.schema import EARLIER_INLINE_BLOBS, INLINE_BLOBS, LOOSE_BLOBS
 
+# the data (and the size) only: the file's other metadata need not be durable
+_datasync = getattr(os, "fdatasync", os.fsync)
 INLINE_LIMIT = 64 * 1024  # bytes kept in the store rather than in a file
 READ_CHUNK = 1 << 20
 
@@ -42,6 +44,7 @@ class BlobStore:
         self.inline = store.table(INLINE_BLOBS)
         self.earlier_inline = store.table(EARLIER_INLINE_BLOBS)
         self.loose = store.table(LOOSE_BLOBS)
+        self._removals: set[asyncio.Task] = set()  # remove_soon's, referenced until done
         self.remove_loose()
 
     def clear(self) -> None:
@@ -128,12 +131,32 @@ class BlobStore:
         """Delete loose blob files and their registration."""
         if not blobs:
             return
+        self._unlink(blobs)
+        self._forget(blobs)
+
+    def remove_soon(self, blobs: list[str]) -> None:
+        """``remove``, in a worker thread, while the response goes out: unlinking a large file
+        takes milliseconds. The files stay loose until then, so a crash in between still
+        removes them."""
+        if blobs:
+            task = asyncio.get_running_loop().create_task(self._remove_in_thread(blobs))
+            self._removals.add(task)
+            task.add_done_callback(self._removals.discard)
+
+    async def _remove_in_thread(self, blobs: list[str]) -> None:
+        await asyncio.to_thread(self._unlink, blobs)
+        self._forget(blobs)
+
+    def _unlink(self, blobs: list[str]) -> None:
+        for blob in blobs:
+            try:
+                os.unlink(self.path(blob))
+            except FileNotFoundError:
+                pass
+
+    def _forget(self, blobs: list[str]) -> None:
         with self.store.transaction():
             for blob in blobs:
-                try:
-                    os.unlink(self.path(blob))
-                except FileNotFoundError:
-                    pass
                 self.loose.delete((blob,))
 
     def remove_loose(self) -> None:
@@ -144,16 +167,27 @@ class BlobStore:
 
 
 class BlobWriter:
-    """A blob file being written; ``finish`` makes it durable (fsync off the event loop)."""
+    """A blob file being written; ``finish`` makes it durable (fsync off the event loop).
+    Every few MiB written are synced as the upload goes on, so ``finish`` (which the response
+    waits for) has only the last few to sync, not the whole file."""
+
+    SYNC_EVERY = 8 << 20
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.file = open(path, "wb")
         self.size = 0
+        self.unsynced = 0
 
     def write(self, chunks: list[bytes]) -> None:
         self.file.writelines(chunks)
-        self.size += sum(map(len, chunks))
+        written = sum(map(len, chunks))
+        self.size += written
+        self.unsynced += written
+        if self.unsynced >= self.SYNC_EVERY:
+            self.file.flush()
+            _datasync(self.file.fileno())
+            self.unsynced = 0
 
     async def finish(self) -> None:
         self.file.flush()

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import queue
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import formatdate
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 from nubo.core.errors import ServiceError
 from nubo.core.http import BodyStream
@@ -61,10 +63,67 @@ def requested_algorithms(params: dict, headers: dict[str, str]) -> list[str]:
     return found or ["CRC64NVME"]
 
 
+class _Lane:
+    """A worker thread of its own that does ``work`` on each batch queued, in order, while the
+    event loop goes on receiving (hashlib, awscrt and file writes release the GIL). Its own
+    thread, not the shared executor: an upload waits on its lanes, and a lane queued behind
+    other uploads' lanes could wait for ever."""
+
+    DEPTH = 4  # batches queued before the producer waits (memory stays bounded)
+
+    def __init__(self, work: Callable[[list[bytes]], None]) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.work = work
+        self.batches: queue.SimpleQueue[list[bytes] | None] = queue.SimpleQueue()
+        self.queued = 0
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future | None = None
+        self.finished = self.loop.create_future()
+        threading.Thread(target=self._run, name="nubo-upload", daemon=True).start()
+
+    def _run(self) -> None:
+        while (batch := self.batches.get()) is not None:
+            if self.error is None:  # after an error the rest is only drained
+                try:
+                    self.work(batch)
+                except BaseException as error:
+                    self.error = error
+            self._tell(self._took_one)
+        self._tell(self._finish)
+
+    def _tell(self, callback: Callable[[], None]) -> None:
+        try:
+            self.loop.call_soon_threadsafe(callback)
+        except RuntimeError:  # the loop is closed: the server stopped
+            pass
+
+    def _took_one(self) -> None:
+        self.queued -= 1
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    def _finish(self) -> None:
+        if not self.finished.done():
+            self.finished.set_result(None)
+
+    async def put(self, batch: list[bytes]) -> None:
+        while self.queued >= self.DEPTH:
+            self.waiter = self.loop.create_future()
+            await self.waiter
+        self.queued += 1
+        self.batches.put(batch)
+
+    async def close(self) -> None:
+        """Wait until every batch is done; raise the first error ``work`` raised."""
+        self.batches.put(None)
+        await self.finished
+        if self.error is not None:
+            raise self.error
+
+
 class _Sink:
-    """Hashes and stores the bytes of an upload as they arrive. Each batch of 1 MiB is hashed by
-    one worker thread while another writes it (hashlib, awscrt and file writes release the GIL),
-    both in order, while the event loop receives the next; small bodies stay in memory."""
+    """Hashes and stores the bytes of an upload as they arrive: small bodies in memory; larger
+    ones in 1 MiB batches hashed by one lane while another writes them to the blob file."""
 
     BATCH = 1 << 20
 
@@ -74,11 +133,11 @@ class _Sink:
         self.sums = [Checksum(a) for a in algorithms]
         self.blob: str | None = None
         self.writer: BlobWriter | None = None
+        self.lanes: list[_Lane] = []
         self.pending: list[bytes] = []
         self.pending_size = 0
         self.size = 0
         self.inline = b""
-        self.jobs: list[asyncio.Future] = []  # the previous batch's hashing and writing
 
     def _hash(self, chunks: list[bytes]) -> None:
         for chunk in chunks:
@@ -99,30 +158,33 @@ class _Sink:
         chunks, self.pending, self.pending_size = self.pending, [], 0
         if self.writer is None and self.size > INLINE_LIMIT:
             self.blob, self.writer = await self.blobs.open_file()
-        await self.settle()
+            self.lanes = [_Lane(self._hash), _Lane(self.writer.write)]
         if self.writer is None:
             self.inline = b"".join(chunks)
             self._hash(chunks)
         elif chunks:
-            loop = asyncio.get_running_loop()
-            self.jobs = [loop.run_in_executor(None, self._hash, chunks),
-                         loop.run_in_executor(None, self.writer.write, chunks)]
+            for lane in self.lanes:
+                await lane.put(chunks)
 
-    async def settle(self) -> None:
-        """Wait for the batch in the worker threads (their errors raised once both are done)."""
-        jobs, self.jobs = self.jobs, []
-        if jobs:
-            await asyncio.wait(jobs)
-            for job in jobs:
-                job.result()
+    async def _close_lanes(self) -> None:
+        lanes, self.lanes = self.lanes, []
+        results = await asyncio.gather(*(lane.close() for lane in lanes),
+                                       return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def close(self) -> None:
         await self.flush()
-        await self.settle()
+        await self._close_lanes()
         if self.writer is not None:
             await self.writer.finish()
 
-    def discard(self) -> None:
+    async def discard(self) -> None:
+        try:
+            await self._close_lanes()
+        except Exception:  # the upload is dropped anyway
+            pass
         if self.writer is not None:
             self.writer.close()
             self.blobs.remove([self.blob])
@@ -145,9 +207,7 @@ async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | Non
             raise errors.incomplete_body()
         await sink.close()
     except BaseException:
-        if sink.jobs:
-            await asyncio.wait(sink.jobs)
-        sink.discard()
+        await sink.discard()
         raise
     return Upload(sink.size, sink.md5.digest(), sink.blob, sink.inline,
                   {one.algorithm: one.b64() for one in sink.sums})
