@@ -53,7 +53,7 @@ class BodyStream:
     once the stream is exhausted.
     """
 
-    __slots__ = ("_chunks", "length", "trailers", "_started", "chunk_check")
+    __slots__ = ("_chunks", "length", "trailers", "_started", "chunk_check", "data")
 
     def __init__(self, chunks: AsyncIterator[bytes] | None, length: int | None,
                  trailers: dict[str, str] | None = None) -> None:
@@ -64,13 +64,16 @@ class BodyStream:
         # For signed aws-chunked bodies: called with each chunk's signature and the SHA-256 of
         # its data once the chunk is read (set by signature verification).
         self.chunk_check: Callable[[str, str], None] | None = None
+        self.data: bytes | None = None  # the whole payload, when it was read before
 
     @classmethod
     def of(cls, data: bytes) -> "BodyStream":
         async def once() -> AsyncIterator[bytes]:
             if data:
                 yield data
-        return cls(once(), len(data))
+        stream = cls(once(), len(data))
+        stream.data = data
+        return stream
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         if self._started:

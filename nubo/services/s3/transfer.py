@@ -167,6 +167,8 @@ class _Sink:
                 await lane.put(chunks)
 
     async def _close_lanes(self) -> None:
+        if not self.lanes:
+            return
         lanes, self.lanes = self.lanes, []
         results = await asyncio.gather(*(lane.close() for lane in lanes),
                                        return_exceptions=True)
@@ -197,6 +199,8 @@ async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | Non
     removes it."""
     if declared is not None and declared > limit:
         raise errors.entity_too_large(declared, limit)
+    if body is not None and body.data is not None and len(body.data) <= INLINE_LIMIT:
+        return _small_upload(body.data, algorithms)  # read already: hashed at once
     sink = _Sink(blobs, algorithms)
     try:
         async for chunk in body if body is not None else BodyStream.of(b""):
@@ -211,6 +215,15 @@ async def receive(blobs: BlobStore, body: BodyStream | None, declared: int | Non
         raise
     return Upload(sink.size, sink.md5.digest(), sink.blob, sink.inline,
                   {one.algorithm: one.b64() for one in sink.sums})
+
+
+def _small_upload(data: bytes, algorithms: list[str]) -> Upload:
+    checksums = {}
+    for algorithm in algorithms:
+        one = Checksum(algorithm)
+        one.update(data)
+        checksums[algorithm] = one.b64()
+    return Upload(len(data), hashlib.md5(data).digest(), None, data, checksums)
 
 
 def stated_payload_sha256(headers: dict[str, str]) -> str | None:
