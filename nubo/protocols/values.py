@@ -67,10 +67,12 @@ def _aware(value: object) -> datetime:
 
 
 _SECONDS: dict[float, str] = {}  # recent whole seconds as text: a listing's times share many
+_MILLIS = [f".{millis:03d}Z" for millis in range(1000)]
+_EPOCH_TYPES = (int, float)  # bool is an int but no time
 
 
 def iso8601(value: object) -> str:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+    if type(value) in _EPOCH_TYPES and value >= 0:
         # epoch seconds, the common case (listings write thousands): no datetime needed; the
         # fraction rounded to microseconds as datetime.fromtimestamp rounds it
         fraction, whole = math.modf(value)
@@ -82,7 +84,7 @@ def iso8601(value: object) -> str:
             if len(_SECONDS) >= 4096:
                 _SECONDS.clear()
             second = _SECONDS[whole] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
-        return f"{second}.{micros // 1000:03d}Z"
+        return second + _MILLIS[micros // 1000]
     moment = _aware(value).astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
@@ -232,5 +234,7 @@ def scalar_to_text(shape, default_timestamp: str = "iso8601"):
     kind = scalar_kind(shape)
     if kind == "timestamp":
         writer = timestamp_writer(shape, default_timestamp)
-        return lambda value: str(writer(value))
+        if writer is epoch_seconds:
+            return lambda value: str(writer(value))
+        return writer  # text already
     return _TO_TEXT[kind]

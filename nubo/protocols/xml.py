@@ -95,17 +95,25 @@ def _writer(shape, cache: dict) -> Writer:
     return _compile(shape, cache, _WRITERS)
 
 
+# Scalar kinds whose text never holds a character XML must escape.
+_PLAIN_KINDS = ("integer", "float", "boolean", "timestamp", "blob")
+
+
 def _scalar_writer(shape, cache: dict) -> Writer:
     to_text = scalar_to_text(shape)
-    if scalar_kind(shape) == "integer":  # digits need no escaping
+    kind = scalar_kind(shape)
+    if kind == "integer":  # digits need no escaping
         def write_integer(parts, value, tag, ns=""):
             parts.append(f"<{tag}{ns}>{int(value)}</{tag}>")
-        write_integer.to_text = int  # for _elements_writer
+        write_integer.to_text, write_integer.plain = int, True  # for _elements_writer
         return write_integer
 
     def write_scalar(parts, value, tag, ns=""):
         parts.append(f"<{tag}{ns}>{escape(to_text(value))}</{tag}>")
-    write_scalar.to_text = to_text
+    write_scalar.to_text, write_scalar.plain = to_text, kind in _PLAIN_KINDS
+    # an enum's own values need no escaping (a listing writes a storage class per key)
+    write_scalar.enum = frozenset(value for value in getattr(shape, "enum", ())
+                                  if escape(value) == value)
     return write_scalar
 
 
@@ -136,11 +144,11 @@ def _struct_writer(plan: list) -> Writer:
                                           for name, member_tag, write, _, member_ns in plan
                                           if write is not None]))
         attributes, write_elements = split
-        attrs = ns
-        for name, attr_name, to_text, member_ns in attributes:
-            if value.get(name) is not None:
-                attrs += f'{member_ns} {attr_name}="{escape_attr(to_text(value[name]))}"'
-        parts.append(f"<{tag}{attrs}>")
+        if attributes:
+            for name, attr_name, to_text, member_ns in attributes:
+                if value.get(name) is not None:
+                    ns += f'{member_ns} {attr_name}="{escape_attr(to_text(value[name]))}"'
+        parts.append(f"<{tag}{ns}>")
         write_elements(parts, value)
         parts.append(f"</{tag}>")
     return write_struct
@@ -149,25 +157,38 @@ def _struct_writer(plan: list) -> Writer:
 def _elements_writer(elements: list) -> Callable[[list, dict], None]:
     """One function writing a structure's element members, generated from its plan: a
     listing writes thousands of structures, and a call per member (to its writer, then to the
-    text converter and to ``escape``) was most of their cost. Scalars are written inline with
-    constant tags; other members call their writers."""
+    text converter and to ``escape``) was most of their cost. Scalars, and flattened lists of
+    scalars, are written inline with constant tags; other members call their writers."""
     scope: dict[str, Any] = {"_special": _SPECIAL.search, "_escape": escape}
     lines = ["def write_elements(parts, value):", "    append = parts.append",
              "    get = value.get"]
     for index, (name, tag, write, member_ns) in enumerate(elements):
         opening, closing = f"<{tag}{member_ns}>", f"</{tag}>"
         lines += [f"    item = get({name!r})", "    if item is not None:"]
+        each = getattr(write, "each", None)  # a flattened list's item writer
+        if each is not None and getattr(each, "to_text", None) is not None:
+            write, indent = each, "            "
+            lines.append("        for item in item:")
+        else:
+            indent = "        "
         to_text = getattr(write, "to_text", None)
         if to_text is int:  # digits need no escaping
-            lines.append(f"        append({opening!r} + str(int(item)) + {closing!r})")
+            lines.append(f"{indent}append({opening!r} + str(int(item)) + {closing!r})")
         elif to_text is not None:
             scope[f"to_text_{index}"] = to_text
-            lines += [f"        text = to_text_{index}(item)",
-                      f"        append({opening!r} + (text if _special(text) is None"
-                      f" else _escape(text)) + {closing!r})"]
+            text = f"to_text_{index}(item)"
+            if write.enum:
+                scope[f"enum_{index}"] = write.enum
+                lines.append(f"{indent}text = {text}")
+                text = (f"(text if text in enum_{index} or _special(text) is None"
+                        f" else _escape(text))")
+            elif not write.plain:
+                lines.append(f"{indent}text = {text}")
+                text = "(text if _special(text) is None else _escape(text))"
+            lines.append(f"{indent}append({opening!r} + {text} + {closing!r})")
         else:
             scope[f"write_{index}"] = write
-            lines.append(f"        write_{index}(parts, item, {tag!r}, {member_ns!r})")
+            lines.append(f"{indent}write_{index}(parts, item, {tag!r}, {member_ns!r})")
     if not elements:
         lines.append("    pass")
     exec("\n".join(lines), scope)  # noqa: S102 - code built from the model's names, as repr()
@@ -180,6 +201,7 @@ def _list_writer(shape, cache: dict) -> Writer:
         def write_flat_list(parts, value, tag, ns=""):
             for item in value:
                 write_item(parts, item, tag, ns)
+        write_flat_list.each = write_item  # for _elements_writer
         return write_flat_list
     item_tag = element_name(shape.member, "member")
     item_ns = namespace_attr(shape.member)
