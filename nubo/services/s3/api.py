@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import inspect
 import logging
 import uuid
@@ -1029,13 +1030,13 @@ class S3Provider(ServiceProvider):
                         MaxKeys=None, ContinuationToken=None, StartAfter=None,
                         EncodingType=None, FetchOwner=None, OptionalObjectAttributes=None,
                         **_: Any) -> dict:
-        self.buckets.get(Bucket)
+        bucket = self.buckets.get(Bucket)
         if ContinuationToken is not None:
             after = _decode_token(ContinuationToken)
         else:
             after = StartAfter
         limit = _max_keys(MaxKeys)
-        page = self.objects.list(Bucket, Prefix or "", Delimiter or None, after, limit)
+        page = self.objects.list(bucket, Prefix or "", Delimiter or None, after, limit)
         encode = _encoder(EncodingType)
         out = self._listing_output(Bucket, page, Prefix, Delimiter, limit, encode,
                                    FetchOwner is True)
@@ -1052,9 +1053,9 @@ class S3Provider(ServiceProvider):
     def list_objects(self, ctx: RequestContext, Bucket: str, Prefix=None, Delimiter=None,
                      MaxKeys=None, Marker=None, EncodingType=None,
                      OptionalObjectAttributes=None, **_: Any) -> dict:
-        self.buckets.get(Bucket)
+        bucket = self.buckets.get(Bucket)
         limit = _max_keys(MaxKeys)
-        page = self.objects.list(Bucket, Prefix or "", Delimiter or None, Marker or None,
+        page = self.objects.list(bucket, Prefix or "", Delimiter or None, Marker or None,
                                  limit)
         encode = _encoder(EncodingType)
         out = self._listing_output(Bucket, page, Prefix, Delimiter, limit, encode, True)
@@ -1743,10 +1744,12 @@ def _version_of(record: dict) -> dict:
     return {"VersionId": record["version_id"]} if record.get("versioned") else {}
 
 
+@functools.lru_cache(maxsize=64)
 def _listed_checksum(checksum_kind: str) -> dict:
-    """A listed version's checksum members, from its "<algorithm> <type>" column."""
+    """A listed version's checksum members, from its "<algorithm> <type>" column (a few
+    kinds, each listed thousands of times: the same members, to read only)."""
     algorithm, kind = checksum_kind.split(" ")
-    return {"ChecksumAlgorithm": [algorithm], "ChecksumType": kind}
+    return {"ChecksumAlgorithm": (algorithm,), "ChecksumType": kind}
 
 
 def _max_keys(value: int | None) -> int:

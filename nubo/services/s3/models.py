@@ -284,13 +284,19 @@ class Objects:
 
     # -- listing --------------------------------------------------------------------------
 
-    def list(self, bucket: str, prefix: str, delimiter: str | None, after: str | None,
+    def list(self, bucket: dict, prefix: str, delimiter: str | None, after: str | None,
              limit: int) -> Listing:
         """Latest versions (no delete markers) in key order after ``after``, with keys that
         hold ``delimiter`` past the prefix rolled up into common prefixes."""
+        # A bucket never versioned holds one version per key, the listed one: its rows are
+        # read in key order from the table itself, not through the listing index (which
+        # would look each row up again).
+        index, eq = (None, (bucket["name"],)) if bucket.get("versioning") is None else \
+            ("by_listing", (bucket["name"], 1))
+
         def fetch(lo: str, hi: str | None, count: int, cursor: dict | None) -> list[dict]:
             return [dict(zip(LISTED, row)) for row in self.table.find_values(
-                LISTED, "by_listing", (bucket, 1), lo=lo, hi=hi, limit=count)]
+                LISTED, index, eq, lo=lo, hi=hi, limit=count)]
         return _walk(fetch, prefix, delimiter, after, limit)
 
     def list_versions(self, bucket: str, prefix: str, delimiter: str | None,
