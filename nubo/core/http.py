@@ -47,8 +47,8 @@ def virtual_host_label(host: str, endpoint_prefix: str) -> str | None:
 class BodyStream:
     """A request body read lazily, chunk by chunk, as the client sends it.
 
-    Iterating yields the payload's chunks; ``read_all`` collects them (for bodies known to be
-    small). ``length`` is the payload's length when the client declared it. ``trailers`` holds
+    Iterating yields the payload's chunks; ``data`` is the whole payload when it was read
+    before (``of``). ``length`` is the payload's length when the client declared it. ``trailers`` holds
     the trailing headers of an ``aws-chunked`` body (``x-amz-checksum-crc32``, ...), complete
     once the stream is exhausted.
     """
@@ -80,9 +80,6 @@ class BodyStream:
             raise RuntimeError("a request body can be read only once")
         self._started = True
         return self._chunks
-
-    async def read_all(self) -> bytes:
-        return b"".join([chunk async for chunk in self])
 
 
 def is_aws_chunked(headers: dict[str, str]) -> bool:

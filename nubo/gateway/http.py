@@ -31,6 +31,7 @@ log = logging.getLogger("nubo")
 SMALL_BODY = 1 << 20  # bodies up to this size are read at once; larger or unsized ones stream
 _PAUSE_AT = 4 << 20  # unread body bytes buffered before the socket stops being read
 _IDLE_SECONDS = 65  # keep-alive connections idle this long are closed
+_IDLE_SWEEP_SECONDS = 5  # how often idle connections are looked for (not a timer per request)
 _MAX_HEAD = 64 << 10  # request line and headers, together
 # S3's error for a head over its limit (no service is known yet when the head is refused)
 _HEAD_TOO_LARGE = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>'
@@ -67,6 +68,7 @@ class HttpServer:
         for stop_signal in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(stop_signal, lambda: stop.done() or stop.set_result(None))
         self._background.append(loop.create_task(self._load_services()))
+        self._background.append(loop.create_task(self._close_idle_connections()))
         ready()
         try:
             await stop
@@ -86,6 +88,15 @@ class HttpServer:
             await asyncio.sleep(0.05)
         for connection in list(self.connections):
             connection.abort()
+
+    async def _close_idle_connections(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(_IDLE_SWEEP_SECONDS)
+            oldest = loop.time() - _IDLE_SECONDS
+            for connection in [c for c in self.connections
+                               if c.idle_since is not None and c.idle_since <= oldest]:
+                connection.close_when_idle()
 
     async def _load_services(self) -> None:
         """Services load on first use, so start stays fast and small; those that already hold
@@ -168,6 +179,16 @@ class _Body:
                 self.waiter = asyncio.get_running_loop().create_future()
                 await self.waiter
 
+    async def whole(self) -> bytes:
+        """All of the body; at once when it has all arrived (most small bodies)."""
+        if not (self.complete and not self.lost):
+            return b"".join([chunk async for chunk in self.read()])
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        self.buffered = 0
+        self.connection.resume_reading()
+        return data
+
     def drop(self) -> None:
         """The response is out; what the client still sends of this body is read and ignored."""
         self.discard = True
@@ -189,7 +210,7 @@ class _Connection(asyncio.Protocol):
         self.writable: asyncio.Future | None = None
         self.pending: deque[tuple[HttpRequest, _Body, bool]] = deque()
         self.active: asyncio.Task | None = None
-        self.idle_timer: asyncio.TimerHandle | None = None
+        self.idle_since: float | None = None  # loop time the last answer went out, while idle
         # the message being parsed
         self._url = b""
         self._head_size = 0
@@ -224,8 +245,6 @@ class _Connection(asyncio.Protocol):
         for _, body, _ in self.pending:
             if not body.complete:
                 body.end(lost=True)
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
         if self.writable is not None and not self.writable.done():
             self.writable.set_result(None)
 
@@ -239,9 +258,7 @@ class _Connection(asyncio.Protocol):
     # -- parser callbacks ---------------------------------------------------------------------
     def on_message_begin(self) -> None:
         self._url, self._head_size, self._headers = b"", 0, {}
-        if self.idle_timer is not None:
-            self.idle_timer.cancel()
-            self.idle_timer = None
+        self.idle_since = None
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -323,10 +340,11 @@ class _Connection(asyncio.Protocol):
                 b"date: ", _date(), b"\r\n"]
         if not keep_alive:
             head.append(b"connection: close\r\n")
-        has_length = False
-        for name, value in response.headers.items():
-            has_length = has_length or name.lower() == "content-length"
-            head.append(_header_line(name, value))
+        headers = response.headers
+        # the two spellings nubo's serializers and endpoints use
+        has_length = "Content-Length" in headers or "content-length" in headers
+        if headers:
+            head.append(_header_lines(headers))
         if status in _NO_BODY:
             payload, head_only, has_length = b"", True, True
         if isinstance(payload, (bytes, bytearray)):
@@ -379,7 +397,7 @@ class _Connection(asyncio.Protocol):
             self.transport.resume_reading()
 
     def _idle(self) -> None:
-        self.idle_timer = self.loop.call_later(_IDLE_SECONDS, self.close_when_idle)
+        self.idle_since = self.loop.time()
 
     def close_when_idle(self) -> None:
         self.closing = True
@@ -403,14 +421,14 @@ async def _attach_body(request: HttpRequest, body: _Body) -> None:
     for the operation to stream (and only its first read sends ``100 Continue``)."""
     headers = request.headers
     length = _int_header(headers, "content-length")
-    stream = BodyStream(body.read(), length)
     if is_aws_chunked(headers):
-        request.stream = aws_chunked(stream, _int_header(headers, "x-amz-decoded-content-length"))
+        request.stream = aws_chunked(BodyStream(body.read(), length),
+                                     _int_header(headers, "x-amz-decoded-content-length"))
     elif length is None and "transfer-encoding" not in headers or \
             length is not None and length <= SMALL_BODY:
-        request.body = await stream.read_all() if length else b""
+        request.body = await body.whole() if length else b""
     else:
-        request.stream = stream
+        request.stream = BodyStream(body.read(), length)
 
 
 def _int_header(headers: dict[str, str], name: str) -> int | None:
@@ -425,12 +443,12 @@ async def _async_chunks(chunks) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _header_line(name: str, value: Any) -> bytes:
-    line = f"{name}: {value}\r\n"
+def _header_lines(headers: dict[str, Any]) -> bytes:
+    lines = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     try:
-        return line.encode("latin-1")
+        return lines.encode("latin-1")
     except UnicodeEncodeError:  # clients read header bytes as latin-1; UTF-8 at least keeps them
-        return line.encode()
+        return lines.encode()
 
 
 _clock = [0, b""]
