@@ -47,8 +47,9 @@ def virtual_host_label(host: str, endpoint_prefix: str) -> str | None:
 class BodyStream:
     """A request body read lazily, chunk by chunk, as the client sends it.
 
-    Iterating yields the payload's chunks; ``data`` is the whole payload when it was read
-    before (``of``). ``length`` is the payload's length when the client declared it. ``trailers`` holds
+    Iterating yields the payload's chunks; ``read_all`` collects them; ``data`` is the whole
+    payload when it was read before (``of``). ``length`` is the payload's length when the
+    client declared it. ``trailers`` holds
     the trailing headers of an ``aws-chunked`` body (``x-amz-checksum-crc32``, ...), complete
     once the stream is exhausted.
     """
@@ -74,6 +75,9 @@ class BodyStream:
         stream = cls(once(), len(data))
         stream.data = data
         return stream
+
+    async def read_all(self) -> bytes:
+        return b"".join([chunk async for chunk in self])
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         if self._started:
