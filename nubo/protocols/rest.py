@@ -248,6 +248,7 @@ class InputPlan:
     query: list = field(default_factory=list)  # (name, key, reader, is_list)
     query_map: tuple | None = None  # (name, value reader, values are lists)
     headers: list = field(default_factory=list)  # (name, header, reader)
+    by_header: dict = field(default_factory=dict)  # header -> (name, reader)
     header_maps: list = field(default_factory=list)  # (name, prefix)
     payload: tuple | None = None  # (name, member shape)
     body: Callable | None = None  # reader of the body document (members without location)
@@ -279,6 +280,7 @@ def _input_plan(operation: OperationModel, protocol: str) -> InputPlan:
                 plan.query.append((name, wire, scalar_from_text(member), False))
         elif location == "header":
             plan.headers.append((name, wire.lower(), _header_reader(member)))
+            plan.by_header[wire.lower()] = (name, plan.headers[-1][2])
         elif location == "headers":  # a prefix, or all headers
             plan.header_maps.append((name, member.serialization.get("name", "").lower()))
         elif name == payload_name:
@@ -356,9 +358,16 @@ def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, boun
                               else _read(read, values[-1], name))
                         for key, values in query.items() if key not in bound_keys}
     headers = request.headers
-    for name, header, read in plan.headers:
-        if header in headers:
-            params[name] = _read(read, headers[header], name)
+    if len(headers) < len(plan.headers):  # the shorter walk (S3's PutObject binds ~40)
+        by_header = plan.by_header
+        for header, text in headers.items():
+            bound = by_header.get(header)
+            if bound is not None:
+                params[bound[0]] = _read(bound[1], text, bound[0])
+    else:
+        for name, header, read in plan.headers:
+            if header in headers:
+                params[name] = _read(read, headers[header], name)
     for name, prefix in plan.header_maps:
         found = {key[len(prefix):]: value for key, value in headers.items()
                  if key.startswith(prefix)}
@@ -416,6 +425,7 @@ def _header_writer(member) -> Callable[[Any], str]:
 class OutputPlan:
     status: str | None = None
     headers: list = field(default_factory=list)  # (name, header, writer)
+    by_name: dict = field(default_factory=dict)  # name -> (header, writer)
     header_maps: list = field(default_factory=list)  # (name, prefix)
     payload: tuple | None = None  # (name, member shape)
     body_members: list = field(default_factory=list)  # (wire, name, member shape)
@@ -436,6 +446,7 @@ def _output_plan(shape, protocol: str) -> OutputPlan:
             plan.status = name
         elif location == "header":
             plan.headers.append((name, wire, _header_writer(member)))
+            plan.by_name[name] = plan.headers[-1][1:]
         elif location == "headers":  # a prefix, or all headers
             plan.header_maps.append((name, member.serialization.get("name", "")))
         elif name == payload_name:
@@ -469,9 +480,16 @@ def _write_shape(shape, value: dict, protocol: str, service_model: ServiceModel,
     plan = _output_plan(shape, protocol)
     if plan.status is not None and value.get(plan.status) is not None:
         status = int(value[plan.status])
-    for name, header, write in plan.headers:
-        if value.get(name) is not None:
-            headers[header] = write(value[name])
+    if len(value) < len(plan.headers):  # the shorter walk (S3's GetObject has ~40)
+        by_name = plan.by_name
+        for name, item in value.items():
+            bound = by_name.get(name)
+            if bound is not None and item is not None:
+                headers[bound[0]] = bound[1](item)
+    else:
+        for name, header, write in plan.headers:
+            if value.get(name) is not None:
+                headers[header] = write(value[name])
     for name, prefix in plan.header_maps:
         for key, item in (value.get(name) or {}).items():
             headers[prefix + key] = str(item)
