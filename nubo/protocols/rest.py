@@ -544,7 +544,7 @@ def serialize_error(service_model: ServiceModel, wire: WireError, request_id: st
         for name, header, write in plan.headers:
             if fields.get(name) is not None:
                 headers[header] = write(fields[name])
-        bound = {name for _, name, _ in plan.headers}
+        bound = {name for name, _, _ in plan.headers}
         described = {name for _, name, _ in plan.body_members}
         # XML errors also carry details their shape does not list (S3's BucketName, Key, ...)
         fields = {name: value for name, value in fields.items() if name in described or
