@@ -126,6 +126,33 @@ def test_one_gib_upload_and_download_keep_memory_flat(nubo_server, s3, bucket):
 
 
 
+def test_concurrent_large_uploads_keep_their_etags_and_one_file_per_key(tmp_path):
+    """Uploads hashed and written by worker threads, many at once and over the same keys:
+    each answers its own bytes' ETag, each key reads back whole, and the files replaced are
+    removed (after their responses)."""
+    bodies = [bytes([n]) * (3 * MIB) + str(n).encode() for n in range(3)]
+    server = NuboProcess(tmp_path).start()
+    try:
+        client = _client(server)
+        client.create_bucket(Bucket="lanes")
+
+        def upload(n: int) -> tuple[str, str]:
+            body = bodies[n % 3]
+            answer = client.put_object(Bucket="lanes", Key=f"k{n % 3}", Body=body)
+            return answer["ETag"], f'"{hashlib.md5(body).hexdigest()}"'
+        with ThreadPoolExecutor(8) as pool:
+            answered = list(pool.map(upload, range(12)))
+        assert all(etag == expected for etag, expected in answered)
+        for n in range(3):
+            assert client.get_object(Bucket="lanes", Key=f"k{n}")["Body"].read() == bodies[n]
+        deadline = time.monotonic() + 10
+        while len(_blob_files(tmp_path)) != 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(_blob_files(tmp_path)) == 3
+    finally:
+        server.stop()
+
+
 def test_acknowledged_small_puts_survive_kill(tmp_path):
     """Small objects (inline in the store) written concurrently, several per group commit, and
     overwritten: after kill -9 every key holds what its last acknowledged PUT wrote."""
