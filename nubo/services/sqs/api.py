@@ -220,13 +220,14 @@ class SqsProvider(ServiceProvider):
             # One transaction per attempt, none across the await.
             with store.transaction():
                 queue = self._queue(ctx, QueueUrl)
+                now = clock.now()
                 received = self.messages.receive(queue, MaxNumberOfMessages or 1,
-                                                 VisibilityTimeout, ReceiveRequestAttemptId)
+                                                 VisibilityTimeout, ReceiveRequestAttemptId, now)
                 if received:
                     return {"Messages": [render(queue, message, system_names,
                                                 MessageAttributeNames or ())
                                          for message in received]}
-                next_change = self.messages.next_change(queue)
+                next_change = self.messages.next_change(queue, now)
             now = clock.now()
             if deadline is None:
                 wait = queue.number("ReceiveMessageWaitTimeSeconds") \

@@ -162,9 +162,8 @@ class Messages:
     # -- receive --------------------------------------------------------------------------
 
     def receive(self, queue: Queue, max_messages: int, visibility_timeout: int | None,
-                attempt_id: str | None = None) -> list[dict]:
+                attempt_id: str | None, now: float) -> list[dict]:
         """Messages now in flight for the caller (each with a fresh `receipt`)."""
-        now = self.clock.now()
         self.expire(queue, now)
         timeout = queue.number("VisibilityTimeout") if visibility_timeout is None \
             else visibility_timeout
@@ -254,10 +253,11 @@ class Messages:
             self._refresh_group(queue.id, group_id)
         return messages
 
-    def next_change(self, queue: Queue) -> float | None:
+    def next_change(self, queue: Queue, now: float) -> float | None:
         """When a message of the queue may next become receivable (long polls sleep until
-        then): the earliest delayed/in-flight message, or for FIFO the earliest locked group."""
-        now = self.clock.now()
+        then): the earliest delayed/in-flight message, or for FIFO the earliest locked group.
+        ``now`` is the instant ``receive`` just used: a message becoming visible between two
+        readings of the clock would otherwise be neither received nor waited for."""
         if queue.fifo:
             nexts = self.groups.find("by_ready", eq=(queue.id,), lo=now + _TICK, limit=1)
             return nexts[0]["ready_at"] if nexts else None
