@@ -332,7 +332,8 @@ class Store:
     # writes a second, for the latency of one more loop pass).
 
     def group_commits(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Commit transactions run on ``loop``'s thread together, once per loop pass."""
+        """Commit transactions run on ``loop``'s thread together (a group per two loop
+        passes, see above)."""
         self._loop = loop
 
     def _open_group(self) -> None:
