@@ -116,14 +116,23 @@ class Table:
         values differ: SQLite then leaves the index entries of the others alone, where ``put``
         rewrites every index."""
         changed = tuple(c for c in self._columns if old.get(c) != new.get(c))
-        sql = self._update_sql.get(changed)
+        doc = self._row(new)[-1]
+        self._store._write(self._update(changed + (_DOC,)),
+                           tuple(new.get(c) for c in changed) + (doc,) + self._key_of(old))
+
+    def set_columns(self, key: tuple, values: dict) -> bool:
+        """Set these columns of the record with this key, in one statement (the record is not
+        read, its other columns and document stay); False if there is none."""
+        return self._store._write(self._update(tuple(values)),
+                                  tuple(values.values()) + key).rowcount > 0
+
+    def _update(self, columns: tuple[str, ...]) -> str:
+        sql = self._update_sql.get(columns)
         if sql is None:
-            sets = ", ".join(f'"{c}"=?' for c in changed + (_DOC,))
-            sql = self._update_sql[changed] = \
+            sets = ", ".join(f'"{c}"=?' for c in columns)
+            sql = self._update_sql[columns] = \
                 f'UPDATE "{self.spec.name}" SET {sets} WHERE {self._key_where}'
-        row = self._row(new)
-        doc = row[-1]
-        self._store._write(sql, tuple(new.get(c) for c in changed) + (doc,) + self._key_of(old))
+        return sql
 
     def append(self, record: dict) -> int:
         """Insert under a new key, one above the largest (tables with a single integer key);

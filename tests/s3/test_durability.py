@@ -265,3 +265,40 @@ def test_small_objects_of_an_earlier_data_directory_still_read_and_delete(tmp_pa
     with sqlite3.connect(tmp_path / "nubo.db") as db:
         assert db.execute("SELECT COUNT(*) FROM s3_inline_data").fetchone() == (0,)
     assert _blob_files(tmp_path) == []
+
+
+def test_overwrites_keep_one_stored_copy_of_each_version(tmp_path):
+    """Overwriting a small object with a small one rewrites its bytes in place; any mix of
+    small and large overwrites, versioned or not, leaves exactly the live versions' bytes: one
+    inline row per small version, one file per large one, each read back as last written."""
+    server = NuboProcess(tmp_path).start()
+    large = bytes(range(256)) * 512  # 128 KiB: a blob file
+    try:
+        s3 = _client(server)
+        s3.create_bucket(Bucket="plain")
+        for body in (b"first", b"second, longer than the first", large, b"third", b"4"):
+            s3.put_object(Bucket="plain", Key="k", Body=body)
+        assert s3.get_object(Bucket="plain", Key="k")["Body"].read() == b"4"
+        s3.put_object(Bucket="plain", Key="gone", Body=b"small")
+        s3.put_object(Bucket="plain", Key="gone", Body=b"smaller")
+        s3.delete_object(Bucket="plain", Key="gone")
+
+        s3.create_bucket(Bucket="versions")
+        s3.put_object(Bucket="versions", Key="k", Body=b"null version")
+        s3.put_bucket_versioning(Bucket="versions",
+                                 VersioningConfiguration={"Status": "Enabled"})
+        versioned = s3.put_object(Bucket="versions", Key="k", Body=b"a version")["VersionId"]
+        s3.put_bucket_versioning(Bucket="versions",
+                                 VersioningConfiguration={"Status": "Suspended"})
+        s3.put_object(Bucket="versions", Key="k", Body=b"null again")  # replaces the null one
+        s3.put_object(Bucket="versions", Key="k", Body=b"null, third")
+        assert s3.get_object(Bucket="versions", Key="k")["Body"].read() == b"null, third"
+        assert s3.get_object(Bucket="versions", Key="k", VersionId=versioned)["Body"].read() \
+            == b"a version"
+        assert [v["VersionId"] for v in s3.list_object_versions(Bucket="versions")["Versions"]] \
+            == ["null", versioned]
+    finally:
+        server.stop()
+    with sqlite3.connect(tmp_path / "nubo.db") as db:  # "plain/k", and the two of "versions/k"
+        assert db.execute("SELECT COUNT(*) FROM s3_inline_blobs").fetchone() == (3,)
+    assert _blob_files(tmp_path) == []

@@ -676,9 +676,8 @@ class S3Provider(ServiceProvider):
                 if if_match is not None or if_none_match is not None:
                     check_write_conditions(self.objects.latest(bucket_name, key), key, if_match,
                                            if_none_match)
-                record["segments"] = segments_of(upload, self.blobs)
                 pending = self._pending_replication(bucket, record)
-                record, garbage = self.objects.put(bucket, record)
+                record, garbage = self.objects.put(bucket, record, upload=upload)
                 if pending:
                     self.pending.put({"bucket": bucket_name, "key": key,
                                       "version_id": record["version_id"]})
@@ -735,8 +734,8 @@ class S3Provider(ServiceProvider):
                     failures.append((target, refused))
                     continue
                 replica = replica_of(version, target, destination)
-                replica["segments"] = segments_of(upload, self.blobs)
-                garbage += self.objects.put(destination, replica, version["version_id"])[1]
+                garbage += self.objects.put(destination, replica, version["version_id"],
+                                            upload=upload)[1]
         status = "FAILED" if failures else "COMPLETED"
         with self.store.transaction():
             for target, reason in failures:

@@ -57,9 +57,13 @@ class BlobStore:
 
     # -- writing --------------------------------------------------------------------------
 
-    def put_inline(self, data: bytes) -> int:
-        """Small bytes into the store; an inline blob's id is an integer, a file's a string."""
-        return self.inline.append({"data": data})
+    def put_inline(self, data: bytes, over: int | None = None) -> int:
+        """Small bytes into the store, as a new inline blob or over the one ``over``; an
+        inline blob's id is an integer, a file's a string."""
+        if over is None:
+            return self.inline.append({"data": data})
+        self.inline.set_columns((over,), {"data": data})
+        return over
 
     async def open_file(self) -> tuple[str, "BlobWriter"]:
         """A new blob file, registered as loose (durably) before it exists."""

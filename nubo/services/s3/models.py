@@ -15,6 +15,7 @@ from nubo.store import Store
 from nubo.services.s3 import errors
 from nubo.services.s3.blobs import BlobStore
 from nubo.services.s3.schema import BUCKETS, OBJECTS, checksum_kind
+from nubo.services.s3.transfer import Upload, reusable_inline, segments_of
 
 MAX_KEY_BYTES = 1024
 # What ListObjects reports of each object, read as columns (see schema.OBJECTS).
@@ -218,14 +219,17 @@ class Objects:
 
     # -- writing --------------------------------------------------------------------------
 
-    def put(self, bucket: dict, record: dict, version_id: str | None = None
-            ) -> tuple[dict, list[str]]:
+    def put(self, bucket: dict, record: dict, version_id: str | None = None,
+            upload: Upload | None = None) -> tuple[dict, list[str]]:
         """Make ``record`` the key's newest version under the bucket's versioning (a replica
-        keeps its source's ``version_id``); returns it and the blob files it made garbage."""
+        keeps its source's ``version_id``); returns it and the blob files it made garbage.
+        With ``upload``, its bytes become the version's segments here: a small body that
+        overwrites a small null version takes the old bytes' place in the store."""
         name, key = bucket["name"], record["key"]
         versioning = bucket.get("versioning")
         garbage: list[str] = []
         replaced = None  # the null version the new one overwrites in place
+        over = None  # the replaced version's inline blob, rewritten with the new bytes
         latest = self.latest(name, key)
         # newer versions rank lower: by the time, and always below the key's newest version
         rank = -time.time_ns() if latest is None else min(-time.time_ns(), latest["rank"] - 1)
@@ -235,13 +239,17 @@ class Objects:
             record["version_id"] = "null"
             if latest is not None and latest["version_id"] == "null":
                 rank = latest["rank"]  # replaced in place: still the newest
-                garbage = self._release(latest)
+                if upload is not None:
+                    over = reusable_inline(latest.get("segments"), upload)
+                garbage = self._release(latest, keep=over)
                 replaced, latest = latest, None
             elif latest is not None:  # an older null version, below versioned ones
                 garbage = self._drop(name, key, "null")
         if latest is not None:  # no longer current
             latest.update(listed=0, superseded=record.get("modified") or self.clock.now())
             self.table.put(latest)
+        if upload is not None:
+            record["segments"] = segments_of(upload, self.blobs, over)
         record.update(bucket=name, rank=rank,
                       listed=0 if record.get("delete_marker") else 1,
                       versioned=versioning is not None, checksum_kind=checksum_kind(record))
@@ -251,8 +259,9 @@ class Objects:
             self.table.replace(replaced, record)
         return record, garbage
 
-    def _release(self, version: dict) -> list[str]:
-        return self.blobs.release([blob for blob, _ in version.get("segments", ())])
+    def _release(self, version: dict, keep: int | None = None) -> list[str]:
+        return self.blobs.release([blob for blob, _ in version.get("segments", ())
+                                   if blob != keep])
 
     def delete(self, bucket: dict, key: str, version_id: str | None
                ) -> tuple[dict | None, list[str]]:

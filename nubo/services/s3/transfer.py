@@ -276,14 +276,25 @@ def check_metadata(metadata: dict[str, str] | None, redirect: str | None = None)
                            "a prefix of 'http://' or 'https://' or '/'.", 400)
 
 
-def segments_of(upload: Upload, blobs: BlobStore) -> list[list]:
-    """The upload as the segments of an object (called inside the committing transaction)."""
+def segments_of(upload: Upload, blobs: BlobStore, over: int | None = None) -> list[list]:
+    """The upload as the segments of an object (called inside the committing transaction);
+    small bytes go over the inline blob ``over`` when given (see ``reusable_inline``)."""
     if upload.blob is not None:
         blobs.adopt(upload.blob)
         return [[upload.blob, upload.size]]
     if not upload.size:
         return []
-    return [[blobs.put_inline(upload.data), upload.size]]
+    return [[blobs.put_inline(upload.data, over), upload.size]]
+
+
+def reusable_inline(segments: list | None, upload: Upload) -> int | None:
+    """The inline blob of a version being overwritten whose place the upload's bytes can take
+    (one statement instead of a removal and an insertion): when both are small. No other
+    version refers to an inline blob, and reads copy its bytes out at once."""
+    if upload.blob is None and upload.size and segments and len(segments) == 1 and \
+            isinstance(segments[0][0], int):
+        return segments[0][0]
+    return None
 
 
 # --- conditions ------------------------------------------------------------------------------
