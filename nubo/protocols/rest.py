@@ -299,12 +299,16 @@ def _streams(member) -> bool:
     return member.type_name == "blob" and bool(member.serialization.get("streaming"))
 
 
+def _query(request: HttpRequest) -> dict[str, list[str]]:
+    return parse_qs(request.query_string, keep_blank_values=True) if request.query_string \
+        else {}
+
+
 def streams_input(view: ServiceModel, request: HttpRequest) -> bool:
     """Whether the request's operation takes its payload as a stream (S3's PutObject Body):
     then its body is handed over unread, however large."""
     try:
-        route, _ = find_route(view, request, parse_qs(request.query_string,
-                                                      keep_blank_values=True))
+        route, _ = find_route(view, request, _query(request))
     except ServiceError:  # parse() reports it
         return False
     payload = _input_plan(route.operation, view.metadata["protocol"]).payload
@@ -325,7 +329,7 @@ def _decode_body(body: bytes, protocol: str):
 
 def parse(view: ServiceModel, request: HttpRequest, protocol: str
           ) -> tuple[OperationModel, dict]:
-    query = parse_qs(request.query_string, keep_blank_values=True)
+    query = _query(request)
     route, labels = find_route(view, request, query)
     operation = route.operation
     if operation.request_compression and "content-encoding" in request.headers:

@@ -84,8 +84,12 @@ class Table:
     # -- records <-> rows -------------------------------------------------------------------
 
     def _row(self, record: dict) -> tuple:
+        return tuple(record.get(c) for c in self._columns) + (self._doc(record),)
+
+    def _doc(self, record: dict) -> bytes | None:
+        """The encoded fields that are not columns."""
         doc = {k: v for k, v in record.items() if k not in self.spec.columns}
-        return tuple(record.get(c) for c in self._columns) + (cbor2.dumps(doc) if doc else None,)
+        return cbor2.dumps(doc) if doc else None
 
     def _record(self, row: tuple) -> dict:
         record = dict(zip(self._columns, row))
@@ -116,9 +120,8 @@ class Table:
         values differ: SQLite then leaves the index entries of the others alone, where ``put``
         rewrites every index."""
         changed = tuple(c for c in self._columns if old.get(c) != new.get(c))
-        doc = self._row(new)[-1]
-        self._store._write(self._update(changed + (_DOC,)),
-                           tuple(new.get(c) for c in changed) + (doc,) + self._key_of(old))
+        self._store._write(self._update(changed + (_DOC,)), tuple(new.get(c) for c in changed)
+                           + (self._doc(new),) + self._key_of(old))
 
     def set_columns(self, key: tuple, values: dict) -> bool:
         """Set these columns of the record with this key, in one statement (the record is not

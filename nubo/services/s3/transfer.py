@@ -54,9 +54,10 @@ def requested_algorithms(params: dict, headers: dict[str, str]) -> list[str]:
     """The checksums a client asks for: stated values, an x-amz-trailer, or the SDK's
     algorithm header; else CRC64NVME, which S3 computes for every new object."""
     found = [a for a in ALGORITHMS if params.get(member_name(a))]
-    trailer = headers.get("x-amz-trailer", "").lower()
-    found += [a for a in ALGORITHMS if trailer == f"x-amz-checksum-{a.lower()}"
-              and a not in found]
+    trailer = headers.get("x-amz-trailer")
+    if trailer:
+        found += [a for a in ALGORITHMS if trailer.lower() == f"x-amz-checksum-{a.lower()}"
+                  and a not in found]
     algorithm = (params.get("ChecksumAlgorithm") or "").upper()
     if algorithm in ALGORITHMS and algorithm not in found:
         found.append(algorithm)
