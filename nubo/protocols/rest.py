@@ -360,14 +360,8 @@ def _bind(plan: InputPlan, request: HttpRequest, query: dict, labels: dict, boun
                               else _read(read, values[-1], name))
                         for key, values in query.items() if key not in bound_keys}
     headers = request.headers
-    # the shorter walk: the request's headers or the operation's (S3's PutObject binds ~40)
-    if len(headers) < len(plan.headers):
-        bound = [(header, plan.headers.get(header)) for header in headers]
-    else:
-        bound = [(header, member) for header, member in plan.headers.items() if header in headers]
-    for header, member in bound:
-        if member is not None:
-            params[member[0]] = _read(member[1], headers[header], member[0])
+    for header, (name, read) in _shared(headers, plan.headers):
+        params[name] = _read(read, headers[header], name)
     for name, prefix in plan.header_maps:
         found = {key[len(prefix):]: value for key, value in headers.items()
                  if key.startswith(prefix)}
@@ -458,14 +452,17 @@ def _output_plan(shape, protocol: str) -> OutputPlan:
 
 
 def _write_headers(plan: OutputPlan, value: dict, headers: dict) -> None:
-    # the shorter walk: the output's members or the shape's headers (S3's GetObject has ~40)
-    if len(value) < len(plan.headers):
-        bound = [(name, plan.headers.get(name)) for name in value]
-    else:
-        bound = [(name, member) for name, member in plan.headers.items() if name in value]
-    for name, member in bound:
-        if member is not None and value[name] is not None:
-            headers[member[0]] = member[1](value[name])
+    for name, (header, write) in _shared(value, plan.headers):
+        if value[name] is not None:
+            headers[header] = write(value[name])
+
+
+def _shared(given: dict, bindings: dict) -> list[tuple[str, tuple]]:
+    """(key, binding) for the keys ``given`` holds that ``bindings`` binds, walking the shorter
+    of the two: S3's PutObject and GetObject bind ~40 headers, a request or output holds few."""
+    if len(given) < len(bindings):
+        return [(key, bindings[key]) for key in given if key in bindings]
+    return [(key, binding) for key, binding in bindings.items() if key in given]
 
 
 def _xml_body(write: Callable, value: Any, root: str, namespace: str) -> bytes:
